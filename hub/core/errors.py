@@ -1,0 +1,69 @@
+"""Typed errors. Each carries the class the sync engine records: configuration, transient, system."""
+
+from __future__ import annotations
+
+
+class HubError(Exception):
+    """Base of the hub's own errors."""
+
+    error_class = "system"
+
+
+class ConfigError(HubError):
+    """Wrong credentials, revoked authorization, missing permission: the admin must act."""
+
+    error_class = "configuration"
+
+
+class AuthError(ConfigError):
+    """Credentials rejected by the platform."""
+
+
+class TokenExpired(HubError):
+    """An access token expired or vanished; refresh it and try again."""
+
+    error_class = "transient"
+
+
+class TransientError(HubError):
+    """A passing fault (5xx, timeout, connection reset). Retry with backoff."""
+
+    error_class = "transient"
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class RateLimited(TransientError):
+    """The platform throttled us; ``retry_after`` seconds if it said so."""
+
+
+class ValidationFailed(HubError):
+    """Input that cannot be taken, naming the row, field or header at fault."""
+
+    error_class = "configuration"
+
+    def __init__(self, message: str, *, field: str | None = None, row: int | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+        self.row = row
+
+
+class AlreadyBound(HubError):
+    """A store is bound to at most one workspace at a time (Y1)."""
+
+    error_class = "configuration"
+
+
+class NotFound(HubError):
+    """The object does not exist in this workspace."""
+
+
+class Conflict(HubError):
+    """The request conflicts with the current state (e.g. a sync while disabled)."""
+
+
+def classify(exc: BaseException) -> str:
+    """configuration | transient | system, for the run row and the retry decision."""
+    return getattr(exc, "error_class", "system")

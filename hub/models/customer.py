@@ -1,0 +1,112 @@
+"""Customers, their identities, tags, static groups, and the merge ledger."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hub.extensions import db
+from hub.models.types import UTCDateTime, utcnow
+
+
+class Customer(db.Model):
+    __tablename__ = "customers"
+    __table_args__ = (Index("ix_customers_ws_mobile", "workspace_id", "mobile"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    mobile: Mapped[str | None] = mapped_column(String(32))
+    email: Mapped[str | None] = mapped_column(String(320))
+    properties: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    stage: Mapped[str | None] = mapped_column(String(40))
+    activity_score: Mapped[int] = mapped_column(default=0)
+    original_source: Mapped[str | None] = mapped_column(String(100))
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Identity(db.Model):
+    """One identity value of one customer; a value belongs to one customer per workspace."""
+
+    __tablename__ = "identities"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "type", "value"),
+        Index("ix_identities_customer", "customer_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    type: Mapped[str] = mapped_column(String(40))
+    value: Mapped[str] = mapped_column(String(320))
+    source: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Tag(db.Model):
+    __tablename__ = "tags"
+    __table_args__ = (UniqueConstraint("workspace_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
+    name: Mapped[str] = mapped_column(String(100))
+
+
+class CustomerTag(db.Model):
+    __tablename__ = "customer_tags"
+
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), primary_key=True)
+    tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id"), primary_key=True)
+
+
+class Group(db.Model):
+    """A static group of customers."""
+
+    __tablename__ = "groups"
+    __table_args__ = (UniqueConstraint("workspace_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class GroupMember(db.Model):
+    __tablename__ = "group_members"
+
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id"), primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), primary_key=True)
+
+
+class IdentityType(db.Model):
+    """Custom identity types and properties must exist before an import maps to them (I2)."""
+
+    __tablename__ = "custom_fields"
+    __table_args__ = (UniqueConstraint("workspace_id", "kind", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
+    kind: Mapped[str] = mapped_column(String(20))  # identity | property
+    name: Mapped[str] = mapped_column(String(100))
+    label: Mapped[str | None] = mapped_column(String(200))
+
+
+class MergeLedger(db.Model):
+    """Every merge, with enough of what moved to undo it (X4)."""
+
+    __tablename__ = "merge_ledger"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    kept_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    merged_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    reason: Mapped[str] = mapped_column(String(200))
+    actor: Mapped[str | None] = mapped_column(String(200))
+    moved: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,47 @@
+"""Customer events on the timeline, and per-event-type settings (Y10)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hub.extensions import db
+from hub.models.types import Money, UTCDateTime, utcnow
+
+
+class Event(db.Model):
+    __tablename__ = "events"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "dedupe_key"),
+        Index("ix_events_customer_time", "customer_id", "occurred_at"),
+        Index("ix_events_ws_type_time", "workspace_id", "type", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
+    type: Mapped[str] = mapped_column(String(40))  # purchase | return | cancel | ...
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    amount: Mapped[Decimal | None] = mapped_column(Money)
+    source: Mapped[str | None] = mapped_column(String(40))
+    properties: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    dedupe_key: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class EventSetting(db.Model):
+    """Stage advancement and activity score applied when an event of this type is recorded."""
+
+    __tablename__ = "event_settings"
+    __table_args__ = (UniqueConstraint("workspace_id", "event_type"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
+    event_type: Mapped[str] = mapped_column(String(40))
+    advance_to_stage: Mapped[str | None] = mapped_column(String(40))
+    score_delta: Mapped[int] = mapped_column(default=0)

