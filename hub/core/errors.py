@@ -1,4 +1,4 @@
-"""Typed errors. Each carries the class the sync engine records: configuration, transient, system."""
+"""Typed errors. Each carries the class the sync engine records: configuration|transient|system."""
 
 from __future__ import annotations
 

@@ -1,5 +1,13 @@
-"""The one batch-apply entry. Every source ends here; nothing else writes customers, orders
-or events. (Being implemented; the signature below is the contract.)"""
+"""The one batch-apply entry. Every source (pulled, pushed or uploaded) ends here; nothing else
+writes customers, orders or events.
+
+``apply`` takes a batch of canonical records and, in one transaction: resolves buyers to
+customers, upserts customers, products, orders, lines and refunds, derives purchase / return /
+cancel events from each order's state change (Y7), applies the event settings (Y10), and
+commits the source's cursor with the rows it covers. It is set-based: a batch costs a
+handful of statements whatever its size. A record that cannot be taken is reported in
+``IngestResult.failures`` and nothing of it is written.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +17,18 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from hub.core.records import Record
+from hub.core import writers
+from hub.core.events import StoredOrder, plan_order
+from hub.core.identity import Resolution, ResolutionFailed, Resolver, clean_identities
+from hub.core.records import (
+    CustomerRecord,
+    DeletionRecord,
+    OrderRecord,
+    ProductRecord,
+    Record,
+)
+from hub.core.upsert import fetch_by
+from hub.models import Order, OrderRefund
 
 
 @dataclass(slots=True)
@@ -43,10 +62,20 @@ class IngestResult:
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     failures: list[Failure] = field(default_factory=list)
     conflicts: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[Failure] = field(default_factory=list)
 
     def add(self, entity: str, outcome: str, n: int = 1) -> None:
-        bucket = self.counts.setdefault(entity, {})
-        bucket[outcome] = bucket.get(outcome, 0) + n
+        if n:
+            bucket = self.counts.setdefault(entity, {})
+            bucket[outcome] = bucket.get(outcome, 0) + n
+
+    def merge(self, other: IngestResult) -> None:
+        for entity, outcomes in other.counts.items():
+            for outcome, n in outcomes.items():
+                self.add(entity, outcome, n)
+        self.failures.extend(other.failures)
+        self.conflicts.extend(other.conflicts)
+        self.skipped.extend(other.skipped)
 
 
 def apply(
@@ -59,6 +88,155 @@ def apply(
     options: IngestOptions | None = None,
     commit: bool = True,
 ) -> IngestResult:
-    """Apply a batch in one transaction: resolve buyers, upsert customers, orders, lines and
-    products, derive events from state changes, apply event settings, advance the cursor."""
-    raise NotImplementedError
+    """Apply a batch in one transaction (see the module docstring). With ``dry_run`` the
+    report is computed the same way and the transaction is rolled back."""
+    options = options or IngestOptions()
+    result = IngestResult()
+    try:
+        _Batch(session, workspace_id, connection_id, options, result).run(records)
+        if cursor is not None and not options.dry_run:
+            writers.save_cursor(session, workspace_id, cursor)
+        if options.dry_run:
+            session.rollback()
+        elif commit:
+            session.commit()
+        else:
+            session.flush()
+    except BaseException:
+        session.rollback()
+        raise
+    return result
+
+
+class _Batch:
+    def __init__(
+        self,
+        session: Session,
+        workspace_id: int,
+        connection_id: int | None,
+        options: IngestOptions,
+        result: IngestResult,
+    ) -> None:
+        self.session = session
+        self.ws = workspace_id
+        self.connection_id = connection_id
+        self.options = options
+        self.result = result
+        self.resolver = Resolver(session, workspace_id, on_conflict=options.identity_conflict)
+        self.customers = writers.CustomerWriter(session, workspace_id, options, result)
+
+    def run(self, records: Sequence[Record]) -> None:
+        orders: dict[tuple[str, str], tuple[int, OrderRecord]] = {}
+        people: list[tuple[int, CustomerRecord]] = []
+        products: list[ProductRecord] = []
+        deletions: list[DeletionRecord] = []
+        for i, rec in enumerate(records):
+            if isinstance(rec, OrderRecord):
+                key = (rec.source, rec.external_id)
+                old = orders.get(key)
+                if old is None or rec.effective_version() >= old[1].effective_version():
+                    orders[key] = (i, rec)
+                if old is not None:
+                    self.result.add("orders", "deduplicated")
+            elif isinstance(rec, CustomerRecord):
+                people.append((i, rec))
+            elif isinstance(rec, ProductRecord):
+                products.append(rec)
+            elif isinstance(rec, DeletionRecord):
+                deletions.append(rec)
+            else:
+                raise TypeError(f"not a canonical record: {type(rec).__name__}")
+        self._prefetch_identities([r.buyer for _, r in orders.values() if r.buyer] +
+                                  [r for _, r in people])
+        for i, rec in people:
+            self._take_customer(i, rec)
+        if orders:
+            self._take_orders(list(orders.values()))
+        self.customers.flush()
+        if products:
+            writers.upsert_products(self.session, self.ws, products, self.result)
+        for deletion in deletions:
+            writers.delete(self.session, self.ws, deletion, self.result)
+
+    def _prefetch_identities(self, people: list[CustomerRecord]) -> None:
+        pairs: list[tuple[str, str]] = []
+        for person in people:
+            pairs.extend(clean_identities(person.identities)[0])
+        self.resolver.prefetch(pairs)
+
+    def _resolve(self, index: int, key: str, person: CustomerRecord) -> Resolution | None:
+        try:
+            res = self.resolver.resolve(person, create=self.options.create_customers)
+        except ResolutionFailed as exc:
+            self.result.failures.append(Failure(index, key, f"buyer: {exc}"))
+            return None
+        for conflict in res.conflicts:
+            self.result.conflicts.append({**conflict, "record": key})
+        return res
+
+    def _take_customer(self, index: int, person: CustomerRecord) -> None:
+        key = person.identities[0][1] if person.identities else f"row {index}"
+        res = self._resolve(index, str(key), person)
+        if res is not None:
+            self.customers.take(res, person, overwrite=True)
+
+    def _take_orders(self, batch: list[tuple[int, OrderRecord]]) -> None:
+        stored = self._stored_orders([rec for _, rec in batch])
+        plans = []
+        for index, rec in batch:
+            prior = stored.get((rec.source, rec.external_id))
+            plan = plan_order(prior[1] if prior else None, rec)
+            if plan.action == "skip":
+                self.result.add("orders", "skipped")
+                self.result.skipped.append(Failure(index, rec.external_id, plan.reason or ""))
+                continue
+            if plan.action == "unchanged":
+                self.result.add("orders", "unchanged")
+                continue
+            customer: int | str | None = prior[2] if prior else None
+            if customer is None and rec.buyer is not None:
+                res = self._resolve(index, rec.external_id, rec.buyer)
+                if res is None:
+                    self.result.add("orders", "failed")
+                    continue
+                customer = self.customers.take(res, rec.buyer, overwrite=False)
+            plans.append((rec, plan, prior[0] if prior else None, customer))
+        self.customers.flush()
+        writers.write_orders(
+            self.session, self.ws, self.connection_id, plans, self.customers.ids, self.result
+        )
+
+    def _stored_orders(
+        self, records: list[OrderRecord]
+    ) -> dict[tuple[str, str], tuple[int, StoredOrder, int | None]]:
+        table = Order.__table__
+        by_source: dict[str, list[str]] = {}
+        for rec in records:
+            by_source.setdefault(rec.source, []).append(rec.external_id)
+        rows = []
+        for source, ids in by_source.items():
+            rows += fetch_by(
+                self.session,
+                table,
+                ["id", "source", "external_id", "status", "version", "amount_paid",
+                 "refunded_amount", "cancelled_amount", "customer_id"],
+                "external_id",
+                ids,
+                workspace_id=self.ws,
+                source=source,
+            )
+        refunds: dict[int, set[str]] = {}
+        for order_id, ext in fetch_by(
+            self.session, OrderRefund.__table__, ["order_id", "external_id"], "order_id",
+            [r.id for r in rows],
+        ):
+            refunds.setdefault(order_id, set()).add(ext)
+        return {
+            (r.source, r.external_id): (
+                r.id,
+                StoredOrder(r.status, r.version, r.amount_paid, r.refunded_amount,
+                            r.cancelled_amount, frozenset(refunds.get(r.id, ()))),
+                r.customer_id,
+            )
+            for r in rows
+        }

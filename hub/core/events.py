@@ -1,0 +1,151 @@
+"""Event derivation from an order's state change (MISSION Y7, written once for every source),
+and the per-event-type settings applied when an event is recorded (Y10)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from hub.core.records import OrderRecord, RefundRecord
+from hub.models.order import STATUSES
+
+PURCHASE, RETURN, CANCEL = "purchase", "return", "cancel"
+EVENT_TYPES = (PURCHASE, RETURN, CANCEL)
+PURCHASED = frozenset({"paid", "shipped", "completed"})
+RANK = {status: i for i, status in enumerate(STATUSES)}
+# Customer stages in the order they advance; an event can only move a customer forward.
+STAGES = ("prospect", "lead", "customer", "repeat", "loyal")
+ZERO = Decimal("0.00")
+
+
+@dataclass(slots=True)
+class StoredOrder:
+    """What the core already holds of an order."""
+
+    status: str
+    version: int
+    amount_paid: Decimal | None  # net
+    refunded: Decimal
+    cancelled: Decimal
+    refund_ids: frozenset[str] = frozenset()
+
+
+@dataclass(slots=True)
+class PlannedEvent:
+    type: str
+    occurred_at: datetime
+    amount: Decimal | None
+    key: str  # unique per order and event
+    properties: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Plan:
+    """``action``: create | update | unchanged | skip (with ``reason``)."""
+
+    action: str
+    status: str = ""
+    amount_paid: Decimal | None = None
+    refunded: Decimal = ZERO
+    cancelled: Decimal = ZERO
+    new_refunds: list[RefundRecord] = field(default_factory=list)
+    events: list[PlannedEvent] = field(default_factory=list)
+    reason: str | None = None
+
+
+def plan_order(stored: StoredOrder | None, rec: OrderRecord) -> Plan:
+    """Decide what a snapshot does to the stored order, and which events it records.
+
+    - first seen closed: not stored, no event;
+    - first seen (or now) paid / shipped / completed: purchase event (once, at the order time);
+    - each refund not seen before: return event, paid amount reduced by it;
+    - closed after having been stored: cancel event, paid amount reduced to zero;
+    - an older snapshot (lower version) never moves an order back (X3).
+    """
+    version = rec.effective_version()
+    if stored is None and rec.status == "closed":
+        return Plan("skip", reason="closed before it was ever stored (Y7): not taken")
+    if stored is not None and version < stored.version:
+        return Plan("unchanged", status=stored.status, reason="older snapshot ignored (X3)")
+    status = rec.status
+    if stored is not None and version == stored.version and RANK[status] < RANK[stored.status]:
+        status = stored.status
+    known = stored.refund_ids if stored else frozenset()
+    new_refunds = [r for r in _unique_refunds(rec.refunds) if r.external_id not in known]
+    refunded = (stored.refunded if stored else ZERO) + sum((r.amount for r in new_refunds), ZERO)
+    gross = rec.amount_paid
+    cancelled = stored.cancelled if stored else ZERO
+    events = [_purchase(rec)] if status in PURCHASED else []
+    events += [_return(rec, r) for r in new_refunds]
+    if status == "closed" and (stored is None or stored.status != "closed"):
+        remaining = (gross or ZERO) - refunded
+        cancelled = max(remaining, ZERO)
+        events.append(_cancel(rec, cancelled))
+    net = None if gross is None else max(gross - refunded - cancelled, ZERO)
+    plan = Plan(
+        "create" if stored is None else "update",
+        status=status,
+        amount_paid=net,
+        refunded=refunded,
+        cancelled=cancelled,
+        new_refunds=new_refunds,
+        events=events,
+    )
+    if stored is not None and _same(stored, plan):
+        plan.action = "unchanged"
+    return plan
+
+
+def _same(stored: StoredOrder, plan: Plan) -> bool:
+    return (
+        stored.status == plan.status
+        and stored.amount_paid == plan.amount_paid
+        and stored.refunded == plan.refunded
+        and stored.cancelled == plan.cancelled
+        and not plan.new_refunds
+    )
+
+
+def _unique_refunds(refunds: list[RefundRecord]) -> list[RefundRecord]:
+    seen: dict[str, RefundRecord] = {}
+    for refund in refunds:
+        seen.setdefault(refund.external_id, refund)
+    return list(seen.values())
+
+
+def _purchase(rec: OrderRecord) -> PlannedEvent:
+    return PlannedEvent(
+        PURCHASE,
+        rec.ordered_at,
+        rec.amount_paid,
+        "purchase",
+        {"order_no": rec.order_no or rec.external_id, "lines": len(rec.lines)},
+    )
+
+
+def _return(rec: OrderRecord, refund: RefundRecord) -> PlannedEvent:
+    return PlannedEvent(
+        RETURN,
+        refund.refunded_at,
+        refund.amount,
+        f"return:{refund.external_id}",
+        {"order_no": rec.order_no or rec.external_id, "refund_id": refund.external_id},
+    )
+
+
+def _cancel(rec: OrderRecord, amount: Decimal) -> PlannedEvent:
+    when = rec.closed_at or rec.updated_at or rec.ordered_at
+    return PlannedEvent(
+        CANCEL, when, amount, "cancel", {"order_no": rec.order_no or rec.external_id}
+    )
+
+
+def advance_stage(current: str | None, target: str | None) -> str | None:
+    """The later of two stages; unknown targets change nothing."""
+    if target is None or target not in STAGES:
+        return current
+    if current is None or current not in STAGES:
+        return target
+    return target if STAGES.index(target) > STAGES.index(current) else current

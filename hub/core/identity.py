@@ -1,0 +1,363 @@
+"""Identity resolution (Y8, I4, S5, H1) and the merge ledger (X4).
+
+A record carries its identities in the source's priority order. The customer of the
+highest-priority identity already known is the match; identities still free are attached to
+it; identities owned by another customer are conflicts: reported, never merged silently.
+Junk values are blocked and each identity type has a per-customer limit. Merges happen only
+on request (admin or API) and every merge is recorded in a ledger that can undo it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from hub.core.errors import Conflict, NotFound
+from hub.core.normalise import InvalidValue, junk_reason, normalise_identity
+from hub.core.records import CustomerRecord
+from hub.models import (
+    Customer,
+    CustomerTag,
+    Event,
+    GroupMember,
+    Identity,
+    MergeLedger,
+    Order,
+    utcnow,
+)
+
+# How many identities of one type a customer may hold; others default to DEFAULT_LIMIT.
+IDENTITY_LIMITS: dict[str, int] = {
+    "customer_id": 1,
+    "wx_unionid": 1,
+    "yz_open_id": 3,
+    "wx_openid": 10,
+    "mobile": 3,
+    "email": 5,
+    "nickname": 5,
+}
+DEFAULT_LIMIT = 10
+CHUNK = 500
+
+
+@dataclass(slots=True)
+class Resolution:
+    """``customer`` is an existing id (int) or a new customer's key (str "new:N")."""
+
+    customer: int | str
+    attach: list[tuple[str, str]] = field(default_factory=list)
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
+    is_new: bool = False
+
+
+class ResolutionFailed(Exception):
+    """The record cannot be matched; the message names the identity and the rule."""
+
+
+def clean_identities(
+    identities: Iterable[tuple[str, str]],
+) -> tuple[list[tuple[str, str]], list[dict[str, Any]]]:
+    """Normalise, drop duplicates and junk. Returns (identities, blocked reports)."""
+    out: list[tuple[str, str]] = []
+    blocked: list[dict[str, Any]] = []
+    seen: set[tuple[str, str]] = set()
+    for type_, raw in identities:
+        try:
+            value = normalise_identity(type_, raw)
+        except InvalidValue as exc:
+            blocked.append({"kind": "invalid", "type": type_, "value": raw, "reason": str(exc)})
+            continue
+        reason = junk_reason(type_, value)
+        if reason:
+            blocked.append({"kind": "blocked", "type": type_, "value": value, "reason": reason})
+            continue
+        if (type_, value) not in seen:
+            seen.add((type_, value))
+            out.append((type_, value))
+    return out, blocked
+
+
+class Resolver:
+    """Resolves many records against one workspace with a handful of queries.
+
+    Call ``prefetch`` with every identity of the batch, then ``resolve`` per record; the
+    resolver remembers what earlier records of the batch created or attached.
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        workspace_id: int,
+        *,
+        on_conflict: str = "drop",
+        limits: dict[str, int] | None = None,
+    ) -> None:
+        self.session = session
+        self.workspace_id = workspace_id
+        self.on_conflict = on_conflict
+        self.limits = {**IDENTITY_LIMITS, **(limits or {})}
+        self.owner: dict[tuple[str, str], int | str] = {}
+        self.held: dict[tuple[int | str, str], int] = {}
+        self.known_customers: set[int] = set()
+        self._new = 0
+
+    def prefetch(self, pairs: Iterable[tuple[str, str]]) -> None:
+        by_type: dict[str, set[str]] = {}
+        for type_, value in pairs:
+            if (type_, value) not in self.owner:
+                by_type.setdefault(type_, set()).add(value)
+        owners: set[int] = set()
+        ident = Identity.__table__.c
+        for type_, values in by_type.items():
+            if type_ == "customer_id":
+                owners |= self._prefetch_customer_ids(values)
+                continue
+            ordered = sorted(values)
+            for i in range(0, len(ordered), CHUNK):
+                rows = self.session.execute(
+                    select(ident.value, ident.customer_id).where(
+                        ident.workspace_id == self.workspace_id,
+                        ident.type == type_,
+                        ident.value.in_(ordered[i : i + CHUNK]),
+                    )
+                )
+                for value, customer_id in rows:
+                    self.owner[(type_, value)] = customer_id
+                    owners.add(customer_id)
+        self._prefetch_counts(owners - self.known_customers)
+
+    def _prefetch_customer_ids(self, values: set[str]) -> set[int]:
+        ids = sorted({int(v) for v in values if v.isdigit()})
+        found: set[int] = set()
+        cust = Customer.__table__.c
+        for i in range(0, len(ids), CHUNK):
+            rows = self.session.execute(
+                select(cust.id, cust.merged_into_id).where(
+                    cust.workspace_id == self.workspace_id, cust.id.in_(ids[i : i + CHUNK])
+                )
+            )
+            for cid, merged_into in rows:
+                self.owner[("customer_id", str(cid))] = merged_into or cid
+                found.add(merged_into or cid)
+        return found
+
+    def _prefetch_counts(self, customer_ids: set[int]) -> None:
+        ident = Identity.__table__.c
+        ordered = sorted(customer_ids)
+        for i in range(0, len(ordered), CHUNK):
+            rows = self.session.execute(
+                select(ident.customer_id, ident.type, func.count())
+                .where(ident.customer_id.in_(ordered[i : i + CHUNK]))
+                .group_by(ident.customer_id, ident.type)
+            )
+            for cid, type_, n in rows:
+                self.held[(cid, type_)] = n
+        self.known_customers |= customer_ids
+
+    def resolve(self, record: CustomerRecord, *, create: bool = True) -> Resolution:
+        """Match one record; raises ResolutionFailed. Updates the batch's memory on success."""
+        identities, blocked = clean_identities(record.identities)
+        conflicts = list(blocked)
+        matched: int | str | None = None
+        for type_, value in identities:
+            owner = self.owner.get((type_, value))
+            if type_ == "customer_id" and owner is None:
+                raise ResolutionFailed(f"customer id {value} does not exist")
+            if owner is not None:
+                matched = owner
+                break
+        is_new = matched is None
+        if is_new:
+            if not create:
+                raise ResolutionFailed("no existing customer matches " + _describe(identities))
+            if not identities:
+                raise ResolutionFailed("no usable identity: " + _describe_blocked(blocked))
+            self._new += 1
+            matched = f"new:{self._new}"
+        assert matched is not None
+        attach, more = self._plan_attach(matched, identities)
+        conflicts.extend(more)
+        if self.on_conflict == "fail" and any(c["kind"] == "conflict" for c in more):
+            raise ResolutionFailed("; ".join(c["reason"] for c in more if c["kind"] == "conflict"))
+        for type_, value in attach:
+            self.owner[(type_, value)] = matched
+            self.held[(matched, type_)] = self.held.get((matched, type_), 0) + 1
+        return Resolution(customer=matched, attach=attach, conflicts=conflicts, is_new=is_new)
+
+    def _plan_attach(
+        self, matched: int | str, identities: Sequence[tuple[str, str]]
+    ) -> tuple[list[tuple[str, str]], list[dict[str, Any]]]:
+        attach: list[tuple[str, str]] = []
+        conflicts: list[dict[str, Any]] = []
+        for type_, value in identities:
+            if type_ == "customer_id":
+                continue
+            owner = self.owner.get((type_, value))
+            if owner == matched:
+                continue
+            if owner is not None:
+                conflicts.append(
+                    {
+                        "kind": "conflict",
+                        "type": type_,
+                        "value": value,
+                        "customer": owner,
+                        "matched": matched,
+                        "reason": f"{type_} {value} belongs to another customer ({owner})",
+                    }
+                )
+                continue
+            limit = self.limits.get(type_, DEFAULT_LIMIT)
+            if self.held.get((matched, type_), 0) + attach_count(attach, type_) >= limit:
+                conflicts.append(
+                    {
+                        "kind": "limit",
+                        "type": type_,
+                        "value": value,
+                        "reason": f"customer already holds {limit} {type_} identities (limit)",
+                    }
+                )
+                continue
+            attach.append((type_, value))
+        return attach, conflicts
+
+
+def attach_count(attach: list[tuple[str, str]], type_: str) -> int:
+    return sum(1 for t, _ in attach if t == type_)
+
+
+def _describe(identities: Sequence[tuple[str, str]]) -> str:
+    return ", ".join(f"{t}={v}" for t, v in identities) or "(no identities)"
+
+
+def _describe_blocked(blocked: list[dict[str, Any]]) -> str:
+    return "; ".join(b["reason"] for b in blocked) or "the record has no identities"
+
+
+# ---------------------------------------------------------------- merge ledger (X4)
+
+MOVABLE = (
+    ("identities", Identity),
+    ("orders", Order),
+    ("events", Event),
+)
+
+
+def merge(
+    session: Session,
+    workspace_id: int,
+    keep_id: int,
+    merge_id: int,
+    *,
+    reason: str,
+    actor: str | None = None,
+    limits: dict[str, int] | None = None,
+) -> MergeLedger:
+    """Move everything of ``merge_id`` onto ``keep_id`` and record it; refuses over-limit merges."""
+    if keep_id == merge_id:
+        raise Conflict("a customer cannot be merged into itself")
+    keep, gone = (_customer(session, workspace_id, cid) for cid in (keep_id, merge_id))
+    if keep.merged_into_id or gone.merged_into_id:
+        raise Conflict("one of the customers was already merged into another")
+    _check_merge_limits(session, keep_id, merge_id, {**IDENTITY_LIMITS, **(limits or {})})
+    moved: dict[str, Any] = {}
+    for name, model in MOVABLE:
+        ids = list(session.scalars(select(model.id).where(model.customer_id == merge_id)))
+        moved[name] = ids
+        if ids:
+            session.execute(update(model).where(model.id.in_(ids)).values(customer_id=keep_id))
+    moved["tags"] = _move_links(session, CustomerTag, "tag_id", keep_id, merge_id)
+    moved["groups"] = _move_links(session, GroupMember, "group_id", keep_id, merge_id)
+    moved["customer"] = {
+        "activity_score": gone.activity_score,
+        "keep_score_before": keep.activity_score,
+    }
+    keep.activity_score += gone.activity_score
+    gone.merged_into_id = keep_id
+    entry = MergeLedger(
+        workspace_id=workspace_id,
+        kept_id=keep_id,
+        merged_id=merge_id,
+        reason=reason,
+        actor=actor,
+        moved=moved,
+    )
+    session.add(entry)
+    session.commit()
+    return entry
+
+
+def undo_merge(session: Session, workspace_id: int, ledger_id: int) -> None:
+    """Put back exactly what the merge moved."""
+    entry = session.get(MergeLedger, ledger_id)
+    if entry is None or entry.workspace_id != workspace_id:
+        raise NotFound(f"merge {ledger_id} not found")
+    if entry.undone_at is not None:
+        raise Conflict("this merge was already undone")
+    for name, model in MOVABLE:
+        ids = entry.moved.get(name) or []
+        if ids:
+            session.execute(
+                update(model)
+                .where(model.id.in_(ids), model.customer_id == entry.kept_id)
+                .values(customer_id=entry.merged_id)
+            )
+    _restore_links(session, CustomerTag, "tag_id", entry, entry.moved.get("tags", {}))
+    _restore_links(session, GroupMember, "group_id", entry, entry.moved.get("groups", {}))
+    keep = _customer(session, workspace_id, entry.kept_id)
+    gone = session.get(Customer, entry.merged_id)
+    assert gone is not None
+    keep.activity_score -= entry.moved.get("customer", {}).get("activity_score", 0)
+    gone.merged_into_id = None
+    entry.undone_at = utcnow()
+    session.commit()
+
+
+def _customer(session: Session, workspace_id: int, customer_id: int) -> Customer:
+    customer = session.get(Customer, customer_id)
+    if customer is None or customer.workspace_id != workspace_id:
+        raise NotFound(f"customer {customer_id} not found")
+    return customer
+
+
+def _check_merge_limits(
+    session: Session, keep_id: int, merge_id: int, limits: dict[str, int]
+) -> None:
+    rows = session.execute(
+        select(Identity.type, func.count())
+        .where(Identity.customer_id.in_([keep_id, merge_id]))
+        .group_by(Identity.type)
+    )
+    for type_, n in rows:
+        limit = limits.get(type_, DEFAULT_LIMIT)
+        if n > limit:
+            raise Conflict(
+                f"merging would give one customer {n} {type_} identities (limit {limit}); "
+                "remove some first"
+            )
+
+
+def _move_links(session: Session, model: Any, col: str, keep_id: int, merge_id: int) -> dict:
+    """Re-point link rows; remember which were moved and which were dropped as duplicates."""
+    theirs = set(session.scalars(select(getattr(model, col)).where(model.customer_id == merge_id)))
+    ours = set(session.scalars(select(getattr(model, col)).where(model.customer_id == keep_id)))
+    session.execute(model.__table__.delete().where(model.customer_id == merge_id))
+    for key in theirs - ours:
+        session.add(model(customer_id=keep_id, **{col: key}))
+    return {"moved": sorted(theirs - ours), "shared": sorted(theirs & ours)}
+
+
+def _restore_links(session: Session, model: Any, col: str, entry: MergeLedger, info: dict) -> None:
+    moved, shared = info.get("moved", []), info.get("shared", [])
+    if moved:
+        session.execute(
+            model.__table__.delete().where(
+                model.customer_id == entry.kept_id, getattr(model, col).in_(moved)
+            )
+        )
+    for key in [*moved, *shared]:
+        session.add(model(customer_id=entry.merged_id, **{col: key}))

@@ -1,0 +1,133 @@
+"""Set-based helpers for the ingest: fetch by key in chunks, insert and update many rows at once.
+
+Everything here works on SQLAlchemy Core tables so that a batch of 1,000 orders costs a
+handful of statements (multi-row INSERT ... RETURNING, executemany UPDATE), never one per row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy.orm import Session
+
+CHUNK = 500
+
+
+def chunks(values: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(values), size):
+        yield values[i : i + size]
+
+
+def fetch_by(
+    session: Session,
+    table: Table,
+    columns: Sequence[str],
+    key: str,
+    values: Iterable[Any],
+    **filters: Any,
+) -> list[Any]:
+    """Rows of ``table`` whose ``key`` is in ``values`` (chunked) and matching ``filters``."""
+    ordered = sorted(set(values))
+    if not ordered:
+        return []
+    cols = [table.c[name] for name in columns]
+    where = [table.c[name] == value for name, value in filters.items()]
+    rows: list[Any] = []
+    for part in chunks(ordered):
+        rows.extend(session.execute(select(*cols).where(*where, table.c[key].in_(part))))
+    return rows
+
+
+def insert_returning_ids(session: Session, table: Table, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert many rows in one statement; their new ids in the same order.
+
+    PostgreSQL: ``INSERT ... RETURNING`` ordered by parameter (batched by SQLAlchemy).
+    SQLite: ordered RETURNING would fall back to one statement per row, so insert in one
+    executemany and read the ids back: SQLite gives each new row max(rowid) + 1, and this
+    transaction holds the database's only write lock from its first write to its commit, so
+    the new ids are the ``len(rows)`` consecutive ids ending at max(id). Checked, not assumed.
+    """
+    if not rows:
+        return []
+    if session.get_bind().dialect.name != "sqlite":
+        stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        return [row[0] for row in session.execute(stmt, rows)]
+    insert_many(session, table, rows)
+    last = session.execute(select(func.max(table.c.id))).scalar_one()
+    first = last - len(rows) + 1
+    count = session.execute(
+        select(func.count()).where(table.c.id.between(first, last))
+    ).scalar_one()
+    if count != len(rows):
+        raise RuntimeError(f"{table.name}: new ids are not consecutive; refusing to guess")
+    return list(range(first, last + 1))
+
+
+def insert_many(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """One executemany INSERT. On SQLite the column types' bind processors are applied here
+    and the statement goes straight to the driver (SQLAlchemy's per-row parameter machinery
+    costs more than SQLite itself); elsewhere SQLAlchemy's batched insertmanyvalues is used."""
+    if not rows:
+        return
+    conn = session.connection()
+    if conn.dialect.name != "sqlite":
+        session.execute(insert(table), rows)
+        return
+    cols = list(rows[0])
+    compiled = insert(table).compile(dialect=conn.dialect, column_keys=cols)
+    names = compiled.positiontup or cols
+    procs = [table.c[name].type.bind_processor(conn.dialect) for name in names]
+    params = [
+        tuple(p(row[n]) if p else row[n] for n, p in zip(names, procs, strict=True))
+        for row in rows
+    ]
+    conn.exec_driver_sql(str(compiled), params)
+
+
+def update_many(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """executemany UPDATE by id; every row must carry the same keys, ``id`` among them."""
+    if not rows:
+        return
+    keys = [k for k in rows[0] if k != "id"]
+    stmt = (
+        update(table)
+        .where(table.c.id == bindparam("_id"))
+        .values({k: bindparam(f"_v_{k}") for k in keys})
+    )
+    params = [{"_id": r["id"], **{f"_v_{k}": r[k] for k in keys}} for r in rows]
+    session.execute(stmt, params)
+
+
+def ensure_named(
+    session: Session, table: Table, workspace_id: int, names: Iterable[str]
+) -> dict[str, int]:
+    """id by name for tags or groups, creating the missing ones."""
+    wanted = sorted({n.strip() for n in names if n and n.strip()})
+    found = {
+        name: id_
+        for id_, name in fetch_by(session, table, ["id", "name"], "name", wanted,
+                                  workspace_id=workspace_id)
+    }
+    missing = [n for n in wanted if n not in found]
+    ids = insert_returning_ids(session, table, [{"workspace_id": workspace_id, "name": n}
+                                                for n in missing])
+    found.update(zip(missing, ids, strict=True))
+    return found
+
+
+def link_missing(
+    session: Session, table: Table, owner_col: str, pairs: set[tuple[int, int]]
+) -> int:
+    """Insert (customer_id, owner) link rows that do not exist yet; how many were added."""
+    if not pairs:
+        return 0
+    customers = {c for c, _ in pairs}
+    existing = {
+        (c, o)
+        for c, o in fetch_by(session, table, ["customer_id", owner_col], "customer_id", customers)
+    }
+    new = sorted(pairs - existing)
+    insert_many(session, table, [{"customer_id": c, owner_col: o} for c, o in new])
+    return len(new)
