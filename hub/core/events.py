@@ -93,7 +93,7 @@ def plan_order(stored: StoredOrder | None, rec: OrderRecord) -> Plan:
         new_refunds=new_refunds,
         events=events,
     )
-    if stored is not None and _same(stored, plan):
+    if stored is not None and version == stored.version and _same(stored, plan):
         plan.action = "unchanged"
     return plan
 

@@ -146,8 +146,9 @@ class _Batch:
                 deletions.append(rec)
             else:
                 raise TypeError(f"not a canonical record: {type(rec).__name__}")
-        self._prefetch_identities([r.buyer for _, r in orders.values() if r.buyer] +
-                                  [r for _, r in people])
+        self._prefetch_identities(
+            [r.buyer for _, r in orders.values() if r.buyer] + [r for _, r in people]
+        )
         for i, rec in people:
             self._take_customer(i, rec)
         if orders:
@@ -218,8 +219,17 @@ class _Batch:
             rows += fetch_by(
                 self.session,
                 table,
-                ["id", "source", "external_id", "status", "version", "amount_paid",
-                 "refunded_amount", "cancelled_amount", "customer_id"],
+                [
+                    "id",
+                    "source",
+                    "external_id",
+                    "status",
+                    "version",
+                    "amount_paid",
+                    "refunded_amount",
+                    "cancelled_amount",
+                    "customer_id",
+                ],
                 "external_id",
                 ids,
                 workspace_id=self.ws,
@@ -227,15 +237,24 @@ class _Batch:
             )
         refunds: dict[int, set[str]] = {}
         for order_id, ext in fetch_by(
-            self.session, OrderRefund.__table__, ["order_id", "external_id"], "order_id",
+            self.session,
+            OrderRefund.__table__,
+            ["order_id", "external_id"],
+            "order_id",
             [r.id for r in rows],
         ):
             refunds.setdefault(order_id, set()).add(ext)
         return {
             (r.source, r.external_id): (
                 r.id,
-                StoredOrder(r.status, r.version, r.amount_paid, r.refunded_amount,
-                            r.cancelled_amount, frozenset(refunds.get(r.id, ()))),
+                StoredOrder(
+                    r.status,
+                    r.version,
+                    r.amount_paid,
+                    r.refunded_amount,
+                    r.cancelled_amount,
+                    frozenset(refunds.get(r.id, ())),
+                ),
                 r.customer_id,
             )
             for r in rows

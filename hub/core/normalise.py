@@ -11,10 +11,23 @@ _TEST_MOBILE = re.compile(r"^1[3-9]\d0{8}$")  # 13800000000-style placeholders
 JUNK_VALUES = frozenset(
     {"", "0", "-", "null", "none", "nil", "undefined", "unknown", "n/a", "na", "test", "false"}
 )
-JUNK_MOBILES = frozenset({"13800138000", "12345678901", "13888888888", "13912345678"})
+JUNK_MOBILES = frozenset({"13800138000", "12345678901", "13888888888"})
 SHARED_MAILBOX_LOCALS = frozenset(
-    {"noreply", "no-reply", "donotreply", "do-not-reply", "info", "admin", "test", "support",
-     "sales", "service", "contact", "null", "none"}
+    {
+        "noreply",
+        "no-reply",
+        "donotreply",
+        "do-not-reply",
+        "info",
+        "admin",
+        "test",
+        "support",
+        "sales",
+        "service",
+        "contact",
+        "null",
+        "none",
+    }
 )
 JUNK_EMAIL_DOMAINS = frozenset({"example.com", "example.org", "test.com", "localhost"})
 
@@ -73,6 +86,6 @@ def junk_reason(type_: str, value: str) -> str | None:
         local, _, domain = value.partition("@")
         if local in SHARED_MAILBOX_LOCALS or domain in JUNK_EMAIL_DOMAINS:
             return f"email {value} is a shared or example mailbox"
-    elif len(set(value)) == 1:
+    elif type_ != "customer_id" and len(value) >= 5 and len(set(value)) == 1:
         return f"{type_} {value!r} repeats one character"
     return None

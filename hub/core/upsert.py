@@ -80,8 +80,7 @@ def insert_many(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
     names = compiled.positiontup or cols
     procs = [table.c[name].type.bind_processor(conn.dialect) for name in names]
     params = [
-        tuple(p(row[n]) if p else row[n] for n, p in zip(names, procs, strict=True))
-        for row in rows
+        tuple(p(row[n]) if p else row[n] for n, p in zip(names, procs, strict=True)) for row in rows
     ]
     conn.exec_driver_sql(str(compiled), params)
 
@@ -107,12 +106,14 @@ def ensure_named(
     wanted = sorted({n.strip() for n in names if n and n.strip()})
     found = {
         name: id_
-        for id_, name in fetch_by(session, table, ["id", "name"], "name", wanted,
-                                  workspace_id=workspace_id)
+        for id_, name in fetch_by(
+            session, table, ["id", "name"], "name", wanted, workspace_id=workspace_id
+        )
     }
     missing = [n for n in wanted if n not in found]
-    ids = insert_returning_ids(session, table, [{"workspace_id": workspace_id, "name": n}
-                                                for n in missing])
+    ids = insert_returning_ids(
+        session, table, [{"workspace_id": workspace_id, "name": n} for n in missing]
+    )
     found.update(zip(missing, ids, strict=True))
     return found
 

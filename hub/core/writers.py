@@ -127,8 +127,9 @@ class CustomerWriter:
             }
             for k in keys
         ]
-        self.ids.update(zip(keys, insert_returning_ids(self.session, Customer.__table__, rows),
-                            strict=True))
+        self.ids.update(
+            zip(keys, insert_returning_ids(self.session, Customer.__table__, rows), strict=True)
+        )
         self.result.add("customers", "created", len(keys))
         self._new.clear()
 
@@ -137,8 +138,14 @@ class CustomerWriter:
             return
         current = {
             r.id: r
-            for r in fetch_by(self.session, Customer.__table__, ["id", *CUSTOMER_FIELDS], "id",
-                              self._updates, workspace_id=self.ws)
+            for r in fetch_by(
+                self.session,
+                Customer.__table__,
+                ["id", *CUSTOMER_FIELDS],
+                "id",
+                self._updates,
+                workspace_id=self.ws,
+            )
         }
         rows = []
         for cid, pending in self._updates.items():
@@ -157,8 +164,14 @@ class CustomerWriter:
 
     def _write_identities(self) -> None:
         rows = [
-            {"workspace_id": self.ws, "customer_id": self.ids[key], "type": t, "value": v,
-             "source": source, "created_at": utcnow()}
+            {
+                "workspace_id": self.ws,
+                "customer_id": self.ids[key],
+                "type": t,
+                "value": v,
+                "source": source,
+                "created_at": utcnow(),
+            }
             for key, t, v, source in self._identities
         ]
         insert_many(self.session, Identity.__table__, rows)
@@ -168,8 +181,9 @@ class CustomerWriter:
     def _write_links(self) -> None:
         tag_ids = ensure_named(self.session, Tag.__table__, self.ws, {t for _, t in self._tags})
         pairs = {(self.ids[key], tag_ids[tag.strip()]) for key, tag in self._tags}
-        self.result.add("tags", "added", link_missing(self.session, CustomerTag.__table__,
-                                                      "tag_id", pairs))
+        self.result.add(
+            "tags", "added", link_missing(self.session, CustomerTag.__table__, "tag_id", pairs)
+        )
         self._tags.clear()
         if self.options.group_id is not None:
             members = {(self.ids[k], self.options.group_id) for k in self._touched}
@@ -197,9 +211,16 @@ def write_orders(
         customer_id = None if key is None else customer_ids.get(key, key)  # type: ignore[arg-type]
         row = _order_row(rec, plan, customer_id, now)
         if order_id is None:
-            new_rows.append({**row, "workspace_id": workspace_id, "connection_id": connection_id,
-                             "source": rec.source, "external_id": rec.external_id,
-                             "created_at": now})
+            new_rows.append(
+                {
+                    **row,
+                    "workspace_id": workspace_id,
+                    "connection_id": connection_id,
+                    "source": rec.source,
+                    "external_id": rec.external_id,
+                    "created_at": now,
+                }
+            )
             new_plans.append((rec, plan))
         else:
             updates.append({"id": order_id, **row})
@@ -208,10 +229,14 @@ def write_orders(
     update_many(session, Order.__table__, updates)
     result.add("orders", "created", len(new_ids))
     result.add("orders", "updated", len(updates))
-    placed = [(rec, plan, oid, row["customer_id"])
-              for (rec, plan), oid, row in zip(new_plans, new_ids, new_rows, strict=True)]
-    placed += [(rec, plan, oid, u["customer_id"])
-               for (rec, plan, oid), u in zip(updated_plans, updates, strict=True)]
+    placed = [
+        (rec, plan, oid, row["customer_id"])
+        for (rec, plan), oid, row in zip(new_plans, new_ids, new_rows, strict=True)
+    ]
+    placed += [
+        (rec, plan, oid, u["customer_id"])
+        for (rec, plan, oid), u in zip(updated_plans, updates, strict=True)
+    ]
     _write_lines(session, workspace_id, placed, set(new_ids), products, result)
     _write_refunds(session, workspace_id, placed)
     _write_events(session, workspace_id, placed, result)
@@ -265,13 +290,30 @@ def _line_products(
     for source, ext in wanted:
         by_source[source].append(ext)
     for source, exts in by_source.items():
-        for id_, ext in fetch_by(session, Product.__table__, ["id", "external_id"],
-                                 "external_id", exts, workspace_id=workspace_id, source=source):
+        for id_, ext in fetch_by(
+            session,
+            Product.__table__,
+            ["id", "external_id"],
+            "external_id",
+            exts,
+            workspace_id=workspace_id,
+            source=source,
+        ):
             found[(source, ext)] = id_
     missing = [k for k in wanted if k not in found]
     now = utcnow()
-    rows = [{"workspace_id": workspace_id, "source": s, "external_id": e, "name": wanted[(s, e)],
-             "properties": {}, "created_at": now, "updated_at": now} for s, e in missing]
+    rows = [
+        {
+            "workspace_id": workspace_id,
+            "source": s,
+            "external_id": e,
+            "name": wanted[(s, e)],
+            "properties": {},
+            "created_at": now,
+            "updated_at": now,
+        }
+        for s, e in missing
+    ]
     found.update(zip(missing, insert_returning_ids(session, Product.__table__, rows), strict=True))
     return found
 
@@ -303,8 +345,9 @@ def _write_lines(
 ) -> None:
     existing: dict[int, dict[str, int]] = defaultdict(dict)
     old_ids = [oid for _, _, oid, _ in placed if oid not in new_ids]
-    for id_, order_id, ext in fetch_by(session, OrderLine.__table__,
-                                       ["id", "order_id", "external_id"], "order_id", old_ids):
+    for id_, order_id, ext in fetch_by(
+        session, OrderLine.__table__, ["id", "order_id", "external_id"], "order_id", old_ids
+    ):
         existing[order_id][ext] = id_
     inserts, updates, deletes = [], [], []
     for rec, _plan, order_id, _cid in placed:
@@ -329,8 +372,14 @@ def _write_lines(
 
 def _write_refunds(session: Session, workspace_id: int, placed: list) -> None:
     rows = [
-        {"workspace_id": workspace_id, "order_id": oid, "external_id": r.external_id,
-         "amount": r.amount, "refunded_at": r.refunded_at, "reason": r.reason}
+        {
+            "workspace_id": workspace_id,
+            "order_id": oid,
+            "external_id": r.external_id,
+            "amount": r.amount,
+            "refunded_at": r.refunded_at,
+            "reason": r.reason,
+        }
         for _rec, plan, oid, _cid in placed
         for r in plan.new_refunds
     ]
@@ -344,15 +393,30 @@ def _write_events(session: Session, workspace_id: int, placed: list, result: Ing
         for ev in plan.events:
             key = f"{rec.source}:{rec.external_id}:{ev.key}"
             candidates[key] = {
-                "workspace_id": workspace_id, "customer_id": cid, "order_id": oid,
-                "type": ev.type, "occurred_at": ev.occurred_at, "amount": ev.amount,
-                "source": rec.source, "properties": ev.properties, "dedupe_key": key,
+                "workspace_id": workspace_id,
+                "customer_id": cid,
+                "order_id": oid,
+                "type": ev.type,
+                "occurred_at": ev.occurred_at,
+                "amount": ev.amount,
+                "source": rec.source,
+                "properties": ev.properties,
+                "dedupe_key": key,
                 "created_at": now,
             }
     if not candidates:
         return
-    seen = {k for (k,) in fetch_by(session, Event.__table__, ["dedupe_key"], "dedupe_key",
-                                   candidates, workspace_id=workspace_id)}
+    seen = {
+        k
+        for (k,) in fetch_by(
+            session,
+            Event.__table__,
+            ["dedupe_key"],
+            "dedupe_key",
+            candidates,
+            workspace_id=workspace_id,
+        )
+    }
     rows = [row for key, row in candidates.items() if key not in seen]
     insert_many(session, Event.__table__, rows)
     for row in rows:
@@ -364,8 +428,9 @@ def apply_event_settings(session: Session, workspace_id: int, events: list[dict]
     """Stage advancement and activity score of each recorded event (Y10)."""
     settings = {
         s.event_type: s
-        for s in session.scalars(select(EventSetting).where(
-            EventSetting.workspace_id == workspace_id))
+        for s in session.scalars(
+            select(EventSetting).where(EventSetting.workspace_id == workspace_id)
+        )
     }
     effects: dict[int, list[EventSetting]] = defaultdict(list)
     for ev in events:
@@ -382,7 +447,8 @@ def apply_event_settings(session: Session, workspace_id: int, events: list[dict]
             stage = advance_stage(stage, s.advance_to_stage)
         delta = sum(s.score_delta for s in hits)
         session.execute(
-            update(table).where(table.c.id == cid)
+            update(table)
+            .where(table.c.id == cid)
             .values(stage=stage, activity_score=table.c.activity_score + delta)
         )
 
@@ -397,21 +463,37 @@ def upsert_products(
     found: dict[tuple[str, str], Any] = {}
     for source in {s for s, _ in latest}:
         exts = [e for s, e in latest if s == source]
-        for row in fetch_by(session, Product.__table__,
-                            ["id", "source", "external_id", "name", "price", "status",
-                             "properties"], "external_id", exts,
-                            workspace_id=workspace_id, source=source):
+        for row in fetch_by(
+            session,
+            Product.__table__,
+            ["id", "source", "external_id", "name", "price", "status", "properties"],
+            "external_id",
+            exts,
+            workspace_id=workspace_id,
+            source=source,
+        ):
             found[(row.source, row.external_id)] = row
     now = utcnow()
     inserts, updates = [], []
     for key, rec in latest.items():
-        values = {"name": rec.name, "price": rec.price, "status": rec.status,
-                  "properties": rec.properties}
+        values = {
+            "name": rec.name,
+            "price": rec.price,
+            "status": rec.status,
+            "properties": rec.properties,
+        }
         old = found.get(key)
         if old is None:
-            inserts.append({"workspace_id": workspace_id, "source": rec.source,
-                            "external_id": rec.external_id, **values, "created_at": now,
-                            "updated_at": now})
+            inserts.append(
+                {
+                    "workspace_id": workspace_id,
+                    "source": rec.source,
+                    "external_id": rec.external_id,
+                    **values,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
         elif any(getattr(old, k) != v for k, v in values.items()):
             updates.append({"id": old.id, **values, "updated_at": now})
         else:
@@ -427,9 +509,13 @@ def delete(session: Session, workspace_id: int, rec: DeletionRecord, result: Ing
     model = {"order": Order, "product": Product}.get(rec.object)
     if model is None:
         raise ValueError(f"cannot delete objects of kind {rec.object!r}")
-    target = session.scalar(select(model.id).where(
-        model.workspace_id == workspace_id, model.source == rec.source,
-        model.external_id == rec.external_id))
+    target = session.scalar(
+        select(model.id).where(
+            model.workspace_id == workspace_id,
+            model.source == rec.source,
+            model.external_id == rec.external_id,
+        )
+    )
     if target is None:
         result.add(f"{rec.object}s", "delete_missing")
         return
@@ -437,19 +523,28 @@ def delete(session: Session, workspace_id: int, rec: DeletionRecord, result: Ing
         for child in (Event, OrderRefund, OrderLine):
             session.execute(sql_delete(child).where(child.order_id == target))
     else:
-        session.execute(update(OrderLine).where(OrderLine.product_id == target)
-                        .values(product_id=None))
+        session.execute(
+            update(OrderLine).where(OrderLine.product_id == target).values(product_id=None)
+        )
     session.execute(sql_delete(model).where(model.id == target))
     result.add(f"{rec.object}s", "deleted")
 
 
 def save_cursor(session: Session, workspace_id: int, cursor: CursorUpdate) -> None:
-    row = session.scalar(select(Cursor).where(
-        Cursor.connection_id == cursor.connection_id, Cursor.stream == cursor.stream))
+    row = session.scalar(
+        select(Cursor).where(
+            Cursor.connection_id == cursor.connection_id, Cursor.stream == cursor.stream
+        )
+    )
     if row is None:
-        session.add(Cursor(workspace_id=workspace_id, connection_id=cursor.connection_id,
-                           stream=cursor.stream, state=cursor.state))
+        session.add(
+            Cursor(
+                workspace_id=workspace_id,
+                connection_id=cursor.connection_id,
+                stream=cursor.stream,
+                state=cursor.state,
+            )
+        )
     else:
         row.state = dict(cursor.state)
         row.updated_at = utcnow()
-

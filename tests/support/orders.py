@@ -43,19 +43,34 @@ def order(
         version=version,
         amount_total=Decimal(paid),
         amount_paid=Decimal(paid),
-        buyer=CustomerRecord(identities=ids, name=name, mobile="13912340000",
-                             properties={"province": "Zhejiang"}),
-        consignee=Consignee(name=name, phone="13912340000", province="Zhejiang",
-                            city="Hangzhou", district="Xihu", address="1 Lake Rd"),
+        buyer=CustomerRecord(
+            identities=ids, name=name, mobile="13912340000", properties={"province": "Zhejiang"}
+        ),
+        consignee=Consignee(
+            name=name,
+            phone="13912340000",
+            province="Zhejiang",
+            city="Hangzhou",
+            district="Xihu",
+            address="1 Lake Rd",
+        ),
         lines=[
-            LineRecord(external_id=f"{ext}-{i}", product_external_id=f"P{i}", sku_id=f"S{i}",
-                       name=f"Tea {i}", qty=1, unit_price=per_line, total=per_line,
-                       paid=per_line)
+            LineRecord(
+                external_id=f"{ext}-{i}",
+                product_external_id=f"P{i}",
+                sku_id=f"S{i}",
+                name=f"Tea {i}",
+                qty=1,
+                unit_price=per_line,
+                total=per_line,
+                paid=per_line,
+            )
             for i in range(lines)
         ],
         refunds=[
-            RefundRecord(external_id=rid, amount=Decimal(amount),
-                         refunded_at=at + timedelta(days=3))
+            RefundRecord(
+                external_id=rid, amount=Decimal(amount), refunded_at=at + timedelta(days=3)
+            )
             for rid, amount in (refunds or [])
         ],
         sales_channel="Fake",
@@ -80,8 +95,15 @@ def shop(n_orders: int, n_buyers: int, seed: int = 7, source: str = "fake") -> l
             ids.append(("mobile", f"139{b % 100000000:08d}"))
         status = rng.choice(["paid", "shipped", "completed", "completed", "completed"])
         refunds = [(f"R{i}", "10.00")] if rng.random() < 0.05 else None
-        out.append(order(f"E{i:09d}", status=status, identities=ids,
-                         paid=f"{rng.randint(10, 900)}.{rng.randint(0, 99):02d}",
-                         refunds=refunds, source=source,
-                         at=T0 + timedelta(minutes=i)))
+        out.append(
+            order(
+                f"E{i:09d}",
+                status=status,
+                identities=ids,
+                paid=f"{rng.randint(10, 900)}.{rng.randint(0, 99):02d}",
+                refunds=refunds,
+                source=source,
+                at=T0 + timedelta(minutes=i),
+            )
+        )
     return out

@@ -1,0 +1,219 @@
+"""The one ingest path on a real database: Y7 amounts and events, X1 replay, X3, Y10,
+failure isolation, dry run, deletions, cursors."""
+
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from hub.core import ingest
+from hub.core.ingest import CursorUpdate, IngestOptions
+from hub.core.records import CustomerRecord, DeletionRecord, ProductRecord
+from hub.extensions import db
+from hub.models import (
+    Connection,
+    Cursor,
+    Customer,
+    Event,
+    EventSetting,
+    Identity,
+    Order,
+    OrderLine,
+    Product,
+)
+from tests.support.dump import dump
+from tests.support.orders import order, shop
+
+D = Decimal
+
+
+def count(model, **where):
+    stmt = select(func.count()).select_from(model)
+    for k, v in where.items():
+        stmt = stmt.where(getattr(model, k) == v)
+    return db.session.scalar(stmt)
+
+
+def events(ext):
+    o = db.session.scalar(select(Order).where(Order.external_id == ext))
+    return sorted(e.type for e in db.session.scalars(select(Event).where(Event.order_id == o.id)))
+
+
+def test_x1_replaying_a_batch_leaves_the_database_identical(workspace):
+    batch = shop(300, 80)
+    ingest.apply(db.session, workspace.id, batch)
+    before = dump(db.session)
+    for _ in range(3):
+        result = ingest.apply(db.session, workspace.id, batch)
+        assert result.counts == {"orders": {"unchanged": 300}}
+    assert dump(db.session) == before
+
+
+def test_set_based_batch_of_1000_orders_costs_a_handful_of_queries(workspace):
+    from sqlalchemy import event
+
+    statements = []
+    listener = lambda *a, **k: statements.append(a[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        ingest.apply(db.session, workspace.id, shop(1000, 300))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert count(Order) == 1000
+    assert len(statements) < 40, statements
+
+
+def test_y7_amounts_and_events_through_the_database(workspace):
+    ingest.apply(
+        db.session,
+        workspace.id,
+        [
+            order("A", status="completed"),
+            order("B", status="closed"),
+            order("C", status="paid"),
+        ],
+    )
+    assert count(Order) == 2 and events("A") == ["purchase"] and events("C") == ["purchase"]
+    ingest.apply(
+        db.session,
+        workspace.id,
+        [
+            order("A", status="completed", version=2, refunds=[("R1", "25.50")]),
+            order("C", status="closed", version=2),
+            order("B", status="closed", version=2),
+        ],
+    )
+    a = db.session.scalar(select(Order).where(Order.external_id == "A"))
+    c = db.session.scalar(select(Order).where(Order.external_id == "C"))
+    assert (a.amount_paid, a.refunded_amount) == (D("74.50"), D("25.50"))
+    assert (c.status, c.amount_paid, c.cancelled_amount) == ("closed", D("0.00"), D("100.00"))
+    assert events("A") == ["purchase", "return"] and events("C") == ["cancel", "purchase"]
+    assert count(Order) == 2  # B was never stored
+
+
+def test_x3_older_snapshot_never_overwrites_newer(workspace):
+    ingest.apply(db.session, workspace.id, [order("A", status="completed", version=5)])
+    result = ingest.apply(db.session, workspace.id, [order("A", status="paid", version=3)])
+    assert result.counts["orders"] == {"unchanged": 1}
+    assert db.session.scalar(select(Order.status)) == "completed"
+
+
+def test_within_a_batch_the_newest_snapshot_wins(workspace):
+    ingest.apply(
+        db.session,
+        workspace.id,
+        [order("A", status="completed", version=5), order("A", status="paid", version=2)],
+    )
+    assert db.session.scalar(select(Order.status)) == "completed"
+
+
+def test_y8_buyer_matched_by_priority_and_new_customer_from_consignee(workspace):
+    ingest.apply(db.session, workspace.id, [order("A", identities=[("yz_open_id", "yz1")])])
+    ingest.apply(
+        db.session,
+        workspace.id,
+        [
+            order("B", identities=[("yz_open_id", "yz2"), ("wx_openid", "o1")], name="Han Meimei"),
+            order("C", identities=[("yz_open_id", "yz1"), ("wx_openid", "o9")]),
+        ],
+    )
+    assert count(Customer) == 2
+    first = db.session.scalar(select(Customer).where(Customer.name == "Li Lei"))
+    assert first.mobile == "13912340000" and first.properties["province"] == "Zhejiang"
+    ids = {
+        (i.type, i.value)
+        for i in db.session.scalars(select(Identity).where(Identity.customer_id == first.id))
+    }
+    assert ids == {("yz_open_id", "yz1"), ("wx_openid", "o9")}
+
+
+def test_y10_event_settings_advance_stage_and_score(workspace):
+    db.session.add_all(
+        [
+            EventSetting(
+                workspace_id=workspace.id,
+                event_type="purchase",
+                advance_to_stage="customer",
+                score_delta=10,
+            ),
+            EventSetting(workspace_id=workspace.id, event_type="return", score_delta=-4),
+        ]
+    )
+    db.session.commit()
+    ingest.apply(db.session, workspace.id, [order("A"), order("B")])
+    ingest.apply(db.session, workspace.id, [order("A", version=2, refunds=[("R", "5.00")])])
+    ingest.apply(db.session, workspace.id, [order("A", version=2, refunds=[("R", "5.00")])])
+    customer = db.session.scalar(
+        select(Customer).where(
+            Customer.id
+            == db.session.scalar(select(Order.customer_id).where(Order.external_id == "A"))
+        )
+    )
+    assert (customer.stage, customer.activity_score) == ("customer", 6)
+
+
+def test_failed_record_leaves_nothing_behind(workspace):
+    result = ingest.apply(
+        db.session,
+        workspace.id,
+        [order("A", identities=[("customer_id", "999")]), order("B")],
+    )
+    assert [f.key for f in result.failures] == ["A"]
+    assert "customer id 999 does not exist" in result.failures[0].reason
+    assert count(Order) == 1 and count(Customer) == 1 and count(OrderLine) == 2
+
+
+def test_x5_dry_run_reports_everything_and_writes_nothing(workspace):
+    result = ingest.apply(
+        db.session, workspace.id, shop(50, 20), options=IngestOptions(dry_run=True)
+    )
+    assert result.counts["orders"]["created"] == 50
+    assert count(Order) == 0 and count(Customer) == 0 and count(Event) == 0
+
+
+def test_cursor_commits_with_its_rows(workspace):
+    conn = Connection(
+        workspace_id=workspace.id, platform="fake", external_id="s1", bound_key="s1", name="s"
+    )
+    db.session.add(conn)
+    db.session.commit()
+    ingest.apply(
+        db.session,
+        workspace.id,
+        [order("A")],
+        cursor=CursorUpdate(conn.id, "orders", {"bookmark": "2026-01-01"}),
+    )
+    assert db.session.scalar(select(Cursor.state)) == {"bookmark": "2026-01-01"}
+
+
+def test_h7_deletions_and_product_upserts(workspace):
+    ingest.apply(
+        db.session, workspace.id, [order("A"), ProductRecord("fake", "P0", "Tea", D("9.90"))]
+    )
+    assert db.session.scalar(select(Product.price).where(Product.external_id == "P0")) == D("9.90")
+    ingest.apply(
+        db.session,
+        workspace.id,
+        [DeletionRecord("fake", "order", "A"), DeletionRecord("fake", "product", "P0")],
+    )
+    assert count(Order) == 0 and count(OrderLine) == 0 and count(Event) == 0
+    assert count(Product) == 1  # P1 stays
+
+
+def test_line_removed_from_snapshot_is_removed(workspace):
+    ingest.apply(db.session, workspace.id, [order("A", lines=3)])
+    ingest.apply(db.session, workspace.id, [order("A", lines=2, version=2)])
+    assert count(OrderLine) == 2
+
+
+def test_customer_records_update_and_tag(workspace):
+    person = CustomerRecord(identities=[("email", "Li@Shop.cn")], name="Li", tags=["vip"])
+    r1 = ingest.apply(db.session, workspace.id, [person], options=IngestOptions(tags=["import"]))
+    assert r1.counts["customers"] == {"created": 1}
+    person2 = CustomerRecord(identities=[("email", "li@shop.cn")], name="Li Lei")
+    r2 = ingest.apply(db.session, workspace.id, [person2])
+    assert r2.counts["customers"] == {"updated": 1}
+    assert db.session.scalar(select(Customer.name)) == "Li Lei"
+    from hub.models import CustomerTag, Tag
+
+    names = set(db.session.scalars(select(Tag.name).join(CustomerTag)))
+    assert names == {"vip", "import"}
