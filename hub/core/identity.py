@@ -158,9 +158,18 @@ class Resolver:
                 self.held[(cid, type_)] = n
         self.known_customers |= customer_ids
 
-    def resolve(self, record: CustomerRecord, *, create: bool = True) -> Resolution:
-        """Match one record; raises ResolutionFailed. Updates the batch's memory on success."""
-        identities, blocked = clean_identities(record.identities)
+    def resolve(
+        self,
+        record: CustomerRecord,
+        *,
+        create: bool = True,
+        cleaned: tuple[list[tuple[str, str]], list[dict[str, Any]]] | None = None,
+    ) -> Resolution:
+        """Match one record; raises ResolutionFailed. Updates the batch's memory on success.
+
+        ``cleaned`` is ``clean_identities(record.identities)`` when the caller already has it.
+        """
+        identities, blocked = cleaned or clean_identities(record.identities)
         conflicts = list(blocked)
         matched: int | str | None = None
         for type_, value in identities:

@@ -124,6 +124,7 @@ class _Batch:
         self.result = result
         self.resolver = Resolver(session, workspace_id, on_conflict=options.identity_conflict)
         self.customers = writers.CustomerWriter(session, workspace_id, options, result)
+        self.cleaned: dict[int, tuple[list[tuple[str, str]], list[dict[str, Any]]]] = {}
 
     def run(self, records: Sequence[Record]) -> None:
         orders: dict[tuple[str, str], tuple[int, OrderRecord]] = {}
@@ -162,12 +163,15 @@ class _Batch:
     def _prefetch_identities(self, people: list[CustomerRecord]) -> None:
         pairs: list[tuple[str, str]] = []
         for person in people:
-            pairs.extend(clean_identities(person.identities)[0])
+            cleaned = self.cleaned[id(person)] = clean_identities(person.identities)
+            pairs.extend(cleaned[0])
         self.resolver.prefetch(pairs)
 
     def _resolve(self, index: int, key: str, person: CustomerRecord) -> Resolution | None:
         try:
-            res = self.resolver.resolve(person, create=self.options.create_customers)
+            res = self.resolver.resolve(
+                person, create=self.options.create_customers, cleaned=self.cleaned.get(id(person))
+            )
         except ResolutionFailed as exc:
             self.result.failures.append(Failure(index, key, f"buyer: {exc}"))
             return None

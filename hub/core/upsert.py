@@ -12,6 +12,8 @@ from typing import Any
 from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from hub.models.types import Money, UTCDateTime, money_cents, sqlite_utc_text
+
 CHUNK = 500
 
 
@@ -65,6 +67,15 @@ def insert_returning_ids(session: Session, table: Table, rows: list[dict[str, An
     return list(range(first, last + 1))
 
 
+def sqlite_processor(type_: Any, dialect: Any) -> Any:
+    """The column type's bind processor, with direct versions of the hub's own types."""
+    if isinstance(type_, Money):
+        return money_cents
+    if isinstance(type_, UTCDateTime):
+        return sqlite_utc_text
+    return type_.bind_processor(dialect)
+
+
 def insert_many(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
     """One executemany INSERT. On SQLite the column types' bind processors are applied here
     and the statement goes straight to the driver (SQLAlchemy's per-row parameter machinery
@@ -78,7 +89,7 @@ def insert_many(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
     cols = list(rows[0])
     compiled = insert(table).compile(dialect=conn.dialect, column_keys=cols)
     names = compiled.positiontup or cols
-    procs = [table.c[name].type.bind_processor(conn.dialect) for name in names]
+    procs = [sqlite_processor(table.c[name].type, conn.dialect) for name in names]
     params = [
         tuple(p(row[n]) if p else row[n] for n, p in zip(names, procs, strict=True)) for row in rows
     ]

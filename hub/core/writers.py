@@ -239,7 +239,7 @@ def write_orders(
     ]
     _write_lines(session, workspace_id, placed, set(new_ids), products, result)
     _write_refunds(session, workspace_id, placed)
-    _write_events(session, workspace_id, placed, result)
+    _write_events(session, workspace_id, placed, set(new_ids), result)
 
 
 def _order_row(rec: OrderRecord, plan: Plan, customer_id: int | None, now: Any) -> dict:
@@ -386,12 +386,19 @@ def _write_refunds(session: Session, workspace_id: int, placed: list) -> None:
     insert_many(session, OrderRefund.__table__, rows)
 
 
-def _write_events(session: Session, workspace_id: int, placed: list, result: IngestResult) -> None:
+def _write_events(
+    session: Session, workspace_id: int, placed: list, new_ids: set[int], result: IngestResult
+) -> None:
+    """Insert the planned events not recorded before. Orders created in this batch cannot
+    have events yet, so only the keys of updated orders are looked up."""
     candidates: dict[str, dict[str, Any]] = {}
+    lookup: list[str] = []
     now = utcnow()
     for rec, plan, oid, cid in placed:
         for ev in plan.events:
             key = f"{rec.source}:{rec.external_id}:{ev.key}"
+            if oid not in new_ids:
+                lookup.append(key)
             candidates[key] = {
                 "workspace_id": workspace_id,
                 "customer_id": cid,
@@ -413,7 +420,7 @@ def _write_events(session: Session, workspace_id: int, placed: list, result: Ing
             Event.__table__,
             ["dedupe_key"],
             "dedupe_key",
-            candidates,
+            lookup,
             workspace_id=workspace_id,
         )
     }

@@ -18,7 +18,24 @@ def to_money(value: Any) -> Decimal | None:
         return None
     if isinstance(value, float):
         raise TypeError("money must not be a float")
-    return Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
+    if not isinstance(value, Decimal):
+        value = Decimal(str(value))
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def money_cents(value: Any) -> int | None:
+    """Money as its integer count of cents (what the column stores)."""
+    money = to_money(value)
+    return None if money is None else int(money.scaleb(2))
+
+
+def sqlite_utc_text(value: datetime | None) -> str | None:
+    """An aware datetime as SQLite's stored text for a UTCDateTime column."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetime: time must be timezone-aware")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 class Money(TypeDecorator[Decimal]):
@@ -28,8 +45,7 @@ class Money(TypeDecorator[Decimal]):
     cache_ok = True
 
     def process_bind_param(self, value: Any, dialect: Any) -> int | None:
-        money = to_money(value)
-        return None if money is None else int(money * 100)
+        return money_cents(value)
 
     def process_result_value(self, value: Any, dialect: Any) -> Decimal | None:
         return None if value is None else (Decimal(int(value)) / 100).quantize(CENT)

@@ -81,9 +81,16 @@ def order(
 
 def shop(n_orders: int, n_buyers: int, seed: int = 7, source: str = "fake") -> list[OrderRecord]:
     """A realistic mix: buyers known by yz_open_id, openid, unionid, some sharing a phone."""
-    rng = random.Random(seed)
+    return shop_batch(0, n_orders, n_buyers, seed=seed, source=source)
+
+
+def shop_batch(
+    start: int, count: int, n_buyers: int, seed: int = 7, source: str = "fake"
+) -> list[OrderRecord]:
+    """Orders start..start+count of a deterministic shop (each order seeded by its index)."""
     out = []
-    for i in range(n_orders):
+    for i in range(start, start + count):
+        rng = random.Random(seed * 1_000_003 + i)
         b = rng.randrange(n_buyers)
         kind = b % 4
         ids = [("yz_open_id", f"yz{b:07d}")]

@@ -1,0 +1,242 @@
+"""Benchmark: canonical orders through the one ingest entry, beside two peers in the same run.
+
+    python bench/ingest.py [--orders 200000] [--buyers 50000] [--runs 3] [--batch 1000]
+
+- hub:     ``hub.core.ingest.apply`` on SQLite, batches of --batch orders (2 lines each),
+           buyers resolved by identity (yz_open_id / openid / unionid / mobile mix);
+- sqlite3: the same rows upserted with raw ``sqlite3.executemany`` (the ceiling: no
+           resolution, no events, no validation);
+- dlt:     the same records loaded by dlt with ``write_disposition="merge"`` into SQLite
+           through its sqlalchemy destination (the peer most users would pick).
+
+Each measurement runs in a fresh process; the figures are medians over --runs, with each
+process's peak RSS. The hub is also run at a quarter of the size to show memory stays flat.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def batches(n: int, buyers: int, size: int) -> Iterator[list]:
+    """Orders generated batch by batch, so the generator itself holds no more than one batch."""
+    from tests.support.orders import shop_batch
+
+    for start in range(0, n, size):
+        yield shop_batch(start, min(size, n - start), buyers)
+
+
+def run_hub(n: int, buyers: int, size: int, workdir: str) -> float:
+    os.environ.setdefault("HUB_ALLOW_INSECURE_DEFAULTS", "true")
+    from hub import create_app
+    from hub.core import ingest
+    from hub.extensions import db
+    from hub.models import Workspace
+
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{workdir}/hub.db",
+            "SECRET_KEY": "bench",
+            "ENCRYPTION_KEY": "bench",
+            "CONNECTORS": [],
+            "ALLOW_INSECURE_DEFAULTS": True,
+        }
+    )
+    with app.app_context():
+        db.create_all()
+        ws = Workspace(name="bench", slug="bench")
+        db.session.add(ws)
+        db.session.commit()
+        elapsed = 0.0
+        for batch in batches(n, buyers, size):
+            t = time.perf_counter()
+            ingest.apply(db.session, ws.id, batch)
+            elapsed += time.perf_counter() - t
+    return elapsed
+
+
+def _flat_rows(batch: list) -> tuple[list, list, list]:
+    orders, lines, idents = [], [], []
+    for o in batch:
+        orders.append(
+            (
+                o.source,
+                o.external_id,
+                o.order_no,
+                o.status,
+                str(o.amount_paid),
+                o.ordered_at.isoformat(),
+                o.effective_version(),
+            )
+        )
+        lines += [
+            (o.external_id, li.external_id, li.product_external_id, li.name, li.qty, str(li.paid))
+            for li in o.lines
+        ]
+        idents += [(t, v) for t, v in o.buyer.identities]
+    return orders, lines, idents
+
+
+def run_sqlite3(n: int, buyers: int, size: int, workdir: str) -> float:
+    import sqlite3
+
+    con = sqlite3.connect(f"{workdir}/raw.db")
+    con.executescript("""
+        PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;
+        CREATE TABLE orders (source TEXT, external_id TEXT, order_no TEXT, status TEXT,
+            amount_paid TEXT, ordered_at TEXT, version INTEGER, PRIMARY KEY (source, external_id));
+        CREATE TABLE lines (order_id TEXT, external_id TEXT, product TEXT, name TEXT,
+            qty INTEGER, paid TEXT, PRIMARY KEY (order_id, external_id));
+        CREATE TABLE identities (type TEXT, value TEXT, PRIMARY KEY (type, value));
+    """)
+    elapsed = 0.0
+    for batch in batches(n, buyers, size):
+        t = time.perf_counter()
+        orders, lines, idents = _flat_rows(batch)
+        con.executemany(
+            "INSERT INTO orders VALUES (?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET "
+            "status=excluded.status, amount_paid=excluded.amount_paid, version=excluded.version",
+            orders,
+        )
+        con.executemany(
+            "INSERT INTO lines VALUES (?,?,?,?,?,?) ON CONFLICT DO UPDATE SET "
+            "qty=excluded.qty, paid=excluded.paid",
+            lines,
+        )
+        con.executemany("INSERT INTO identities VALUES (?,?) ON CONFLICT DO NOTHING", idents)
+        con.commit()
+        elapsed += time.perf_counter() - t
+    return elapsed
+
+
+def run_dlt(n: int, buyers: int, size: int, workdir: str) -> float:
+    os.environ["DLT_DATA_DIR"] = f"{workdir}/dlt"
+    os.environ["RUNTIME__LOG_LEVEL"] = "WARNING"
+    import dlt
+
+    def records():
+        for batch in batches(n, buyers, size):
+            for o in batch:
+                yield {
+                    "source": o.source,
+                    "external_id": o.external_id,
+                    "order_no": o.order_no,
+                    "status": o.status,
+                    "amount_paid": o.amount_paid,
+                    "ordered_at": o.ordered_at,
+                    "version": o.effective_version(),
+                    "buyer": [{"type": t, "value": v} for t, v in o.buyer.identities],
+                    "lines": [
+                        {
+                            "external_id": li.external_id,
+                            "product": li.product_external_id,
+                            "name": li.name,
+                            "qty": li.qty,
+                            "paid": li.paid,
+                        }
+                        for li in o.lines
+                    ],
+                }
+
+    resource_ = dlt.resource(
+        records(), name="orders", write_disposition="merge", primary_key=("source", "external_id")
+    )
+    pipeline = dlt.pipeline(
+        pipeline_name="bench",
+        pipelines_dir=f"{workdir}/dlt/pipelines",
+        destination=dlt.destinations.sqlalchemy(f"sqlite:///{workdir}/dlt.db"),
+        dataset_name="main",
+    )
+    t = time.perf_counter()
+    pipeline.run(resource_)
+    return time.perf_counter() - t
+
+
+SYSTEMS = {"hub": run_hub, "sqlite3": run_sqlite3, "dlt": run_dlt}
+
+
+def child(system: str, n: int, buyers: int, size: int) -> None:
+    with tempfile.TemporaryDirectory() as workdir:
+        seconds = SYSTEMS[system](n, buyers, size, workdir)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": seconds, "peak_mb": peak_mb}))
+
+
+def measure(system: str, n: int, buyers: int, size: int, runs: int) -> dict:
+    results = []
+    for _ in range(runs):
+        out = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--child",
+                system,
+                "--orders",
+                str(n),
+                "--buyers",
+                str(buyers),
+                "--batch",
+                str(size),
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
+        results.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    seconds = statistics.median(r["seconds"] for r in results)
+    return {
+        "orders_per_s": n / seconds,
+        "seconds": seconds,
+        "peak_mb": statistics.median(r["peak_mb"] for r in results),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=200_000)
+    parser.add_argument("--buyers", type=int, default=50_000)
+    parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--systems", default="hub,sqlite3,dlt")
+    parser.add_argument("--child")
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.orders, args.buyers, args.batch)
+        return
+    n, buyers = args.orders, args.buyers
+    print(
+        f"{n:,} orders x 2 lines, {buyers:,} buyers, batches of {args.batch}, "
+        f"median of {args.runs} runs, each in a fresh process"
+    )
+    rows = {s: measure(s, n, buyers, args.batch, args.runs) for s in args.systems.split(",")}
+    if "hub" in rows:
+        small = measure("hub", n // 4, buyers // 4, args.batch, args.runs)
+        rows[f"hub at {n // 4:,}"] = {**small, "orders_per_s": small["orders_per_s"]}
+    print(f"{'system':<16}{'orders/s':>12}{'seconds':>10}{'peak RSS MB':>14}")
+    for name, r in rows.items():
+        print(f"{name:<16}{r['orders_per_s']:>12,.0f}{r['seconds']:>10.1f}{r['peak_mb']:>14.0f}")
+    if "hub" in rows and "dlt" in rows:
+        print(f"hub / dlt: {rows['hub']['orders_per_s'] / rows['dlt']['orders_per_s']:.1f}x")
+    if "hub" in rows and "sqlite3" in rows:
+        print(
+            f"hub / raw sqlite3 ceiling: "
+            f"{rows['hub']['orders_per_s'] / rows['sqlite3']['orders_per_s']:.2f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
