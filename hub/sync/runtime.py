@@ -1,0 +1,109 @@
+"""Building connectors: configuration + decrypted credentials + a shared HttpClient, with
+refreshed credentials persisted (encrypted) and API calls counted on the connection."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from hub import crypto, registry
+from hub.connectors import Connector, ConnectorContext
+from hub.extensions import db
+from hub.models import Connection, SyncRun
+from hub.sync.http import HttpClient
+
+
+class CallMeter:
+    """Counts HTTP calls as they happen; ``take()`` returns the count since the last take."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pending = 0
+
+    def __call__(self, *_args: Any) -> None:
+        with self._lock:
+            self._pending += 1
+
+    def take(self) -> int:
+        with self._lock:
+            count, self._pending = self._pending, 0
+            return count
+
+
+def make_connector(
+    platform: str,
+    config: dict[str, Any],
+    *,
+    connection_id: int | None = None,
+    on_credentials: Callable[[dict[str, Any]], None] | None = None,
+    app: Flask | None = None,
+) -> Connector:
+    """A connector of ``platform`` with its own HttpClient (counting calls on ``meter``)."""
+    cls = registry.get(platform, app)
+    meter = CallMeter()
+    secrets = cls.secret_fields()
+    context = ConnectorContext(
+        connection_id=connection_id,
+        credentials={k: v for k, v in config.items() if k in secrets},
+        http=HttpClient(on_call=meter),
+        save_credentials=on_credentials or (lambda _creds: None),
+        extra={"meter": meter},
+    )
+    return cls(config, context)
+
+
+def connector_for(connection: Connection) -> Connector:
+    """The connector of a bound store: settings merged with its decrypted credentials."""
+    credentials = crypto.decrypt_json(connection.credentials_enc)
+    config = {**(connection.settings or {}), **credentials}
+    return make_connector(
+        connection.platform,
+        config,
+        connection_id=connection.id,
+        on_credentials=lambda new: save_credentials(connection.id, new),
+    )
+
+
+def save_credentials(connection_id: int, new: dict[str, Any]) -> None:
+    """Merge refreshed credentials into the stored ones, in a short separate transaction,
+    so a token refreshed mid-sync survives a failure of the page that needed it."""
+    with Session(db.engine) as session, session.begin():
+        conn = session.get(Connection, connection_id, with_for_update=True)
+        if conn is None:
+            return
+        expires = new.get("expires_at")
+        if isinstance(expires, str):
+            expires = datetime.fromisoformat(expires)
+        if isinstance(expires, datetime) and expires.tzinfo is not None:
+            conn.credential_expires_at = expires
+            new = {**new, "expires_at": expires.isoformat()}
+        merged = {**crypto.decrypt_json(conn.credentials_enc), **new}
+        conn.credentials_enc = crypto.encrypt_json(merged)
+
+
+def record_api_calls(
+    session: Session, connector: Connector, connection_id: int, run_id: int | None = None
+) -> int:
+    """Add the calls made since the last record to the connection (and the run), in the
+    caller's transaction, with SQL increments so concurrent writers never lose a count."""
+    meter = connector.context.extra.get("meter")
+    count = meter.take() if meter is not None else 0
+    if count:
+        session.execute(
+            update(Connection)
+            .where(Connection.id == connection_id)
+            .values(api_calls=Connection.api_calls + count)
+        )
+        if run_id is not None:
+            session.execute(
+                update(SyncRun)
+                .where(SyncRun.id == run_id)
+                .values(api_calls=SyncRun.api_calls + count)
+            )
+    return count

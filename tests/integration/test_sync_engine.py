@@ -1,0 +1,227 @@
+"""The sync engine on a real database and a real Redis: windows (Y4), replays (X1), errors."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import pytest
+from rq.registry import ScheduledJobRegistry
+from sqlalchemy import func, select
+
+from hub.extensions import db
+from hub.models import Connection, Cursor, Order, SyncRun, utcnow
+from hub.sync import engine, service
+from hub.sync.queues import SYNC, queue
+from tests.support.fake_platform import add_connection, content, make_orders, write_orders
+
+
+@pytest.fixture
+def data_file(tmp_path):
+    return tmp_path / "orders.json"
+
+
+def sync(conn: Connection, *, full: bool = False) -> SyncRun:
+    """Request a sync and run it here, in the test process (the job in Redis is not needed)."""
+    run = service.request_sync(conn.workspace_id, conn.id, full=full)
+    engine.execute(run.id, job_id=run.job_id)
+    return db.session.get(SyncRun, run.id, populate_existing=True)
+
+
+def order_ids(workspace_id: int) -> set[str]:
+    stmt = select(Order.external_id).where(Order.workspace_id == workspace_id)
+    return set(db.session.scalars(stmt))
+
+
+def cursor_state(conn: Connection) -> dict:
+    return db.session.scalar(select(Cursor.state).where(Cursor.connection_id == conn.id))
+
+
+def test_y4_first_sync_takes_365_days_and_stores_orders(workspace, data_file):
+    now = utcnow()
+    rows = make_orders(25, start=now - timedelta(days=300))
+    rows += [{"id": "old", "updated_at": (now - timedelta(days=366)).isoformat(), "buyer": "x"}]
+    write_orders(data_file, rows)
+    conn = add_connection(workspace.id, data_file)
+    run = sync(conn)
+    assert run.status == "succeeded", run.error_message
+    assert order_ids(workspace.id) == {r["id"] for r in rows[:25]}
+    assert (run.progress_done, run.progress_total) == (25, 25)
+    assert run.counts["orders"]["created"] == 25
+    assert run.window_end is not None and run.finished_at >= run.window_end
+    conn = db.session.get(Connection, conn.id, populate_existing=True)
+    assert conn.active_run_id is None and conn.last_success_at == run.finished_at
+    state = cursor_state(conn)
+    assert state["bookmark"] == run.window_end.isoformat() and "run" not in state
+    assert state["max_seen"] == [rows[24]["updated_at"], rows[24]["id"]]
+
+
+def test_y4_initial_days_is_configurable_per_store(workspace, data_file):
+    now = utcnow()
+    write_orders(data_file, [
+        {"id": "a", "updated_at": (now - timedelta(days=5)).isoformat()},
+        {"id": "b", "updated_at": (now - timedelta(days=40)).isoformat()},
+    ])  # fmt: skip
+    conn = add_connection(workspace.id, data_file, initial_days=30)
+    assert sync(conn).status == "succeeded"
+    assert order_ids(workspace.id) == {"a"}
+
+
+def test_y4_incremental_uses_bookmark_minus_lookback_inclusive(app, workspace, data_file):
+    now = utcnow()
+    write_orders(data_file, [{"id": "1", "updated_at": (now - timedelta(days=3)).isoformat()}])
+    conn = add_connection(workspace.id, data_file)
+    first = sync(conn)
+    bookmark = first.window_end
+    lookback = timedelta(hours=app.config["SYNC_LOOKBACK_HOURS"])
+    late = bookmark - lookback  # exactly on the inclusive lower bound
+    write_orders(data_file, [
+        {"id": "edge", "updated_at": late.isoformat()},
+        {"id": "too-old", "updated_at": (late - timedelta(seconds=1)).isoformat()},
+        {"id": "new", "updated_at": (bookmark + timedelta(microseconds=1)).isoformat()},
+    ])  # fmt: skip
+    second = sync(conn)
+    assert second.status == "succeeded"
+    assert order_ids(workspace.id) == {"1", "edge", "new"}
+    assert second.progress_done == 2
+
+
+def test_window_is_capped_at_the_runs_start(workspace, data_file):
+    """An order updated after the run started waits for the next run."""
+    write_orders(data_file, make_orders(3, start=utcnow() - timedelta(days=1)))
+    conn = add_connection(workspace.id, data_file)
+    run = service.request_sync(workspace.id, conn.id)
+    engine._begin(db.session.get(SyncRun, run.id))  # the run starts: its cap is fixed
+    cap = db.session.get(SyncRun, run.id).window_end
+    rows = make_orders(3, start=utcnow() - timedelta(days=1))
+    rows.append({"id": "after-start", "updated_at": (cap + timedelta(milliseconds=1)).isoformat()})
+    write_orders(data_file, rows)
+    assert engine.execute(run.id, job_id=run.job_id) == "succeeded"
+    assert "after-start" not in order_ids(workspace.id)
+    time.sleep(0.01)
+    assert sync(conn).status == "succeeded"
+    assert "after-start" in order_ids(workspace.id)
+
+
+def test_x1_replaying_a_page_changes_nothing(workspace, data_file):
+    """Re-running a sync over the same window, full or not, leaves the core identical."""
+    write_orders(data_file, make_orders(23, start=utcnow() - timedelta(days=10)))
+    conn = add_connection(workspace.id, data_file, page_size=5)
+    assert sync(conn).status == "succeeded"
+    first = content(workspace.id)
+    assert len(first["orders"]) == 23 and len(first["lines"]) == 46
+    assert len(first["events"]) == 23
+    for full in (True, True, False):
+        run = sync(conn, full=full)
+        assert run.status == "succeeded"
+        assert content(workspace.id) == first
+        orders = run.counts.get("orders", {})
+        assert orders.get("created", 0) == orders.get("updated", 0) == 0
+        assert orders.get("unchanged", 0) == (23 if full else 0)
+
+
+def test_configuration_error_fails_at_once_and_marks_the_store(workspace, data_file):
+    write_orders(data_file, make_orders(25, start=utcnow() - timedelta(days=1)))
+    conn = add_connection(workspace.id, data_file, fail_on_page=2, fail_with="config")
+    run = sync(conn)
+    assert (run.status, run.error_class, run.attempts) == ("failed", "configuration", 1)
+    assert "api_key revoked" in run.error_message
+    conn = db.session.get(Connection, conn.id, populate_existing=True)
+    assert conn.status == "error" and "api_key revoked" in conn.last_error
+    assert conn.active_run_id is None
+    assert len(ScheduledJobRegistry(queue=queue(SYNC))) == 0  # not retried
+    assert len(order_ids(workspace.id)) == 10  # page 1 stays committed with its cursor
+
+
+def test_transient_error_is_retried_with_backoff_then_resumes(app, workspace, data_file):
+    app.config["SYNC_RETRY_BASE_SECONDS"] = 20
+    write_orders(data_file, make_orders(25, start=utcnow() - timedelta(days=1)))
+    conn = add_connection(workspace.id, data_file, fail_on_page=2, fail_times=1)
+    run = sync(conn)
+    assert (run.status, run.error_class, run.attempts) == ("retrying", "transient", 1)
+    assert run.job_id == f"sync-run-{run.id}-2"
+    scheduled = ScheduledJobRegistry(queue=queue(SYNC))
+    when = scheduled.get_scheduled_time(run.job_id)
+    delay = (when - utcnow()).total_seconds()
+    assert 8 <= delay <= 21  # 20 s base, half jitter
+    assert db.session.get(Connection, conn.id).active_run_id == run.id  # still held
+    assert service.request_sync(workspace.id, conn.id).id == run.id  # joins, not stale
+    assert engine.execute(run.id, job_id=run.job_id) == "succeeded"
+    run = db.session.get(SyncRun, run.id, populate_existing=True)
+    assert (run.progress_done, run.attempts, run.error_class) == (25, 2, None)
+    assert len(order_ids(workspace.id)) == 25
+
+
+def test_rate_limited_honours_retry_after(workspace, data_file):
+    write_orders(data_file, make_orders(5, start=utcnow() - timedelta(days=1)))
+    conn = add_connection(workspace.id, data_file, fail_on_page=1, fail_with="rate_limited",
+                          retry_after=123)  # fmt: skip
+    run = sync(conn)
+    assert run.status == "retrying"
+    when = ScheduledJobRegistry(queue=queue(SYNC)).get_scheduled_time(run.job_id)
+    assert 118 <= (when - utcnow()).total_seconds() <= 123
+
+
+def test_transient_errors_give_up_after_max_attempts(app, workspace, data_file):
+    app.config["SYNC_MAX_ATTEMPTS"] = 2
+    write_orders(data_file, make_orders(5, start=utcnow() - timedelta(days=1)))
+    conn = add_connection(workspace.id, data_file, fail_on_page=1)
+    run = sync(conn)
+    assert engine.execute(run.id, job_id=run.job_id) == "failed"
+    run = db.session.get(SyncRun, run.id, populate_existing=True)
+    assert (run.status, run.attempts, run.error_class) == ("failed", 2, "transient")
+    assert db.session.get(Connection, conn.id, populate_existing=True).status == "active"
+
+
+def test_system_error_is_recorded_with_its_type(workspace, data_file):
+    write_orders(data_file, make_orders(5, start=utcnow() - timedelta(days=1)))
+    conn = add_connection(workspace.id, data_file, fail_on_page=1, fail_with="system")
+    run = sync(conn)
+    assert (run.status, run.error_class) == ("failed", "system")
+    assert run.error_message.startswith("ZeroDivisionError: fake platform bug")
+    assert db.session.get(Connection, conn.id, populate_existing=True).active_run_id is None
+
+
+def test_a_run_taken_over_by_another_worker_stops_without_writing(workspace, data_file):
+    write_orders(data_file, make_orders(5, start=utcnow() - timedelta(days=1)))
+    conn = add_connection(workspace.id, data_file)
+    run = service.request_sync(workspace.id, conn.id)
+    assert engine.execute(run.id, job_id="sync-run-old") == "superseded"
+    assert db.session.scalar(select(func.count(Order.id))) == 0
+
+
+def test_job_function_runs_in_the_app_context_and_raises_on_failure(workspace, data_file):
+    from hub.sync import jobs
+
+    write_orders(data_file, make_orders(3, start=utcnow() - timedelta(days=1)))
+    conn = add_connection(workspace.id, data_file)
+    ws_id, conn_id = workspace.id, conn.id
+    run_id = service.request_sync(ws_id, conn_id).id
+    assert jobs.run_sync(run_id) == "succeeded"
+    conn = db.session.get(Connection, conn_id)  # the job removed the session it used
+    conn.settings = {**conn.settings, "fail_on_page": 1, "fail_with": "system"}
+    db.session.commit()
+    run = service.request_sync(ws_id, conn_id)
+    with pytest.raises(jobs.SyncFailed, match="ZeroDivisionError"):
+        jobs.run_sync(run.id)
+
+
+def test_api_calls_and_refreshed_credentials_are_kept(workspace, data_file):
+    from hub import crypto
+    from hub.sync import runtime
+
+    write_orders(data_file, [])
+    conn = add_connection(workspace.id, data_file)
+    connector = runtime.connector_for(conn)
+    assert connector.config["api_key"] == "k-S1"  # decrypted and merged with the settings
+    connector.context.save_credentials(
+        {"api_key": "k-new", "expires_at": "2030-01-01T00:00:00+00:00"}
+    )
+    for _ in range(3):
+        connector.context.extra["meter"]("GET", "/x", 200, 0.01)
+    runtime.record_api_calls(db.session, connector, conn.id)
+    db.session.commit()
+    conn = db.session.get(Connection, conn.id, populate_existing=True)
+    assert conn.api_calls == 3
+    assert crypto.decrypt_json(conn.credentials_enc)["api_key"] == "k-new"
+    assert conn.credential_expires_at.year == 2030
