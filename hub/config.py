@@ -7,7 +7,12 @@ from pathlib import Path
 from typing import Any
 
 # Connectors shipped with the hub; HUB_CONNECTORS (comma-separated dotted names) overrides.
-DEFAULT_CONNECTORS: list[str] = []
+DEFAULT_CONNECTORS: list[str] = [
+    "connectors.youzan.connector:YouzanConnector",
+    "connectors.customers.connector:CustomersConnector",
+    "connectors.sobot.connector:SobotConnector",
+    "connectors.tmall.connector:TmallConnector",
+]
 
 
 class ConfigError(RuntimeError):
@@ -28,9 +33,13 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "SYNC_HEARTBEAT_SECONDS": 5,
         "SYNC_STALE_SECONDS": 60,
         "SYNC_MAX_ATTEMPTS": 5,
+        "SYNC_RETRY_BASE_SECONDS": 30,
+        "SYNC_RETRY_MAX_SECONDS": 900,
+        "SYNC_JOB_TIMEOUT": 6 * 3600,
         "WEBHOOK_MAX_BYTES": 1024 * 1024,
         "AUTOSYNC_TICK_SECONDS": 60,
         "INGEST_BATCH_SIZE": 1000,
+        "UPLOAD_FOLDER": str(Path(instance_path) / "uploads"),
         "ALLOW_INSECURE_DEFAULTS": False,
         "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,
     }

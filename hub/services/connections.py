@@ -1,0 +1,299 @@
+"""Bound stores: bind (Y1), unbind, sync settings (Y5), the store list (Y2) and credentials."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from marshmallow import ValidationError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from hub import crypto, registry
+from hub.connectors import BindInfo, Connector
+from hub.core.errors import AlreadyBound, Conflict, NotFound, ValidationFailed
+from hub.extensions import db
+from hub.models import SYNC_MODES, Connection, SyncRun, utcnow
+from hub.sync import runtime
+
+log = logging.getLogger(__name__)
+
+ACTIVE_RUN_STATUSES = ("queued", "running", "retrying")
+INTERVAL_MIN, INTERVAL_MAX = 30, 1440
+
+
+def connector_class(platform: str) -> type[Connector]:
+    """The registered connector class, or ValidationFailed naming the platform."""
+    try:
+        return registry.get(platform)
+    except registry.UnknownPlatform:
+        raise ValidationFailed(f"unknown platform {platform!r}", field="platform") from None
+
+
+def validate_settings(cls: type[Connector], settings: Mapping[str, Any]) -> dict[str, Any]:
+    """Load bind settings through the connector's schema; errors name the field."""
+    try:
+        return cls.validate_config(settings)
+    except ValidationError as exc:
+        field, messages = _first_error(exc.messages)
+        raise ValidationFailed(f"{field}: {messages}", field=field) from None
+
+
+def _first_error(messages: Any) -> tuple[str, str]:
+    if isinstance(messages, dict) and messages:
+        field, value = next(iter(messages.items()))
+        text = "; ".join(value) if isinstance(value, list) else str(value)
+        return str(field), text
+    return "settings", str(messages)
+
+
+def make_connector(
+    platform: str, config: Mapping[str, Any], connection_id: int | None = None
+) -> Connector:
+    """A connector built by the sync runtime (shared HTTP client, call meter)."""
+    connector_class(platform)
+    return runtime.make_connector(platform, dict(config), connection_id=connection_id)
+
+
+def connector_for(connection: Connection) -> Connector:
+    """The connector of a bound connection, with its decrypted configuration."""
+    return runtime.connector_for(connection)
+
+
+def connection_config(connection: Connection) -> dict[str, Any]:
+    """Plain settings plus decrypted secrets: what the connector is built from."""
+    return {**(connection.settings or {}), **crypto.decrypt_json(connection.credentials_enc)}
+
+
+def _split(cls: type[Connector], config: Mapping[str, Any]) -> tuple[dict, dict]:
+    dumped = cls.settings_schema().dump(dict(config))
+    secrets = cls.secret_fields()
+    plain = {k: v for k, v in dumped.items() if k not in secrets}
+    secret = {k: v for k, v in dumped.items() if k in secrets and v is not None}
+    return plain, secret
+
+
+def bind(
+    workspace_id: int, platform: str, settings: Mapping[str, Any], *, name: str | None = None
+) -> Connection:
+    """Check the credentials and bind the store to this workspace (Y1: one workspace at a time)."""
+    cls = connector_class(platform)
+    config = validate_settings(cls, settings)
+    info: BindInfo = make_connector(platform, config).check()
+    _refuse_if_bound(workspace_id, platform, info.external_id)
+    plain, secret = _split(cls, config)
+    conn = Connection(
+        workspace_id=workspace_id,
+        platform=platform,
+        external_id=str(info.external_id),
+        bound_key=str(info.external_id),
+        name=(name or info.name or str(info.external_id))[:200],
+        settings=plain,
+        credentials_enc=crypto.encrypt_json(secret),
+        status="active",
+        sync_mode="manual",
+        credential_expires_at=info.expires_at,
+    )
+    db.session.add(conn)
+    try:
+        db.session.commit()
+    except IntegrityError:  # a concurrent bind of the same store won the race
+        db.session.rollback()
+        _refuse_if_bound(workspace_id, platform, info.external_id)
+        raise
+    log.info("bound %s store %s as connection %s", platform, info.external_id, conn.id)
+    return conn
+
+
+def _refuse_if_bound(workspace_id: int, platform: str, external_id: str) -> None:
+    holder = db.session.scalar(
+        select(Connection).where(
+            Connection.platform == platform, Connection.bound_key == str(external_id)
+        )
+    )
+    if holder is None:
+        return
+    if holder.workspace_id == workspace_id:
+        raise AlreadyBound(
+            f"store {external_id} is already bound to this workspace "
+            f"(connection {holder.id}); unbind it first to bind it again"
+        )
+    raise AlreadyBound(
+        f"store {external_id} is already bound to another workspace; unbind it there first"
+    )
+
+
+def get(workspace_id: int, connection_id: int) -> Connection:
+    """A connection of this workspace; another workspace's id is NotFound."""
+    conn = db.session.scalar(
+        select(Connection).where(
+            Connection.id == connection_id, Connection.workspace_id == workspace_id
+        )
+    )
+    if conn is None:
+        raise NotFound(f"connection {connection_id} not found")
+    return conn
+
+
+def active_run(connection: Connection) -> SyncRun | None:
+    return db.session.scalar(
+        select(SyncRun)
+        .where(
+            SyncRun.connection_id == connection.id,
+            SyncRun.status.in_(ACTIVE_RUN_STATUSES),
+        )
+        .order_by(SyncRun.id.desc())
+        .limit(1)
+    )
+
+
+def unbind(workspace_id: int, connection_id: int) -> Connection:
+    """Release the store (Y1); refused while a sync of it runs. Orders stay."""
+    conn = get(workspace_id, connection_id)
+    if not conn.is_bound:
+        return conn
+    run = active_run(conn)
+    if run is not None:
+        raise Conflict(
+            f"connection {conn.id} has a sync in progress (run {run.id}); "
+            "wait for it to finish before unbinding"
+        )
+    conn.bound_key = None
+    conn.status = "unbound"
+    conn.unbound_at = utcnow()
+    conn.sync_mode = "disabled"
+    db.session.commit()
+    log.info("unbound connection %s", conn.id)
+    return conn
+
+
+def update_sync_settings(
+    workspace_id: int, connection_id: int, mode: str, interval_minutes: Any = None
+) -> Connection:
+    """Y5: manual, auto every N minutes (30 <= N <= 1440), or disabled."""
+    conn = get(workspace_id, connection_id)
+    if not conn.is_bound:
+        raise Conflict(f"connection {conn.id} is unbound; bind the store again first")
+    if mode not in SYNC_MODES:
+        raise ValidationFailed(
+            f"mode must be one of {', '.join(SYNC_MODES)}, not {mode!r}", field="mode"
+        )
+    interval = _check_interval(interval_minutes, required=mode == "auto")
+    conn.sync_mode = mode
+    if interval is not None:
+        conn.sync_interval_minutes = interval
+    db.session.commit()
+    return conn
+
+
+def _check_interval(value: Any, *, required: bool) -> int | None:
+    if value is None or value == "":
+        if required:
+            raise ValidationFailed(
+                "interval_minutes is required for automatic sync", field="interval_minutes"
+            )
+        return None
+    if isinstance(value, bool) or not str(value).strip().isdigit():
+        raise ValidationFailed(
+            f"interval_minutes must be a whole number of minutes, not {value!r}",
+            field="interval_minutes",
+        )
+    minutes = int(str(value).strip())
+    if not INTERVAL_MIN <= minutes <= INTERVAL_MAX:
+        raise ValidationFailed(
+            f"interval_minutes must be between {INTERVAL_MIN} and {INTERVAL_MAX}, not {minutes}",
+            field="interval_minutes",
+        )
+    return minutes
+
+
+def ensure_syncable(connection: Connection) -> None:
+    """Refuse a sync request for an unbound store or one whose sync is disabled (Y5)."""
+    if not connection.is_bound:
+        raise Conflict(f"connection {connection.id} is unbound")
+    if connection.sync_mode == "disabled":
+        raise Conflict(f"sync is disabled for connection {connection.id}")
+
+
+def list_connections(workspace_id: int, platform: str | None = None) -> list[dict[str, Any]]:
+    """The store list (Y2), bound stores first, each with its latest run's status."""
+    query = select(Connection).where(Connection.workspace_id == workspace_id)
+    if platform:
+        query = query.where(Connection.platform == platform)
+    conns = db.session.scalars(query.order_by(Connection.unbound_at.isnot(None), Connection.id))
+    conns = list(conns)
+    runs = _latest_runs([c.id for c in conns])
+    return [summary(c, runs.get(c.id)) for c in conns]
+
+
+def _latest_runs(connection_ids: list[int]) -> dict[int, SyncRun]:
+    if not connection_ids:
+        return {}
+    latest = (
+        select(db.func.max(SyncRun.id))
+        .where(SyncRun.connection_id.in_(connection_ids))
+        .group_by(SyncRun.connection_id)
+    )
+    runs = db.session.scalars(select(SyncRun).where(SyncRun.id.in_(latest)))
+    return {r.connection_id: r for r in runs}
+
+
+def summary(conn: Connection, run: SyncRun | None = None) -> dict[str, Any]:
+    """The Y2 columns of one store."""
+    return {
+        "id": conn.id,
+        "platform": conn.platform,
+        "store_id": conn.external_id,
+        "store_name": conn.name,
+        "status": conn.status,
+        "bound": conn.is_bound,
+        "api_calls": conn.api_calls or 0,
+        "sync_status": run.status if run else None,
+        "sync_mode": conn.sync_mode,
+        "sync_interval_minutes": conn.sync_interval_minutes,
+        "credential_expires_at": conn.credential_expires_at,
+        "last_sync_at": conn.last_sync_at,
+        "last_success_at": conn.last_success_at,
+        "last_error": conn.last_error,
+        "created_at": conn.created_at,
+        "unbound_at": conn.unbound_at,
+    }
+
+
+def _secret_fields(conn: Connection) -> set[str]:
+    try:
+        return registry.get(conn.platform).secret_fields()
+    except registry.UnknownPlatform:
+        return set(crypto.decrypt_json(conn.credentials_enc))
+
+
+def masked_settings(connection: Connection) -> dict[str, Any]:
+    """Settings with every secret replaced by ``crypto.MASK``."""
+    return crypto.mask(connection_config(connection), _secret_fields(connection))
+
+
+def update_credentials(
+    workspace_id: int, connection_id: int, values: Mapping[str, Any]
+) -> Connection:
+    """Change settings/credentials; a value equal to MASK keeps the stored secret."""
+    conn = get(workspace_id, connection_id)
+    if not conn.is_bound:
+        raise Conflict(f"connection {conn.id} is unbound; bind the store again instead")
+    cls = connector_class(conn.platform)
+    old = connection_config(conn)
+    config = validate_settings(cls, {**old, **crypto.unmask(dict(values), old)})
+    info = make_connector(conn.platform, config, conn.id).check()
+    if str(info.external_id) != conn.external_id:
+        raise ValidationFailed(
+            f"these credentials belong to store {info.external_id}, "
+            f"not to the bound store {conn.external_id}",
+            field="credentials",
+        )
+    conn.settings, secret = _split(cls, config)
+    conn.credentials_enc = crypto.encrypt_json(secret)
+    conn.credential_expires_at = info.expires_at
+    if conn.status == "error":
+        conn.status = "active"
+    db.session.commit()
+    return conn

@@ -1,0 +1,96 @@
+"""Workspaces and their users; passwords hashed with werkzeug.security."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from hub.core.errors import Conflict, ValidationFailed
+from hub.extensions import db
+from hub.models import User, Workspace
+
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MIN_PASSWORD = 8
+
+
+def create_workspace(name: str, slug: str) -> Workspace:
+    """A new tenant; the slug is lower-case letters, digits and dashes, unique."""
+    name, slug = (name or "").strip(), (slug or "").strip().lower()
+    if not name:
+        raise ValidationFailed("a workspace needs a name", field="name")
+    if not SLUG_RE.match(slug):
+        raise ValidationFailed(
+            "slug must be lower-case letters, digits and dashes (at most 100)", field="slug"
+        )
+    if db.session.scalar(select(Workspace.id).where(Workspace.slug == slug)):
+        raise Conflict(f"a workspace with slug {slug!r} already exists")
+    ws = Workspace(name=name[:200], slug=slug)
+    db.session.add(ws)
+    db.session.commit()
+    return ws
+
+
+def get_workspace(slug: str) -> Workspace | None:
+    return db.session.scalar(select(Workspace).where(Workspace.slug == slug))
+
+
+def create_user(email: str, password: str, workspace: Workspace, role: str = "admin") -> User:
+    """A user of ``workspace``; the e-mail is unique across the hub."""
+    email = (email or "").strip().lower()
+    if not EMAIL_RE.match(email):
+        raise ValidationFailed(f"{email!r} is not an e-mail address", field="email")
+    if len(password or "") < MIN_PASSWORD:
+        raise ValidationFailed(
+            f"password must be at least {MIN_PASSWORD} characters", field="password"
+        )
+    if role not in User.ROLES:
+        raise ValidationFailed(f"role must be one of {', '.join(User.ROLES)}", field="role")
+    if find_user(email) is not None:
+        raise Conflict(f"a user with e-mail {email} already exists")
+    user = User(
+        workspace_id=workspace.id,
+        email=email,
+        password_hash=generate_password_hash(password),
+        role=role,
+    )
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def find_user(email: str) -> User | None:
+    email = (email or "").strip().lower()
+    return db.session.scalar(select(User).where(func.lower(User.email) == email))
+
+
+def check_password(user: User, password: str) -> bool:
+    return bool(password) and check_password_hash(user.password_hash, password)
+
+
+def authenticate_user(email: str, password: str) -> User | None:
+    """The active user with these credentials, else None."""
+    user = find_user(email)
+    if user is None:
+        check_password_hash(_dummy_hash(), password or "")  # same cost: no user enumeration
+        return None
+    if not user.active or not check_password(user, password):
+        return None
+    return user
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    return generate_password_hash("not a real password")
+
+
+def set_password(user: User, password: str) -> None:
+    if len(password or "") < MIN_PASSWORD:
+        raise ValidationFailed(
+            f"password must be at least {MIN_PASSWORD} characters", field="password"
+        )
+    user.password_hash = generate_password_hash(password)
+    db.session.commit()

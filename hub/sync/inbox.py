@@ -1,0 +1,138 @@
+"""Webhook inbox processing: the job behind the "webhooks" queue, and replay.
+
+A delivery is turned into records by its connector and applied through the one ingest entry
+in the same transaction that marks it processed, so a crash leaves it either fully applied
+or still ``received``; processing it again changes nothing (X1).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import has_app_context
+from rq import Retry
+from sqlalchemy import select
+from werkzeug.datastructures import Headers
+
+from hub.core import ingest
+from hub.core.errors import NotFound
+from hub.extensions import db
+from hub.models import Connection, WebhookDelivery, utcnow
+from hub.sync import runtime
+from hub.sync.queues import WEBHOOKS, queue
+
+log = logging.getLogger(__name__)
+
+RETRY_INTERVALS = [10, 60, 300]
+DONE = ("processed", "ignored")
+
+
+def enqueue(delivery_id: int) -> None:
+    """Queue processing of one stored delivery. A Redis outage leaves the row ``received``."""
+    try:
+        queue(WEBHOOKS).enqueue(
+            process_delivery,
+            delivery_id,
+            retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
+            description=f"webhook delivery {delivery_id}",
+        )
+    except Exception:
+        log.exception("could not enqueue webhook delivery %s; it stays in the inbox", delivery_id)
+
+
+@contextmanager
+def _app_context() -> Iterator[None]:
+    if has_app_context():
+        yield
+        return
+    from hub import create_app
+
+    with create_app().app_context():
+        yield
+
+
+def process_delivery(delivery_id: int) -> str:
+    """Apply one delivery; returns its final status. Raises if processing failed."""
+    with _app_context():
+        return _process(delivery_id)
+
+
+def _process(delivery_id: int) -> str:
+    row = db.session.get(WebhookDelivery, delivery_id)
+    if row is None:
+        log.warning("webhook delivery %s no longer exists", delivery_id)
+        return "missing"
+    if row.status in DONE:
+        return row.status
+    conn = db.session.get(Connection, row.connection_id)
+    if conn is None or not conn.is_bound:
+        _finish(row, "ignored", "the store was unbound before this delivery was processed")
+        return row.status
+    try:
+        _apply(row, conn)
+    except Exception as exc:
+        db.session.rollback()
+        _record_failure(delivery_id, exc)
+        raise
+    return row.status
+
+
+def _apply(row: WebhookDelivery, conn: Connection) -> None:
+    connector = runtime.connector_for(conn)
+    try:
+        records = connector.handle_webhook(Headers(row.headers or {}), row.body)
+        result = ingest.apply(
+            db.session, row.workspace_id, records, connection_id=conn.id, commit=False
+        )
+    finally:
+        runtime.record_api_calls(db.session, connector, conn.id)
+    reasons = [f"record {f.key}: {f.reason}" for f in result.failures]
+    _finish(row, "failed" if reasons else "processed", "; ".join(reasons)[:2000] or None)
+
+
+def _finish(row: WebhookDelivery, status: str, error: str | None) -> None:
+    row.status = status
+    row.error = error
+    row.attempts = (row.attempts or 0) + 1
+    row.processed_at = utcnow()
+    db.session.commit()
+
+
+def _record_failure(delivery_id: int, exc: BaseException) -> None:
+    row = db.session.get(WebhookDelivery, delivery_id)
+    if row is None:
+        return
+    row.status = "failed"
+    row.error = f"{type(exc).__name__}: {exc}"[:2000]
+    row.attempts = (row.attempts or 0) + 1
+    db.session.commit()
+    log.warning("webhook delivery %s failed: %s", delivery_id, row.error)
+
+
+def replay(workspace_id: int, delivery_id: int) -> WebhookDelivery:
+    """Process a stored delivery again (after a fix, or to check idempotence)."""
+    row = db.session.scalar(
+        select(WebhookDelivery).where(
+            WebhookDelivery.id == delivery_id, WebhookDelivery.workspace_id == workspace_id
+        )
+    )
+    if row is None:
+        raise NotFound(f"webhook delivery {delivery_id} not found")
+    row.status = "received"
+    row.error = None
+    db.session.commit()
+    enqueue(row.id)
+    return row
+
+
+def requeue_received(workspace_id: int | None = None) -> int:
+    """Enqueue every delivery still ``received`` (e.g. after a Redis outage); returns how many."""
+    query = select(WebhookDelivery.id).where(WebhookDelivery.status == "received")
+    if workspace_id is not None:
+        query = query.where(WebhookDelivery.workspace_id == workspace_id)
+    ids = list(db.session.scalars(query.order_by(WebhookDelivery.id)))
+    for delivery_id in ids:
+        enqueue(delivery_id)
+    return len(ids)

@@ -1,0 +1,111 @@
+"""Connections (bind, settings, credentials, sync now, unbind) and sync runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify, request
+
+from hub.core.errors import ValidationFailed
+from hub.models import Connection
+from hub.services import connections, queries
+from hub.web import api_serial as ser
+from hub.web.api_base import bp, json_body, page_args, paged, workspace_id
+
+TRUE = {"1", "true", "yes", "on"}
+
+
+def _connection(conn: Connection) -> dict[str, Any]:
+    run = connections.active_run(conn)
+    body = ser.plain(connections.summary(conn, run))
+    body["settings"] = connections.masked_settings(conn) if conn.is_bound else {}
+    return body
+
+
+@bp.get("/connections")
+def list_connections() -> Any:
+    rows = connections.list_connections(workspace_id(), request.args.get("platform"))
+    return jsonify(items=[ser.plain(r) for r in rows], total=len(rows))
+
+
+@bp.post("/connections")
+def bind() -> Any:
+    data = json_body()
+    platform = data.get("platform")
+    if not isinstance(platform, str) or not platform:
+        raise ValidationFailed("platform is required", field="platform")
+    settings = data.get("settings") or {}
+    if not isinstance(settings, dict):
+        raise ValidationFailed("settings must be an object", field="settings")
+    conn = connections.bind(workspace_id(), platform, settings, name=data.get("name"))
+    return jsonify(_connection(conn)), 201
+
+
+@bp.get("/connections/<int:connection_id>")
+def connection(connection_id: int) -> Any:
+    return jsonify(_connection(connections.get(workspace_id(), connection_id)))
+
+
+@bp.patch("/connections/<int:connection_id>/settings")
+def sync_settings(connection_id: int) -> Any:
+    data = json_body()
+    mode = data.get("mode") or data.get("sync_mode")
+    if not mode:
+        raise ValidationFailed("mode is required (manual, auto or disabled)", field="mode")
+    interval = data.get("interval_minutes", data.get("sync_interval_minutes"))
+    conn = connections.update_sync_settings(workspace_id(), connection_id, mode, interval)
+    return jsonify(_connection(conn))
+
+
+@bp.patch("/connections/<int:connection_id>/credentials")
+def credentials(connection_id: int) -> Any:
+    values = json_body().get("settings")
+    if not isinstance(values, dict) or not values:
+        raise ValidationFailed("settings must be a non-empty object", field="settings")
+    conn = connections.update_credentials(workspace_id(), connection_id, values)
+    return jsonify(_connection(conn))
+
+
+@bp.post("/connections/<int:connection_id>/sync")
+def sync_one(connection_id: int) -> Any:
+    from hub.sync import service
+
+    conn = connections.get(workspace_id(), connection_id)
+    connections.ensure_syncable(conn)
+    full = request.args.get("full", "").lower() in TRUE
+    run = service.request_sync(workspace_id(), conn.id, full=full, trigger="api")
+    return jsonify(ser.sync_run(run)), 202
+
+
+@bp.post("/connections/sync")
+def sync_all() -> Any:
+    from hub.sync import service
+
+    runs = service.request_sync_all(workspace_id(), trigger="api")
+    return jsonify(items=[ser.sync_run(r) for r in runs], total=len(runs)), 202
+
+
+@bp.delete("/connections/<int:connection_id>")
+def unbind(connection_id: int) -> Any:
+    return jsonify(_connection(connections.unbind(workspace_id(), connection_id)))
+
+
+@bp.get("/syncs")
+def syncs() -> Any:
+    page, per_page = page_args()
+    conn_id = request.args.get("connection_id")
+    if conn_id and not conn_id.isdigit():
+        raise ValidationFailed("connection_id must be a number", field="connection_id")
+    result = queries.list_syncs(
+        workspace_id(),
+        page,
+        per_page,
+        connection_id=int(conn_id) if conn_id else None,
+        status=request.args.get("status") or None,
+    )
+    return paged(result, ser.sync_run)
+
+
+@bp.get("/syncs/<int:run_id>")
+def sync(run_id: int) -> Any:
+    return jsonify(ser.sync_run(queries.get_sync(workspace_id(), run_id)))

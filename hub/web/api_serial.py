@@ -1,0 +1,170 @@
+"""JSON shapes of the API: money as strings, times ISO-8601 with offset, platform ids strings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from hub.models import Customer, Event, Identity, Order, OrderLine, OrderRefund, Product, SyncRun
+
+
+def money(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def when(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def plain(values: dict[str, Any]) -> dict[str, Any]:
+    """Datetimes and Decimals of a flat dict made JSON-safe."""
+    return {
+        k: when(v) if isinstance(v, datetime) else money(v) if isinstance(v, Decimal) else v
+        for k, v in values.items()
+    }
+
+
+def customer(c: Customer) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "name": c.name,
+        "mobile": c.mobile,
+        "email": c.email,
+        "stage": c.stage,
+        "activity_score": c.activity_score,
+        "original_source": c.original_source,
+        "merged_into_id": c.merged_into_id,
+        "created_at": when(c.created_at),
+        "updated_at": when(c.updated_at),
+    }
+
+
+def identity(i: Identity) -> dict[str, Any]:
+    return {"type": i.type, "value": i.value, "source": i.source}
+
+
+def customer_detail(c: Customer, profile: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **customer(c),
+        "properties": c.properties or {},
+        "identities": [identity(i) for i in profile["identities"]],
+        "tags": profile["tags"],
+        "groups": [{"id": gid, "name": name} for gid, name in profile["groups"]],
+    }
+
+
+def event(e: Event) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "type": e.type,
+        "occurred_at": when(e.occurred_at),
+        "amount": money(e.amount),
+        "customer_id": e.customer_id,
+        "order_id": e.order_id,
+        "source": e.source,
+        "properties": e.properties or {},
+    }
+
+
+def order(o: Order) -> dict[str, Any]:
+    return {
+        "id": o.id,
+        "order_no": o.order_no,
+        "external_id": o.external_id,
+        "source": o.source,
+        "sales_channel": o.sales_channel,
+        "connection_id": o.connection_id,
+        "store_id": o.store_id,
+        "store_name": o.store_name,
+        "status": o.status,
+        "platform_status": o.platform_status,
+        "customer_id": o.customer_id,
+        "currency": o.currency,
+        "amount_total": money(o.amount_total),
+        "amount_paid": money(o.amount_paid),
+        "refunded_amount": money(o.refunded_amount),
+        "cancelled_amount": money(o.cancelled_amount),
+        "ordered_at": when(o.ordered_at),
+        "paid_at": when(o.paid_at),
+        "closed_at": when(o.closed_at),
+        "updated_at": when(o.source_updated_at),
+    }
+
+
+def line(li: OrderLine) -> dict[str, Any]:
+    return {
+        "id": li.id,
+        "external_id": li.external_id,
+        "product_id": li.product_id,
+        "product_external_id": li.product_external_id,
+        "sku_id": li.sku_id,
+        "name": li.name,
+        "qty": li.qty,
+        "unit_price": money(li.unit_price),
+        "total": money(li.total),
+        "paid": money(li.paid),
+    }
+
+
+def refund(r: OrderRefund) -> dict[str, Any]:
+    return {
+        "external_id": r.external_id,
+        "amount": money(r.amount),
+        "refunded_at": when(r.refunded_at),
+        "reason": r.reason,
+    }
+
+
+def order_detail(o: Order, details: dict[str, list]) -> dict[str, Any]:
+    consignee = {
+        "name": o.consignee_name,
+        "phone": o.consignee_phone,
+        "country": o.consignee_country,
+        "province": o.consignee_province,
+        "city": o.consignee_city,
+        "district": o.consignee_district,
+        "address": o.consignee_address,
+    }
+    return {
+        **order(o),
+        "consignee": consignee,
+        "payment_no": o.payment_no,
+        "payment_method": o.payment_method,
+        "properties": o.properties or {},
+        "lines": [line(li) for li in details["lines"]],
+        "refunds": [refund(r) for r in details["refunds"]],
+        "events": [event(e) for e in details["events"]],
+    }
+
+
+def product(p: Product) -> dict[str, Any]:
+    return {
+        "id": p.id,
+        "source": p.source,
+        "external_id": p.external_id,
+        "name": p.name,
+        "price": money(p.price),
+        "status": p.status,
+        "properties": p.properties or {},
+        "updated_at": when(p.updated_at),
+    }
+
+
+def sync_run(r: SyncRun) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "connection_id": r.connection_id,
+        "status": r.status,
+        "full": r.full,
+        "trigger": r.trigger,
+        "attempts": r.attempts,
+        "progress": {"done": r.progress_done, "total": r.progress_total},
+        "counts": r.counts or {},
+        "api_calls": r.api_calls,
+        "error": ({"class": r.error_class, "message": r.error_message} if r.error_class else None),
+        "requested_at": when(r.requested_at),
+        "started_at": when(r.started_at),
+        "heartbeat_at": when(r.heartbeat_at),
+        "finished_at": when(r.finished_at),
+    }
