@@ -8,10 +8,7 @@ or still ``received``; processing it again changes nothing (X1).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 
-from flask import has_app_context
 from rq import Retry
 from sqlalchemy import select
 from werkzeug.datastructures import Headers
@@ -21,6 +18,7 @@ from hub.core.errors import NotFound
 from hub.extensions import db
 from hub.models import Connection, WebhookDelivery, utcnow
 from hub.sync import runtime
+from hub.sync.jobs import app_context
 from hub.sync.queues import WEBHOOKS, queue
 
 log = logging.getLogger(__name__)
@@ -42,21 +40,13 @@ def enqueue(delivery_id: int) -> None:
         log.exception("could not enqueue webhook delivery %s; it stays in the inbox", delivery_id)
 
 
-@contextmanager
-def _app_context() -> Iterator[None]:
-    if has_app_context():
-        yield
-        return
-    from hub import create_app
-
-    with create_app().app_context():
-        yield
-
-
 def process_delivery(delivery_id: int) -> str:
     """Apply one delivery; returns its final status. Raises if processing failed."""
-    with _app_context():
-        return _process(delivery_id)
+    with app_context():
+        try:
+            return _process(delivery_id)
+        finally:
+            db.session.remove()
 
 
 def _process(delivery_id: int) -> str:
