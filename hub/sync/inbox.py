@@ -43,10 +43,7 @@ def enqueue(delivery_id: int) -> None:
 def process_delivery(delivery_id: int) -> str:
     """Apply one delivery; returns its final status. Raises if processing failed."""
     with app_context():
-        try:
-            return _process(delivery_id)
-        finally:
-            db.session.remove()
+        return _process(delivery_id)
 
 
 def _process(delivery_id: int) -> str:
