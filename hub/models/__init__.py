@@ -12,6 +12,7 @@ from hub.models.customer import (
     Tag,
 )
 from hub.models.event import Event, EventSetting
+from hub.models.imports import ImportRun
 from hub.models.inbox import WebhookDelivery
 from hub.models.order import STATUSES, Order, OrderLine, OrderRefund
 from hub.models.product import Product
@@ -32,6 +33,7 @@ __all__ = [
     "GroupMember",
     "Identity",
     "IdentityType",
+    "ImportRun",
     "MergeLedger",
     "Money",
     "Order",

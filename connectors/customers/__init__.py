@@ -1,0 +1,1 @@
+"""Customer spreadsheet import (MISSION I1-I6)."""

@@ -1,0 +1,126 @@
+"""The customer spreadsheet connector: any .xlsx/.csv with a column mapping (I1-I6)."""
+
+from __future__ import annotations
+
+import marshal
+import tempfile
+from array import array
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import IO, Any, ClassVar
+
+from connectors.customers import mapping
+from connectors.customers.template import TEMPLATE_EXAMPLE, TEMPLATE_HEADERS
+from connectors.files.base import Batch, FileConnector, FileImport, ImportContext, Item, RowFailure
+from connectors.files.reader import SourceRow, Table, open_table
+from hub.core.errors import ValidationFailed
+
+
+class CustomerImport(FileImport):
+    """Two passes: the first reads the file, finds keys shared by several rows (I4) and
+    spools the rows to a temporary file; the second maps and streams the spooled rows.
+    Memory holds 8 bytes per key, never the rows."""
+
+    def __init__(self, table: Table, columns: list[mapping.Column], settings: dict[str, Any]):
+        self.table = table
+        self.columns = columns
+        self.settings = settings
+        self._total: int | None = None
+        self.summary = {"mapping": {c.header: c.target for c in columns}}
+
+    def total_rows(self) -> int:
+        if self._total is None:
+            self._total = self.table.count_rows()
+        return self._total
+
+    def _first_pass(self, spool: IO[bytes]) -> set[int]:
+        """Read the file once: spool its rows to disk and return the keys shared by rows."""
+        keys = array("q")
+        rows = 0
+        for row in self.table.rows():
+            rows += 1
+            marshal.dump((row.line, row.cells), spool)
+            try:
+                keys.extend(mapping.row_keys(mapping.map_row(row.cells, self.columns)))
+            except mapping.RowError:
+                continue
+        self._total = rows
+        ordered = sorted(keys)
+        del keys
+        spool.seek(0)
+        return {a for a, b in zip(ordered, ordered[1:], strict=False) if a == b}
+
+    def batches(self, size: int) -> Iterator[Batch]:
+        with tempfile.TemporaryFile() as spool:
+            dups = self._first_pass(spool)
+            yield from self._second_pass(spool, dups, size)
+
+    def _second_pass(self, spool: IO[bytes], dups: set[int], size: int) -> Iterator[Batch]:
+        batch = Batch()
+        for row in _spooled(spool):
+            batch.rows += 1
+            try:
+                record = mapping.map_row(row.cells, self.columns)
+            except mapping.RowError as exc:
+                batch.failures.append(RowFailure(row, str(exc)))
+            else:
+                if dups and any(k in dups for k in mapping.row_keys(record)):
+                    batch.failures.append(RowFailure(row, mapping.SAME_CUSTOMER))
+                else:
+                    self._settle(record)
+                    batch.items.append(Item(record, [row]))
+            if batch.rows >= size:
+                yield batch
+                batch = Batch()
+        if batch.rows:
+            yield batch
+
+    def _settle(self, record: Any) -> None:
+        """Pre-import settings (I5): original source and campaign for the core's policy."""
+        if self.settings.get("original_source"):
+            record.original_source = self.settings["original_source"]
+        if self.settings.get("campaign"):
+            record.properties["original_campaign"] = self.settings["campaign"]
+
+
+def _spooled(spool: IO[bytes]) -> Iterator[SourceRow]:
+    while True:
+        try:
+            line, cells = marshal.load(spool)  # noqa: S302 (our own temporary file)
+        except EOFError:
+            return
+        yield SourceRow(line, cells)
+
+
+class CustomersConnector(FileConnector):
+    platform: ClassVar[str] = "customers"
+    display_name: ClassVar[str] = "Customer spreadsheet"
+    import_kind: ClassVar[str] = "customers"
+
+    @classmethod
+    def template(cls) -> tuple[list[str], list[list[str]]]:
+        return list(TEMPLATE_HEADERS), [list(r) for r in TEMPLATE_EXAMPLE]
+
+    @classmethod
+    def preview(cls, files: Sequence[tuple[Path, str]], context: ImportContext) -> dict[str, Any]:
+        """The mapping step (I2): headers, the suggested mapping and every possible target."""
+        path, name = files[0]
+        table = open_table(path, name)
+        table.close()
+        return {
+            "headers": table.headers,
+            "mapping": mapping.suggest_mapping(table.headers, context),
+            "targets": mapping.targets(context),
+        }
+
+    @classmethod
+    def open_import(
+        cls, files: Sequence[tuple[Path, str]], settings: dict[str, Any], context: ImportContext
+    ) -> CustomerImport:
+        if len(files) != 1:
+            raise ValidationFailed("a customer import takes exactly one file")
+        path, name = files[0]
+        table = open_table(path, name)
+        chosen = settings.get("mapping") or mapping.suggest_mapping(table.headers, context)
+        columns = mapping.resolve_columns(table.headers, chosen, context)
+        return CustomerImport(table, columns, settings)

@@ -1,0 +1,75 @@
+"""The Sobot bulk order connector: the template of seed 003, at most 5,000 rows (S2-S6)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from functools import partial
+from itertools import islice
+from pathlib import Path
+from typing import Any, ClassVar
+
+from connectors.files.base import Batch, FileConnector, FileImport, ImportContext, RowFailure
+from connectors.files.cells import CellError
+from connectors.files.reader import SourceRow, Table, open_table
+from connectors.sobot import mapping
+from connectors.sobot.template import MAX_ROWS, template_example, template_headers
+from hub.core.errors import ValidationFailed
+
+
+class SobotImport(FileImport):
+    def __init__(self, table: Table, index: dict[str, int], rows: list[SourceRow]):
+        self.table = table
+        self.index = index
+        self.rows = rows
+        self.summary = {"rows": len(rows)}
+
+    def total_rows(self) -> int:
+        return len(self.rows)
+
+    def batches(self, size: int) -> Iterator[Batch]:
+        """Rows of one order must travel together, so the file (5,000 rows at most) is parsed
+        whole, then its orders are cut into batches of about ``size`` rows."""
+        parsed, failures = [], []
+        for row in self.rows:
+            try:
+                parsed.append((row, mapping.parse_row(row.cells, self.index)))
+            except CellError as exc:
+                failures.append(RowFailure(row, str(exc)))
+        items, more = mapping.build_items(parsed)
+        batch = Batch(failures=failures + more, rows=len(failures) + len(more))
+        for item in items:
+            batch.items.append(item)
+            batch.rows += len(item.rows)
+            if batch.rows >= size:
+                yield batch
+                batch = Batch()
+        batch.late = partial(mapping.products, parsed)
+        yield batch
+
+
+class SobotConnector(FileConnector):
+    platform: ClassVar[str] = "sobot"
+    display_name: ClassVar[str] = "Sobot orders"
+    import_kind: ClassVar[str] = "sobot-orders"
+
+    @classmethod
+    def template(cls) -> tuple[list[str], list[list[str]]]:
+        return template_headers(), template_example()
+
+    @classmethod
+    def open_import(
+        cls, files: Sequence[tuple[Path, str]], settings: dict[str, Any], context: ImportContext
+    ) -> SobotImport:
+        if len(files) != 1:
+            raise ValidationFailed("a Sobot order import takes exactly one file")
+        path, name = files[0]
+        table = open_table(path, name)
+        index = mapping.header_index(table.headers)
+        rows = list(islice(table.rows(), MAX_ROWS + 1))
+        if len(rows) > MAX_ROWS:
+            table.close()
+            raise ValidationFailed(
+                f"{name}: more than {MAX_ROWS} data rows; at most {MAX_ROWS} rows per file (S2). "
+                "Split the file and import each part"
+            )
+        return SobotImport(table, index, rows)

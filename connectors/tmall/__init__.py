@@ -1,0 +1,1 @@
+"""Tmall order report + product report import (MISSION I7, PLATFORMS.md §7)."""

@@ -1,0 +1,118 @@
+"""The Tmall connector: the order report and the product report, uploaded together (I7)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+from connectors.files.base import Batch, FileConnector, FileImport, ImportContext, Item, RowFailure
+from connectors.files.cells import CellError
+from connectors.files.reader import Table, open_table
+from connectors.tmall import mapping
+from connectors.tmall.template import (
+    ORDER_REQUIRED,
+    ORDER_TEMPLATE,
+    PRODUCT_ORDER_NO,
+    PRODUCT_REQUIRED,
+)
+from hub.core.errors import ValidationFailed
+from hub.core.records import LineRecord
+
+Lines = dict[str, list[LineRecord] | str]  # order no -> lines, or why its lines failed
+
+
+class TmallImport(FileImport):
+    def __init__(self, orders: Table, products: Table):
+        self.table = orders
+        self.products = products
+        self.summary = {"order_report": orders.path.name, "product_report": products.path.name}
+        self._total: int | None = None
+
+    def total_rows(self) -> int:
+        if self._total is None:
+            self._total = self.table.count_rows()
+        return self._total
+
+    def batches(self, size: int) -> Iterator[Batch]:
+        lines = self._lines()
+        batch = Batch()
+        for row in self.table.rows():
+            batch.rows += 1
+            cells = dict(zip(self.table.headers, row.cells, strict=True))
+            found = lines.get(mapping.text(cells["订单编号"]), [])
+            try:
+                if isinstance(found, str):
+                    raise CellError(found)
+                batch.items.append(Item(mapping.parse_order(cells, found), [row]))
+            except mapping.NotTaken:
+                batch.skipped += 1
+            except CellError as exc:
+                batch.failures.append(RowFailure(row, str(exc)))
+            if batch.rows >= size:
+                yield batch
+                batch = Batch()
+        if batch.rows:
+            yield batch
+
+    def _lines(self) -> Lines:
+        """The product report by order no (it is small next to the orders it describes)."""
+        headers = self.products.headers
+        order_col = next(h for h in PRODUCT_ORDER_NO if h in headers)
+        out: Lines = {}
+        for row in self.products.rows():
+            cells = dict(zip(headers, row.cells, strict=True))
+            order_no = mapping.text(cells[order_col])
+            have = out.setdefault(order_no, [])
+            if isinstance(have, str):
+                continue
+            try:
+                have.append(mapping.parse_line(cells, len(have) + 1))
+            except CellError as exc:
+                out[order_no] = f"product report line {row.line}: {exc}"
+        return out
+
+
+def _classify(tables: list[Table]) -> tuple[Table, Table]:
+    orders = [t for t in tables if "买家会员名" in t.headers or "收货地址" in t.headers]
+    products = [t for t in tables if t not in orders]
+    if len(orders) != 1 or len(products) != 1:
+        raise ValidationFailed(
+            "upload the Tmall order report (ExportOrderList) and the product report "
+            "(ExportOrderDetailList) together"
+        )
+    _require(orders[0], ORDER_REQUIRED, "order report")
+    if not any(h in products[0].headers for h in PRODUCT_ORDER_NO):
+        raise ValidationFailed(f"{products[0].path.name}: product report lacks column 订单编号")
+    _require(products[0], PRODUCT_REQUIRED, "product report")
+    return orders[0], products[0]
+
+
+def _require(table: Table, required: Sequence[str], what: str) -> None:
+    missing = [h for h in required if h not in table.headers]
+    if missing:
+        raise ValidationFailed(
+            f"{what}: missing column {', '.join(missing)} (the Tmall export must not be edited)",
+            field=missing[0],
+        )
+
+
+class TmallConnector(FileConnector):
+    platform: ClassVar[str] = "tmall"
+    display_name: ClassVar[str] = "Tmall order reports"
+    import_kind: ClassVar[str] = "tmall-orders"
+    file_count: ClassVar[int] = 2
+
+    @classmethod
+    def template(cls) -> tuple[list[str], list[list[str]]]:
+        """The order report's header (the product report's is PRODUCT_TEMPLATE)."""
+        return list(ORDER_TEMPLATE), []
+
+    @classmethod
+    def open_import(
+        cls, files: Sequence[tuple[Path, str]], settings: dict[str, Any], context: ImportContext
+    ) -> TmallImport:
+        if len(files) != 2:
+            raise ValidationFailed("a Tmall import takes two files: the order and product reports")
+        orders, products = _classify([open_table(p, n) for p, n in files])
+        return TmallImport(orders, products)

@@ -1,0 +1,118 @@
+"""``hub import <customers|sobot-orders|tmall-orders> FILE... [--group G --tag T --dry-run]``
+and ``hub import template <kind>``. The import runs here (no worker needed) unless --queue."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from hub.cli_support import CommandFailed, emit, hub_command
+from hub.extensions import db
+from hub.imports import service
+
+KINDS = ("customers", "sobot-orders", "tmall-orders")
+
+
+@click.group("import")
+def import_group() -> None:
+    """Import spreadsheets: customers, Sobot orders, Tmall order reports."""
+
+
+def _kind_command(kind: str) -> click.Command:
+    @click.command(kind, help=f"Import {kind} from FILE(s) (.xlsx or .csv).")
+    @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+    @click.option("--workspace", "slug", required=True, help="Workspace slug.")
+    @click.option("--group", default=None, help="Static group to add customers to (created).")
+    @click.option("--tag", "tags", multiple=True, help="Tag every imported customer (repeatable).")
+    @click.option("--original-source", default=None, help="Original source of new customers.")
+    @click.option("--campaign", default=None, help="Original campaign of new customers.")
+    @click.option("--policy", type=click.Choice(service.POLICIES), default="new_only",
+                  help="Apply original source to new customers only, or to all.")  # fmt: skip
+    @click.option("--mapping", default=None, help="Column mapping: JSON or a .json file.")
+    @click.option("--dry-run", is_flag=True, help="Report what would happen; write nothing.")
+    @click.option("--queue", "use_queue", is_flag=True, help="Queue for a worker; don't wait.")
+    @hub_command()
+    def command(files: tuple[str, ...], slug: str, **opts: Any) -> None:
+        _run(kind, files, slug, **opts)
+
+    return command
+
+
+def _run(kind: str, files: tuple[str, ...], slug: str, **opts: Any) -> None:
+    from hub.cli import _workspace
+
+    ws = _workspace(slug)
+    settings = {
+        "group": opts["group"],
+        "tags": list(opts["tags"]),
+        "original_source": opts["original_source"],
+        "campaign": opts["campaign"],
+        "original_source_policy": opts["policy"],
+        "mapping": _mapping(opts["mapping"]),
+    }
+    uploads = [(Path(f).name, Path(f)) for f in files]
+    run = service.start(ws.id, kind, uploads, settings=settings, dry_run=opts["dry_run"],
+                        created_by="cli", enqueue=opts["use_queue"])  # fmt: skip
+    data = run.to_dict()
+    data["failure_file"] = run.failure_path
+    if run.status == "failed":
+        raise CommandFailed(f"import {run.id} failed: {run.error}", "import_failed", data)
+    emit(data, _summary(run))
+
+
+def _summary(run: Any) -> str:
+    if run.status == "queued":
+        return f"Import {run.id} queued (job {run.job_id})."
+    prefix = "Dry run: would have " if run.dry_run else f"Import {run.id}: "
+    text = (f"{prefix}created {run.created}, updated {run.updated}, skipped {run.skipped}, "
+            f"failed {run.failed}.")  # fmt: skip
+    if run.failure_path:
+        text += f"\nFailed rows with reasons: {run.failure_path}"
+    return text
+
+
+def _mapping(raw: str | None) -> dict[str, str] | None:
+    if not raw:
+        return None
+    text = Path(raw).read_text("utf-8") if raw.endswith(".json") and Path(raw).exists() else raw
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise CommandFailed(f"--mapping is not JSON: {exc}", "invalid_mapping") from None
+    if not isinstance(value, dict):
+        raise CommandFailed("--mapping must be a JSON object {column: target}", "invalid_mapping")
+    return value
+
+
+@import_group.command("template")
+@click.argument("kind", type=click.Choice(KINDS))
+@click.option("--out", "out", default=None, help="Where to write (.xlsx or .csv).")
+@hub_command()
+def template(kind: str, out: str | None) -> None:
+    """Write the template of KIND (required columns marked *)."""
+    headers, _examples = service.connector_for(kind).template()
+    path = service.template(kind, Path(out or f"{kind}-template.xlsx"))
+    emit({"kind": kind, "path": str(path), "headers": headers}, f"Template written to {path}")
+
+
+@import_group.command("history")
+@click.option("--workspace", "slug", required=True, help="Workspace slug.")
+@click.option("--limit", default=20, show_default=True)
+@hub_command()
+def history(slug: str, limit: int) -> None:
+    """List imports with who, when, files and failure files."""
+    from hub.cli import _workspace
+
+    runs = service.history(_workspace(slug).id, limit=limit)
+    lines = [f"{r.id}\t{r.kind}\t{r.status}\t{r.created_at:%Y-%m-%d %H:%M}\t{r.created_by}\t"
+             f"+{r.created} ~{r.updated} ={r.skipped} !{r.failed}\t{r.failure_path or ''}"
+             for r in runs]  # fmt: skip
+    emit({"items": [r.to_dict() for r in runs]}, "\n".join(lines) or "No imports yet.")
+    db.session.remove()
+
+
+for _kind in KINDS:
+    import_group.add_command(_kind_command(_kind))

@@ -1,0 +1,185 @@
+"""Start, dry-run and list imports. The web, the API and the CLI all come through here."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO, Any
+
+from flask import Flask, current_app
+from sqlalchemy import select
+from werkzeug.utils import secure_filename
+
+from hub import registry
+from hub.core.errors import NotFound, ValidationFailed
+from hub.extensions import db
+from hub.models import Group, IdentityType, ImportRun
+
+POLICIES = ("new_only", "all")
+Upload = tuple[str, IO[bytes] | Path]  # (original name, stream or a path to copy)
+
+
+def kinds(app: Flask | None = None) -> dict[str, type]:
+    """import kind -> file connector class, from the registry (never imported directly)."""
+    found = registry.connectors(app).values()
+    return {c.import_kind: c for c in found if getattr(c, "import_kind", None)}
+
+
+def connector_for(kind: str) -> Any:
+    try:
+        return kinds()[kind]
+    except KeyError:
+        known = ", ".join(sorted(kinds())) or "none registered"
+        raise ValidationFailed(f"unknown import kind {kind!r} (known: {known})") from None
+
+
+def upload_root(app: Flask | None = None) -> Path:
+    app = app or current_app
+    return Path(app.config.get("UPLOAD_FOLDER") or Path(app.instance_path) / "uploads")
+
+
+def clean_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    """Pre-import settings (I5): group, tags, original source / campaign and its policy."""
+    out: dict[str, Any] = {}
+    policy = settings.get("original_source_policy") or "new_only"
+    if policy not in POLICIES:
+        raise ValidationFailed(f"original_source_policy must be one of {POLICIES}", field="policy")
+    out["original_source_policy"] = policy
+    for key in ("group", "original_source", "campaign"):
+        if settings.get(key):
+            out[key] = str(settings[key]).strip()[:100]
+    tags = settings.get("tags") or []
+    out["tags"] = sorted({str(t).strip()[:100] for t in tags if str(t).strip()})
+    if settings.get("mapping"):
+        mapping = settings["mapping"]
+        if not isinstance(mapping, dict):
+            raise ValidationFailed("mapping must be an object {column: target}", field="mapping")
+        out["mapping"] = {str(k): str(v) for k, v in mapping.items()}
+    return out
+
+
+def start(
+    workspace_id: int,
+    kind: str,
+    uploads: Sequence[Upload],
+    *,
+    settings: dict[str, Any] | None = None,
+    dry_run: bool = False,
+    created_by: str | None = None,
+    enqueue: bool = True,
+) -> ImportRun:
+    """Store the files, record the run, check the files can be taken, then queue (or run) it.
+
+    A file that cannot be taken (unreadable, a missing column, too many rows) is refused here
+    with ValidationFailed, before anything is written to the core; the run stays in the
+    history as failed with that reason.
+    """
+    cls = connector_for(kind)
+    if len(uploads) != cls.file_count:
+        raise ValidationFailed(f"{kind} takes {cls.file_count} file(s), got {len(uploads)}")
+    run = ImportRun(workspace_id=workspace_id, kind=kind, created_by=created_by,
+                    dry_run=dry_run, settings=clean_settings(settings or {}), files=[])  # fmt: skip
+    db.session.add(run)
+    db.session.commit()
+    run.files = _store(run, uploads)
+    db.session.commit()
+    from hub.imports import jobs
+
+    try:
+        opened = jobs.open_run(run)
+    except ValidationFailed as exc:
+        jobs.mark_failed(run, str(exc))
+        raise
+    run.progress_total = opened.total_rows() if kind != "customers" else None
+    if opened.summary.get("mapping"):
+        run.settings = {**run.settings, "mapping": opened.summary["mapping"]}
+    db.session.commit()
+    if enqueue:
+        opened.table.close()
+        jobs.enqueue(run)
+    else:
+        jobs.execute(run.id, opened)
+    return db.session.get(ImportRun, run.id)
+
+
+def _store(run: ImportRun, uploads: Sequence[Upload]) -> list[dict[str, str]]:
+    folder = upload_root() / str(run.workspace_id) / str(run.id)
+    folder.mkdir(parents=True, exist_ok=True)
+    stored = []
+    for n, (name, source) in enumerate(uploads, start=1):
+        target = folder / f"{n}-{secure_filename(name) or 'upload'}"
+        if isinstance(source, Path):
+            shutil.copyfile(source, target)
+        else:
+            with target.open("wb") as out:
+                shutil.copyfileobj(source, out)
+        stored.append({"path": str(target), "name": name})
+    return stored
+
+
+def preview(workspace_id: int, kind: str, files: Sequence[tuple[Path, str]]) -> dict[str, Any]:
+    """Before an import: the files' headers and, for customers, the suggested column mapping
+    and every possible target (I2). Raises ValidationFailed for a file that cannot be read."""
+    cls = connector_for(kind)
+    return cls.preview(files, cls.make_context(*custom_fields(workspace_id)))
+
+
+def template(kind: str, path: Path) -> Path:
+    """Write the template of ``kind`` (required columns marked *) to ``path`` (.xlsx/.csv)."""
+    return connector_for(kind).write_template(path)
+
+
+def get_run(workspace_id: int, run_id: int) -> ImportRun:
+    run = db.session.get(ImportRun, run_id)
+    if run is None or run.workspace_id != workspace_id:
+        raise NotFound(f"import {run_id} not found")
+    return run
+
+
+def history(workspace_id: int, limit: int = 50, kind: str | None = None) -> list[ImportRun]:
+    """Every import, newest first, with who, when, the original files and the failure file."""
+    query = select(ImportRun).where(ImportRun.workspace_id == workspace_id)
+    if kind:
+        query = query.where(ImportRun.kind == kind)
+    query = query.order_by(ImportRun.id.desc()).limit(limit)
+    return list(db.session.scalars(query))
+
+
+def failure_file(workspace_id: int, run_id: int) -> Path:
+    run = get_run(workspace_id, run_id)
+    if not run.failure_path or not Path(run.failure_path).exists():
+        raise NotFound(f"import {run_id} has no failure file")
+    return Path(run.failure_path)
+
+
+def original_file(workspace_id: int, run_id: int, index: int = 0) -> tuple[Path, str]:
+    run = get_run(workspace_id, run_id)
+    try:
+        entry = run.files[index]
+    except IndexError:
+        raise NotFound(f"import {run_id} has no file {index}") from None
+    return Path(entry["path"]), entry["name"]
+
+
+def resolve_group(workspace_id: int, name: str | None, *, create: bool) -> int | None:
+    """The static group to add customers to (I5): existing by name, or created."""
+    if not name:
+        return None
+    group = db.session.scalar(
+        select(Group).where(Group.workspace_id == workspace_id, Group.name == name)
+    )
+    if group is None and create:
+        group = Group(workspace_id=workspace_id, name=name)
+        db.session.add(group)
+        db.session.commit()
+    return group.id if group else None
+
+
+def custom_fields(workspace_id: int) -> tuple[dict[str, str], dict[str, str]]:
+    """The workspace's custom identities and properties (name -> label)."""
+    rows = db.session.scalars(select(IdentityType).where(IdentityType.workspace_id == workspace_id))
+    identities, properties = {}, {}
+    for row in rows:
+        (identities if row.kind == "identity" else properties)[row.name] = row.label or ""
+    return identities, properties

@@ -1,0 +1,93 @@
+"""Pure mappings of the three file connectors: no database, no files."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from connectors.customers import mapping as customers
+from connectors.files.base import ImportContext
+from connectors.files.cells import CellError
+from connectors.sobot import mapping as sobot
+from connectors.tmall import mapping as tmall
+from hub.core.errors import ValidationFailed
+
+CTX = ImportContext(custom_identities={"member_card": "会员卡号"}, custom_properties={"vip": ""})
+
+
+def test_i2_mapping_suggested_from_english_and_chinese_headers():
+    headers = ["姓名", "手机号码", "E-mail", "微信openid", "会员卡号", "VIP", "客户标签", "Other"]
+    assert customers.suggest_mapping(headers, CTX) == {
+        "姓名": "name", "手机号码": "mobile", "E-mail": "email", "微信openid": "identity:wx_openid",
+        "会员卡号": "identity:member_card", "VIP": "property:vip", "客户标签": "tags",
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("mapping", "message"),
+    [({"A": "property:stage"}, "property 'stage' cannot be imported"),
+     ({"A": "identity:loyalty"}, "custom identity 'loyalty' does not exist"),
+     ({"A": "property:shoe"}, "custom property 'shoe' does not exist"),
+     ({"A": "name"}, "needs a customer id, identity, mobile or email column"),
+     ({"Z": "mobile"}, "not in the file"),
+     ({"A": "mobile", "B": "mobile"}, "both mapped to mobile")],
+)  # fmt: skip
+def test_i2_mapping_checked(mapping, message):
+    with pytest.raises(ValidationFailed, match=message):
+        customers.resolve_columns(["A", "B"], mapping, CTX)
+
+
+def test_i1_i4_row_to_record_in_priority_order():
+    cols = customers.resolve_columns(
+        ["Email", "Mobile", "ID", "Card", "Tags", "VIP"],
+        {"Email": "email", "Mobile": "mobile", "ID": "customer_id",
+         "Card": "identity:member_card", "Tags": "tags", "VIP": "property:vip"},
+        CTX,
+    )  # fmt: skip
+    rec = customers.map_row(["A@B.cn", "+86 138-0013-9000", "42", "C1", "x，y; z", "gold"], cols)
+    assert rec.identities == [("customer_id", "42"), ("member_card", "C1"),
+                              ("mobile", "13800139000"), ("email", "a@b.cn")]  # fmt: skip
+    assert rec.tags == ["x", "y", "z"] and rec.properties == {"vip": "gold"}
+    with pytest.raises(customers.RowError, match="^ID: customer id 'x1' is not a number"):
+        customers.map_row(["", "", "x1", "", "", ""], cols)
+    with pytest.raises(customers.RowError, match="^Email: email 'nope'"):
+        customers.map_row(["nope", "", "", "C", "", ""], cols)
+
+
+def test_i4_same_key_same_digest():
+    cols = customers.resolve_columns(["M"], {"M": "mobile"}, CTX)
+    a = customers.row_keys(customers.map_row(["+8613800139000"], cols))
+    b = customers.row_keys(customers.map_row(["138 0013 9000"], cols))
+    assert a == b and len(a) == 1
+
+
+def test_i7_tmall_cell_quirks():
+    assert tmall.text('="1930679858170647"') == "1930679858170647"
+    assert tmall.text("'13800139000") == "13800139000" and tmall.text("=12") == "12"
+    consignee, postcode = tmall.split_address("浙江省 杭州市 西湖区 文三路 1号（310000）")
+    assert (consignee.province, consignee.district, consignee.address, postcode) == (
+        "浙江省", "西湖区", "文三路 1号", "310000")  # fmt: skip
+    assert tmall.status_of("卖家已发货,等待买家确认") == "shipped"
+    with pytest.raises(tmall.NotTaken):
+        tmall.status_of("交易关闭")
+
+
+def _sobot_index() -> dict[str, int]:
+    return sobot.header_index([en + "*" for en, _cn, _r in sobot.COLUMNS.values()])
+
+
+def test_s3_s5_sobot_row_parsed():
+    values = {"order_no": "SO-1", "order_source": "小红书", "order_status": "Dealed",
+              "order_time": "2022-09-14 11:03:23", "store_id": "ST", "buyer_mobile": "13800139000",
+              "buyer_unionid": "u1", "buyer_customer_id": "Z9", "product_id": "P",
+              "sku": "P-S", "quantity": "3", "unit_price": "1.10"}  # fmt: skip
+    cells = [values.get(field, "") for field in sobot.COLUMNS]
+    row = sobot.parse_row(cells, _sobot_index())
+    assert (row.source, row.status, row.store_id) == ("Xiaohongshu", "completed", "ST")
+    assert row.buyer.identities == [("sobot_id", "Z9"), ("mobile", "13800139000"),
+                                    ("wx_unionid", "u1")]  # fmt: skip
+    assert row.line.total == Decimal("3.30") and row.line.external_id == "P-S"
+    cells[list(sobot.COLUMNS).index("unit_price")] = "1.005"
+    with pytest.raises(CellError, match="Unit Price: '1.005' has more than 2 decimal places"):
+        sobot.parse_row(cells, _sobot_index())
