@@ -3,6 +3,7 @@ and the per-event-type settings applied when an event is recorded (Y10)."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -30,6 +31,7 @@ class StoredOrder:
     refunded: Decimal
     cancelled: Decimal
     refund_ids: frozenset[str] = frozenset()
+    content_hash: str | None = None
 
 
 @dataclass(slots=True)
@@ -53,6 +55,14 @@ class Plan:
     new_refunds: list[RefundRecord] = field(default_factory=list)
     events: list[PlannedEvent] = field(default_factory=list)
     reason: str | None = None
+    content_hash: str | None = None
+
+
+def content_hash(rec: OrderRecord) -> str | None:
+    """A digest of an unversioned snapshot (no version, no update time), else None."""
+    if rec.version is not None or rec.updated_at is not None:
+        return None
+    return hashlib.blake2b(repr(rec).encode(), digest_size=16).hexdigest()
 
 
 def plan_order(stored: StoredOrder | None, rec: OrderRecord) -> Plan:
@@ -92,8 +102,14 @@ def plan_order(stored: StoredOrder | None, rec: OrderRecord) -> Plan:
         cancelled=cancelled,
         new_refunds=new_refunds,
         events=events,
+        content_hash=content_hash(rec),
     )
-    if stored is not None and version == stored.version and _same(stored, plan):
+    if (
+        stored is not None
+        and version == stored.version
+        and _same(stored, plan)
+        and stored.content_hash == plan.content_hash
+    ):
         plan.action = "unchanged"
     return plan
 

@@ -233,6 +233,7 @@ class _Batch:
                     "refunded_amount",
                     "cancelled_amount",
                     "customer_id",
+                    "content_hash",
                 ],
                 "external_id",
                 ids,
@@ -258,6 +259,7 @@ class _Batch:
                     r.refunded_amount,
                     r.cancelled_amount,
                     frozenset(refunds.get(r.id, ())),
+                    r.content_hash,
                 ),
                 r.customer_id,
             )

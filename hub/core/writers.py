@@ -262,6 +262,7 @@ def _order_row(rec: OrderRecord, plan: Plan, customer_id: int | None, now: Any) 
         "closed_at": rec.closed_at,
         "source_updated_at": rec.updated_at,
         "version": rec.effective_version(),
+        "content_hash": plan.content_hash,
         "consignee_name": c.name if c else None,
         "consignee_phone": c.phone if c else None,
         "consignee_country": c.country if c else None,

@@ -47,6 +47,9 @@ class Order(db.Model):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     source_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(BigInteger, default=0)
+    # For sources without versions (spreadsheets): a digest of the last snapshot taken, so a
+    # re-import of the same row is a no-op and a changed row is an update.
+    content_hash: Mapped[str | None] = mapped_column(String(32))
     consignee_name: Mapped[str | None] = mapped_column(String(200))
     consignee_phone: Mapped[str | None] = mapped_column(String(64))
     consignee_country: Mapped[str | None] = mapped_column(String(100))

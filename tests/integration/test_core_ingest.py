@@ -217,3 +217,17 @@ def test_customer_records_update_and_tag(workspace):
 
     names = set(db.session.scalars(select(Tag.name).join(CustomerTag)))
     assert names == {"vip", "import"}
+
+
+def test_unversioned_snapshot_replay_is_noop_and_line_change_is_an_update(workspace):
+    """Spreadsheet sources carry no version: a content digest tells replay from change."""
+    first = order("A")
+    first.updated_at = first.version = None
+    ingest.apply(db.session, workspace.id, [first])
+    again = order("A")
+    again.updated_at = again.version = None
+    assert ingest.apply(db.session, workspace.id, [again]).counts["orders"] == {"unchanged": 1}
+    again.lines[0].name = "Renamed tea"
+    assert ingest.apply(db.session, workspace.id, [again]).counts["orders"] == {"updated": 1}
+    names = set(db.session.scalars(select(OrderLine.name)))
+    assert "Renamed tea" in names
