@@ -1,0 +1,93 @@
+"""The admin UI: one blueprint per area, all behind sign-in and scoped to the user's workspace."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Flask, redirect, render_template, url_for
+from flask_login import current_user
+from werkzeug.exceptions import HTTPException
+
+from hub.web.i18n import N_, _
+
+
+def register(app: Flask) -> None:
+    """Register every admin blueprint, the home redirect and the HTML error pages."""
+    # Templates (base.html, shared with other pages such as the dashboard) and local assets.
+    app.register_blueprint(
+        Blueprint(
+            "ui",
+            "hub.web",
+            template_folder="templates",
+            static_folder="static",
+            static_url_path="/assets",
+        )
+    )
+    from hub.web.admin import (
+        catalog,
+        customers,
+        imports,
+        inbox,
+        orders,
+        settings,
+        stores,
+        syncs,
+    )
+
+    for module in (stores, syncs, inbox, customers, orders, catalog, settings, imports):
+        app.register_blueprint(module.bp)
+    app.add_url_rule("/", "home", _home)
+    app.context_processor(_template_globals)
+    for code in (400, 403, 404, 405, 413, 429, 500):
+        app.register_error_handler(code, _error_page)
+
+
+def _home() -> Any:
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    return redirect(url_for("stores.index"))
+
+
+def _template_globals() -> dict[str, Any]:
+    from hub.web.auth import is_admin
+
+    return {"is_admin": is_admin, "nav_items": NAV}
+
+
+NAV = [
+    ("dashboard", "/dashboard", N_("Dashboard")),
+    ("stores", "/stores", N_("Stores")),
+    ("syncs", "/syncs", N_("Sync runs")),
+    ("inbox", "/inbox", N_("Webhooks")),
+    ("customers", "/customers", N_("Customers")),
+    ("orders", "/orders", N_("Orders")),
+    ("products", "/products", N_("Products")),
+    ("tags", "/tags", N_("Tags & groups")),
+    ("imports", "/imports", N_("Imports")),
+    ("settings", "/settings/events", N_("Event settings")),
+]
+
+HINTS = {
+    400: N_("The request was not understood. Reload the page and send the form again."),
+    403: N_("Your role cannot do this. Ask an admin of this workspace."),
+    404: N_("There is nothing here. It may have been removed, or it belongs to another workspace."),
+    405: N_("This page cannot be used that way. Go back and use the buttons on the page."),
+    413: N_("The file is too large. Split it into smaller files and upload them one by one."),
+    429: N_("Too many attempts. Wait a few minutes and try again."),
+    500: N_("Something went wrong on our side. Try again; if it keeps happening, tell your admin."),
+}
+
+
+def _error_page(error: Exception) -> Any:
+    code = error.code if isinstance(error, HTTPException) and error.code else 500
+    detail = error.description if isinstance(error, HTTPException) else None
+    if code == 400 and detail and "CSRF" in detail:
+        detail = _("The form expired. Reload the page and send it again.")
+    elif code != 403:
+        detail = None
+    return (
+        render_template(
+            "error.html", code=code, hint=_(HINTS.get(code, HINTS[500])), detail=detail
+        ),
+        code,
+    )

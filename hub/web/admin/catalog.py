@@ -1,0 +1,93 @@
+"""Products, tags and static groups."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from hub.extensions import db
+from hub.models import Group, Product, Tag
+from hub.web.admin import queries
+from hub.web.admin.common import paginate, scoped_or_404
+from hub.web.auth import admin_required, workspace_id
+from hub.web.i18n import _
+
+bp = Blueprint("catalog", __name__)
+
+
+@bp.get("/products")
+@login_required
+def products() -> Any:
+    ws = workspace_id()
+    q = request.args.get("q", "").strip()
+    source = request.args.get("source", "").strip()
+    pager = paginate(queries.products_stmt(ws, q, source or None))
+    sources = sorted(
+        s
+        for s in db.session.scalars(
+            select(Product.source).where(Product.workspace_id == ws).distinct()
+        )
+    )
+    return render_template("admin/products.html", pager=pager, q=q, source=source, sources=sources)
+
+
+@bp.get("/products/<int:product_id>")
+@login_required
+def product(product_id: int) -> Any:
+    return render_template("admin/product_detail.html", p=scoped_or_404(Product, product_id))
+
+
+@bp.get("/tags")
+@login_required
+def tags() -> Any:
+    ws = workspace_id()
+    return render_template(
+        "admin/tags.html", tags=queries.tags_with_counts(ws), groups=queries.groups_with_counts(ws)
+    )
+
+
+def _create(model: type[Tag] | type[Group], label: str) -> Any:
+    name = request.form.get("name", "").strip()
+    if not name or len(name) > 100:
+        flash(_("A %(what)s name needs 1 to 100 characters.", what=label), "error")
+        return redirect(url_for("catalog.tags"))
+    db.session.add(model(workspace_id=workspace_id(), name=name))
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        flash(_("A %(what)s named “%(name)s” already exists.", what=label, name=name), "error")
+    else:
+        flash(_("%(what)s “%(name)s” created.", what=label.capitalize(), name=name), "success")
+    return redirect(url_for("catalog.tags"))
+
+
+@bp.post("/tags")
+@admin_required
+def create_tag() -> Any:
+    return _create(Tag, _("tag"))
+
+
+@bp.post("/groups")
+@admin_required
+def create_group() -> Any:
+    return _create(Group, _("group"))
+
+
+@bp.get("/groups/<int:group_id>")
+@login_required
+def group(group_id: int) -> Any:
+    g = scoped_or_404(Group, group_id)
+    from hub.models import Customer, GroupMember
+
+    stmt = (
+        select(Customer)
+        .join(GroupMember, GroupMember.customer_id == Customer.id)
+        .where(GroupMember.group_id == g.id, Customer.workspace_id == workspace_id())
+        .order_by(Customer.id)
+    )
+    return render_template("admin/group_detail.html", g=g, pager=paginate(stmt))

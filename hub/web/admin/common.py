@@ -1,0 +1,47 @@
+"""Helpers shared by the admin views: scoped lookups, paging, form parsing."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from typing import Any, TypeVar
+
+from flask import abort, request
+from sqlalchemy import Select
+
+from hub.extensions import db
+from hub.web.auth import workspace_id
+
+PER_PAGE = 25
+M = TypeVar("M")
+
+
+def scoped_or_404(model: type[M], object_id: int) -> M:
+    """The object if it belongs to the current workspace; 404 otherwise (never 403: no leak)."""
+    obj = db.session.get(model, object_id)
+    if obj is None or obj.workspace_id != workspace_id():  # type: ignore[attr-defined]
+        abort(404)
+    return obj
+
+
+def paginate(stmt: Select[Any], per_page: int = PER_PAGE) -> Any:
+    """A Flask-SQLAlchemy pagination of ``stmt`` for the ``page`` query argument."""
+    page = request.args.get("page", 1, type=int) or 1
+    return db.paginate(stmt, page=max(page, 1), per_page=per_page, error_out=False)
+
+
+def parse_day(value: str | None, *, end: bool = False) -> datetime | None:
+    """A YYYY-MM-DD form value as a UTC datetime (start or end of that day); None if blank/bad."""
+    if not value:
+        return None
+    try:
+        day = date.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return datetime.combine(day, time.max if end else time.min, tzinfo=UTC)
+
+
+def page_args(**overrides: Any) -> dict[str, Any]:
+    """The current query arguments with ``overrides``, for paging links that keep filters."""
+    args = {k: v for k, v in request.args.items() if v}
+    args.update(overrides)
+    return args

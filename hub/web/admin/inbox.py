@@ -1,0 +1,67 @@
+"""The webhook inbox: recent deliveries per store, their status and error, and replay."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+
+from hub.core.errors import HubError
+from hub.models import Connection, WebhookDelivery
+from hub.web.admin import queries
+from hub.web.admin.common import paginate, scoped_or_404
+from hub.web.auth import admin_required, workspace_id
+from hub.web.i18n import _
+
+bp = Blueprint("inbox", __name__, url_prefix="/inbox")
+
+STATUSES = ("received", "processed", "ignored", "failed")
+
+
+def _replay(delivery: WebhookDelivery) -> None:
+    """Queue the stored delivery for processing again (the intake's job; idempotent, X1)."""
+    from hub.sync import inbox
+
+    inbox.replay(delivery.workspace_id, delivery.id)
+
+
+@bp.get("")
+@login_required
+def index() -> Any:
+    ws = workspace_id()
+    connection_id = request.args.get("store", type=int)
+    if connection_id:
+        scoped_or_404(Connection, connection_id)
+    status = request.args.get("status") if request.args.get("status") in STATUSES else None
+    pager = paginate(queries.inbox_stmt(ws, connection_id, status))
+    return render_template(
+        "admin/inbox.html",
+        pager=pager,
+        names=queries.connection_names(ws),
+        stores=queries.bound_connections(ws),
+        store_id=connection_id,
+        status=status,
+        statuses=STATUSES,
+    )
+
+
+@bp.get("/<int:delivery_id>")
+@login_required
+def detail(delivery_id: int) -> Any:
+    delivery = scoped_or_404(WebhookDelivery, delivery_id)
+    body = delivery.body.decode("utf-8", errors="replace") if delivery.body else ""
+    return render_template("admin/inbox_detail.html", d=delivery, body=body[:20000])
+
+
+@bp.post("/<int:delivery_id>/replay")
+@admin_required
+def replay(delivery_id: int) -> Any:
+    delivery = scoped_or_404(WebhookDelivery, delivery_id)
+    try:
+        _replay(delivery)
+    except HubError as exc:
+        flash(_("Replay could not be queued: %(e)s", e=str(exc)), "error")
+    else:
+        flash(_("Delivery %(id)s queued for processing again.", id=delivery.delivery_id), "success")
+    return redirect(url_for("inbox.index", store=delivery.connection_id))

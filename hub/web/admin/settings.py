@@ -1,0 +1,86 @@
+"""Event settings (Y10): stage advancement and activity score per event type."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+from sqlalchemy import select
+
+from hub.core.events import STAGES
+from hub.extensions import db
+from hub.models import Event, EventSetting
+from hub.web.auth import admin_required, workspace_id
+from hub.web.i18n import _
+
+bp = Blueprint("settings", __name__, url_prefix="/settings")
+
+BUILTIN_TYPES = ("purchase", "return", "cancel", "first_purchase", "checkout_abandoned")
+MAX_SCORE = 1000
+
+
+def _event_types(ws: int) -> list[str]:
+    seen = db.session.scalars(select(Event.type).where(Event.workspace_id == ws).distinct())
+    configured = db.session.scalars(
+        select(EventSetting.event_type).where(EventSetting.workspace_id == ws)
+    )
+    return list(dict.fromkeys([*BUILTIN_TYPES, *sorted({*seen, *configured})]))
+
+
+def _settings(ws: int) -> dict[str, EventSetting]:
+    rows = db.session.scalars(select(EventSetting).where(EventSetting.workspace_id == ws))
+    return {s.event_type: s for s in rows}
+
+
+@bp.get("/events")
+@login_required
+def events() -> Any:
+    ws = workspace_id()
+    return render_template(
+        "admin/event_settings.html", types=_event_types(ws), settings=_settings(ws), stages=STAGES
+    )
+
+
+def _parse(event_type: str) -> tuple[str | None, int]:
+    stage = request.form.get(f"stage_{event_type}", "").strip() or None
+    if stage is not None and stage not in STAGES:
+        raise ValueError(_("Unknown stage “%(s)s” for “%(t)s”.", s=stage, t=event_type))
+    raw = request.form.get(f"score_{event_type}", "0").strip() or "0"
+    try:
+        score = int(raw)
+    except ValueError:
+        raise ValueError(
+            _("Score for “%(t)s” must be a whole number such as 5 or -3.", t=event_type)
+        ) from None
+    if abs(score) > MAX_SCORE:
+        raise ValueError(_("Score for “%(t)s” must be between -1000 and 1000.", t=event_type))
+    return stage, score
+
+
+@bp.post("/events")
+@admin_required
+def save_events() -> Any:
+    ws = workspace_id()
+    current = _settings(ws)
+    try:
+        parsed = {t: _parse(t) for t in _event_types(ws)}
+    except ValueError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("settings.events"))
+    for event_type, (stage, score) in parsed.items():
+        row = current.get(event_type)
+        if row is None and (stage or score):
+            db.session.add(
+                EventSetting(
+                    workspace_id=ws,
+                    event_type=event_type,
+                    advance_to_stage=stage,
+                    score_delta=score,
+                )
+            )
+        elif row is not None:
+            row.advance_to_stage, row.score_delta = stage, score
+    db.session.commit()
+    flash(_("Event settings saved. They apply to events recorded from now on."), "success")
+    return redirect(url_for("settings.events"))

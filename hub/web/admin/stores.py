@@ -1,0 +1,187 @@
+"""Stores (Y1–Y5, W1, W3): list per platform, bind from the connector's schema, settings,
+credentials (masked), sync now / sync all, unbind with confirmation. Views call the services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+
+from hub import registry
+from hub.core.errors import HubError, NotFound, ValidationFailed
+from hub.models import SYNC_MODES, Connection
+from hub.web.admin import queries
+from hub.web.admin.common import scoped_or_404
+from hub.web.admin.schema_form import field_specs, read_form
+from hub.web.auth import admin_required, workspace_id
+from hub.web.i18n import _, ngettext_
+
+bp = Blueprint("stores", __name__, url_prefix="/stores")
+
+
+def _svc() -> Any:
+    from hub.services import connections
+
+    return connections
+
+
+def _sync_svc() -> Any:
+    from hub.sync import service
+
+    return service
+
+
+BINDABLE = frozenset({"pull", "push"})
+
+
+def bindable() -> dict[str, Any]:
+    """Connectors of stores (pulled or pushing); file-import connectors live under Imports."""
+    return {p: c for p, c in registry.connectors().items() if c.capabilities & BINDABLE}
+
+
+def _connector(platform: str) -> Any:
+    cls = bindable().get(platform)
+    if cls is None:
+        abort(404)
+    return cls
+
+
+def _bound(connection_id: int) -> Connection:
+    conn = scoped_or_404(Connection, connection_id)
+    if not conn.is_bound:
+        abort(404)
+    return conn
+
+
+def _flash_error(exc: Exception) -> None:
+    flash(str(exc) or exc.__class__.__name__, "error")
+
+
+@bp.get("")
+@login_required
+def index() -> Any:
+    ws = workspace_id()
+    platforms = bindable()
+    groups: dict[str, list[dict[str, Any]]] = {p: [] for p in platforms}
+    for row in _svc().list_connections(ws):  # stores of an unregistered platform still show
+        groups.setdefault(row["platform"], []).append(row)
+    return render_template("admin/stores.html", groups=groups, platforms=platforms)
+
+
+@bp.route("/bind/<platform>", methods=["GET", "POST"])
+@admin_required
+def bind(platform: str) -> Any:
+    cls = _connector(platform)
+    schema = cls.settings_schema()
+    errors: dict[str, Any] = {}
+    values: dict[str, Any] = {}
+    if request.method == "POST":
+        values = read_form(schema, request.form)
+        try:
+            conn = _svc().bind(workspace_id(), platform, values)
+        except ValidationFailed as exc:
+            errors = {exc.field or "_": str(exc)}
+            flash(_("Some fields need attention. Correct them and bind again."), "error")
+        except HubError as exc:
+            _flash_error(exc)
+        else:
+            flash(_("Store %(name)s is bound. Run a first sync now.", name=conn.name), "success")
+            return redirect(url_for("stores.detail", connection_id=conn.id))
+    masked = {k: v for k, v in values.items() if k not in cls.secret_fields()}
+    return render_template(
+        "admin/store_bind.html", cls=cls, fields=field_specs(schema, masked), errors=errors
+    )
+
+
+@bp.get("/<int:connection_id>")
+@login_required
+def detail(connection_id: int) -> Any:
+    conn = scoped_or_404(Connection, connection_id)
+    cls = registry.connectors().get(conn.platform)
+    specs = []
+    if cls is not None and conn.is_bound:
+        specs = field_specs(cls.settings_schema(), _svc().masked_settings(conn))
+    return render_template(
+        "admin/store_detail.html",
+        conn=conn,
+        cls=cls,
+        fields=specs,
+        runs=queries.recent_runs(workspace_id(), conn.id, limit=10),
+        modes=SYNC_MODES,
+    )
+
+
+@bp.post("/<int:connection_id>/settings")
+@admin_required
+def sync_settings(connection_id: int) -> Any:
+    conn = _bound(connection_id)
+    mode = request.form.get("sync_mode", "")
+    interval = request.form.get("sync_interval_minutes", "").strip() or None
+    try:
+        _svc().update_sync_settings(workspace_id(), conn.id, mode=mode, interval_minutes=interval)
+    except HubError as exc:
+        _flash_error(exc)
+    else:
+        flash(_("Sync settings saved."), "success")
+    return redirect(url_for("stores.detail", connection_id=conn.id))
+
+
+@bp.post("/<int:connection_id>/credentials")
+@admin_required
+def credentials(connection_id: int) -> Any:
+    conn = _bound(connection_id)
+    cls = _connector(conn.platform)
+    values = read_form(cls.settings_schema(), request.form)
+    try:
+        _svc().update_credentials(workspace_id(), conn.id, values)
+        flash(_("Credentials saved and checked with the platform."), "success")
+    except HubError as exc:
+        _flash_error(exc)
+    return redirect(url_for("stores.detail", connection_id=conn.id))
+
+
+@bp.post("/<int:connection_id>/sync")
+@admin_required
+def sync(connection_id: int) -> Any:
+    conn = _bound(connection_id)
+    full = request.form.get("full") == "1"
+    try:
+        run = _sync_svc().request_sync(workspace_id(), conn.id, full=full, trigger="manual")
+    except HubError as exc:
+        _flash_error(exc)
+        return redirect(url_for("stores.detail", connection_id=conn.id))
+    flash(_("Sync of %(name)s queued.", name=conn.name), "success")
+    return redirect(url_for("syncs.detail", run_id=run.id))
+
+
+@bp.post("/sync-all")
+@admin_required
+def sync_all() -> Any:
+    try:
+        runs = _sync_svc().request_sync_all(workspace_id())
+    except HubError as exc:
+        _flash_error(exc)
+    else:
+        flash(ngettext_("%(num)s sync queued.", "%(num)s syncs queued.", len(runs)), "success")
+    return redirect(url_for("syncs.index"))
+
+
+@bp.route("/<int:connection_id>/unbind", methods=["GET", "POST"])
+@admin_required
+def unbind(connection_id: int) -> Any:
+    conn = _bound(connection_id)
+    if request.method == "GET":
+        return render_template("admin/store_unbind.html", conn=conn)
+    if request.form.get("confirm_name", "").strip() != conn.name:
+        flash(_("Type the store name exactly to confirm the unbind."), "error")
+        return redirect(url_for("stores.unbind", connection_id=conn.id))
+    try:
+        _svc().unbind(workspace_id(), conn.id)
+    except NotFound:
+        abort(404)
+    except HubError as exc:
+        _flash_error(exc)
+        return redirect(url_for("stores.detail", connection_id=conn.id))
+    flash(_("Store %(name)s is unbound. Its orders stay in the hub.", name=conn.name), "success")
+    return redirect(url_for("stores.index"))

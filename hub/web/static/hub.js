@@ -1,0 +1,59 @@
+/* Tributary admin: progress polling for sync runs and confirm prompts. No external assets. */
+(function () {
+  "use strict";
+
+  function text(id, value) {
+    var el = document.getElementById(id);
+    if (el) { el.textContent = value; }
+  }
+
+  function render(run, data) {
+    var bar = document.getElementById("run-bar");
+    var pct = data.percent;
+    if (bar) {
+      bar.classList.toggle("indeterminate", pct === null && !data.finished);
+      bar.style.width = (pct === null ? (data.finished ? 100 : 30) : pct) + "%";
+      bar.parentNode.setAttribute("aria-valuenow", pct === null ? 0 : pct);
+      bar.classList.toggle("failed", data.status === "failed");
+    }
+    var status = document.querySelector("#run-status .badge");
+    if (status) {
+      status.textContent = data.status;
+      status.className = "badge badge-" + data.status;
+    }
+    text("run-count", data.done + (data.total ? " / " + data.total : "") + " records" +
+      (pct === null ? "" : " · " + pct + "%"));
+    if (data.error_message) {
+      document.getElementById("run-error").hidden = false;
+      text("run-error-class", data.error_class || "");
+      text("run-error-message", data.error_message);
+      text("run-advice", data.advice || "");
+    }
+  }
+
+  function poll(run) {
+    var url = run.getAttribute("data-progress-url");
+    fetch(url, { headers: { "Accept": "application/json" }, credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
+      .then(function (data) {
+        render(run, data);
+        if (data.finished) {
+          run.setAttribute("data-finished", "true");
+          window.setTimeout(function () { window.location.reload(); }, 600);
+        } else {
+          window.setTimeout(function () { poll(run); }, 1000);
+        }
+      })
+      .catch(function () { window.setTimeout(function () { poll(run); }, 3000); });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var run = document.getElementById("run");
+    if (run && run.getAttribute("data-finished") !== "true") { poll(run); }
+    document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+      form.addEventListener("submit", function (ev) {
+        if (!window.confirm(form.getAttribute("data-confirm"))) { ev.preventDefault(); }
+      });
+    });
+  });
+})();
