@@ -125,6 +125,17 @@ def preview(workspace_id: int, kind: str, files: Sequence[tuple[Path, str]]) -> 
     return cls.preview(files, cls.make_context(*custom_fields(workspace_id)))
 
 
+def check_mapping(
+    workspace_id: int, kind: str, files: Sequence[tuple[Path, str]], mapping: dict[str, str]
+) -> None:
+    """Open the files with ``mapping`` as an import would, writing nothing; raises
+    ValidationFailed naming the column when the mapping cannot be taken (I2)."""
+    cls = connector_for(kind)
+    context = cls.make_context(*custom_fields(workspace_id))
+    opened = cls.open_import(files, {"mapping": mapping}, context)
+    opened.table.close()
+
+
 def template(kind: str, path: Path) -> Path:
     """Write the template of ``kind`` (required columns marked *) to ``path`` (.xlsx/.csv)."""
     return connector_for(kind).write_template(path)

@@ -66,6 +66,11 @@ def find_customer_by_phone(page, base, ws_id: int, shots) -> None:
     page.click(f"a[href='/customers/{customer.id}']")
     expect(page.locator("[data-test=timeline]")).to_contain_text("purchase")
     shot(page, shots, "07-customer-timeline")
+    page.fill("[data-test=add-tag] input[name=tag]", "VIP")
+    page.click("[data-test=add-tag] button[type=submit]")
+    expect(page.locator(".flash-success")).to_contain_text("Tag “VIP” added.")
+    expect(page.locator("[data-test=customer-tags]")).to_contain_text("VIP")
+    shot(page, shots, "07b-customer-tagged")
     page.click("[data-test=tab-orders]")
     expect(page.locator("table.table").first).to_contain_text("Order no")
     shot(page, shots, "08-customer-orders")
@@ -106,6 +111,17 @@ def other_pages(page, base, shots) -> None:
         shot(page, shots, f"{n:02d}-{path.strip('/').replace('/', '-')}")
 
 
+def custom_fields(page, base, shots) -> None:
+    page.goto(base + "/settings/fields")
+    page.select_option("#kind", "identity")
+    page.fill("#name", "member_no")
+    page.fill("#label", "Member number")
+    page.click("[data-test=field-form] button[type=submit]")
+    expect(page.locator(".flash-success")).to_contain_text("Identity “member_no” added.")
+    expect(page.locator("[data-test=custom-fields]")).to_contain_text("Member number")
+    shot(page, shots, "19b-settings-fields")
+
+
 def unbind(page, base, connection_id: int, shots) -> None:
     page.goto(f"{base}/stores/{connection_id}")
     page.click("[data-test=unbind]")
@@ -137,6 +153,7 @@ def test_admin_journey_in_chromium(
     order_url = page.url
     change_sync_settings(page, base, connection_id, screenshots)
     other_pages(page, base, screenshots)
+    custom_fields(page, base, screenshots)
     customer_url = base + "/customers/1"
     unbind(page, base, connection_id, screenshots)
 

@@ -65,6 +65,7 @@ NAV = [
     ("tags", "/tags", N_("Tags & groups")),
     ("imports", "/imports", N_("Imports")),
     ("settings", "/settings/events", N_("Event settings")),
+    ("fields", "/settings/fields", N_("Custom fields")),
 ]
 
 HINTS = {

@@ -8,8 +8,10 @@ from typing import Any, TypeVar
 from flask import abort, request
 from sqlalchemy import Select
 
+from hub.core.errors import HubError
 from hub.extensions import db
 from hub.web.auth import workspace_id
+from hub.web.i18n import _
 
 PER_PAGE = 25
 M = TypeVar("M")
@@ -45,3 +47,11 @@ def page_args(**overrides: Any) -> dict[str, Any]:
     args = {k: v for k, v in request.args.items() if v}
     args.update(overrides)
     return args
+
+
+def error_text(exc: HubError) -> str:
+    """A service error for the user: translated when the service marked its message."""
+    message, params = getattr(exc, "message", None), getattr(exc, "params", None)
+    if isinstance(message, str) and isinstance(params, dict):
+        return _(message, **params)
+    return str(exc)

@@ -12,8 +12,9 @@ from hub.core import identity
 from hub.core.errors import HubError, NotFound
 from hub.extensions import db
 from hub.models import Customer
+from hub.services import customers as service
 from hub.web.admin import queries
-from hub.web.admin.common import paginate, scoped_or_404
+from hub.web.admin.common import error_text, paginate, scoped_or_404
 from hub.web.auth import admin_required, workspace_id
 from hub.web.i18n import _
 
@@ -42,6 +43,8 @@ def detail(customer_id: int) -> Any:
     merged_into = (
         db.session.get(Customer, customer.merged_into_id) if customer.merged_into_id else None
     )
+    groups = queries.customer_groups(customer.id)
+    member_of = {g.id for g in groups}
     return render_template(
         "admin/customer_detail.html",
         c=customer,
@@ -49,9 +52,69 @@ def detail(customer_id: int) -> Any:
         pager=pager,
         identities=queries.customer_identities(customer.id),
         tags=queries.customer_tags(customer.id),
-        groups=queries.customer_groups(customer.id),
+        groups=groups,
+        other_groups=[g for g in queries.workspace_groups(ws) if g.id not in member_of],
+        tag_names=queries.tag_names(ws),
         merged_into=merged_into,
     )
+
+
+def _change(customer_id: int, write: Any, *args: Any) -> Any:
+    """Run one tag/group write for this workspace: 404 for another workspace's objects."""
+    try:
+        done = write(workspace_id(), customer_id, *args)
+    except NotFound:
+        db.session.rollback()
+        abort(404)
+    except HubError as exc:
+        db.session.rollback()
+        flash(error_text(exc), "error")
+        done = None
+    return done
+
+
+def _back(customer_id: int) -> Any:
+    return redirect(url_for("customers.detail", customer_id=customer_id))
+
+
+@bp.post("/customers/<int:customer_id>/tags")
+@admin_required
+def add_tag(customer_id: int) -> Any:
+    tag = _change(customer_id, service.add_tag, request.form.get("tag", ""))
+    if tag is not None:
+        flash(_("Tag “%(t)s” added.", t=tag.name), "success")
+    return _back(customer_id)
+
+
+@bp.post("/customers/<int:customer_id>/tags/<int:tag_id>/remove")
+@admin_required
+def remove_tag(customer_id: int, tag_id: int) -> Any:
+    tag = _change(customer_id, service.remove_tag, tag_id)
+    if tag is not None:
+        flash(_("Tag “%(t)s” removed.", t=tag.name), "success")
+    return _back(customer_id)
+
+
+@bp.post("/customers/<int:customer_id>/groups")
+@admin_required
+def add_to_group(customer_id: int) -> Any:
+    group_id = request.form.get("group_id", type=int)
+    if not group_id:
+        flash(_("Choose a group to add the customer to."), "error")
+        return _back(customer_id)
+    group = _change(customer_id, service.add_to_group, group_id)
+    if group is not None:
+        flash(_("Added to the group “%(g)s”.", g=group.name), "success")
+    return _back(customer_id)
+
+
+@bp.post("/customers/<int:customer_id>/groups/<int:group_id>/remove")
+@admin_required
+def remove_from_group(customer_id: int, group_id: int) -> Any:
+    group = _change(customer_id, service.remove_from_group, group_id)
+    if group is not None:
+        flash(_("Removed from the group “%(g)s”.", g=group.name), "success")
+    return _back(customer_id)
 
 
 @bp.post("/customers/<int:customer_id>/merge")

@@ -1,8 +1,6 @@
 """The column-mapping step of a customer import: headers, suggested and possible targets (I2).
 
-Note: reads the file through ``connectors.files.reader`` and the customer template's target
-lists; the imports service could expose this as ``service.preview`` to keep the web layer
-free of connector imports.
+Everything comes from ``hub.imports.service``; the web layer never imports a connector.
 """
 
 from __future__ import annotations
@@ -11,45 +9,38 @@ from pathlib import Path
 from typing import Any
 
 from hub.imports import service
+from hub.web.i18n import N_, _
+
+SIMPLE_LABELS = {
+    "customer_id": N_("Customer id"),
+    "name": N_("Name"),
+    "mobile": N_("Mobile"),
+    "email": N_("Email"),
+    "tags": N_("Tags"),
+}
 
 
 def _files(stage: dict[str, Any]) -> list[tuple[Path, str]]:
     return [(Path(f["path"]), f["name"]) for f in stage["files"]]
 
 
-def _context(workspace_id: int, kind: str) -> Any:
-    cls = service.connector_for(kind)
-    return cls.make_context(*service.custom_fields(workspace_id))
-
-
-def targets(workspace_id: int) -> list[tuple[str, str]]:
-    """Every mapping target: simple fields, standard and custom identities and properties."""
-    from connectors.customers import template
-
-    identities, properties = service.custom_fields(workspace_id)
-    out = [("customer_id", "Customer id"), ("name", "Name"), ("mobile", "Mobile"),
-           ("email", "Email"), ("tags", "Tags")]  # fmt: skip
-    for name in (*template.STANDARD_IDENTITIES, *identities):
-        out.append((f"identity:{name}", f"Identity: {identities.get(name) or name}"))
-    for name in (*template.STANDARD_PROPERTIES, *properties):
-        out.append((f"property:{name}", f"Property: {properties.get(name) or name}"))
-    return out
+def label(value: str, label: str) -> str:
+    """The translated label of one mapping target, its kind in front of custom names."""
+    kind, _sep, _name = value.partition(":")
+    if kind == "identity":
+        return _("Identity: %(n)s", n=label)
+    if kind == "property":
+        return _("Property: %(n)s", n=label)
+    return _(SIMPLE_LABELS.get(value, label))
 
 
 def preview(workspace_id: int, stage: dict[str, Any]) -> tuple[list[str], dict[str, str], list]:
-    """(headers, suggested mapping, targets) of the staged customer file."""
-    from connectors.customers import mapping
-    from connectors.files.reader import open_table
-
-    path, name = _files(stage)[0]
-    table = open_table(path, name)
-    context = _context(workspace_id, stage["kind"])
-    return table.headers, mapping.suggest_mapping(table.headers, context), targets(workspace_id)
+    """(headers, suggested mapping, [(target, label)]) of the staged customer file."""
+    found = service.preview(workspace_id, stage["kind"], _files(stage))
+    targets = [(value, label(value, text)) for value, text in found.get("targets", [])]
+    return found["headers"], found.get("mapping", {}), targets
 
 
 def check_mapping(workspace_id: int, stage: dict[str, Any]) -> None:
     """Raise ValidationFailed (naming the column) if the chosen mapping cannot be taken."""
-    cls = service.connector_for(stage["kind"])
-    cls.open_import(
-        _files(stage), {"mapping": stage["mapping"]}, _context(workspace_id, stage["kind"])
-    )
+    service.check_mapping(workspace_id, stage["kind"], _files(stage), stage["mapping"] or {})

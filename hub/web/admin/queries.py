@@ -88,13 +88,24 @@ def customer_identities(customer_id: int) -> list[Identity]:
     return list(db.session.scalars(stmt))
 
 
-def customer_tags(customer_id: int) -> list[str]:
+def customer_tags(customer_id: int) -> list[Tag]:
     stmt = (
-        select(Tag.name)
+        select(Tag)
         .join(CustomerTag, CustomerTag.tag_id == Tag.id)
         .where(CustomerTag.customer_id == customer_id)
         .order_by(Tag.name)
     )
+    return list(db.session.scalars(stmt))
+
+
+def tag_names(ws: int) -> list[str]:
+    """Every tag name of the workspace (suggestions for the add-tag field)."""
+    stmt = select(Tag.name).where(Tag.workspace_id == ws).order_by(Tag.name)
+    return list(db.session.scalars(stmt))
+
+
+def workspace_groups(ws: int) -> list[Group]:
+    stmt = select(Group).where(Group.workspace_id == ws).order_by(Group.name)
     return list(db.session.scalars(stmt))
 
 

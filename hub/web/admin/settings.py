@@ -1,16 +1,20 @@
-"""Event settings (Y10): stage advancement and activity score per event type."""
+"""Settings: event settings (Y10: stage advancement and activity score per event type) and
+the custom identities and properties imports map columns to (I2)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from sqlalchemy import select
 
+from hub.core.errors import NotFound, ValidationFailed
 from hub.core.events import STAGES
 from hub.extensions import db
 from hub.models import Event, EventSetting
+from hub.services import customers
+from hub.web.admin.common import error_text
 from hub.web.auth import admin_required, workspace_id
 from hub.web.i18n import _
 
@@ -84,3 +88,52 @@ def save_events() -> Any:
     db.session.commit()
     flash(_("Event settings saved. They apply to events recorded from now on."), "success")
     return redirect(url_for("settings.events"))
+
+
+@bp.get("/fields")
+@login_required
+def fields() -> Any:
+    return render_template(
+        "admin/custom_fields.html",
+        fields=customers.list_fields(workspace_id()),
+        builtin=customers.BUILTIN_IDENTITIES,
+        form=request.args,
+    )
+
+
+@bp.post("/fields")
+@admin_required
+def create_field() -> Any:
+    f = request.form
+    try:
+        field = customers.create_field(
+            workspace_id(), f.get("kind", ""), f.get("name", ""), f.get("label")
+        )
+    except ValidationFailed as exc:
+        flash(error_text(exc), "error")
+        kept = {k: f.get(k, "") for k in ("kind", "name", "label")}
+        return redirect(url_for("settings.fields", **kept))
+    what = _("Identity") if field.kind == "identity" else _("Property")
+    flash(
+        _(
+            "%(what)s “%(name)s” added. Imports can now map a column to it.",
+            what=what,
+            name=field.name,
+        ),
+        "success",
+    )
+    return redirect(url_for("settings.fields"))
+
+
+@bp.post("/fields/<int:field_id>/delete")
+@admin_required
+def delete_field(field_id: int) -> Any:
+    try:
+        field = customers.delete_field(workspace_id(), field_id)
+    except NotFound:
+        abort(404)
+    flash(
+        _("“%(name)s” removed. Values already stored on customers are kept.", name=field.name),
+        "success",
+    )
+    return redirect(url_for("settings.fields"))
