@@ -6,10 +6,12 @@ handful of statements (multi-row INSERT ... RETURNING, executemany UPDATE), neve
 
 from __future__ import annotations
 
+import json
+import operator
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import JSON, Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from hub.models.types import Money, UTCDateTime, money_cents, sqlite_utc_text
@@ -73,7 +75,15 @@ def sqlite_processor(type_: Any, dialect: Any) -> Any:
         return money_cents
     if isinstance(type_, UTCDateTime):
         return sqlite_utc_text
+    if isinstance(type_, JSON):
+        return _json_text
     return type_.bind_processor(dialect)
+
+
+def _json_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return "{}" if value == {} else json.dumps(value)
 
 
 def insert_many(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -88,11 +98,19 @@ def insert_many(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
         return
     cols = list(rows[0])
     compiled = insert(table).compile(dialect=conn.dialect, column_keys=cols)
-    names = compiled.positiontup or cols
-    procs = [sqlite_processor(table.c[name].type, conn.dialect) for name in names]
-    params = [
-        tuple(p(row[n]) if p else row[n] for n, p in zip(names, procs, strict=True)) for row in rows
+    names = list(compiled.positiontup or cols)
+    converters = [
+        (i, proc)
+        for i, name in enumerate(names)
+        if (proc := sqlite_processor(table.c[name].type, conn.dialect)) is not None
     ]
+    getter = operator.itemgetter(*names)
+    params = []
+    for row in rows:
+        values = list(getter(row)) if len(names) > 1 else [row[names[0]]]
+        for i, proc in converters:
+            values[i] = proc(values[i])
+        params.append(tuple(values))
     conn.exec_driver_sql(str(compiled), params)
 
 

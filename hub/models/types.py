@@ -25,6 +25,8 @@ def to_money(value: Any) -> Decimal | None:
 
 def money_cents(value: Any) -> int | None:
     """Money as its integer count of cents (what the column stores)."""
+    if type(value) is Decimal:  # the common case, kept to two C calls
+        return int(value.scaleb(2).to_integral_value(ROUND_HALF_UP))
     money = to_money(value)
     return None if money is None else int(money.scaleb(2))
 
@@ -35,7 +37,9 @@ def sqlite_utc_text(value: datetime | None) -> str | None:
         return None
     if value.tzinfo is None:
         raise ValueError("naive datetime: time must be timezone-aware")
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 class Money(TypeDecorator[Decimal]):
