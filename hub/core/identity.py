@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from hub.core.errors import Conflict, NotFound
 from hub.core.normalise import InvalidValue, junk_reason, normalise_identity
 from hub.core.records import CustomerRecord
+from hub.core.upsert import fetch_by
 from hub.models import (
     Customer,
     CustomerTag,
@@ -111,23 +112,21 @@ class Resolver:
             if (type_, value) not in self.owner:
                 by_type.setdefault(type_, set()).add(value)
         owners: set[int] = set()
-        ident = Identity.__table__.c
         for type_, values in by_type.items():
             if type_ == "customer_id":
                 owners |= self._prefetch_customer_ids(values)
                 continue
-            ordered = sorted(values)
-            for i in range(0, len(ordered), CHUNK):
-                rows = self.session.execute(
-                    select(ident.value, ident.customer_id).where(
-                        ident.workspace_id == self.workspace_id,
-                        ident.type == type_,
-                        ident.value.in_(ordered[i : i + CHUNK]),
-                    )
-                )
-                for value, customer_id in rows:
-                    self.owner[(type_, value)] = customer_id
-                    owners.add(customer_id)
+            for value, customer_id in fetch_by(
+                self.session,
+                Identity.__table__,
+                ["value", "customer_id"],
+                "value",
+                values,
+                workspace_id=self.workspace_id,
+                type=type_,
+            ):
+                self.owner[(type_, value)] = customer_id
+                owners.add(customer_id)
         self._prefetch_counts(owners - self.known_customers)
 
     def _prefetch_customer_ids(self, values: set[str]) -> set[int]:
@@ -202,6 +201,7 @@ class Resolver:
     ) -> tuple[list[tuple[str, str]], list[dict[str, Any]]]:
         attach: list[tuple[str, str]] = []
         conflicts: list[dict[str, Any]] = []
+        adding: dict[str, int] = {}
         for type_, value in identities:
             if type_ == "customer_id":
                 continue
@@ -221,7 +221,7 @@ class Resolver:
                 )
                 continue
             limit = self.limits.get(type_, DEFAULT_LIMIT)
-            if self.held.get((matched, type_), 0) + attach_count(attach, type_) >= limit:
+            if self.held.get((matched, type_), 0) + adding.get(type_, 0) >= limit:
                 conflicts.append(
                     {
                         "kind": "limit",
@@ -232,11 +232,8 @@ class Resolver:
                 )
                 continue
             attach.append((type_, value))
+            adding[type_] = adding.get(type_, 0) + 1
         return attach, conflicts
-
-
-def attach_count(attach: list[tuple[str, str]], type_: str) -> int:
-    return sum(1 for t, _ in attach if t == type_)
 
 
 def _describe(identities: Sequence[tuple[str, str]]) -> str:

@@ -99,7 +99,8 @@ class CustomerWriter:
             self.ids[key] = key
         source = person.original_source
         self._identities += [(key, t, v, source) for t, v in res.attach]
-        self._tags |= {(key, tag) for tag in [*person.tags, *self.options.tags] if tag}
+        if person.tags or self.options.tags:
+            self._tags |= {(key, tag) for tag in [*person.tags, *self.options.tags] if tag}
         self._touched.add(key)
         return key
 

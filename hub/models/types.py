@@ -39,7 +39,7 @@ def sqlite_utc_text(value: datetime | None) -> str | None:
         raise ValueError("naive datetime: time must be timezone-aware")
     if value.tzinfo is not UTC:
         value = value.astimezone(UTC)
-    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+    return value.isoformat(" ", "microseconds")[:26]  # drop the "+00:00"
 
 
 class Money(TypeDecorator[Decimal]):
