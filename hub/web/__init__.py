@@ -6,7 +6,23 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from hub.web import api, webhooks
+    from hub.web import (
+        api,
+        api_imports,  # noqa: F401  (attaches /api/v1/imports to api.bp)
+        webhooks,
+    )
 
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(api.bp)
+
+    from hub.web import admin, auth, i18n
+
+    i18n.init_app(app)
+    auth.init_app(app)
+    admin.register(app)
+
+    from hub.web import dashboard
+
+    app.register_blueprint(dashboard.bp)
+    # Last: under /api/v1 even unrouted errors (404/405/413) answer in JSON, not HTML pages.
+    api.install_app_error_handlers(app)

@@ -1,0 +1,117 @@
+"""The ecommerce dashboard's numbers and figures (A3), from the same library as the notebooks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from hub.analytics import charts, customers, loaders, orders
+
+RECOVERY_WINDOW = timedelta(days=7)
+
+
+@dataclass
+class Dashboard:
+    start: pd.Timestamp
+    end: pd.Timestamp  # exclusive
+    sources: list[str]
+    kpis: dict[str, float] = field(default_factory=dict)
+    figures: dict[str, go.Figure] = field(default_factory=dict)
+    top_products: pd.DataFrame | None = None
+
+
+def default_range(workspace: Any, engine: Any = None, days: int = 90) -> tuple[str, str]:
+    """The ``days`` days up to the newest order (or today), as inclusive YYYY-MM-DD bounds."""
+    last = loaders.last_order_time(workspace, engine=engine) or pd.Timestamp.now(tz="UTC")
+    return (last - pd.Timedelta(days=days - 1)).strftime("%Y-%m-%d"), last.strftime("%Y-%m-%d")
+
+
+def build(
+    workspace: Any,
+    start: str,
+    end: str,
+    sources: list[str] | None = None,
+    engine: Any = None,
+    freq: str = "D",
+) -> Dashboard:
+    """KPIs and figures for orders in [start, end] (days, end included)."""
+    lo = pd.Timestamp(start, tz="UTC")
+    hi = pd.Timestamp(end, tz="UTC") + pd.Timedelta(days=1)
+    tx = loaders.load_transactions(workspace, lo, hi, sources, engine=engine)
+    lines = loaders.load_lines(workspace, lo, hi, sources, engine=engine)
+    first = loaders.load_first_orders(workspace, engine=engine)
+    events = loaders.load_events(
+        workspace, lo, hi + RECOVERY_WINDOW, sources,
+        types=["checkout_abandoned", "purchase"], engine=engine,
+    )  # fmt: skip
+    board = Dashboard(lo, hi, list(sources or []))
+    board.kpis = _kpis(tx)
+    board.kpis["returning_customer_rate"] = returning_rate(tx, first, lo)
+    board.kpis |= _recovery(events, hi)
+    board.figures = _figures(tx, lines, first, board.kpis, freq)
+    board.top_products = orders.top_products(lines, n=10) if len(lines) else None
+    return board
+
+
+def _kpis(tx: pd.DataFrame) -> dict[str, float]:
+    known = tx.dropna(subset=["customer_id"])
+    return {
+        "revenue": float(tx["amount"].sum()),
+        "orders": float(len(tx)),
+        "aov": orders.aov(tx),
+        "customers": float(known["customer_id"].nunique()),
+        "repeat_purchase_rate": customers.repeat_purchase_rate(known),
+    }
+
+
+def _recovery(events: pd.DataFrame, hi: pd.Timestamp) -> dict[str, float]:
+    abandoned = (events["type"] == "checkout_abandoned") & (events["occurred_at"] >= hi)
+    table = orders.checkout_recovery(events[~abandoned], window=RECOVERY_WINDOW).iloc[0]
+    return {
+        "abandoned": float(table["abandoned"]),
+        "recovered": float(table["recovered"]),
+        "recovery_rate": float(table["rate"]),
+        "recovered_revenue": float(table["recovered_revenue"]),
+    }
+
+
+def _figures(
+    tx: pd.DataFrame,
+    lines: pd.DataFrame,
+    first: pd.Series,
+    rec: dict[str, float],
+    freq: str,
+) -> dict[str, go.Figure]:
+    over = orders.orders_over_time(tx, freq=freq)
+    nvr = customers.new_vs_returning(tx, freq=freq, first_orders=first)
+    by_source = orders.revenue_by_source(tx)
+    top = orders.top_products(lines, n=10) if len(lines) else pd.DataFrame({"revenue": []})
+    funnel = pd.Series({"abandoned": rec["abandoned"], "recovered": rec["recovered"]})
+    return {
+        "revenue": charts.line_chart(over, ["revenue"], "Revenue over time"),
+        "orders": charts.bar_chart(over["orders"], "Orders"),
+        "aov": charts.line_chart(over, ["aov"], "Average order value"),
+        "new_vs_returning": charts.stacked_bars(
+            nvr, ["new", "returning"], "New vs returning customers"
+        ),
+        "top_products": charts.bar_chart(
+            top["revenue"].iloc[::-1], "Top products by revenue", horizontal=True
+        ),
+        "revenue_by_source": charts.bar_chart(by_source["revenue"], "Revenue by source"),
+        "checkouts": charts.bar_chart(funnel, "Abandoned checkouts and recovered"),
+    }
+
+
+def returning_rate(tx: pd.DataFrame, first: pd.Series, lo: pd.Timestamp) -> float:
+    """Shopify's returning customer rate of the customers in ``tx`` (orders from ``lo`` on):
+    returning when they ordered twice in it or ordered before ``lo`` (``first``: first order)."""
+    known = tx.dropna(subset=["customer_id"])
+    if known.empty:
+        return float("nan")
+    counts = known.groupby("customer_id").size()
+    before = first.reindex(counts.index) < lo
+    return float(((counts >= 2) | before).mean())

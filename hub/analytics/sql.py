@@ -1,0 +1,135 @@
+"""SQL plumbing of the loaders: the engine, the workspace, filters bound as the columns store
+them, and reading rows into frames (Arrow on SQLite files, DB-API chunks elsewhere)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from datetime import UTC
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Engine, bindparam, create_engine, text
+
+from hub.analytics.frames import AnalyticsError
+
+CHUNK = 100_000
+
+
+def resolve_engine(engine: Engine | str | None = None) -> Engine:
+    """An explicit engine or URL; else the current Flask app's; else ``HUB_DATABASE_URL``."""
+    if isinstance(engine, Engine):
+        return engine
+    if isinstance(engine, str):
+        return create_engine(engine)
+    from flask import has_app_context
+
+    if has_app_context():
+        from hub.extensions import db
+
+        return db.engine
+    url = os.environ.get("HUB_DATABASE_URL")
+    if not url:
+        raise AnalyticsError("no database: pass engine=, run in the app, or set HUB_DATABASE_URL")
+    return create_engine(url)
+
+
+def workspace_id(workspace: Any, engine: Engine) -> int:
+    """A Workspace, its id, or its slug -> the id (an unknown slug is an error)."""
+    if hasattr(workspace, "id"):
+        return int(workspace.id)
+    if isinstance(workspace, int) or (isinstance(workspace, str) and workspace.isdigit()):
+        return int(workspace)
+    with engine.connect() as conn:
+        found = conn.execute(
+            text("SELECT id FROM workspaces WHERE slug = :s"), {"s": workspace}
+        ).scalar()
+    if found is None:
+        raise AnalyticsError(f"workspace {workspace!r} not found")
+    return int(found)
+
+
+def bound(value: Any, dialect: str) -> Any:
+    """A bound as the column stores it: naive UTC text on SQLite, an aware datetime elsewhere."""
+    ts = pd.Timestamp(value)
+    ts = ts.tz_localize(UTC) if ts.tzinfo is None else ts.tz_convert(UTC)
+    if dialect == "sqlite":
+        return ts.strftime("%Y-%m-%d %H:%M:%S.%f")
+    return ts.to_pydatetime()
+
+
+def query(table: str, time_col: str, sql: str, bounds: tuple, dialect: str) -> Any:
+    """Append the workspace/time/source filters to ``sql`` (which may end in a WHERE clause
+    already, marked by ``{where}``) and bind them."""
+    start, end, sources = bounds
+    # Without a time bound the whole workspace is read: a plain scan beats walking an index
+    # and fetching every row by id (the unary + keeps SQLite off the index; PostgreSQL plans
+    # as it likes).
+    scan = "+" if start is None and end is None else ""
+    where = [f"{scan}{table}.workspace_id = :ws"]
+    params: dict[str, Any] = {}
+    binds = []
+    if start is not None:
+        where.append(f"{table}.{time_col} >= :start")
+        params["start"] = bound(start, dialect)
+    if end is not None:
+        where.append(f"{table}.{time_col} < :end")
+        params["end"] = bound(end, dialect)
+    if sources:
+        where.append(f"{table}.source IN :sources")
+        params["sources"] = list(sources)
+        binds.append(bindparam("sources", expanding=True))
+    stmt = text(sql.format(where=" AND ".join(where))).bindparams(*binds)
+    return stmt, params
+
+
+def read(engine: Engine, stmt: Any, params: dict, columns: Sequence[str]) -> pd.DataFrame:
+    """The rows as a frame: through Arrow (ADBC) on SQLite files, which builds no Python
+    object per value; else DB-API tuples fetched ``CHUNK`` at a time."""
+    if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
+        found = read_arrow(engine, stmt, params, columns)
+        if found is not None:
+            return found
+    frames = []
+    with engine.connect() as conn:
+        result = conn.execution_options(stream_results=True).execute(stmt, params)
+        cursor = result.cursor
+        while rows := cursor.fetchmany(CHUNK):
+            frames.append(pd.DataFrame.from_records(rows, columns=list(columns)))
+        result.close()
+    if not frames:
+        return pd.DataFrame(columns=list(columns))
+    return pd.concat(frames, ignore_index=True)
+
+
+def read_arrow(
+    engine: Engine, stmt: Any, params: dict, columns: Sequence[str]
+) -> pd.DataFrame | None:
+    """ADBC's SQLite driver straight into Arrow; None when it is missing or refuses the query
+    (the DB-API path then answers)."""
+    try:
+        import adbc_driver_sqlite.dbapi as adbc
+    except ImportError:
+        return None
+    compiled = stmt.bindparams(**params).compile(
+        dialect=engine.dialect, compile_kwargs={"render_postcompile": True}
+    )
+    values = [compiled.params[name] for name in compiled.positiontup or []]
+    try:
+        with adbc.connect(engine.url.database) as conn, conn.cursor() as cur:
+            cur.execute(str(compiled), values)
+            table = cur.fetch_arrow_table()
+    except adbc.Error:
+        return None
+    df = table.to_pandas()
+    df.columns = list(columns)
+    return df
+
+
+def times(values: pd.Series, tz: str | None) -> pd.Series:
+    out = pd.to_datetime(values, utc=True, format="ISO8601")
+    return out.dt.tz_convert(tz) if tz else out
+
+
+def money(values: pd.Series) -> pd.Series:
+    return pd.to_numeric(values).fillna(0).astype(float) / 100

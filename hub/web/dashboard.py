@@ -1,0 +1,95 @@
+"""The ecommerce dashboard (A3): KPIs and plotly charts for a date range and sources, drawn by
+the plotly.js bundled in the plotly package (served from here, never from a CDN)."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, Response, render_template, request
+from flask_login import login_required
+
+from hub.web.auth import workspace_id
+from hub.web.i18n import _
+
+bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+
+
+def _day(value: str | None) -> str | None:
+    """A YYYY-MM-DD value, or None when absent or malformed."""
+    try:
+        return date.fromisoformat(value).isoformat() if value else None
+    except ValueError:
+        return None
+
+
+@bp.get("")
+@login_required
+def index() -> Any:
+    from hub.analytics import dashboard, loaders
+
+    ws = workspace_id()
+    default_start, default_end = dashboard.default_range(ws)
+    start = _day(request.args.get("start")) or default_start
+    end = _day(request.args.get("end")) or default_end
+    if start > end:
+        start, end = end, start
+    known = loaders.order_sources(ws)
+    chosen = [s for s in request.args.getlist("source") if s in known]
+    board = dashboard.build(ws, start, end, chosen or None)
+    figures = {name: json.loads(fig.to_json()) for name, fig in board.figures.items()}
+    return render_template(
+        "dashboard/index.html",
+        board=board,
+        kpis=_formatted(board.kpis),
+        figures=figures,
+        titles=_titles(),
+        start=start,
+        end=end,
+        sources=known,
+        chosen=chosen,
+    )
+
+
+def _titles() -> dict[str, str]:
+    return {
+        "revenue": _("Revenue over time"),
+        "orders": _("Orders"),
+        "aov": _("Average order value"),
+        "new_vs_returning": _("New vs returning customers"),
+        "top_products": _("Top products"),
+        "revenue_by_source": _("Revenue by source"),
+        "checkouts": _("Abandoned checkouts recovered"),
+    }
+
+
+def _formatted(kpis: dict[str, float]) -> list[tuple[str, str, str]]:
+    """(key, label, value) for the KPI tiles."""
+
+    def num(v: float, fmt: str) -> str:
+        return "—" if v is None or math.isnan(v) else fmt.format(v)
+
+    return [
+        ("revenue", _("Revenue"), num(kpis["revenue"], "{:,.2f}")),
+        ("orders", _("Orders"), num(kpis["orders"], "{:,.0f}")),
+        ("aov", _("Average order value"), num(kpis["aov"], "{:,.2f}")),
+        ("customers", _("Customers"), num(kpis["customers"], "{:,.0f}")),
+        ("repeat", _("Repeat purchase rate"), num(kpis["repeat_purchase_rate"], "{:.1%}")),
+        ("returning", _("Returning customer rate"), num(kpis["returning_customer_rate"], "{:.1%}")),
+        ("abandoned", _("Abandoned checkouts"), num(kpis["abandoned"], "{:,.0f}")),
+        ("recovered", _("Recovered checkouts"), num(kpis["recovered"], "{:,.0f}")),
+        ("recovery", _("Recovery rate"), num(kpis["recovery_rate"], "{:.1%}")),
+    ]
+
+
+@bp.get("/plotly.min.js")
+def plotly_js() -> Response:
+    """The plotly.js of the installed plotly package (no login: it is a public library)."""
+    from hub.analytics.notebook import plotly_source
+
+    response = Response(plotly_source(), mimetype="text/javascript")
+    response.cache_control.public = True
+    response.cache_control.max_age = 86_400
+    return response
