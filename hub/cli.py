@@ -1,0 +1,288 @@
+"""The ``hub`` command group: ``hub ...`` (console script) or ``flask --app wsgi hub ...``.
+
+Other packages add commands with ONE line in ``PLUGIN_COMMANDS`` (name -> "module:attr"); they
+are imported only when used or listed, never at import time of this module.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from contextlib import ExitStack
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from flask.cli import ScriptInfo
+
+from hub.cli_support import CommandFailed, emit, hub_command, json_mode
+from hub.extensions import db
+
+PLUGIN_COMMANDS: dict[str, str] = {
+    "demo": "hub.demo.cli:demo",
+    "sandbox": "hub.demo.cli:sandbox",
+    "import": "hub.imports.cli:import_group",
+    "report": "hub.analytics.cli:report",
+}
+
+
+class HubGroup(click.Group):
+    """A click group that also serves the lazily imported commands of PLUGIN_COMMANDS."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *PLUGIN_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in PLUGIN_COMMANDS and cmd_name not in self.commands:
+            module_name, _, attr = PLUGIN_COMMANDS[cmd_name].partition(":")
+            self.add_command(getattr(importlib.import_module(module_name), attr), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group("hub", cls=HubGroup)
+def cli() -> None:
+    """Tributary: one customer core for shops, spreadsheets and analyses."""
+
+
+# --------------------------------------------------------------------------- database
+@cli.group("db")
+def db_group() -> None:
+    """Database migrations (Alembic, via Flask-Migrate)."""
+
+
+def _current_revision() -> str | None:
+    from alembic.migration import MigrationContext
+
+    with db.engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+@db_group.command("upgrade")
+@click.argument("revision", default="head")
+@hub_command()
+def db_upgrade(revision: str) -> None:
+    """Upgrade the database schema to REVISION (default: head)."""
+    import flask_migrate
+
+    flask_migrate.upgrade(revision=revision)
+    rev = _current_revision()
+    emit({"revision": rev}, f"Database at revision {rev}.")
+
+
+@db_group.command("current")
+@hub_command()
+def db_current() -> None:
+    """Print the database's current revision."""
+    rev = _current_revision()
+    emit({"revision": rev}, rev or "(empty database)")
+
+
+@db_group.command("migrate")
+@click.option("-m", "--message", default="schema", show_default=True)
+@hub_command()
+def db_migrate(message: str) -> None:
+    """Autogenerate a new revision from the models (for developers)."""
+    import flask_migrate
+
+    script = flask_migrate.migrate(message=message)
+    emit({"revision": getattr(script, "revision", None)}, "Revision written.")
+
+
+# --------------------------------------------------------------------------- users and tokens
+def _workspace(slug: str, create: bool = False) -> Any:
+    from hub.services.users import create_workspace, get_workspace
+
+    ws = get_workspace(slug)
+    if ws is None and create:
+        ws = create_workspace(slug, slug)
+    if ws is None:
+        raise CommandFailed(f"workspace '{slug}' does not exist", "not_found")
+    return ws
+
+
+@cli.group("user")
+def user_group() -> None:
+    """Users of the web UI."""
+
+
+@user_group.command("create")
+@click.argument("email")
+@click.option("--workspace", "slug", required=True, help="Workspace slug (created if missing).")
+@click.option("--role", type=click.Choice(["admin", "analyst"]), default="admin", show_default=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@hub_command()
+def user_create(email: str, slug: str, role: str, password: str) -> None:
+    """Create a user EMAIL in a workspace."""
+    from hub.services.users import create_user
+
+    ws = _workspace(slug, create=True)
+    user = create_user(email, password, ws, role)
+    db.session.commit()
+    emit(
+        {"id": user.id, "email": user.email, "role": user.role, "workspace": ws.slug},
+        f"Created {role} {user.email} in workspace {ws.slug} (id {user.id}).",
+    )
+
+
+@cli.group("token")
+def token_group() -> None:
+    """API tokens for /api/v1."""
+
+
+@token_group.command("create")
+@click.option("--workspace", "slug", required=True, help="Workspace slug.")
+@click.option("--name", required=True, help="What the token is for.")
+@hub_command()
+def token_create(slug: str, name: str) -> None:
+    """Create an API token; it is shown once."""
+    from hub.services.tokens import create_token
+
+    ws = _workspace(slug)
+    token, plaintext = create_token(ws.id, name)
+    db.session.commit()
+    emit(
+        {"id": token.id, "name": token.name, "workspace": ws.slug, "token": plaintext},
+        f"Token {token.name!r} for {ws.slug} (shown once):\n{plaintext}",
+    )
+
+
+# --------------------------------------------------------------------------- worker
+@cli.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+@click.option("--queues", default=None, help="Comma-separated queue names (default: all).")
+@hub_command()
+def worker(burst: bool, queues: str | None) -> None:
+    """Run an RQ worker (with the scheduler) on the hub's queues."""
+    from hub.sync.worker import run_worker
+
+    kwargs: dict[str, Any] = {"burst": burst}
+    if queues:
+        kwargs["queues"] = tuple(q.strip() for q in queues.split(",") if q.strip())
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    run_worker(app, **kwargs)
+    emit({"stopped": True, "burst": burst})
+
+
+# --------------------------------------------------------------------------- stores
+def _parse_settings(pairs: tuple[str, ...]) -> dict[str, str]:
+    settings: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise CommandFailed(f"--set {pair!r}: expected key=value", "usage")
+        settings[key.strip()] = value
+    return settings
+
+
+def _connection(connection_id: int) -> Any:
+    from hub.models import Connection
+
+    conn = db.session.get(Connection, connection_id)
+    if conn is None:
+        raise CommandFailed(f"connection {connection_id} does not exist", "not_found")
+    return conn
+
+
+@cli.command("connect")
+@click.argument("platform")
+@click.option("--workspace", "slug", required=True, help="Workspace slug.")
+@click.option("--name", default=None, help="Display name of the store.")
+@click.option("--set", "pairs", multiple=True, metavar="KEY=VALUE", help="A bind setting.")
+@hub_command()
+def connect(platform: str, slug: str, name: str | None, pairs: tuple[str, ...]) -> None:
+    """Bind a store of PLATFORM to a workspace; prints the connection id."""
+    from hub.services.connections import bind
+
+    ws = _workspace(slug)
+    conn = bind(ws.id, platform, _parse_settings(pairs), name=name)
+    db.session.commit()
+    emit(
+        {"id": conn.id, "platform": conn.platform, "external_id": conn.external_id,
+         "name": conn.name, "workspace": ws.slug},
+        str(conn.id),
+    )  # fmt: skip
+
+
+@cli.command("unbind")
+@click.argument("connection_id", type=int)
+@hub_command()
+def unbind(connection_id: int) -> None:
+    """Unbind a store (its history stays)."""
+    from hub.services.connections import unbind as unbind_store
+
+    conn = _connection(connection_id)
+    unbind_store(conn.workspace_id, connection_id)
+    db.session.commit()
+    emit({"id": connection_id, "status": "unbound"}, f"Connection {connection_id} unbound.")
+
+
+@cli.command("sync")
+@click.argument("connection_id", type=int)
+@click.option("--full", is_flag=True, help="Re-read the whole initial window.")
+@click.option("--wait", is_flag=True, help="Show progress and wait until the run ends.")
+@click.option("--timeout", type=float, default=0, help="Give up waiting after N seconds.")
+@hub_command()
+def sync(connection_id: int, full: bool, wait: bool, timeout: float) -> None:
+    """Request a sync of a store (joins a running one)."""
+    from hub.sync.service import request_sync
+
+    conn = _connection(connection_id)
+    run = request_sync(conn.workspace_id, connection_id, full=full, trigger="manual")
+    db.session.commit()
+    if wait:
+        run = _wait_for_run(run.id, timeout)
+    data = _run_data(run)
+    if run.status == "failed":
+        message = f"sync run {run.id} failed ({run.error_class}): {run.error_message}"
+        raise CommandFailed(message, "sync_failed", data)
+    emit(data, f"Sync run {run.id}: {run.status}.")
+
+
+def _run_data(run: Any) -> dict[str, Any]:
+    return {
+        "run_id": run.id, "connection_id": run.connection_id, "status": run.status,
+        "progress_done": run.progress_done, "progress_total": run.progress_total,
+        "counts": run.counts or {}, "error_class": run.error_class,
+        "error_message": run.error_message,
+    }  # fmt: skip
+
+
+def _wait_for_run(run_id: int, timeout: float) -> Any:
+    """Poll the SyncRun row until it finishes, feeding a progress bar (humans only)."""
+    from hub.models import SyncRun
+
+    deadline = time.monotonic() + timeout if timeout else None
+    with ExitStack() as stack:
+        bar, shown = None, 0
+        while True:
+            db.session.expire_all()
+            run = db.session.get(SyncRun, run_id)
+            if bar is None and run.progress_total and not json_mode():
+                label = f"Sync run {run_id}"
+                bar = stack.enter_context(click.progressbar(length=run.progress_total, label=label))
+            if bar is not None and run.progress_done > shown:
+                bar.update(run.progress_done - shown)
+                shown = run.progress_done
+            if run.status in SyncRun.FINISHED:
+                return run
+            if deadline and time.monotonic() > deadline:
+                message = f"sync run {run_id} still {run.status} after {timeout:g}s"
+                raise CommandFailed(message, "timeout")
+            time.sleep(0.3)
+
+
+# --------------------------------------------------------------------------- entry points
+def init_app(app: Flask) -> None:
+    """Register the group on the app: ``flask --app wsgi hub ...``."""
+    app.cli.add_command(cli)
+
+
+def _create_app() -> Flask:
+    from hub import create_app
+
+    return create_app()
+
+
+def main() -> None:
+    """The ``hub`` console script: no FLASK_APP needed."""
+    cli.main(prog_name="hub", obj=ScriptInfo(create_app=_create_app, set_debug_flag=False))

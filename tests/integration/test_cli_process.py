@@ -1,0 +1,258 @@
+"""The real `hub` console script in subprocesses: a real worker, a real Redis, a real database."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from hub import config, registry
+from hub.demo.sandboxes import with_sandbox
+from hub.extensions import db
+from hub.models import SyncRun
+from tests.conftest import ENCRYPTION_KEY
+from tests.support.fake_platform import add_connection, make_orders, write_orders
+
+ROOT = Path(__file__).resolve().parents[2]
+HUB = str(Path(sys.executable).parent / "hub")
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """The caller's environment without any HUB_* setting, plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
+    env["PYTHONPATH"] = str(ROOT)
+    env.update(extra)
+    return env
+
+
+def hub(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [HUB, *args], env=env, cwd=ROOT, capture_output=True, text=True,
+        stdin=subprocess.DEVNULL, timeout=timeout,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def hub_env(database_url: str, redis_url: str) -> dict[str, str]:
+    return clean_env(
+        HUB_DATABASE_URL=database_url,
+        HUB_REDIS_URL=redis_url,
+        HUB_SECRET_KEY="test-secret-key",
+        HUB_ENCRYPTION_KEY=ENCRYPTION_KEY,
+        HUB_CONNECTORS="tests.support.fake_platform:FakeConnector",
+        HUB_SYNC_HEARTBEAT_SECONDS="1",
+    )
+
+
+@pytest.fixture
+def worker(app: Flask, hub_env: dict[str, str], tmp_path: Path) -> Iterator[subprocess.Popen]:
+    """`hub worker` in its own process group; stopped (with its work horses) afterwards."""
+    log = (tmp_path / "worker.log").open("w")
+    proc = subprocess.Popen(
+        [HUB, "worker"], env=hub_env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    yield proc
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    log.close()
+
+
+def fake_store(workspace, tmp_path: Path, **settings):
+    data_file = tmp_path / f"orders-{len(list(tmp_path.iterdir()))}.json"
+    write_orders(data_file, make_orders(24, start=datetime.now(UTC) - timedelta(days=2)))
+    return add_connection(workspace.id, data_file, page_size=4, page_delay=0.05, **settings)
+
+
+def test_missing_secrets_stop_the_app_outside_the_demo(tmp_path: Path) -> None:
+    env = clean_env(HUB_DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}")
+    result = hub("db", "current", env=env)
+    assert result.returncode == 1
+    assert (
+        result.stderr.strip()
+        .splitlines()[-1]
+        .startswith(
+            "Error: Missing HUB_SECRET_KEY and HUB_ENCRYPTION_KEY. Set them in the environment"
+        )
+    )
+    result = hub("db", "current", "--json", env=env)
+    assert result.returncode == 1
+    error = json.loads(result.stdout)["error"]
+    assert error["code"] == "configuration" and "HUB_SECRET_KEY" in error["message"]
+
+
+@pytest.mark.slow
+def test_sync_wait_follows_the_run_to_success(
+    worker: subprocess.Popen, workspace, hub_env: dict[str, str], tmp_path: Path
+) -> None:
+    conn = fake_store(workspace, tmp_path)
+    result = hub("sync", str(conn.id), "--wait", "--timeout", "90", "--json", env=hub_env)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["status"] == "succeeded" and data["connection_id"] == conn.id
+    assert data["progress_done"] == data["progress_total"] == 24
+    assert data["error_class"] is None
+
+
+@pytest.mark.slow
+def test_sync_wait_exits_1_with_the_classified_error(
+    worker: subprocess.Popen, workspace, hub_env: dict[str, str], tmp_path: Path
+) -> None:
+    conn = fake_store(workspace, tmp_path, fail_on_page=2, fail_with="config")
+    result = hub("sync", str(conn.id), "--wait", "--timeout", "90", env=hub_env)
+    assert result.returncode == 1
+    db.session.expire_all()
+    run = db.session.scalar(select(SyncRun).where(SyncRun.connection_id == conn.id))
+    assert (run.status, run.error_class) == ("failed", "configuration")
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"Error: sync run {run.id} failed (configuration): fake platform: api_key revoked"
+    )
+
+
+def _count(db_file: Path, table: str) -> int:
+    with sqlite3.connect(db_file) as con:
+        return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def demo_once(demo_dir: Path) -> dict:
+    result = hub("demo", "--once", "--dir", str(demo_dir), "--orders", "60", "--json",
+                 env=clean_env(), timeout=300)  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    return json.loads(result.stdout)
+
+
+@pytest.mark.slow
+def test_demo_once_syncs_every_sandbox_and_prints_a_summary(tmp_path: Path) -> None:
+    demo_dir = tmp_path / "demo"
+    summary = demo_once(demo_dir)
+    assert summary["failed_syncs"] == 0 and summary["failed_rows"] == 0
+    assert summary["orders"] == _count(demo_dir / "hub.db", "orders")
+    assert summary["customers"] == _count(demo_dir / "hub.db", "customers")
+    assert summary["events"] == _count(demo_dir / "hub.db", "events")
+    platforms = [cls.platform for cls in with_sandbox(registry.load(config.DEFAULT_CONNECTORS))]
+    assert sorted(store["platform"] for store in summary["stores"]) == platforms
+    assert all(store["status"] == "succeeded" for store in summary["stores"])
+    assert oct((demo_dir / "demo-secrets.json").stat().st_mode & 0o777) == "0o600"
+    assert processes_mentioning(str(demo_dir)) == []  # the worker and servers are gone
+
+
+@pytest.mark.slow
+def test_demo_once_again_on_the_same_data_reuses_its_stores(tmp_path: Path) -> None:
+    """A second run re-points the bound stores at the new sandbox ports; replays add nothing."""
+    demo_dir = tmp_path / "demo"
+    first, again = demo_once(demo_dir), demo_once(demo_dir)
+    ids = [s["connection_id"] for s in first["stores"]]
+    assert [s["connection_id"] for s in again["stores"]] == ids
+    assert (again["orders"], again["customers"]) == (first["orders"], first["customers"])
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_http(url: str, proc: subprocess.Popen, timeout: float = 180) -> int:
+    """The first HTTP status ``url`` answers with, while ``proc`` keeps running."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "the server process exited early"
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310
+                return response.status
+        except urllib.error.HTTPError as exc:
+            return exc.code
+        except OSError:
+            time.sleep(0.3)
+    raise AssertionError(f"{url} did not answer within {timeout}s")
+
+
+def processes_mentioning(text: str) -> list[int]:
+    """Live processes whose environment mentions ``text`` (e.g. a demo's data directory)."""
+    found = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if text.encode() in environ.read_bytes():
+                found.append(int(environ.parent.name))
+        except OSError:
+            continue
+    return found
+
+
+@pytest.mark.slow
+def test_demo_serves_the_ui_until_ctrl_c_then_stops_its_worker(tmp_path: Path) -> None:
+    demo_dir, port = tmp_path / "served-demo", free_port()
+    proc = subprocess.Popen(
+        [HUB, "demo", "--port", str(port), "--dir", str(demo_dir), "--orders", "20"],
+        env=clean_env(), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    try:
+        assert wait_for_http(f"http://127.0.0.1:{port}/login", proc) == 200
+        assert processes_mentioning(str(demo_dir))  # its worker runs
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0
+    assert f"Tributary demo at http://127.0.0.1:{port}/" in out
+    assert "Log in as admin@demo.local / " in out
+    assert processes_mentioning(str(demo_dir)) == []
+
+
+def test_sandbox_refuses_an_unknown_platform() -> None:
+    result = hub("sandbox", "nowhere", "--port", "1", env=clean_env())
+    assert result.returncode == 1
+    assert result.stderr.strip().startswith("Error: unknown platform 'nowhere' (registered: ")
+
+
+def test_sandbox_serves_each_platform_simulator() -> None:
+    for cls in with_sandbox(registry.load(config.DEFAULT_CONNECTORS)):
+        port = free_port()
+        proc = subprocess.Popen(
+            [HUB, "sandbox", cls.platform, "--port", str(port), "--orders", "5"],
+            env=clean_env(), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            assert wait_for_http(f"http://127.0.0.1:{port}/", proc, timeout=60) < 500
+        finally:
+            proc.terminate()
+            proc.wait(10)
+
+
+def test_flask_app_cli_reaches_the_same_group(hub_env: dict[str, str], app: Flask) -> None:
+    flask = str(Path(sys.executable).parent / "flask")
+    result = subprocess.run(
+        [flask, "--app", "wsgi", "hub", "db", "current", "--json"], env=hub_env, cwd=ROOT,
+        capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"revision": None}  # create_all, no migration stamp
+
+
+def test_demo_once_without_any_sandbox_still_works_and_says_so(tmp_path: Path) -> None:
+    env = clean_env(HUB_CONNECTORS="tests.support.fake_platform:FakeConnector")
+    result = hub("demo", "--once", "--dir", str(tmp_path / "bare"), env=env)
+    assert result.returncode == 0, result.stderr
+    assert "No registered connector has a sandbox" in result.stderr
+    assert "Stores bound: 0" in result.stdout
+    assert "Orders: 0  Customers: 0  Events: 0  Failed rows: 0" in result.stdout
