@@ -61,7 +61,7 @@ class WebhookAck:
 
 @dataclass
 class ConnectorContext:
-    """Given by the engine. ``save_credentials`` persists (encrypted) what the connector refreshed."""
+    """Given by the engine; ``save_credentials`` persists (encrypted) refreshed credentials."""
 
     connection_id: int | None
     credentials: dict[str, Any]
@@ -83,7 +83,7 @@ class Stream(ABC):
 
 
 class Connector(ABC):
-    """Base class. Subclasses set the class attributes and implement what their capabilities need."""
+    """Base class: subclasses set the class attributes and implement their capabilities."""
 
     platform: ClassVar[str]
     display_name: ClassVar[str]

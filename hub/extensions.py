@@ -50,10 +50,7 @@ def redis_connection(app: Flask | None = None) -> Redis:
     conn = app.extensions.get("hub.redis")
     if conn is None:
         url = app.config.get("REDIS_URL")
-        if url:
-            conn = Redis.from_url(url)
-        else:
-            conn = _embedded_redis(app)
+        conn = Redis.from_url(url) if url else _embedded_redis(app)
         app.extensions["hub.redis"] = conn
     return conn
 
