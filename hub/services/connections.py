@@ -281,7 +281,10 @@ def update_credentials(
     if not conn.is_bound:
         raise Conflict(f"connection {conn.id} is unbound; bind the store again instead")
     cls = connector_class(conn.platform)
-    old = connection_config(conn)
+    # Only the schema's own fields: a token cache the connector saved is dropped, and the
+    # connector takes a fresh token with the new credentials.
+    fields = set(cls.settings_schema().fields)
+    old = {k: v for k, v in connection_config(conn).items() if k in fields}
     config = validate_settings(cls, {**old, **crypto.unmask(dict(values), old)})
     info = make_connector(conn.platform, config, conn.id).check()
     if str(info.external_id) != conn.external_id:
