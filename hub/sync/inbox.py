@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import logging
 
-from rq import Retry
+from rq import Queue, Retry
 from sqlalchemy import select
 from werkzeug.datastructures import Headers
 
 from hub.core import ingest
 from hub.core.errors import NotFound
-from hub.extensions import db
+from hub.extensions import db, redis_connection
 from hub.models import Connection, WebhookDelivery, utcnow
 from hub.sync import runtime
 from hub.sync.jobs import app_context
@@ -25,6 +25,9 @@ log = logging.getLogger(__name__)
 
 RETRY_INTERVALS = [10, 60, 300]
 DONE = ("processed", "ignored")
+PENDING_KEY = "hub:webhooks:announced"  # ids stored by the intake, not yet queued one by one
+PENDING_FLAG = "hub:webhooks:drain-queued"  # set while a drain job waits to start
+FLAG_TTL = 60  # seconds: a lost drain job (Redis died mid-enqueue) delays, never strands
 
 
 def enqueue(delivery_id: int) -> None:
@@ -38,6 +41,65 @@ def enqueue(delivery_id: int) -> None:
         )
     except Exception:
         log.exception("could not enqueue webhook delivery %s; it stays in the inbox", delivery_id)
+
+
+def announce(delivery_id: int) -> None:
+    """The intake's cheap hand-off: append the id to a Redis list and, once per burst, queue
+    ``drain_announced`` on the "webhooks" queue (one pipelined round trip per push).
+
+    ``PENDING_FLAG`` set means a drain job is queued and has not started yet; the job clears
+    it before popping, so an id appended after that either is popped by it or sets the flag
+    again and queues the next drain. A Redis outage leaves the row ``received``."""
+    try:
+        with redis_connection().pipeline(transaction=False) as pipe:
+            pipe.rpush(PENDING_KEY, delivery_id)
+            pipe.set(PENDING_FLAG, 1, nx=True, ex=FLAG_TTL)
+            _, first = pipe.execute()
+        if first:
+            _enqueue_drain()
+    except Exception:
+        log.exception("could not announce webhook delivery %s; it stays in the inbox", delivery_id)
+
+
+def _enqueue_drain() -> None:
+    try:
+        queue(WEBHOOKS).enqueue(drain_announced, description="webhook deliveries: fan out")
+    except Exception:
+        redis_connection().delete(PENDING_FLAG)  # let the next push try again
+        raise
+
+
+def drain_announced(batch: int = 500) -> int:
+    """Turn every announced id into its own ``process_delivery`` job (with retries) on the
+    "webhooks" queue, in pipelined batches; returns how many were queued."""
+    with app_context():
+        conn = redis_connection()
+        conn.delete(PENDING_FLAG)
+        total = 0
+        while ids := conn.lpop(PENDING_KEY, batch):
+            try:
+                _enqueue_many([int(i) for i in ids])
+            except Exception:
+                conn.lpush(PENDING_KEY, *reversed(ids))  # back at the head, for the next drain
+                raise
+            total += len(ids)
+        return total
+
+
+def _enqueue_many(delivery_ids: list[int]) -> None:
+    webhooks = queue(WEBHOOKS)
+    jobs = [
+        Queue.prepare_data(
+            process_delivery,
+            (delivery_id,),
+            retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
+            description=f"webhook delivery {delivery_id}",
+        )
+        for delivery_id in delivery_ids
+    ]
+    with webhooks.connection.pipeline() as pipe:
+        webhooks.enqueue_many(jobs, pipeline=pipe)
+        pipe.execute()
 
 
 def process_delivery(delivery_id: int) -> str:

@@ -60,13 +60,24 @@ def make_connector(
 
 def connector_for(connection: Connection) -> Connector:
     """The connector of a bound store: settings merged with its decrypted credentials."""
-    credentials = crypto.decrypt_json(connection.credentials_enc)
-    config = {**(connection.settings or {}), **credentials}
+    return connector_from(
+        connection.id, connection.platform, connection.settings, connection.credentials_enc
+    )
+
+
+def connector_from(
+    connection_id: int,
+    platform: str,
+    settings: dict[str, Any] | None,
+    credentials_enc: bytes | None,
+) -> Connector:
+    """``connector_for`` from a connection's columns (no ORM object needed)."""
+    credentials = crypto.decrypt_json(credentials_enc)
     return make_connector(
-        connection.platform,
-        config,
-        connection_id=connection.id,
-        on_credentials=lambda new: save_credentials(connection.id, new),
+        platform,
+        {**(settings or {}), **credentials},
+        connection_id=connection_id,
+        on_credentials=lambda new: save_credentials(connection_id, new),
     )
 
 
