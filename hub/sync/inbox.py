@@ -8,6 +8,7 @@ or still ``received``; processing it again changes nothing (X1).
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from rq import Queue, Retry
 from sqlalchemy import select
@@ -176,9 +177,13 @@ def replay(workspace_id: int, delivery_id: int) -> WebhookDelivery:
     return row
 
 
-def requeue_received(workspace_id: int | None = None) -> int:
-    """Enqueue every delivery still ``received`` (e.g. after a Redis outage); returns how many."""
+def requeue_received(workspace_id: int | None = None, older_than: float = 0) -> int:
+    """Enqueue every delivery still ``received`` (e.g. after a Redis outage), or only those
+    received more than ``older_than`` seconds ago; returns how many."""
     query = select(WebhookDelivery.id).where(WebhookDelivery.status == "received")
+    if older_than:
+        cutoff = utcnow() - timedelta(seconds=older_than)
+        query = query.where(WebhookDelivery.received_at < cutoff)
     if workspace_id is not None:
         query = query.where(WebhookDelivery.workspace_id == workspace_id)
     ids = list(db.session.scalars(query.order_by(WebhookDelivery.id)))

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from hub.core.errors import Conflict, NotFound
 from hub.extensions import db, redis_connection
 from hub.models import Connection, utcnow
-from hub.sync import service
+from hub.sync import inbox, service
 from hub.sync.queues import SYNC, queue
 
 log = logging.getLogger(__name__)
@@ -48,10 +48,16 @@ def due_connections(now: datetime | None = None) -> list[Connection]:
     ]
 
 
+# A delivery still "received" this long after arriving was never handed to a worker.
+STRANDED_SECONDS = 300
+
+
 def tick(now: datetime | None = None) -> dict[str, list[int]]:
-    """One fan-out: resume stale runs, then request the due syncs. Never raises for one
-    store, so the chain of ticks goes on."""
+    """One fan-out: resume stale runs, re-queue webhook deliveries stranded by a Redis outage
+    or a lost drain job, then request the due syncs. Never raises for one store, so the chain
+    of ticks goes on."""
     resumed = service.resume_stale_runs()
+    inbox.requeue_received(older_than=STRANDED_SECONDS)
     started: list[int] = []
     for conn in due_connections(now):
         try:

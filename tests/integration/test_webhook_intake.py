@@ -110,3 +110,26 @@ def test_unbind_after_a_cached_push_is_404(client, store, workspace):
     connections.unbind(workspace.id, store.id)
     assert push(client, store, "d-2").status_code == 404
     assert set(statuses()) == {"d-1"}
+
+
+def test_the_autosync_tick_requeues_only_stranded_deliveries(app, client, store):
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from hub.models import utcnow
+    from hub.sync import schedule
+
+    live = app.extensions["hub.redis"]
+    app.extensions["hub.redis"] = Redis(unix_socket_path="/nonexistent/redis.sock")
+    try:
+        push(client, store, "old")
+        push(client, store, "new")
+    finally:
+        app.extensions["hub.redis"] = live
+    old = db.session.scalar(select(WebhookDelivery).where(WebhookDelivery.delivery_id == "old"))
+    old.received_at = utcnow() - timedelta(seconds=schedule.STRANDED_SECONDS + 1)
+    db.session.commit()
+    schedule.tick()
+    assert queued_functions() == ["process_delivery"]
+    assert queue(WEBHOOKS).jobs[0].args == (old.id,)
