@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import requests
 
 from hub.core.errors import (
@@ -55,7 +56,7 @@ def classify(response: requests.Response) -> Exception | None:
     if response.status_code != 200:
         return None
     try:
-        body = response.json()
+        body = orjson.loads(response.content)
     except ValueError:
         return None
     response._yz_body = body  # type: ignore[attr-defined]  # parsed once
@@ -77,7 +78,7 @@ def classify(response: requests.Response) -> Exception | None:
 
 def _body(response: requests.Response) -> Any:
     body = getattr(response, "_yz_body", None)
-    return body if body is not None else response.json()
+    return body if body is not None else orjson.loads(response.content)
 
 
 class YouzanClient:

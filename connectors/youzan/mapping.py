@@ -59,18 +59,24 @@ def parse_time(value: str | None, *, tid: str = "", field: str = "") -> datetime
     try:
         if len(value) != 19 or value[4] + value[7] + value[10] + value[13] + value[16] != "-- ::":
             raise ValueError(value)
-        local = datetime(int(value[0:4]), int(value[5:7]), int(value[8:10]), int(value[11:13]),
-                         int(value[14:16]), int(value[17:19]), tzinfo=SHANGHAI)  # fmt: skip
+        return datetime.fromisoformat(value + "+08:00").astimezone(UTC)
     except (ValueError, TypeError):
         raise MappingError(f"trade {tid}: {field} {value!r} is not yyyy-MM-dd HH:mm:ss") from None
-    return local.astimezone(UTC)
+
+
+_CENT = Decimal("0.01")
 
 
 def money(value: Any, *, tid: str = "", field: str = "") -> Decimal | None:
+    """Yuan as a Decimal with two places (Youzan sends strings such as ``"12.30"``)."""
     if value in (None, ""):
         return None
     try:
-        return Decimal(str(value)).quantize(Decimal("0.01"))
+        if value.__class__ is str and len(value) < 20 and value[-3:-2] == ".":
+            amount = Decimal(value)  # already two places: quantize would not change it
+            if amount.is_finite():
+                return amount
+        return Decimal(str(value)).quantize(_CENT)
     except InvalidOperation:
         raise MappingError(f"trade {tid}: {field} {value!r} is not an amount in yuan") from None
 

@@ -12,12 +12,13 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select, update
 
-from hub.connectors import Connector, Page, Stream
+from hub.connectors import Connector, Page, Stream, SyncWindow
 from hub.core import ingest
 from hub.core.errors import classify
 from hub.extensions import db
 from hub.models import Connection, Cursor, SyncRun, utcnow
 from hub.sync import window as windows
+from hub.sync.batch import PageBatch
 from hub.sync.heartbeat import Heartbeat
 from hub.sync.runtime import connector_for, record_api_calls
 from hub.sync.service import enqueue_run, next_job_id, release
@@ -80,27 +81,73 @@ def _sync_stream(
         lookback=timedelta(hours=config["SYNC_LOOKBACK_HOURS"]),
         initial=timedelta(days=initial_days),
     )
-    max_seen = state.get("max_seen")
-    for page in stream.read(window, page_state):
+    progress = _Progress(run, conn, connector, stream, state, window, done)
+    batch = PageBatch(
+        int(config.get("SYNC_BATCH_RECORDS", 1000)), float(config.get("SYNC_BATCH_SECONDS", 2.0))
+    )
+    pages = iter(stream.read(window, page_state))
+    while True:
+        try:
+            page = next(pages, None)
+        except Superseded:
+            raise
+        except Exception:
+            progress.apply(batch.take())  # pages read before the error stay committed
+            raise
         if beat.lost:
             raise Superseded
-        max_seen = windows.advance_max(max_seen, page.records)
-        done += len(page.records)
+        if page is None:
+            break
+        if batch.repeats(page):
+            progress.apply(batch.take())
+        batch.add(page)
+        if batch.full():
+            progress.apply(batch.take())
+    progress.apply(batch.take())
+    _save_state(conn, stream.name, windows.finished(window, progress.max_seen))
+    _own(run)
+    db.session.commit()
+
+
+class _Progress:
+    """Applies batches of one stream: records, cursor, progress and counts in one commit."""
+
+    def __init__(
+        self,
+        run: SyncRun,
+        conn: Connection,
+        connector: Connector,
+        stream: Stream,
+        state: dict[str, Any],
+        window: SyncWindow,
+        done: int,
+    ) -> None:
+        self.run, self.conn, self.connector, self.stream = run, conn, connector, stream
+        self.state, self.window, self.done = state, window, done
+        self.max_seen = state.get("max_seen")
+
+    def apply(self, page: Page | None) -> None:
+        if page is None:
+            return
+        self.max_seen = windows.advance_max(self.max_seen, page.records)
+        self.done += len(page.records)
         new_state = windows.in_progress(
-            state, run_id=run.id, window=window, page=page.state, done=done, max_seen=max_seen
+            self.state,
+            run_id=self.run.id,
+            window=self.window,
+            page=page.state,
+            done=self.done,
+            max_seen=self.max_seen,
         )
         result = ingest.apply(
             db.session,
-            conn.workspace_id,
+            self.conn.workspace_id,
             page.records,
-            connection_id=conn.id,
-            cursor=ingest.CursorUpdate(conn.id, stream.name, new_state),
+            connection_id=self.conn.id,
+            cursor=ingest.CursorUpdate(self.conn.id, self.stream.name, new_state),
             commit=False,
         )
-        _commit_page(run, connector, page, done, result)
-    _save_state(conn, stream.name, windows.finished(window, max_seen))
-    _own(run)
-    db.session.commit()
+        _commit_page(self.run, self.connector, page, self.done, result)
 
 
 def _commit_page(
@@ -115,9 +162,8 @@ def _commit_page(
         total = progress_done - done + max(page.total, done)
     _own(run, progress_done=progress_done, progress_total=total, counts=counts)
     record_api_calls(db.session, connector, run.connection_id, run.id)
-    db.session.commit()
-    db.session.refresh(run)
-    log.debug("run %s: page of %d committed (%d before it)", run.id, len(page.records),
+    db.session.commit()  # expires run: the next batch reads the values just written
+    log.debug("run %s: batch of %d committed (%d before it)", run.id, len(page.records),
               stream_before)  # fmt: skip
 
 

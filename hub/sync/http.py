@@ -5,6 +5,7 @@ logs that never show a token."""
 from __future__ import annotations
 
 import logging
+import os
 import random
 import re
 import time
@@ -112,6 +113,11 @@ class HttpClient:
         self.on_call = on_call
         self.sleep = sleep
         self.session = session or requests.Session()
+        # requests reads proxies, CA bundle and .netrc from the environment on every call
+        # when trust_env is on; read them once per origin instead (see _environment).
+        self._trust_env = self.session.trust_env
+        self.session.trust_env = False
+        self._env: dict[tuple[str, str], dict[str, Any]] = {}
         if headers:
             self.session.headers.update(headers)
         self.calls = 0
@@ -175,6 +181,9 @@ class HttpClient:
         started = time.monotonic()
         status: int | None = None
         try:
+            if self._trust_env:
+                for key, value in self._environment(url).items():
+                    kwargs.setdefault(key, value)
             response = self.session.request(method, url, **kwargs)
             status = response.status_code
             return response
@@ -183,6 +192,24 @@ class HttpClient:
             log.debug("%s %s -> %s in %.3fs", method, redact_url(url), status, elapsed)
             if self.on_call is not None:
                 self.on_call(method, redact_url(url), status, elapsed)
+
+    def _environment(self, url: str) -> dict[str, Any]:
+        """What requests would take from the environment for ``url``, cached per origin."""
+        origin = urlsplit(url)[:2]
+        settings = self._env.get(origin)
+        if settings is None:
+            settings = {}
+            proxies = requests.utils.get_environ_proxies(url)
+            if proxies:
+                settings["proxies"] = proxies
+            bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+            if bundle and self.session.verify is True:
+                settings["verify"] = bundle
+            auth = None if self.session.auth else requests.utils.get_netrc_auth(url)
+            if auth:
+                settings["auth"] = auth
+            self._env[origin] = settings
+        return settings
 
     def _classify(
         self, response: requests.Response, per_call: Classifier | None
