@@ -90,7 +90,8 @@ class Connector(ABC):
     settings_schema: ClassVar[type[Schema]]
     capabilities: ClassVar[frozenset[str]] = frozenset({"pull"})
     sales_channel: ClassVar[str | None] = None
-    # Dotted module of this platform's simulator: it provides ``create_app(seed, orders) -> Flask``
+    # Dotted module of this platform's simulator: it provides
+    # ``create_app(seed, orders, epoch=None) -> Flask`` (epoch: the shop's "now" in epoch seconds)
     # (the platform's API, for `hub sandbox`, the demo, tests, benchmarks) and
     # ``demo_bind_config(base_url) -> dict`` (bind settings pointing at a running sandbox).
     sandbox_module: ClassVar[str | None] = None

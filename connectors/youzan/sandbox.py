@@ -26,9 +26,9 @@ TOKEN_TTL_MS = 7 * 86400 * 1000
 class SandboxState:
     """Everything one sandbox app holds: the shop, tokens, faults and counters."""
 
-    def __init__(self, seed: int, orders: int) -> None:
+    def __init__(self, seed: int, orders: int, epoch: int | None = None) -> None:
         self.shop = Shop(seed)
-        self.shop.generate(orders)
+        self.shop.generate(orders, now=epoch)
         self.shop.changes.clear()
         self.cipher = Cipher(seed)
         self.lock = threading.Lock()
@@ -188,13 +188,14 @@ def _respond(handler: Any, st: SandboxState, params: dict[str, Any]):
 _V3 = {"refund_search", "shop_get", "logistics_confirm"}
 
 
-def create_app(seed: int = 1, orders: int = 500) -> Flask:
-    """The sandbox app: ``orders`` seeded trades over the last 400 days."""
+def create_app(seed: int = 1, orders: int = 500, epoch: int | None = None) -> Flask:
+    """The sandbox app: ``orders`` seeded trades over the 400 days before ``epoch`` (epoch
+    seconds, default now). The same seed, orders and epoch give the same shop."""
     from connectors.youzan import sandbox_control
 
     app = Flask("youzan_sandbox")
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    app.extensions["youzan_sandbox"] = SandboxState(seed, orders)
+    app.extensions["youzan_sandbox"] = SandboxState(seed, orders, epoch)
     app.add_url_rule("/auth/token", view_func=auth_token, methods=["POST"])
     app.add_url_rule("/api/<name>", view_func=api_without_version, methods=["POST", "GET"])
     app.add_url_rule("/api/<name>/<version>", view_func=api, methods=["POST", "GET"])

@@ -209,10 +209,11 @@ class Shop:
         self.put(trade, created)
         return trade
 
-    def generate(self, orders: int, days: int = 400) -> None:
-        """A realistic shop: ``orders`` trades created over the last ``days`` days."""
+    def generate(self, orders: int, days: int = 400, now: int | None = None) -> None:
+        """A realistic shop: ``orders`` trades created over the ``days`` days before ``now``
+        (epoch seconds; default the current time)."""
         with self.lock:
-            now = self.now()
+            now = now or self.now()
             stamps = sorted(now - self.rng.randrange(days * DAY) for _ in range(orders))
             for created in stamps:
                 self._live(self.make_trade(created), now)

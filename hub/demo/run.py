@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -73,7 +74,7 @@ def _prepare(app: Flask, opts: DemoOptions, stack: ExitStack, worker: WorkerProc
     if not connectors:
         say("No registered connector has a sandbox (HUB_CONNECTORS); nothing to sync yet.")
     for cls in connectors:
-        sandbox = sandboxes.start(cls, opts.seed, opts.orders)
+        sandbox = sandboxes.start(cls, opts.seed, opts.orders, sandbox_epoch(app))
         stack.callback(sandbox.stop)
         say(f"{cls.display_name} sandbox at {sandbox.base_url}")
         conn = stores.bind_sandbox(ws, sandbox, cls.display_name)
@@ -84,6 +85,14 @@ def _prepare(app: Flask, opts: DemoOptions, stack: ExitStack, worker: WorkerProc
     if opts.once:
         _wait(pairs, worker, opts.timeout)
     return DemoState(ws.id, (email, password), pairs, steps)
+
+
+def sandbox_epoch(app: Flask) -> int:
+    """The sandboxes' "now", fixed on the first demo run in this folder and kept there."""
+    path = Path(app.instance_path) / "demo-sandbox-epoch"
+    if not path.exists():
+        path.write_text(str(int(time.time())))
+    return int(path.read_text().strip())
 
 
 def _call_step(dotted: str, workspace_id: int) -> dict[str, Any]:

@@ -69,13 +69,18 @@ def sandbox_app(platform: str, seed: int, orders: int) -> Flask:
     return module.create_app(seed, orders)
 
 
-def start(cls: type[Connector], seed: int, orders: int) -> RunningSandbox:
-    """Serve the connector's simulator on a free loopback port, in a daemon thread."""
+def start(cls: type[Connector], seed: int, orders: int, epoch: int | None = None) -> RunningSandbox:
+    """Serve the connector's simulator on a free loopback port, in a daemon thread. The same
+    seed, orders and epoch serve the same shop, so a demo run again replays rather than adds."""
     module = module_of(cls)
     if module is None:
         raise NotFound(f"platform {cls.platform!r} has no sandbox")
     server = make_server(
-        "127.0.0.1", 0, module.create_app(seed, orders), threaded=True, request_handler=QuietHandler
+        "127.0.0.1",
+        0,
+        module.create_app(seed, orders, epoch=epoch),
+        threaded=True,
+        request_handler=QuietHandler,
     )
     thread = threading.Thread(
         target=server.serve_forever, name=f"sandbox-{cls.platform}", daemon=True
