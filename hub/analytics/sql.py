@@ -93,10 +93,10 @@ def read(engine: Engine, stmt: Any, params: dict, columns: Sequence[str]) -> pd.
     frames = []
     with engine.connect() as conn:
         result = conn.execution_options(stream_results=True).execute(stmt, params)
-        cursor = result.cursor
-        while rows := cursor.fetchmany(CHUNK):
+        # Through the result, not its DB-API cursor: with a server-side cursor SQLAlchemy has
+        # already buffered the first rows.
+        for rows in result.partitions(CHUNK):
             frames.append(pd.DataFrame.from_records(rows, columns=list(columns)))
-        result.close()
     if not frames:
         return pd.DataFrame(columns=list(columns))
     return pd.concat(frames, ignore_index=True)
