@@ -24,12 +24,14 @@ def demo_app(directory: str | None) -> Flask:
     from hub import create_app
 
     overrides: dict[str, object] = {"ALLOW_INSECURE_DEFAULTS": True}
-    if directory and "HUB_DATABASE_URL" not in os.environ:
-        path = Path(directory).resolve()
+    path = Path(directory).resolve() if directory else None
+    if path and "HUB_DATABASE_URL" not in os.environ:
         overrides["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path / 'hub.db'}"
+    if path and "HUB_UPLOAD_FOLDER" not in os.environ:  # imported files stay with the demo
+        overrides["UPLOAD_FOLDER"] = str(path / "uploads")
     app = create_app(overrides)
-    if directory:
-        app.instance_path = str(Path(directory).resolve())
+    if path:
+        app.instance_path = str(path)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     for key, value in demo_secrets(Path(app.instance_path)).items():
         if not app.config.get(key):

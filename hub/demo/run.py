@@ -21,7 +21,7 @@ from hub.extensions import db, redis_connection
 # Further demo steps (e.g. importing the sample spreadsheets): dotted "module:function" names;
 # each is called in the app context as ``step(workspace_id) -> dict`` and its dict lands in the
 # summary ("name", "status" and, if rows failed, "failed_rows").
-DEMO_STEPS: list[str] = []
+DEMO_STEPS: list[str] = ["hub.demo.samples:import_samples"]
 
 
 @dataclass

@@ -58,6 +58,16 @@ def summarise(
     }
 
 
+def import_lines(imports: dict[str, Any]) -> list[str]:
+    """One line per imported kind: its counts, and why it failed if it did."""
+    out = []
+    for kind, entry in imports.items():
+        counts = ", ".join(f"{entry.get(n, 0)} {n}" for n in ("created", "updated", "failed"))
+        line = f"    import {kind}: {counts}"
+        out.append(line + (f" ({entry['error']})" if entry.get("error") else ""))
+    return out
+
+
 def as_text(summary: dict[str, Any]) -> str:
     out = [f"Stores bound: {len(summary['stores'])}"]
     for s in summary["stores"]:
@@ -65,6 +75,7 @@ def as_text(summary: dict[str, Any]) -> str:
         out.append(line + (f" ({s['error']})" if s["error"] else ""))
     for step in summary["steps"]:
         out.append(f"  {step.get('name', 'step')}: {step.get('status', 'done')}")
+        out.extend(import_lines(step.get("imports") or {}))
     out.append(
         f"Orders: {summary['orders']}  Customers: {summary['customers']}  "
         f"Events: {summary['events']}  Failed rows: {summary['failed_rows']}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import signal
@@ -22,6 +23,7 @@ from sqlalchemy import select
 
 from hub import config, registry
 from hub.demo.sandboxes import with_sandbox
+from hub.demo.summary import as_text as summary_text
 from hub.extensions import db
 from hub.models import SyncRun
 from tests.conftest import ENCRYPTION_KEY
@@ -139,11 +141,75 @@ def demo_once(demo_dir: Path) -> dict:
     return json.loads(result.stdout)
 
 
+# The deliberately bad rows of the shipped samples (connectors/*/samples/).
+SAMPLE_FAILURES = {"customers": 3, "sobot-orders": 1, "tmall-orders": 1}
+BAD_CUSTOMERS = {"钱多多", "Nobody Known", "Fang Yi"}
+BAD_ORDERS = {"sobot": {"SO-240512"}, "tmall": {"1930767890123456"}}
+# Orders taken but not stored: Tmall's two states outside I7, and a Sobot order closed
+# before it was ever stored (Y7).
+NOT_TAKEN = {"sobot": {"SO-240506"}, "tmall": {"1930734567890123", "1930745678901234"}}
+
+
+def _rows(db_file: Path, sql: str, *args: object) -> list[tuple]:
+    with sqlite3.connect(db_file) as con:
+        return con.execute(sql, args).fetchall()
+
+
+def _sample_order_nos(kind: str) -> set[str]:
+    """Order numbers in a shipped sample, read plainly (Tmall's ="…" quoting undone)."""
+    if kind == "sobot":
+        path, encoding, column = ROOT / "connectors/sobot/samples/sobot-orders.csv", "utf-8", 0
+    else:
+        path, encoding, column = ROOT / "connectors/tmall/samples/ExportOrderList.csv", "gbk", 0
+    with path.open(encoding=encoding, newline="") as fh:
+        rows = list(csv.reader(fh))[1:]
+    return {row[column].strip('="') for row in rows}
+
+
+def imports_of(summary: dict) -> dict:
+    (step,) = [s for s in summary["steps"] if s["name"] == "hub.demo.samples:import_samples"]
+    return step["imports"]
+
+
+def assert_samples_imported(demo_dir: Path, summary: dict) -> dict[str, set[str]]:
+    """The samples' customers and orders are stored, their bad rows counted; the stored
+    order numbers by source."""
+    db_file = demo_dir / "hub.db"
+    imports = imports_of(summary)
+    assert {k: v["failed"] for k, v in imports.items()} == SAMPLE_FAILURES
+    assert all(v["status"] == "succeeded" for v in imports.values())
+    assert summary["failed_rows"] == sum(SAMPLE_FAILURES.values())
+    for entry in imports.values():
+        assert Path(entry["failure_file"]).is_relative_to(demo_dir)  # kept with the demo
+    assert "钱多多" in Path(imports["customers"]["failure_file"]).read_text(encoding="utf-8-sig")
+    # "+86 199-1234-5678" and wang.fang@qq.com are one customer, named from the file
+    by_mobile = _rows(db_file, "SELECT customer_id FROM identities WHERE type='mobile' AND value=?",
+                      "19912345678")  # fmt: skip
+    by_email = _rows(db_file, "SELECT customer_id FROM identities WHERE type='email' AND value=?",
+                     "wang.fang@qq.com")  # fmt: skip
+    assert by_mobile == by_email and len(by_mobile) == 1
+    orders: dict[str, set[str]] = {}
+    names = {name for (name,) in _rows(db_file, "SELECT name FROM customers")}
+    assert {"王芳", "Liu Yang", "许晴"} <= names and not names & BAD_CUSTOMERS
+    for source in ("sobot", "tmall"):
+        stored = {n for (n,) in _rows(db_file, "SELECT external_id FROM orders WHERE source=?",
+                                      source)}  # fmt: skip
+        expected = _sample_order_nos(source) - BAD_ORDERS[source] - NOT_TAKEN[source]
+        assert stored == expected
+        orders[source] = stored
+    return orders
+
+
 @pytest.mark.slow
 def test_demo_once_syncs_every_sandbox_and_prints_a_summary(tmp_path: Path) -> None:
     demo_dir = tmp_path / "demo"
     summary = demo_once(demo_dir)
-    assert summary["failed_syncs"] == 0 and summary["failed_rows"] == 0
+    assert summary["failed_syncs"] == 0
+    orders = assert_samples_imported(demo_dir, summary)
+    imports = imports_of(summary)
+    assert imports["sobot-orders"]["created"] == len(orders["sobot"])
+    assert imports["tmall-orders"]["created"] == len(orders["tmall"])
+    assert imports["customers"]["created"] + imports["customers"]["updated"] == 27
     assert summary["orders"] == _count(demo_dir / "hub.db", "orders")
     assert summary["customers"] == _count(demo_dir / "hub.db", "customers")
     assert summary["events"] == _count(demo_dir / "hub.db", "events")
@@ -158,10 +224,37 @@ def test_demo_once_syncs_every_sandbox_and_prints_a_summary(tmp_path: Path) -> N
 def test_demo_once_again_on_the_same_data_reuses_its_stores(tmp_path: Path) -> None:
     """A second run re-points the bound stores at the new sandbox ports; replays add nothing."""
     demo_dir = tmp_path / "demo"
-    first, again = demo_once(demo_dir), demo_once(demo_dir)
+    first = demo_once(demo_dir)
+    before = snapshot(demo_dir / "hub.db")
+    again = demo_once(demo_dir)
     ids = [s["connection_id"] for s in first["stores"]]
     assert [s["connection_id"] for s in again["stores"]] == ids
     assert (again["orders"], again["customers"]) == (first["orders"], first["customers"])
+    assert snapshot(demo_dir / "hub.db") == before  # the samples imported again change nothing
+    assert_samples_imported(demo_dir, again)
+    for entry in imports_of(again).values():
+        assert (entry["created"], entry["updated"]) == (0, 0)
+
+
+def snapshot(db_file: Path) -> dict[str, list[tuple]]:
+    return {
+        "orders": _rows(db_file, "SELECT id, source, external_id, status, amount_total, "
+                        "amount_paid, customer_id, version FROM orders ORDER BY id"),
+        "lines": _rows(db_file, "SELECT * FROM order_lines ORDER BY id"),
+        "customers": _rows(db_file, "SELECT id, name, merged_into_id FROM customers ORDER BY id"),
+        "identities": _rows(db_file, "SELECT customer_id, type, value FROM identities ORDER BY id"),
+        "events": _rows(db_file, "SELECT COUNT(*) FROM events"),
+    }  # fmt: skip
+
+
+def test_demo_text_summary_shows_the_import_counts() -> None:
+    imports = {"customers": {"created": 27, "updated": 0, "failed": 3}}
+    step = {"name": "hub.demo.samples:import_samples", "status": "imported", "imports": imports}
+    data = {"stores": [], "steps": [step], "orders": 0, "customers": 27, "events": 0,
+            "failed_rows": 3}  # fmt: skip
+    text = summary_text(data)
+    assert "  hub.demo.samples:import_samples: imported" in text
+    assert "    import customers: 27 created, 0 updated, 3 failed" in text
 
 
 def free_port() -> int:
