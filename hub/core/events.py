@@ -13,7 +13,6 @@ from hub.core.records import OrderRecord, RefundRecord
 from hub.models.order import STATUSES
 
 PURCHASE, RETURN, CANCEL = "purchase", "return", "cancel"
-EVENT_TYPES = (PURCHASE, RETURN, CANCEL)
 PURCHASED = frozenset({"paid", "shipped", "completed"})
 RANK = {status: i for i, status in enumerate(STATUSES)}
 # Customer stages in the order they advance; an event can only move a customer forward.

@@ -245,5 +245,3 @@ class ProductSchema(_Base):
 
 
 order_schema = OrderSchema()
-customer_schema = CustomerSchema()
-product_schema = ProductSchema()

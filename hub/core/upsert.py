@@ -62,10 +62,10 @@ def _fetch_by_sqlite(
     dialect = conn.dialect
     procs = [table.c[name].type.result_processor(dialect, None) for name in columns]
     row_type = namedtuple("Row", columns)  # attribute access, like SQLAlchemy rows
+    where = "".join(f"{_quoted(name)} = ? AND " for name in filters)
     head = (
-        f'SELECT {", ".join(f"{chr(34)}{c}{chr(34)}" for c in columns)} FROM "{table.name}" '
-        f"WHERE {''.join(f'{chr(34)}{name}{chr(34)} = ? AND ' for name in filters)}"
-        f'"{key}" IN '
+        f"SELECT {', '.join(map(_quoted, columns))} FROM {_quoted(table.name)} "
+        f"WHERE {where}{_quoted(key)} IN "
     )
     fixed = [_binder(table, name, dialect)(value) for name, value in filters.items()]
     bind_key = _binder(table, key, dialect)
@@ -83,6 +83,11 @@ def _fetch_by_sqlite(
                 values[i] = proc(values[i])
             rows.append(row_type._make(values))
     return rows
+
+
+def _quoted(name: str) -> str:
+    """An identifier from the code's own table and column names (never user input)."""
+    return f'"{name}"'
 
 
 def _binder(table: Table, column: str, dialect: Any) -> Any:

@@ -55,3 +55,19 @@ def error_text(exc: HubError) -> str:
     if isinstance(message, str) and isinstance(params, dict):
         return _(message, **params)
     return str(exc)
+
+
+def store_filter(ws: int) -> tuple[int | None, dict[str, Any]]:
+    """The ``?store=`` filter of a per-store list: 404 for another workspace's store, and the
+    template context of the store picker."""
+    from hub.models import Connection
+    from hub.web.admin import queries
+
+    connection_id = request.args.get("store", type=int)
+    if connection_id:
+        scoped_or_404(Connection, connection_id)
+    return connection_id, {
+        "names": queries.connection_names(ws),
+        "stores": queries.bound_connections(ws),
+        "store_id": connection_id,
+    }

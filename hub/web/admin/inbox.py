@@ -8,9 +8,9 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from hub.core.errors import HubError
-from hub.models import Connection, WebhookDelivery
+from hub.models import WebhookDelivery
 from hub.web.admin import queries
-from hub.web.admin.common import paginate, scoped_or_404
+from hub.web.admin.common import paginate, scoped_or_404, store_filter
 from hub.web.auth import admin_required, workspace_id
 from hub.web.i18n import _
 
@@ -30,17 +30,13 @@ def _replay(delivery: WebhookDelivery) -> None:
 @login_required
 def index() -> Any:
     ws = workspace_id()
-    connection_id = request.args.get("store", type=int)
-    if connection_id:
-        scoped_or_404(Connection, connection_id)
+    connection_id, picker = store_filter(ws)
     status = request.args.get("status") if request.args.get("status") in STATUSES else None
     pager = paginate(queries.inbox_stmt(ws, connection_id, status))
     return render_template(
         "admin/inbox.html",
         pager=pager,
-        names=queries.connection_names(ws),
-        stores=queries.bound_connections(ws),
-        store_id=connection_id,
+        **picker,
         status=status,
         statuses=STATUSES,
     )

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify, render_template, request
+from flask import Blueprint, jsonify, render_template
 from flask_login import login_required
 
 from hub.models import Connection, SyncRun
 from hub.web.admin import queries
-from hub.web.admin.common import paginate, scoped_or_404
+from hub.web.admin.common import paginate, scoped_or_404, store_filter
 from hub.web.auth import workspace_id
 from hub.web.i18n import N_, _
 
@@ -50,16 +50,12 @@ def percent(run: SyncRun) -> int | None:
 @login_required
 def index() -> Any:
     ws = workspace_id()
-    connection_id = request.args.get("store", type=int)
-    if connection_id:
-        scoped_or_404(Connection, connection_id)
+    connection_id, picker = store_filter(ws)
     pager = paginate(queries.runs_stmt(ws, connection_id))
     return render_template(
         "admin/syncs.html",
         pager=pager,
-        names=queries.connection_names(ws),
-        stores=queries.bound_connections(ws),
-        store_id=connection_id,
+        **picker,
         percent=percent,
     )
 
