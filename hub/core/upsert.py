@@ -2,17 +2,19 @@
 
 Everything here works on SQLAlchemy Core tables so that a batch of 1,000 orders costs a
 handful of statements (multi-row INSERT ... RETURNING, executemany UPDATE), never one per row.
+Rows to insert are tuples in the order of a column list: on SQLite they go to the driver as
+they are, after the column types' conversions are applied column by column.
 """
 
 from __future__ import annotations
 
 import json
-import operator
 from collections import namedtuple
 from collections.abc import Iterable, Iterator, Sequence
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import JSON, Table, bindparam, func, insert, select, update
+from sqlalchemy import JSON, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from hub.models.types import Money, UTCDateTime, money_cents, sqlite_utc_text
@@ -23,6 +25,10 @@ CHUNK = 500
 def chunks(values: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
     for i in range(0, len(values), size):
         yield values[i : i + size]
+
+
+def is_sqlite(session: Session) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
 
 
 def fetch_by(
@@ -37,8 +43,8 @@ def fetch_by(
     ordered = sorted(set(values))
     if not ordered:
         return []
-    if session.get_bind().dialect.name == "sqlite":
-        return _fetch_by_sqlite(session, table, columns, key, ordered, filters)
+    if is_sqlite(session):
+        return _fetch_by_sqlite(session, table, tuple(columns), key, ordered, filters)
     cols = [table.c[name] for name in columns]
     where = [table.c[name] == value for name, value in filters.items()]
     rows: list[Any] = []
@@ -47,42 +53,54 @@ def fetch_by(
     return rows
 
 
+def raw_cursor(session: Session) -> Any:
+    """A DB-API cursor on the session's connection (inside its transaction)."""
+    return session.connection().connection.cursor()
+
+
 def _fetch_by_sqlite(
     session: Session,
     table: Table,
-    columns: Sequence[str],
+    columns: tuple[str, ...],
     key: str,
     ordered: list[Any],
     filters: dict[str, Any],
 ) -> list[Any]:
-    """The same query as plain SQL with ``?`` markers: SQLAlchemy renders a bound parameter
-    per IN value at every execution, which costs more than SQLite answering the query. Result
-    values still go through the column types (Money, UTCDateTime, JSON)."""
-    conn = session.connection()
-    dialect = conn.dialect
-    procs = [table.c[name].type.result_processor(dialect, None) for name in columns]
-    row_type = namedtuple("Row", columns)  # attribute access, like SQLAlchemy rows
+    """The same query as plain SQL with ``?`` markers on the driver's own cursor: SQLAlchemy
+    renders a bound parameter per IN value at every execution and wraps every fetched row,
+    which together cost more than SQLite answering the query. Result values still go through
+    the column types (Money, UTCDateTime, JSON)."""
+    dialect = session.get_bind().dialect
+    row_type, converting = _result_shape(table, columns, dialect)
     where = "".join(f"{_quoted(name)} = ? AND " for name in filters)
     head = (
         f"SELECT {', '.join(map(_quoted, columns))} FROM {_quoted(table.name)} "
         f"WHERE {where}{_quoted(key)} IN "
     )
-    fixed = [_binder(table, name, dialect)(value) for name, value in filters.items()]
+    fixed = tuple(_binder(table, name, dialect)(value) for name, value in filters.items())
     bind_key = _binder(table, key, dialect)
-    converting = [(i, p) for i, p in enumerate(procs) if p is not None]
+    cursor = raw_cursor(session)
     rows: list[Any] = []
-    for part in chunks(ordered):
-        sql = head + "(" + ",".join("?" * len(part)) + ")"
-        cursor = conn.exec_driver_sql(sql, tuple(fixed + [bind_key(v) for v in part]))
-        if not converting:
-            rows.extend(map(row_type._make, cursor))
-            continue
-        for raw in cursor:
-            values = list(raw)
-            for i, proc in converting:
-                values[i] = proc(values[i])
-            rows.append(row_type._make(values))
+    try:
+        for part in chunks(ordered):
+            sql = head + "(" + ",".join("?" * len(part)) + ")"
+            raw = cursor.execute(sql, fixed + tuple(map(bind_key, part))).fetchall()
+            if converting:
+                raw = [list(r) for r in raw]
+                for values in raw:
+                    for i, proc in converting:
+                        values[i] = proc(values[i])
+            rows.extend(map(row_type._make, raw))
+    finally:
+        cursor.close()
     return rows
+
+
+@lru_cache(maxsize=256)
+def _result_shape(table: Table, columns: tuple[str, ...], dialect: Any) -> tuple[Any, list]:
+    procs = [table.c[name].type.result_processor(dialect, None) for name in columns]
+    row_type = namedtuple("Row", columns)  # attribute access, like SQLAlchemy rows
+    return row_type, [(i, p) for i, p in enumerate(procs) if p is not None]
 
 
 def _quoted(name: str) -> str:
@@ -93,31 +111,6 @@ def _quoted(name: str) -> str:
 def _binder(table: Table, column: str, dialect: Any) -> Any:
     proc = sqlite_processor(table.c[column].type, dialect)
     return proc or (lambda value: value)
-
-
-def insert_returning_ids(session: Session, table: Table, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert many rows in one statement; their new ids in the same order.
-
-    PostgreSQL: ``INSERT ... RETURNING`` ordered by parameter (batched by SQLAlchemy).
-    SQLite: ordered RETURNING would fall back to one statement per row, so insert in one
-    executemany and read the ids back: SQLite gives each new row max(rowid) + 1, and this
-    transaction holds the database's only write lock from its first write to its commit, so
-    the new ids are the ``len(rows)`` consecutive ids ending at max(id). Checked, not assumed.
-    """
-    if not rows:
-        return []
-    if session.get_bind().dialect.name != "sqlite":
-        stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-        return [row[0] for row in session.execute(stmt, rows)]
-    insert_many(session, table, rows)
-    last = session.execute(select(func.max(table.c.id))).scalar_one()
-    first = last - len(rows) + 1
-    count = session.execute(
-        select(func.count()).where(table.c.id.between(first, last))
-    ).scalar_one()
-    if count != len(rows):
-        raise RuntimeError(f"{table.name}: new ids are not consecutive; refusing to guess")
-    return list(range(first, last + 1))
 
 
 def sqlite_processor(type_: Any, dialect: Any) -> Any:
@@ -134,35 +127,85 @@ def sqlite_processor(type_: Any, dialect: Any) -> Any:
 def _json_text(value: Any) -> str | None:
     if value is None:
         return None
-    return "{}" if value == {} else json.dumps(value)
+    return "{}" if not value and type(value) is dict else json.dumps(value)
 
 
-def insert_many(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    """One executemany INSERT. On SQLite the column types' bind processors are applied here
-    and the statement goes straight to the driver (SQLAlchemy's per-row parameter machinery
-    costs more than SQLite itself); elsewhere SQLAlchemy's batched insertmanyvalues is used."""
+def insert_rows(
+    session: Session, table: Table, columns: Sequence[str], rows: list[tuple[Any, ...]]
+) -> None:
+    """One executemany INSERT of ``rows`` (tuples in the order of ``columns``).
+
+    On SQLite the column types' bind processors are applied here, column by column (a column
+    holding one value throughout, like a workspace id or a batch's timestamp, is converted
+    once), and the statement goes straight to the driver: SQLAlchemy's per-row parameter
+    machinery costs more than SQLite itself. Elsewhere SQLAlchemy's batched insertmanyvalues."""
     if not rows:
         return
-    conn = session.connection()
-    if conn.dialect.name != "sqlite":
-        session.execute(insert(table), rows)
+    if not is_sqlite(session):
+        session.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
         return
-    cols = list(rows[0])
-    compiled = insert(table).compile(dialect=conn.dialect, column_keys=cols)
-    names = list(compiled.positiontup or cols)
+    sql, converters = _insert_plan(table, tuple(columns), session.get_bind().dialect)
+    params: Iterable[tuple[Any, ...]] = rows
+    if converters:
+        n = len(rows)
+        cols: list[Sequence[Any]] = list(zip(*rows, strict=True))
+        for i, proc in converters:
+            col = cols[i]
+            first = col[0]
+            cols[i] = (proc(first),) * n if col.count(first) == n else tuple(map(proc, col))
+        params = zip(*cols, strict=True)
+    cursor = raw_cursor(session)
+    try:
+        cursor.executemany(sql, params)
+    finally:
+        cursor.close()
+
+
+@lru_cache(maxsize=256)
+def _insert_plan(table: Table, columns: tuple[str, ...], dialect: Any) -> tuple[str, list]:
+    sql = (
+        f"INSERT INTO {_quoted(table.name)} ({', '.join(map(_quoted, columns))}) "
+        f"VALUES ({', '.join('?' * len(columns))})"
+    )
     converters = [
         (i, proc)
-        for i, name in enumerate(names)
-        if (proc := sqlite_processor(table.c[name].type, conn.dialect)) is not None
+        for i, name in enumerate(columns)
+        if (proc := sqlite_processor(table.c[name].type, dialect)) is not None
     ]
-    getter = operator.itemgetter(*names)
-    params = []
-    for row in rows:
-        values = list(getter(row)) if len(names) > 1 else [row[names[0]]]
-        for i, proc in converters:
-            values[i] = proc(values[i])
-        params.append(tuple(values))
-    conn.exec_driver_sql(str(compiled), params)
+    return sql, converters
+
+
+def insert_returning_ids(
+    session: Session, table: Table, columns: Sequence[str], rows: list[tuple[Any, ...]]
+) -> list[int]:
+    """Insert many rows in one statement; their new ids in the same order.
+
+    PostgreSQL: ``INSERT ... RETURNING`` ordered by parameter (batched by SQLAlchemy).
+    SQLite: ordered RETURNING would fall back to one statement per row, so insert in one
+    executemany and read the ids back: SQLite gives each new row max(rowid) + 1, and this
+    transaction holds the database's only write lock from its first write to its commit, so
+    the new ids are the ``len(rows)`` consecutive ids ending at max(id). Checked, not assumed.
+    """
+    if not rows:
+        return []
+    if not is_sqlite(session):
+        stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        params = [dict(zip(columns, row, strict=True)) for row in rows]
+        return [row[0] for row in session.execute(stmt, params)]
+    insert_rows(session, table, columns, rows)
+    name = _quoted(table.name)
+    cursor = raw_cursor(session)
+    try:
+        (last,) = cursor.execute(f"SELECT max(id) FROM {name}").fetchone()
+        first = last - len(rows) + 1
+        (count,) = cursor.execute(
+            f"SELECT count(*) FROM {name} WHERE id BETWEEN ? AND ?", (first, last)
+        ).fetchone()
+    finally:
+        cursor.close()
+    if count != len(rows):
+        raise RuntimeError(f"{table.name}: new ids are not consecutive; refusing to guess")
+    return list(range(first, last + 1))
 
 
 def update_many(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -192,7 +235,7 @@ def ensure_named(
     }
     missing = [n for n in wanted if n not in found]
     ids = insert_returning_ids(
-        session, table, [{"workspace_id": workspace_id, "name": n} for n in missing]
+        session, table, ("workspace_id", "name"), [(workspace_id, n) for n in missing]
     )
     found.update(zip(missing, ids, strict=True))
     return found
@@ -210,5 +253,5 @@ def link_missing(
         for c, o in fetch_by(session, table, ["customer_id", owner_col], "customer_id", customers)
     }
     new = sorted(pairs - existing)
-    insert_many(session, table, [{"customer_id": c, owner_col: o} for c, o in new])
+    insert_rows(session, table, ("customer_id", owner_col), new)
     return len(new)

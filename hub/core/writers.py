@@ -3,7 +3,7 @@ deletions and cursors. Called only from ``hub.core.ingest``."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete as sql_delete
@@ -17,8 +17,8 @@ from hub.core.records import CustomerRecord, DeletionRecord, OrderRecord, Produc
 from hub.core.upsert import (
     ensure_named,
     fetch_by,
-    insert_many,
     insert_returning_ids,
+    insert_rows,
     link_missing,
     update_many,
 )
@@ -53,6 +53,17 @@ def _clean_attr(kind: str, value: str | None) -> str | None:
         return str(value).strip()
 
 
+def _attrs(person: CustomerRecord) -> dict[str, Any]:
+    """A record's customer attributes, keyed by CUSTOMER_FIELDS."""
+    return {
+        "name": person.name,
+        "mobile": _clean_attr("mobile", person.mobile),
+        "email": _clean_attr("email", person.email),
+        "properties": dict(person.properties or {}),
+        "original_source": person.original_source,
+    }
+
+
 class CustomerWriter:
     """Collects customer changes of a batch and writes them in a few statements."""
 
@@ -71,34 +82,33 @@ class CustomerWriter:
         self._touched: set[int | str] = set()
 
     def take(self, res: Resolution, person: CustomerRecord, *, overwrite: bool) -> int | str:
+        """Record what ``person`` adds to its customer; an existing customer's attributes are
+        changed only with ``overwrite`` (a customer import), never by an order's buyer."""
         key = res.customer
-        attrs = {
-            "name": person.name,
-            "mobile": _clean_attr("mobile", person.mobile),
-            "email": _clean_attr("email", person.email),
-            "properties": person.properties,
-            "original_source": person.original_source,
-        }
         if isinstance(key, str):
-            row = self._new.setdefault(key, {"properties": {}})
-            for name, value in attrs.items():
-                if name == "properties":
-                    row["properties"] = {**row["properties"], **(value or {})}
-                elif value is not None and row.get(name) is None:
-                    row[name] = value
-        elif overwrite:
-            pending = self._updates.setdefault(key, {"properties": {}})
-            for name, value in attrs.items():
-                if name == "properties":
-                    pending["properties"].update(value or {})
-                elif value is not None and (
-                    name != "original_source" or self.options.original_source_policy == "all"
-                ):
-                    pending[name] = value
-        if not isinstance(key, str):
+            row = self._new.get(key)
+            if row is None:
+                self._new[key] = _attrs(person)
+            else:
+                for name, value in _attrs(person).items():
+                    if name == "properties":
+                        row["properties"] = {**row["properties"], **value}
+                    elif value is not None and row[name] is None:
+                        row[name] = value
+        else:
             self.ids[key] = key
-        source = person.original_source
-        self._identities += [(key, t, v, source) for t, v in res.attach]
+            if overwrite:
+                pending = self._updates.setdefault(key, {"properties": {}})
+                for name, value in _attrs(person).items():
+                    if name == "properties":
+                        pending["properties"].update(value)
+                    elif value is not None and (
+                        name != "original_source" or self.options.original_source_policy == "all"
+                    ):
+                        pending[name] = value
+        if res.attach:
+            source = person.original_source
+            self._identities += [(key, t, v, source) for t, v in res.attach]
         if person.tags or self.options.tags:
             self._tags |= {(key, tag) for tag in [*person.tags, *self.options.tags] if tag}
         self._touched.add(key)
@@ -115,22 +125,12 @@ class CustomerWriter:
         keys = list(self._new)
         now = utcnow()
         rows = [
-            {
-                "workspace_id": self.ws,
-                "name": self._new[k].get("name"),
-                "mobile": self._new[k].get("mobile"),
-                "email": self._new[k].get("email"),
-                "properties": self._new[k].get("properties") or {},
-                "original_source": self._new[k].get("original_source"),
-                "activity_score": 0,
-                "created_at": now,
-                "updated_at": now,
-            }
-            for k in keys
+            (self.ws, *(new[name] for name in CUSTOMER_FIELDS), 0, now, now)
+            for new in self._new.values()
         ]
-        self.ids.update(
-            zip(keys, insert_returning_ids(self.session, Customer.__table__, rows), strict=True)
-        )
+        columns = ("workspace_id", *CUSTOMER_FIELDS, "activity_score", "created_at", "updated_at")
+        ids = insert_returning_ids(self.session, Customer.__table__, columns, rows)
+        self.ids.update(zip(keys, ids, strict=True))
         self.result.add("customers", "created", len(keys))
         self._new.clear()
 
@@ -165,18 +165,10 @@ class CustomerWriter:
 
     def _write_identities(self) -> None:
         now = utcnow()
-        rows = [
-            {
-                "workspace_id": self.ws,
-                "customer_id": self.ids[key],
-                "type": t,
-                "value": v,
-                "source": source,
-                "created_at": now,
-            }
-            for key, t, v, source in self._identities
-        ]
-        insert_many(self.session, Identity.__table__, rows)
+        ids = self.ids
+        rows = [(self.ws, ids[key], t, v, source, now) for key, t, v, source in self._identities]
+        columns = ("workspace_id", "customer_id", "type", "value", "source", "created_at")
+        insert_rows(self.session, Identity.__table__, columns, rows)
         self.result.add("identities", "created", len(rows))
         self._identities.clear()
 
@@ -195,6 +187,68 @@ class CustomerWriter:
 
 # ---------------------------------------------------------------- orders
 
+# What a snapshot sets on an order, new or stored (in the order of ``_order_values``).
+ORDER_FIELDS = (
+    "order_no",
+    "customer_id",
+    "sales_channel",
+    "store_id",
+    "store_name",
+    "platform_status",
+    "status",
+    "currency",
+    "amount_total",
+    "amount_paid",
+    "refunded_amount",
+    "cancelled_amount",
+    "ordered_at",
+    "paid_at",
+    "closed_at",
+    "source_updated_at",
+    "version",
+    "content_hash",
+    "consignee_name",
+    "consignee_phone",
+    "consignee_country",
+    "consignee_province",
+    "consignee_city",
+    "consignee_district",
+    "consignee_address",
+    "payment_no",
+    "payment_method",
+    "properties",
+    "updated_at",
+)
+NEW_ORDER_COLUMNS = ("workspace_id", "connection_id", "source", "external_id", "created_at")
+LINE_FIELDS = (
+    "workspace_id",
+    "order_id",
+    "external_id",
+    "product_id",
+    "product_external_id",
+    "sku_id",
+    "name",
+    "qty",
+    "unit_price",
+    "total",
+    "paid",
+    "properties",
+)
+EVENT_COLUMNS = (
+    "workspace_id",
+    "customer_id",
+    "order_id",
+    "type",
+    "occurred_at",
+    "amount",
+    "source",
+    "properties",
+    "dedupe_key",
+    "created_at",
+)
+REFUND_COLUMNS = ("workspace_id", "order_id", "external_id", "amount", "refunded_at", "reason")
+_NO_CONSIGNEE = (None,) * 7
+
 
 def write_orders(
     session: Session,
@@ -204,79 +258,69 @@ def write_orders(
     customer_ids: dict[int | str, int],
     result: IngestResult,
 ) -> None:
+    """Insert new orders and update stored ones, then their lines, refunds and events.
+    Rows are tuples in the order of the column lists above."""
     if not plans:
         return
     products = _line_products(session, workspace_id, [rec for rec, *_ in plans])
     now = utcnow()
-    new_rows, new_plans, updates, updated_plans = [], [], [], []
+    new_rows, new_plans, updates, updated = [], [], [], []
+    head = (workspace_id, connection_id)
     for rec, plan, order_id, key in plans:
-        customer_id = None if key is None else customer_ids.get(key, key)  # type: ignore[arg-type]
-        row = _order_row(rec, plan, customer_id, now)
+        customer_id = None if key is None else customer_ids.get(key, key)
+        values = _order_values(rec, plan, customer_id, now)
         if order_id is None:
-            new_rows.append(
-                {
-                    **row,
-                    "workspace_id": workspace_id,
-                    "connection_id": connection_id,
-                    "source": rec.source,
-                    "external_id": rec.external_id,
-                    "created_at": now,
-                }
-            )
-            new_plans.append((rec, plan))
+            new_rows.append((*head, rec.source, rec.external_id, now, *values))
+            new_plans.append((rec, plan, customer_id))
         else:
-            updates.append({"id": order_id, **row})
-            updated_plans.append((rec, plan, order_id))
-    new_ids = insert_returning_ids(session, Order.__table__, new_rows)
+            updates.append({"id": order_id, **dict(zip(ORDER_FIELDS, values, strict=True))})
+            updated.append((rec, plan, order_id, customer_id))
+    columns = NEW_ORDER_COLUMNS + ORDER_FIELDS
+    new_ids = insert_returning_ids(session, Order.__table__, columns, new_rows)
     update_many(session, Order.__table__, updates)
     result.add("orders", "created", len(new_ids))
     result.add("orders", "updated", len(updates))
     placed = [
-        (rec, plan, oid, row["customer_id"])
-        for (rec, plan), oid, row in zip(new_plans, new_ids, new_rows, strict=True)
+        (rec, plan, oid, cid) for (rec, plan, cid), oid in zip(new_plans, new_ids, strict=True)
     ]
-    placed += [
-        (rec, plan, oid, u["customer_id"])
-        for (rec, plan, oid), u in zip(updated_plans, updates, strict=True)
-    ]
-    _write_lines(session, workspace_id, placed, set(new_ids), products, result)
+    placed += updated
+    _write_lines(session, workspace_id, placed, len(new_ids), products, result)
     _write_refunds(session, workspace_id, placed)
-    _write_events(session, workspace_id, placed, set(new_ids), result)
+    _write_events(session, workspace_id, placed, len(new_ids), result)
 
 
-def _order_row(rec: OrderRecord, plan: Plan, customer_id: int | None, now: Any) -> dict:
+def _order_values(rec: OrderRecord, plan: Plan, customer_id: int | None, now: Any) -> tuple:
     c = rec.consignee
-    return {
-        "order_no": rec.order_no or rec.external_id,
-        "customer_id": customer_id,
-        "sales_channel": rec.sales_channel,
-        "store_id": rec.store_id,
-        "store_name": rec.store_name,
-        "platform_status": rec.platform_status,
-        "status": plan.status,
-        "currency": rec.currency,
-        "amount_total": rec.amount_total,
-        "amount_paid": plan.amount_paid,
-        "refunded_amount": plan.refunded,
-        "cancelled_amount": plan.cancelled,
-        "ordered_at": rec.ordered_at,
-        "paid_at": rec.paid_at,
-        "closed_at": rec.closed_at,
-        "source_updated_at": rec.updated_at,
-        "version": rec.effective_version(),
-        "content_hash": plan.content_hash,
-        "consignee_name": c.name if c else None,
-        "consignee_phone": c.phone if c else None,
-        "consignee_country": c.country if c else None,
-        "consignee_province": c.province if c else None,
-        "consignee_city": c.city if c else None,
-        "consignee_district": c.district if c else None,
-        "consignee_address": c.address if c else None,
-        "payment_no": rec.payment_no,
-        "payment_method": rec.payment_method,
-        "properties": rec.properties,
-        "updated_at": now,
-    }
+    consignee = (
+        _NO_CONSIGNEE
+        if c is None
+        else (c.name, c.phone, c.country, c.province, c.city, c.district, c.address)
+    )
+    return (
+        rec.order_no or rec.external_id,
+        customer_id,
+        rec.sales_channel,
+        rec.store_id,
+        rec.store_name,
+        rec.platform_status,
+        plan.status,
+        rec.currency,
+        rec.amount_total,
+        plan.amount_paid,
+        plan.refunded,
+        plan.cancelled,
+        rec.ordered_at,
+        rec.paid_at,
+        rec.closed_at,
+        rec.updated_at,
+        rec.effective_version(),
+        plan.content_hash,
+        *consignee,
+        rec.payment_no,
+        rec.payment_method,
+        rec.properties,
+        now,
+    )
 
 
 def _line_products(
@@ -305,66 +349,60 @@ def _line_products(
             found[(source, ext)] = id_
     missing = [k for k in wanted if k not in found]
     now = utcnow()
-    rows = [
-        {
-            "workspace_id": workspace_id,
-            "source": s,
-            "external_id": e,
-            "name": wanted[(s, e)],
-            "properties": {},
-            "created_at": now,
-            "updated_at": now,
-        }
-        for s, e in missing
-    ]
-    found.update(zip(missing, insert_returning_ids(session, Product.__table__, rows), strict=True))
+    rows = [(workspace_id, s, e, wanted[(s, e)], {}, now, now) for s, e in missing]
+    columns = ("workspace_id", "source", "external_id", "name", "properties")
+    ids = insert_returning_ids(
+        session, Product.__table__, (*columns, "created_at", "updated_at"), rows
+    )
+    found.update(zip(missing, ids, strict=True))
     return found
-
-
-def _line_row(workspace_id: int, order_id: int, source: str, line: Any, products: dict) -> dict:
-    return {
-        "workspace_id": workspace_id,
-        "order_id": order_id,
-        "external_id": line.external_id,
-        "product_id": products.get((source, line.product_external_id)),
-        "product_external_id": line.product_external_id,
-        "sku_id": line.sku_id,
-        "name": line.name,
-        "qty": line.qty,
-        "unit_price": line.unit_price,
-        "total": line.total,
-        "paid": line.paid,
-        "properties": line.properties,
-    }
 
 
 def _write_lines(
     session: Session,
     workspace_id: int,
     placed: list,
-    new_ids: set[int],
+    n_new: int,
     products: dict,
     result: IngestResult,
 ) -> None:
+    """Lines of new orders are inserted; a stored order's lines are matched by external id
+    (updated, inserted, and deleted when the snapshot no longer has them)."""
     existing: dict[int, dict[str, int]] = defaultdict(dict)
-    old_ids = [oid for _, _, oid, _ in placed if oid not in new_ids]
+    old_ids = [oid for _, _, oid, _ in placed[n_new:]]
     for id_, order_id, ext in fetch_by(
         session, OrderLine.__table__, ["id", "order_id", "external_id"], "order_id", old_ids
     ):
         existing[order_id][ext] = id_
     inserts, updates, deletes = [], [], []
+    product_of = products.get
     for rec, _plan, order_id, _cid in placed:
-        have = existing.get(order_id, {})
+        have = existing.get(order_id)
+        source = rec.source
         for line in rec.lines:
-            row = _line_row(workspace_id, order_id, rec.source, line, products)
-            if line.external_id in have:
-                updates.append({"id": have[line.external_id], **row})
+            row = (
+                workspace_id,
+                order_id,
+                line.external_id,
+                product_of((source, line.product_external_id)),
+                line.product_external_id,
+                line.sku_id,
+                line.name,
+                line.qty,
+                line.unit_price,
+                line.total,
+                line.paid,
+                line.properties,
+            )
+            if have and line.external_id in have:
+                update = dict(zip(LINE_FIELDS, row, strict=True))
+                updates.append({"id": have[line.external_id], **update})
             else:
                 inserts.append(row)
-        if rec.lines:
+        if have and rec.lines:
             keep = {line.external_id for line in rec.lines}
             deletes += [id_ for ext, id_ in have.items() if ext not in keep]
-    insert_many(session, OrderLine.__table__, inserts)
+    insert_rows(session, OrderLine.__table__, LINE_FIELDS, inserts)
     update_many(session, OrderLine.__table__, updates)
     if deletes:
         session.execute(sql_delete(OrderLine.__table__).where(OrderLine.id.in_(deletes)))
@@ -375,45 +413,39 @@ def _write_lines(
 
 def _write_refunds(session: Session, workspace_id: int, placed: list) -> None:
     rows = [
-        {
-            "workspace_id": workspace_id,
-            "order_id": oid,
-            "external_id": r.external_id,
-            "amount": r.amount,
-            "refunded_at": r.refunded_at,
-            "reason": r.reason,
-        }
+        (workspace_id, oid, r.external_id, r.amount, r.refunded_at, r.reason)
         for _rec, plan, oid, _cid in placed
         for r in plan.new_refunds
     ]
-    insert_many(session, OrderRefund.__table__, rows)
+    insert_rows(session, OrderRefund.__table__, REFUND_COLUMNS, rows)
 
 
 def _write_events(
-    session: Session, workspace_id: int, placed: list, new_ids: set[int], result: IngestResult
+    session: Session, workspace_id: int, placed: list, n_new: int, result: IngestResult
 ) -> None:
     """Insert the planned events not recorded before. Orders created in this batch cannot
     have events yet, so only the keys of updated orders are looked up."""
-    candidates: dict[str, dict[str, Any]] = {}
+    candidates: dict[str, tuple] = {}
     lookup: list[str] = []
     now = utcnow()
-    for rec, plan, oid, cid in placed:
+    for i, (rec, plan, oid, cid) in enumerate(placed):
+        prefix = f"{rec.source}:{rec.external_id}:"
         for ev in plan.events:
-            key = f"{rec.source}:{rec.external_id}:{ev.key}"
-            if oid not in new_ids:
+            key = prefix + ev.key
+            if i >= n_new:
                 lookup.append(key)
-            candidates[key] = {
-                "workspace_id": workspace_id,
-                "customer_id": cid,
-                "order_id": oid,
-                "type": ev.type,
-                "occurred_at": ev.occurred_at,
-                "amount": ev.amount,
-                "source": rec.source,
-                "properties": ev.properties,
-                "dedupe_key": key,
-                "created_at": now,
-            }
+            candidates[key] = (
+                workspace_id,
+                cid,
+                oid,
+                ev.type,
+                ev.occurred_at,
+                ev.amount,
+                rec.source,
+                ev.properties,
+                key,
+                now,
+            )
     if not candidates:
         return
     seen = {
@@ -428,25 +460,32 @@ def _write_events(
         )
     }
     rows = [row for key, row in candidates.items() if key not in seen]
-    insert_many(session, Event.__table__, rows)
-    for row in rows:
-        result.add("events", row["type"])
-    apply_event_settings(session, workspace_id, rows)
+    insert_rows(session, Event.__table__, EVENT_COLUMNS, rows)
+    recorded = [(row[3], row[1]) for row in rows]
+    for type_, n in Counter(t for t, _ in recorded).items():
+        result.add("events", type_, n)
+    apply_event_settings(session, workspace_id, recorded)
 
 
-def apply_event_settings(session: Session, workspace_id: int, events: list[dict]) -> None:
-    """Stage advancement and activity score of each recorded event (Y10)."""
+def apply_event_settings(
+    session: Session, workspace_id: int, events: list[tuple[str, int | None]]
+) -> None:
+    """Stage advancement and activity score of each recorded event (Y10), given as
+    (event type, customer id) pairs."""
     settings = {
         s.event_type: s
         for s in session.scalars(
             select(EventSetting).where(EventSetting.workspace_id == workspace_id)
         )
+        if s.score_delta or s.advance_to_stage
     }
+    if not settings:
+        return
     effects: dict[int, list[EventSetting]] = defaultdict(list)
-    for ev in events:
-        setting = settings.get(ev["type"])
-        if setting and ev["customer_id"] and (setting.score_delta or setting.advance_to_stage):
-            effects[ev["customer_id"]].append(setting)
+    for type_, customer_id in events:
+        setting = settings.get(type_)
+        if setting and customer_id:
+            effects[customer_id].append(setting)
     if not effects:
         return
     stages = dict(fetch_by(session, Customer.__table__, ["id", "stage"], "id", effects))
@@ -494,21 +533,13 @@ def upsert_products(
         }
         old = found.get(key)
         if old is None:
-            inserts.append(
-                {
-                    "workspace_id": workspace_id,
-                    "source": rec.source,
-                    "external_id": rec.external_id,
-                    **values,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-            )
+            inserts.append((workspace_id, rec.source, rec.external_id, *values.values(), now, now))
         elif any(getattr(old, k) != v for k, v in values.items()):
             updates.append({"id": old.id, **values, "updated_at": now})
         else:
             result.add("products", "unchanged")
-    insert_many(session, Product.__table__, inserts)
+    columns = ("workspace_id", "source", "external_id", "name", "price", "status", "properties")
+    insert_rows(session, Product.__table__, (*columns, "created_at", "updated_at"), inserts)
     update_many(session, Product.__table__, updates)
     result.add("products", "created", len(inserts))
     result.add("products", "updated", len(updates))
