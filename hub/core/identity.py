@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from hub.core.errors import Conflict, NotFound
 from hub.core.normalise import InvalidValue, junk_reason, normalise_identity
 from hub.core.records import CustomerRecord
-from hub.core.upsert import fetch_by
+from hub.core.upsert import count_by, fetch_by
 from hub.models import (
     Customer,
     CustomerTag,
@@ -106,15 +106,18 @@ class Resolver:
         self.known_customers: set[int] = set()
         self._new = 0
 
-    def prefetch(self, pairs: Iterable[tuple[str, str]]) -> None:
+    def prefetch(self, people: Iterable[Sequence[tuple[str, str]]]) -> None:
+        """Load the owners of every identity of the batch (each record's cleaned identities)
+        and the identity counts of the customers that may receive new ones."""
+        people = list(people)
         by_type: dict[str, set[str]] = {}
-        for type_, value in pairs:
-            if (type_, value) not in self.owner:
-                by_type.setdefault(type_, set()).add(value)
-        owners: set[int] = set()
+        for identities in people:
+            for pair in identities:
+                if pair not in self.owner:
+                    by_type.setdefault(pair[0], set()).add(pair[1])
         for type_, values in by_type.items():
             if type_ == "customer_id":
-                owners |= self._prefetch_customer_ids(values)
+                self._prefetch_customer_ids(values)
                 continue
             for value, customer_id in fetch_by(
                 self.session,
@@ -126,12 +129,17 @@ class Resolver:
                 type=type_,
             ):
                 self.owner[(type_, value)] = customer_id
-                owners.add(customer_id)
-        self._prefetch_counts(owners - self.known_customers)
+        # Only a record with an identity nobody holds can attach one (and meet a limit).
+        owner = self.owner.get
+        receiving: set[int] = set()
+        for identities in people:
+            owners = [owner(pair) for pair in identities]
+            if None in owners:
+                receiving.update(o for o in owners if type(o) is int)
+        self._prefetch_counts(receiving - self.known_customers)
 
-    def _prefetch_customer_ids(self, values: set[str]) -> set[int]:
+    def _prefetch_customer_ids(self, values: set[str]) -> None:
         ids = sorted({int(v) for v in values if v.isdigit()})
-        found: set[int] = set()
         cust = Customer.__table__.c
         for i in range(0, len(ids), CHUNK):
             rows = self.session.execute(
@@ -141,20 +149,14 @@ class Resolver:
             )
             for cid, merged_into in rows:
                 self.owner[("customer_id", str(cid))] = merged_into or cid
-                found.add(merged_into or cid)
-        return found
 
     def _prefetch_counts(self, customer_ids: set[int]) -> None:
-        ident = Identity.__table__.c
-        ordered = sorted(customer_ids)
-        for i in range(0, len(ordered), CHUNK):
-            rows = self.session.execute(
-                select(ident.customer_id, ident.type, func.count())
-                .where(ident.customer_id.in_(ordered[i : i + CHUNK]))
-                .group_by(ident.customer_id, ident.type)
-            )
-            for cid, type_, n in rows:
-                self.held[(cid, type_)] = n
+        if not customer_ids:
+            return
+        for cid, type_, n in count_by(
+            self.session, Identity.__table__, "customer_id", "type", customer_ids
+        ):
+            self.held[(cid, type_)] = n
         self.known_customers |= customer_ids
 
     def resolve(
@@ -220,6 +222,8 @@ class Resolver:
                     }
                 )
                 continue
+            if type(matched) is int and matched not in self.known_customers:
+                self._prefetch_counts({matched})  # not foreseen by prefetch (or none was made)
             limit = self.limits.get(type_, DEFAULT_LIMIT)
             if self.held.get((matched, type_), 0) + adding.get(type_, 0) >= limit:
                 conflicts.append(

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import JSON, Table, bindparam, insert, select, update
+from sqlalchemy import JSON, Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from hub.models.types import Money, UTCDateTime, money_cents, sqlite_utc_text
@@ -50,6 +50,33 @@ def fetch_by(
     rows: list[Any] = []
     for part in chunks(ordered):
         rows.extend(session.execute(select(*cols).where(*where, table.c[key].in_(part))))
+    return rows
+
+
+def count_by(
+    session: Session, table: Table, key: str, group: str, values: Iterable[Any]
+) -> list[tuple[Any, Any, int]]:
+    """(key, group, count) of the rows of ``table`` whose ``key`` is in ``values``."""
+    ordered = sorted(set(values))
+    k, g = table.c[key], table.c[group]
+    rows: list[Any] = []
+    if not is_sqlite(session):
+        for part in chunks(ordered):
+            stmt = select(k, g, func.count()).where(k.in_(part)).group_by(k, g)
+            rows.extend(session.execute(stmt))
+        return rows
+    head = (
+        f"SELECT {_quoted(key)}, {_quoted(group)}, count(*) FROM {_quoted(table.name)} "
+        f"WHERE {_quoted(key)} IN "
+    )
+    tail = f" GROUP BY {_quoted(key)}, {_quoted(group)}"
+    cursor = raw_cursor(session)
+    try:
+        for part in chunks(ordered):
+            sql = head + "(" + ",".join("?" * len(part)) + ")" + tail
+            rows.extend(cursor.execute(sql, tuple(part)).fetchall())
+    finally:
+        cursor.close()
     return rows
 
 

@@ -84,6 +84,35 @@ def test_x4_limit_per_identity_type(workspace):
     assert [c["kind"] for c in result.conflicts] == ["limit", "limit"]
 
 
+def test_x4_limit_holds_across_batches_for_a_returning_customer(workspace):
+    ingest.apply(
+        db.session,
+        workspace.id,
+        [person(("yz_open_id", "yz1"), *[("mobile", f"1391234560{i}") for i in range(3)])],
+    )
+    # a later batch: the customer is found by yz_open_id and brings a fourth mobile
+    result = ingest.apply(
+        db.session, workspace.id, [person(("yz_open_id", "yz1"), ("mobile", "13912345609"))]
+    )
+    assert [c["kind"] for c in result.conflicts] == ["limit"]
+    assert customer_of("mobile", "13912345609") is None
+
+
+def test_x4_limit_is_checked_for_a_customer_the_prefetch_did_not_foresee(workspace):
+    from hub.core.identity import Resolver
+
+    ingest.apply(
+        db.session,
+        workspace.id,
+        [person(("yz_open_id", "yz1"), *[("mobile", f"1391234560{i}") for i in range(3)])],
+    )
+    resolver = Resolver(db.session, workspace.id)
+    resolver.prefetch([[("yz_open_id", "yz1")]])  # nothing new: no identity counts loaded
+    res = resolver.resolve(person(("yz_open_id", "yz1"), ("mobile", "13912345609")))
+    assert res.attach == []
+    assert [c["kind"] for c in res.conflicts] == ["limit"]
+
+
 def test_x4_merge_then_undo_restores_exactly(workspace):
     ingest.apply(
         db.session,
