@@ -81,9 +81,12 @@ def plan_order(stored: StoredOrder | None, rec: OrderRecord) -> Plan:
     status = rec.status
     if stored is not None and version == stored.version and RANK[status] < RANK[stored.status]:
         status = stored.status
-    known = stored.refund_ids if stored else frozenset()
-    new_refunds = [r for r in _unique_refunds(rec.refunds) if r.external_id not in known]
-    refunded = (stored.refunded if stored else ZERO) + sum((r.amount for r in new_refunds), ZERO)
+    refunded = stored.refunded if stored else ZERO
+    new_refunds = []
+    if rec.refunds:
+        known = stored.refund_ids if stored else frozenset()
+        new_refunds = [r for r in _unique_refunds(rec.refunds) if r.external_id not in known]
+        refunded += sum((r.amount for r in new_refunds), ZERO)
     gross = rec.amount_paid
     cancelled = stored.cancelled if stored else ZERO
     events = [_purchase(rec)] if status in PURCHASED else []

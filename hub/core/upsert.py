@@ -176,10 +176,18 @@ def insert_rows(
     if converters:
         n = len(rows)
         cols: list[Sequence[Any]] = list(zip(*rows, strict=True))
-        for i, proc in converters:
+        for i, proc, hashable in converters:
             col = cols[i]
             first = col[0]
-            cols[i] = (proc(first),) * n if col.count(first) == n else tuple(map(proc, col))
+            if col.count(first) == n:
+                cols[i] = (proc(first),) * n
+                continue
+            distinct = set(col) if hashable else col
+            if len(distinct) * 4 < n * 3:  # amounts and times repeat: convert each once
+                done = {value: proc(value) for value in distinct}
+                cols[i] = tuple(map(done.__getitem__, col))
+            else:
+                cols[i] = tuple(map(proc, col))
         params = zip(*cols, strict=True)
     cursor = raw_cursor(session)
     try:
@@ -195,7 +203,7 @@ def _insert_plan(table: Table, columns: tuple[str, ...], dialect: Any) -> tuple[
         f"VALUES ({', '.join('?' * len(columns))})"
     )
     converters = [
-        (i, proc)
+        (i, proc, not isinstance(table.c[name].type, JSON))
         for i, name in enumerate(columns)
         if (proc := sqlite_processor(table.c[name].type, dialect)) is not None
     ]
