@@ -67,8 +67,9 @@ def parse_time(value: str | None, *, tid: str = "", field: str = "") -> datetime
 _CENT = Decimal("0.01")
 
 
-def money(value: Any, *, tid: str = "", field: str = "") -> Decimal | None:
-    """Yuan as a Decimal with two places (Youzan sends strings such as ``"12.30"``)."""
+def money(value: Any, *, tid: str = "", field: str = "", line: str | None = None) -> Decimal | None:
+    """Yuan as a Decimal with two places (Youzan sends strings such as ``"12.30"``). An error
+    names ``field``, inside ``orders[line]`` when ``line`` is given."""
     if value in (None, ""):
         return None
     try:
@@ -78,7 +79,8 @@ def money(value: Any, *, tid: str = "", field: str = "") -> Decimal | None:
                 return amount
         return Decimal(str(value)).quantize(_CENT)
     except InvalidOperation:
-        raise MappingError(f"trade {tid}: {field} {value!r} is not an amount in yuan") from None
+        where = field if line is None else f"orders[{line}].{field}"
+        raise MappingError(f"trade {tid}: {where} {value!r} is not an amount in yuan") from None
 
 
 def map_trade(
@@ -188,9 +190,9 @@ def _line(item: Mapping[str, Any], tid: str) -> LineRecord:
         sku_id=_str(item.get("sku_id")),  # 0 means "no SKU"
         name=item.get("title"),
         qty=int(item.get("num") or 0),
-        unit_price=money(item.get("price"), tid=tid, field=f"orders[{oid}].price"),
-        total=money(item.get("total_fee"), tid=tid, field=f"orders[{oid}].total_fee"),
-        paid=money(item.get("payment"), tid=tid, field=f"orders[{oid}].payment"),
+        unit_price=money(item.get("price"), tid=tid, field="price", line=oid),
+        total=money(item.get("total_fee"), tid=tid, field="total_fee", line=oid),
+        paid=money(item.get("payment"), tid=tid, field="payment", line=oid),
     )
 
 

@@ -20,6 +20,7 @@ from hub.models import Connection, Cursor, SyncRun, utcnow
 from hub.sync import window as windows
 from hub.sync.batch import PageBatch
 from hub.sync.heartbeat import Heartbeat
+from hub.sync.readahead import ReadAhead
 from hub.sync.runtime import connector_for, record_api_calls
 from hub.sync.service import enqueue_run, next_job_id, release
 
@@ -85,24 +86,30 @@ def _sync_stream(
     batch = PageBatch(
         int(config.get("SYNC_BATCH_RECORDS", 1000)), float(config.get("SYNC_BATCH_SECONDS", 2.0))
     )
-    pages = iter(stream.read(window, page_state))
-    while True:
-        try:
-            page = next(pages, None)
-        except Superseded:
-            raise
-        except Exception:
-            progress.apply(batch.take())  # pages read before the error stay committed
-            raise
-        if beat.lost:
-            raise Superseded
-        if page is None:
-            break
-        if batch.repeats(page):
-            progress.apply(batch.take())
-        batch.add(page)
-        if batch.full():
-            progress.apply(batch.take())
+    ahead = int(config.get("SYNC_READ_AHEAD", 0))
+    source = stream.read(window, page_state)
+    pages = ReadAhead(source, ahead, f"read-ahead-{run.id}") if ahead > 0 else iter(source)
+    try:
+        while True:
+            try:
+                page = next(pages, None)
+            except Superseded:
+                raise
+            except Exception:
+                progress.apply(batch.take())  # pages read before the error stay committed
+                raise
+            if beat.lost:
+                raise Superseded
+            if page is None:
+                break
+            if batch.repeats(page):
+                progress.apply(batch.take())
+            batch.add(page)
+            if batch.full():
+                progress.apply(batch.take())
+    finally:
+        if isinstance(pages, ReadAhead):
+            pages.close()
     progress.apply(batch.take())
     _save_state(conn, stream.name, windows.finished(window, progress.max_seen))
     _own(run)

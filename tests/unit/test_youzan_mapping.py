@@ -206,3 +206,12 @@ def test_errors_name_the_trade_and_the_field(path, value, needle):
     with pytest.raises(MappingError, match=needle) as err:
         _map(trade)
     assert "E20241105123456000100001" in str(err.value)
+
+
+def test_a_line_amount_error_names_the_line():
+    trade = copy.deepcopy(TRADE)
+    line = trade["orders"][0]
+    line["price"] = "twelve"
+    with pytest.raises(MappingError) as err:
+        _map(trade)
+    assert f"orders[{line['oid']}].price 'twelve'" in str(err.value)
