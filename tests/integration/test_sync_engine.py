@@ -225,3 +225,19 @@ def test_api_calls_and_refreshed_credentials_are_kept(workspace, data_file):
     assert conn.api_calls == 3
     assert crypto.decrypt_json(conn.credentials_enc)["api_key"] == "k-new"
     assert conn.credential_expires_at.year == 2030
+
+
+@pytest.mark.parametrize("read_ahead", [0, 1, 3])
+def test_pages_read_ahead_or_inline_commit_the_same(app, workspace, data_file, read_ahead):
+    app.config["SYNC_READ_AHEAD"] = read_ahead
+    app.config["SYNC_BATCH_RECORDS"] = 10  # one page per transaction
+    write_orders(data_file, make_orders(45, start=utcnow() - timedelta(days=1)))
+    conn = add_connection(workspace.id, data_file, fail_on_page=3, fail_times=1)
+    run = sync(conn)
+    # pages 1 and 2 are committed, page 3 failed: pages read ahead of it were not applied
+    assert (run.status, run.progress_done) == ("retrying", 20)
+    assert len(order_ids(workspace.id)) == 20
+    assert engine.execute(run.id, job_id=run.job_id) == "succeeded"
+    run = db.session.get(SyncRun, run.id, populate_existing=True)
+    assert run.progress_done == 45
+    assert len(order_ids(workspace.id)) == 45
