@@ -38,7 +38,7 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "SYNC_JOB_TIMEOUT": 6 * 3600,
         "SYNC_BATCH_RECORDS": 1000,
         "SYNC_BATCH_SECONDS": 2.0,
-        "SYNC_READ_AHEAD": 2,  # pages read while earlier ones are applied (0: none)
+        "SYNC_READ_AHEAD": 10,  # pages read while earlier ones are applied (0: none)
         "WEBHOOK_MAX_BYTES": 1024 * 1024,
         "AUTOSYNC_TICK_SECONDS": 60,
         "INGEST_BATCH_SIZE": 1000,
