@@ -395,8 +395,8 @@ def _write_lines(
                 line.properties,
             )
             if have and line.external_id in have:
-                update = dict(zip(LINE_FIELDS, row, strict=True))
-                updates.append({"id": have[line.external_id], **update})
+                values = dict(zip(LINE_FIELDS, row, strict=True))
+                updates.append({"id": have[line.external_id], **values})
             else:
                 inserts.append(row)
         if have and rec.lines:
