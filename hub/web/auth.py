@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from flask import (
     Blueprint,
     Flask,
+    Request,
     abort,
     current_app,
     flash,
@@ -18,6 +19,7 @@ from flask import (
     request,
     url_for,
 )
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFProtect
@@ -63,10 +65,34 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = None
     csrf.init_app(app)
     # The JSON API (Bearer tokens) and webhook intake (signatures) carry no browser session.
-    for name in ("api", "webhooks"):
+    for name in SESSIONLESS:
         if name in app.blueprints:
             csrf.exempt(app.blueprints[name])
+    app.session_interface = CookieSessionsForBrowsers()
     app.register_blueprint(bp)
+
+
+SESSIONLESS = ("api", "webhooks")
+
+
+class CookieSessionsForBrowsers(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, but none at all for the sessionless blueprints: a
+    webhook or a Bearer-token call neither reads a session cookie nor sets one (``Vary:
+    Cookie`` included), and the intake skips building a signing serializer per push."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        # Called before the URL is matched, so the blueprints are known by their prefixes.
+        prefixes = app.extensions.get("hub.sessionless")
+        if prefixes is None:
+            prefixes = tuple(
+                f"{app.blueprints[name].url_prefix}/"
+                for name in SESSIONLESS
+                if name in app.blueprints
+            )
+            app.extensions["hub.sessionless"] = prefixes
+        if request.path.startswith(prefixes):
+            return self.null_session_class()
+        return super().open_session(app, request)
 
 
 @login_manager.user_loader

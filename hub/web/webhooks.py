@@ -2,9 +2,10 @@
 
 Verify the signature on the raw body, store one inbox row per platform delivery id, hand it
 to the "webhooks" queue, answer with the platform's expected body. No login; the signature is
-the authentication. Per request: one indexed SELECT of the connection's columns and one
-INSERT + COMMIT (SQLAlchemy Core on pooled connections; the ORM session is never opened), and
-one pipelined Redis round trip (``inbox.announce``); nothing else runs here.
+the authentication. Per request: one pooled connection (SQLAlchemy Core; the ORM session is
+never opened) for an indexed SELECT of the connection's columns and one INSERT + COMMIT, and one
+pipelined Redis round trip (``inbox.announce``); no cookie session either. Nothing else runs
+here. The SELECT runs before any write, so the INSERT starts a fresh write transaction.
 
 Connectors used for verification are kept per process, keyed on the connection id and checked
 against its stored settings and encrypted credentials on every request: any change to either
@@ -19,13 +20,14 @@ from collections import OrderedDict
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
-from sqlalchemy import Row, bindparam, insert, select
+from sqlalchemy import Connection, Row, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from hub import registry
 from hub.connectors import Connector
 from hub.extensions import db
-from hub.models import Connection, WebhookDelivery, utcnow
+from hub.models import Connection as BoundStore
+from hub.models import WebhookDelivery, utcnow
 from hub.sync import inbox, runtime
 
 log = logging.getLogger(__name__)
@@ -33,7 +35,7 @@ bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 
 DROPPED_HEADERS = frozenset({"cookie", "authorization"})
 CACHE_SIZE = 1024
-_CONN = Connection.__table__.c
+_CONN = BoundStore.__table__.c
 TARGET = select(
     _CONN.platform, _CONN.workspace_id, _CONN.bound_key, _CONN.settings, _CONN.credentials_enc
 ).where(_CONN.id == bindparam("id"))
@@ -51,33 +53,29 @@ def receive(platform: str, connection_id: int) -> Any:
     limit = current_app.config["WEBHOOK_MAX_BYTES"]
     if request.content_length is not None and request.content_length > limit:
         return _error(413, "payload_too_large", f"webhook bodies are limited to {limit} bytes")
-    target = _target(connection_id)
-    if target is None or target.bound_key is None or target.platform != platform:
-        return _error(404, "not_found", "no bound store at this address")
-    if platform not in registry.connectors():
-        return _error(404, "not_found", "no bound store at this address")
-    body = request.stream.read(limit + 1)
-    if len(body) > limit:
-        return _error(413, "payload_too_large", f"webhook bodies are limited to {limit} bytes")
-    connector = _connector(connection_id, target)
-    if not _verified(connector, request.headers, body, connection_id):
-        return _error(401, "bad_signature", "the webhook signature does not match")
-    try:
-        info = connector.webhook_info(request.headers, body)
-    except (ValueError, KeyError) as exc:
-        return _error(400, "bad_delivery", f"cannot read the delivery: {exc}")
-    headers = {k: v for k, v in request.headers.items() if k.lower() not in DROPPED_HEADERS}
-    delivery_id = _store(connection_id, target, info, headers, body)
+    with db.engine.connect() as sql:
+        # Read fresh on every request: an unbind takes effect at once.
+        target = sql.execute(TARGET, {"id": connection_id}).first()
+        if target is None or target.bound_key is None or target.platform != platform:
+            return _error(404, "not_found", "no bound store at this address")
+        if platform not in registry.connectors():
+            return _error(404, "not_found", "no bound store at this address")
+        body = request.stream.read(limit + 1)
+        if len(body) > limit:
+            return _error(413, "payload_too_large", f"webhook bodies are limited to {limit} bytes")
+        connector = _connector(connection_id, target)
+        if not _verified(connector, request.headers, body, connection_id):
+            return _error(401, "bad_signature", "the webhook signature does not match")
+        try:
+            info = connector.webhook_info(request.headers, body)
+        except (ValueError, KeyError) as exc:
+            return _error(400, "bad_delivery", f"cannot read the delivery: {exc}")
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in DROPPED_HEADERS}
+        delivery_id = _store(sql, connection_id, target, info, headers, body)
     if delivery_id is not None:
         inbox.announce(delivery_id)
     ack = connector.webhook_ack()
     return Response(ack.body, status=ack.status, content_type=ack.content_type)
-
-
-def _target(connection_id: int) -> Row | None:
-    """The columns the intake needs, read fresh on every request (unbind takes effect at once)."""
-    with db.engine.connect() as sql:
-        return sql.execute(TARGET, {"id": connection_id}).first()
 
 
 def _connector(connection_id: int, target: Row) -> Connector:
@@ -127,7 +125,12 @@ def _verified(connector: Any, headers: Any, body: bytes, connection_id: int) -> 
 
 
 def _store(
-    connection_id: int, target: Row, info: Any, headers: dict[str, str], body: bytes
+    sql: Connection,
+    connection_id: int,
+    target: Row,
+    info: Any,
+    headers: dict[str, str],
+    body: bytes,
 ) -> int | None:
     """Insert the inbox row; None when this delivery id was already stored (a retry)."""
     values = {
@@ -143,9 +146,10 @@ def _store(
         "received_at": utcnow(),
     }
     try:
-        with db.engine.begin() as sql:
-            row_id = sql.execute(INSERT, values).inserted_primary_key[0]
+        row_id = sql.execute(INSERT, values).inserted_primary_key[0]
+        sql.commit()
     except IntegrityError:
+        sql.rollback()
         log.info("duplicate webhook %s for connection %s", info.delivery_id, connection_id)
         return None
     return int(row_id)

@@ -17,6 +17,7 @@ from hub.sync import inbox
 from hub.sync.queues import WEBHOOKS, queue
 from tests.integration.test_webhooks import order_payload
 from tests.support.fake_push import ACK, sign
+from tests.support.ui import login, make_user
 
 SECRET = "push-secret-123"
 
@@ -133,3 +134,16 @@ def test_the_autosync_tick_requeues_only_stranded_deliveries(app, client, store)
     schedule.tick()
     assert queued_functions() == ["process_delivery"]
     assert queue(WEBHOOKS).jobs[0].args == (old.id,)
+
+
+def test_the_intake_neither_reads_nor_sets_a_session_cookie(client, store, workspace):
+    """A browser session cookie riding along on a push is ignored, and the answer carries no
+    cookie and no ``Vary: Cookie``: the intake opens no session at all."""
+    make_user(workspace, "admin@acme.test")
+    assert login(client, "admin@acme.test").status_code == 302
+    assert client.get_cookie("session") is not None
+    resp = push(client, store, "with-cookie")
+    assert resp.get_data(as_text=True) == ACK
+    assert "Set-Cookie" not in resp.headers
+    assert "Cookie" not in resp.headers.get("Vary", "")
+    assert statuses() == {"with-cookie": "received"}
