@@ -36,9 +36,9 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "SYNC_RETRY_BASE_SECONDS": 30,
         "SYNC_RETRY_MAX_SECONDS": 900,
         "SYNC_JOB_TIMEOUT": 6 * 3600,
-        "SYNC_BATCH_RECORDS": 1000,
+        "SYNC_BATCH_RECORDS": 5000,
         "SYNC_BATCH_SECONDS": 2.0,
-        "SYNC_READ_AHEAD": 10,  # pages read while earlier ones are applied (0: none)
+        "SYNC_READ_AHEAD": 50,  # pages read while earlier ones are applied (0: none)
         "WEBHOOK_MAX_BYTES": 1024 * 1024,
         "AUTOSYNC_TICK_SECONDS": 60,
         "INGEST_BATCH_SIZE": 1000,

@@ -41,6 +41,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def init_app(app: Flask) -> None:
+    from hub.models.types import json_text
+
+    options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+    options.setdefault("json_serializer", json_text)  # the same text as the ingest's raw path
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True, compare_type=True)
 

@@ -8,16 +8,17 @@ they are, after the column types' conversions are applied column by column.
 
 from __future__ import annotations
 
-import json
 from collections import namedtuple
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import JSON, Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from hub.models.types import Money, UTCDateTime, money_cents, sqlite_utc_text
+from hub.models.types import Money, UTCDateTime, json_text, money_cents, sqlite_utc_text
 
 CHUNK = 500
 
@@ -154,7 +155,40 @@ def sqlite_processor(type_: Any, dialect: Any) -> Any:
 def _json_text(value: Any) -> str | None:
     if value is None:
         return None
-    return "{}" if not value and type(value) is dict else json.dumps(value)
+    return "{}" if not value and type(value) is dict else json_text(value)
+
+
+class _Memo:
+    """Conversions of money and times remembered across columns, tables and batches: a line's
+    unit price, total and paid amount are mostly one value, a purchase event repeats its order's
+    time and amount, and a re-synced order its own. Bounded: cleared when it grows past
+    ``size`` values. Floats and naive datetimes are never remembered, so they still raise."""
+
+    def __init__(self, proc: Any, kind: type, size: int = 50_000) -> None:
+        self.proc, self.kind, self.size = proc, kind, size
+        self.done: dict[Any, Any] = {}
+
+    def column(self, col: Sequence[Any]) -> tuple[Any, ...]:
+        if set(map(type, col)) - {self.kind, type(None)}:  # e.g. a float: equal, never the same
+            return tuple(map(self.proc, col))
+        done = self.done
+        missing = set(col).difference(done)
+        if missing:
+            if len(done) + len(missing) > self.size:
+                done.clear()
+                missing = set(col)
+            for value in missing:
+                done[value] = self.proc(value)
+        try:
+            return tuple(map(done.__getitem__, col))
+        except KeyError:  # another thread cleared the memo meanwhile
+            return tuple(map(self.proc, col))
+
+
+_MEMOS = {
+    money_cents: _Memo(money_cents, Decimal),
+    sqlite_utc_text: _Memo(sqlite_utc_text, datetime),
+}
 
 
 def insert_rows(
@@ -176,16 +210,12 @@ def insert_rows(
     if converters:
         n = len(rows)
         cols: list[Sequence[Any]] = list(zip(*rows, strict=True))
-        for i, proc, hashable in converters:
+        for i, proc in converters:
             col = cols[i]
-            first = col[0]
-            if col.count(first) == n:
+            if (memo := _MEMOS.get(proc)) is not None:
+                cols[i] = memo.column(col)
+            elif col.count(first := col[0]) == n:
                 cols[i] = (proc(first),) * n
-                continue
-            distinct = set(col) if hashable else col
-            if len(distinct) * 4 < n * 3:  # amounts and times repeat: convert each once
-                done = {value: proc(value) for value in distinct}
-                cols[i] = tuple(map(done.__getitem__, col))
             else:
                 cols[i] = tuple(map(proc, col))
         params = zip(*cols, strict=True)
@@ -203,7 +233,7 @@ def _insert_plan(table: Table, columns: tuple[str, ...], dialect: Any) -> tuple[
         f"VALUES ({', '.join('?' * len(columns))})"
     )
     converters = [
-        (i, proc, not isinstance(table.c[name].type, JSON))
+        (i, proc)
         for i, name in enumerate(columns)
         if (proc := sqlite_processor(table.c[name].type, dialect)) is not None
     ]

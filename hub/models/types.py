@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+import orjson
 from sqlalchemy import BigInteger, DateTime
 from sqlalchemy.types import TypeDecorator
 
@@ -75,6 +77,17 @@ class UTCDateTime(TypeDecorator[datetime]):
         if isinstance(value, str):  # raw SQLite text
             value = datetime.fromisoformat(value)
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def json_text(value: Any) -> str:
+    """JSON columns' text, for every engine and the ingest's raw inserts alike: orjson (compact,
+    UTF-8 kept as is), about fifteen times faster than ``json.dumps`` on the small dicts of
+    order and event properties. What orjson refuses (an int beyond 64 bits) falls back to
+    ``json.dumps``, which raises for what neither can write (a Decimal, a set)."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def utcnow() -> datetime:

@@ -84,7 +84,7 @@ def _sync_stream(
     )
     progress = _Progress(run, conn, connector, stream, state, window, done)
     batch = PageBatch(
-        int(config.get("SYNC_BATCH_RECORDS", 1000)), float(config.get("SYNC_BATCH_SECONDS", 2.0))
+        int(config.get("SYNC_BATCH_RECORDS", 5000)), float(config.get("SYNC_BATCH_SECONDS", 2.0))
     )
     ahead = int(config.get("SYNC_READ_AHEAD", 0))
     source = stream.read(window, page_state)
