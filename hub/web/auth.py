@@ -68,7 +68,9 @@ def init_app(app: Flask) -> None:
     for name in SESSIONLESS:
         if name in app.blueprints:
             csrf.exempt(app.blueprints[name])
-    app.session_interface = CookieSessionsForBrowsers()
+    app.session_interface = CookieSessionsForBrowsers(
+        tuple(f"{app.blueprints[n].url_prefix}/" for n in SESSIONLESS if n in app.blueprints)
+    )
     app.register_blueprint(bp)
 
 
@@ -80,17 +82,12 @@ class CookieSessionsForBrowsers(SecureCookieSessionInterface):
     webhook or a Bearer-token call neither reads a session cookie nor sets one (``Vary:
     Cookie`` included), and the intake skips building a signing serializer per push."""
 
+    def __init__(self, prefixes: tuple[str, ...]) -> None:
+        # Sessions open before the URL is matched, so the blueprints are known by their prefixes.
+        self.prefixes = prefixes
+
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
-        # Called before the URL is matched, so the blueprints are known by their prefixes.
-        prefixes = app.extensions.get("hub.sessionless")
-        if prefixes is None:
-            prefixes = tuple(
-                f"{app.blueprints[name].url_prefix}/"
-                for name in SESSIONLESS
-                if name in app.blueprints
-            )
-            app.extensions["hub.sessionless"] = prefixes
-        if request.path.startswith(prefixes):
+        if request.path.startswith(self.prefixes):
             return self.null_session_class()
         return super().open_session(app, request)
 
