@@ -7,9 +7,16 @@ or still ``received``; processing it again changes nothing (X1).
 
 from __future__ import annotations
 
+import atexit
 import logging
+import os
+import threading
+import weakref
 from datetime import timedelta
+from queue import Empty, SimpleQueue
 
+from flask import Flask, current_app
+from redis import Redis
 from rq import Queue, Retry
 from sqlalchemy import select
 from werkzeug.datastructures import Headers
@@ -45,29 +52,118 @@ def enqueue(delivery_id: int) -> None:
 
 
 def announce(delivery_id: int) -> None:
-    """The intake's cheap hand-off: append the id to a Redis list and, once per burst, queue
-    ``drain_announced`` on the "webhooks" queue (one pipelined round trip per push).
+    """The intake's hand-off of a stored delivery: the process's announcer appends the id to a
+    Redis list from a background thread, so the push is answered without waiting for Redis.
 
-    ``PENDING_FLAG`` set means a drain job is queued and has not started yet; the job clears
-    it before popping, so an id appended after that either is popped by it or sets the flag
-    again and queues the next drain. A Redis outage leaves the row ``received``."""
-    try:
-        with redis_connection().pipeline(transaction=False) as pipe:
-            pipe.rpush(PENDING_KEY, delivery_id)
+    The inbox row is committed before this is called, so an id the announcer never hands over
+    (the process died, Redis is down) stays ``received`` and the scheduler's tick queues it
+    (``requeue_received``): a late delivery, never a lost one."""
+    Announcer.of(current_app._get_current_object()).put(delivery_id)  # type: ignore[attr-defined]
+
+
+def flush_announcements(app: Flask | None = None, timeout: float = 5.0) -> bool:
+    """Wait until this process's announcer has handed every id over (True) or ``timeout``
+    passed (False). For tests and shutdown; the intake never waits."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    return Announcer.of(app).flush(timeout)
+
+
+class Announcer:
+    """A background thread per process and application that hands announced ids to Redis.
+
+    Each wake-up takes every id waiting and sends them in one pipelined round trip: the ids
+    are appended to ``PENDING_KEY`` and, once per burst, ``drain_announced`` is queued on the
+    "webhooks" queue. ``PENDING_FLAG`` set means a drain job is queued and has not started
+    yet; the job clears it before popping, so an id appended after that either is popped by it
+    or sets the flag again and queues the next drain.
+
+    The thread starts on the first id and ends after ``IDLE_SECONDS`` without one; a forked
+    process (a gunicorn worker) gets an announcer of its own, never its parent's dead thread."""
+
+    IDLE_SECONDS = 30.0
+    _live: weakref.WeakSet[Announcer] = weakref.WeakSet()
+
+    @classmethod
+    def of(cls, app: Flask) -> Announcer:
+        announcer = app.extensions.get("hub.announcer")
+        if announcer is None or announcer.pid != os.getpid():
+            with _CREATE:
+                announcer = app.extensions.get("hub.announcer")
+                if announcer is None or announcer.pid != os.getpid():
+                    announcer = app.extensions["hub.announcer"] = cls(app)
+        return announcer
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.pid = os.getpid()
+        self._ids: SimpleQueue[int] = SimpleQueue()
+        self._pending = 0  # ids put and not yet handed over (or given up on)
+        self._lock = threading.Condition()
+        self._thread: threading.Thread | None = None
+        Announcer._live.add(self)
+
+    def put(self, delivery_id: int) -> None:
+        with self._lock:
+            self._pending += 1
+            self._ids.put(delivery_id)
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="hub-webhook-announcer", daemon=True
+                )
+                self._thread.start()
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        with self._lock:
+            return self._lock.wait_for(lambda: self._pending == 0, timeout)
+
+    def _run(self) -> None:
+        while True:
+            try:
+                ids = [self._ids.get(timeout=self.IDLE_SECONDS)]
+            except Empty:
+                with self._lock:  # put() starts a new thread only after this one is gone
+                    if self._ids.empty():
+                        self._thread = None
+                        return
+                continue
+            while not self._ids.empty():
+                ids.append(self._ids.get_nowait())
+            try:
+                self._hand_over(redis_connection(self.app), ids)
+            except Exception:
+                log.exception(
+                    "could not announce webhook deliveries %s; they stay in the inbox",
+                    ", ".join(map(str, ids)),
+                )
+            finally:
+                with self._lock:
+                    self._pending -= len(ids)
+                    self._lock.notify_all()
+
+    @staticmethod
+    def _hand_over(redis: Redis, ids: list[int]) -> None:
+        with redis.pipeline(transaction=False) as pipe:
+            pipe.rpush(PENDING_KEY, *ids)
             pipe.set(PENDING_FLAG, 1, nx=True, ex=FLAG_TTL)
             _, first = pipe.execute()
         if first:
-            _enqueue_drain()
-    except Exception:
-        log.exception("could not announce webhook delivery %s; it stays in the inbox", delivery_id)
+            try:
+                Queue(WEBHOOKS, connection=redis).enqueue(
+                    drain_announced, description="webhook deliveries: fan out"
+                )
+            except Exception:
+                redis.delete(PENDING_FLAG)  # let the next push try again
+                raise
 
 
-def _enqueue_drain() -> None:
-    try:
-        queue(WEBHOOKS).enqueue(drain_announced, description="webhook deliveries: fan out")
-    except Exception:
-        redis_connection().delete(PENDING_FLAG)  # let the next push try again
-        raise
+_CREATE = threading.Lock()
+
+
+@atexit.register
+def _flush_at_exit() -> None:
+    for announcer in list(Announcer._live):
+        if announcer.pid == os.getpid():
+            announcer.flush(2.0)
 
 
 def drain_announced(batch: int = 500) -> int:

@@ -3,9 +3,12 @@
 Verify the signature on the raw body, store one inbox row per platform delivery id, hand it
 to the "webhooks" queue, answer with the platform's expected body. No login; the signature is
 the authentication. Per request: one pooled connection (SQLAlchemy Core; the ORM session is
-never opened) for an indexed SELECT of the connection's columns and one INSERT + COMMIT, and one
-pipelined Redis round trip (``inbox.announce``); no cookie session either. Nothing else runs
-here. The SELECT runs before any write, so the INSERT starts a fresh write transaction.
+never opened) for an indexed SELECT of the connection's columns and one INSERT + COMMIT; no
+cookie session either. The committed row's id goes to the process's announcer
+(``inbox.announce``), whose thread hands it to Redis while the answer is already on its way: the
+row, not the queue entry, is what makes a push safe, and a row never handed over is queued by the
+scheduler's tick. The SELECT runs before any write, so the INSERT starts a fresh write
+transaction.
 
 Connectors used for verification are kept per process, keyed on the connection id and checked
 against its stored settings and encrypted credentials on every request: any change to either

@@ -5,10 +5,14 @@ queued once per burst that fans out one retried ``process_delivery`` job per del
 from __future__ import annotations
 
 import json
+import os
+import threading
+import time
 
 import pytest
 from redis import Redis
 from rq import SimpleWorker
+from sqlalchemy import select
 
 from hub.extensions import db, redis_connection
 from hub.models import WebhookDelivery
@@ -41,6 +45,7 @@ def push(client, conn, delivery: str, *, secret: str = SECRET):
 
 
 def queued_functions() -> list[str]:
+    assert inbox.flush_announcements(timeout=5)
     return [job.func_name.rsplit(".", 1)[-1] for job in queue(WEBHOOKS).jobs]
 
 
@@ -79,6 +84,7 @@ def test_every_stored_push_is_processed_by_a_webhooks_worker(app, client, store)
     for n in range(4):
         push(client, store, f"d-{n}")
     push(client, store, "d-1")  # a retried delivery: stored and queued once
+    assert inbox.flush_announcements(app)
     SimpleWorker([queue(WEBHOOKS)], connection=redis_connection(app)).work(burst=True)
     assert set(statuses()) == {"d-0", "d-1", "d-2", "d-3"}
     assert set(statuses().values()) == {"processed"}
@@ -90,12 +96,75 @@ def test_redis_outage_acks_keeps_the_row_received_for_requeue(app, client, store
     app.extensions["hub.redis"] = Redis(unix_socket_path="/nonexistent/redis.sock")
     try:
         assert push(client, store, "d-1").get_data(as_text=True) == ACK
+        assert inbox.flush_announcements(app, timeout=60)  # tried, logged, gave up
     finally:
         app.extensions["hub.redis"] = live
     assert statuses() == {"d-1": "received"}
     assert queue(WEBHOOKS).count == 0
     assert inbox.requeue_received() == 1
     assert queued_functions() == ["process_delivery"]
+
+
+def test_the_push_is_answered_without_waiting_for_redis(app, client, store):
+    """Redis refuses writes for 1.5 s (CLIENT PAUSE WRITE): the push is still stored and
+    answered at once, and its id reaches the list when Redis takes writes again."""
+    redis = redis_connection(app)
+    redis.execute_command("CLIENT", "PAUSE", 1500, "WRITE")
+    started = time.monotonic()
+    assert push(client, store, "d-1").get_data(as_text=True) == ACK
+    answered = time.monotonic() - started
+    assert statuses() == {"d-1": "received"}
+    assert answered < 1.0
+    assert inbox.flush_announcements(app, timeout=10)
+    assert time.monotonic() - started >= 1.4  # the hand-over did wait for the pause
+    assert redis.lrange(inbox.PENDING_KEY, 0, -1) == [str(_id("d-1")).encode()]
+
+
+def test_ids_announced_from_many_threads_are_each_handed_over_once(app, store):
+    """Concurrent requests of one worker share the announcer: it takes every id waiting on
+    each wake-up, loses none, doubles none and queues one drain job for the burst."""
+    announcer = inbox.Announcer.of(app)
+    ids = range(1, 801)
+
+    def put(chunk: range) -> None:
+        for delivery_id in chunk:
+            announcer.put(delivery_id)
+
+    threads = [threading.Thread(target=put, args=(ids[n::8],)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert announcer.flush(10)
+    handed = [int(i) for i in redis_connection(app).lrange(inbox.PENDING_KEY, 0, -1)]
+    assert sorted(handed) == list(ids)
+    assert queued_functions() == ["drain_announced"]
+
+
+def test_a_forked_process_announces_through_its_own_thread(app, store):
+    """gunicorn forks its workers: the child must not reuse the parent's announcer, whose
+    thread does not exist in the child."""
+    parent = inbox.Announcer.of(app)
+    parent.put(1)
+    assert parent.flush(5)
+    pid = os.fork()
+    if pid == 0:  # the child: announce, wait, and report through the exit status
+        ok = False
+        try:
+            child = inbox.Announcer.of(app)
+            child.put(2)
+            ok = child is not parent and child.flush(5)
+        finally:
+            os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert redis_connection(app).lrange(inbox.PENDING_KEY, 0, -1) == [b"1", b"2"]
+
+
+def _id(delivery: str) -> int:
+    return db.session.scalar(
+        select(WebhookDelivery.id).where(WebhookDelivery.delivery_id == delivery)
+    )
 
 
 def test_changed_credentials_are_used_at_once_by_the_intake(client, store, workspace):
@@ -116,8 +185,6 @@ def test_unbind_after_a_cached_push_is_404(client, store, workspace):
 def test_the_autosync_tick_requeues_only_stranded_deliveries(app, client, store):
     from datetime import timedelta
 
-    from sqlalchemy import select
-
     from hub.models import utcnow
     from hub.sync import schedule
 
@@ -126,6 +193,7 @@ def test_the_autosync_tick_requeues_only_stranded_deliveries(app, client, store)
     try:
         push(client, store, "old")
         push(client, store, "new")
+        assert inbox.flush_announcements(app, timeout=60)
     finally:
         app.extensions["hub.redis"] = live
     old = db.session.scalar(select(WebhookDelivery).where(WebhookDelivery.delivery_id == "old"))

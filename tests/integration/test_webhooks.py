@@ -67,6 +67,7 @@ def inbox_rows() -> list[WebhookDelivery]:
 
 
 def run_worker(app) -> None:
+    inbox.flush_announcements(app)
     conn = redis_connection(app)
     SimpleWorker([queue(WEBHOOKS)], connection=conn).work(burst=True)
 

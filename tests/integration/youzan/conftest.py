@@ -19,7 +19,7 @@ from connectors.youzan.sandbox_server import serve
 from hub.extensions import db, redis_connection
 from hub.models import Connection, Customer, Event, Identity, Order, OrderLine, SyncRun
 from hub.services import connections
-from hub.sync import engine, service
+from hub.sync import engine, inbox, service
 from hub.sync.queues import WEBHOOKS, queue
 
 YOUZAN = "connectors.youzan.connector:YouzanConnector"
@@ -91,6 +91,7 @@ def sync(conn: Connection, *, full: bool = False) -> SyncRun:
 
 
 def run_webhook_worker(app) -> None:
+    inbox.flush_announcements(app)
     SimpleWorker([queue(WEBHOOKS)], connection=redis_connection(app)).work(burst=True)
 
 
