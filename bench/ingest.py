@@ -4,6 +4,8 @@
 
 - hub:     ``hub.core.ingest.apply`` on SQLite, batches of --batch orders (2 lines each),
            buyers resolved by identity (yz_open_id / openid / unionid / mobile mix);
+- hub+y10: the same with stage and activity-score settings on purchase, return and cancel
+           (Y10), so every recorded event also updates its customer;
 - sqlite3: the same rows upserted with raw ``sqlite3.executemany`` (the ceiling: no
            resolution, no events, no validation);
 - dlt:     the same records loaded by dlt with ``write_disposition="merge"`` into SQLite
@@ -39,12 +41,12 @@ def batches(n: int, buyers: int, size: int) -> Iterator[list]:
         yield shop_batch(start, min(size, n - start), buyers)
 
 
-def run_hub(n: int, buyers: int, size: int, workdir: str) -> float:
+def run_hub(n: int, buyers: int, size: int, workdir: str, y10: bool = False) -> float:
     os.environ.setdefault("HUB_ALLOW_INSECURE_DEFAULTS", "true")
     from hub import create_app
     from hub.core import ingest
     from hub.extensions import db
-    from hub.models import Workspace
+    from hub.models import EventSetting, Workspace
 
     app = create_app(
         {
@@ -59,6 +61,20 @@ def run_hub(n: int, buyers: int, size: int, workdir: str) -> float:
         db.create_all()
         ws = Workspace(name="bench", slug="bench")
         db.session.add(ws)
+        db.session.flush()
+        if y10:  # stage and activity score per event (Y10), as a merchant would set them
+            db.session.add_all(
+                [
+                    EventSetting(
+                        workspace_id=ws.id,
+                        event_type="purchase",
+                        advance_to_stage="customer",
+                        score_delta=10,
+                    ),
+                    EventSetting(workspace_id=ws.id, event_type="return", score_delta=-5),
+                    EventSetting(workspace_id=ws.id, event_type="cancel", score_delta=-2),
+                ]
+            )
         db.session.commit()
         elapsed = 0.0
         for batch in batches(n, buyers, size):
@@ -174,7 +190,11 @@ def run_dlt(n: int, buyers: int, size: int, workdir: str) -> float:
     return time.perf_counter() - t - generating
 
 
-SYSTEMS = {"hub": run_hub, "sqlite3": run_sqlite3, "dlt": run_dlt}
+def run_hub_y10(n: int, buyers: int, size: int, workdir: str) -> float:
+    return run_hub(n, buyers, size, workdir, y10=True)
+
+
+SYSTEMS = {"hub": run_hub, "hub+y10": run_hub_y10, "sqlite3": run_sqlite3, "dlt": run_dlt}
 
 
 def child(system: str, n: int, buyers: int, size: int) -> None:
@@ -220,7 +240,7 @@ def main() -> None:
     parser.add_argument("--buyers", type=int, default=50_000)
     parser.add_argument("--batch", type=int, default=5000, help="orders per apply (as the sync)")
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--systems", default="hub,sqlite3,dlt")
+    parser.add_argument("--systems", default="hub,hub+y10,sqlite3,dlt")
     parser.add_argument("--child")
     args = parser.parse_args()
     if args.child:

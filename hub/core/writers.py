@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import bindparam, select, update
 from sqlalchemy import delete as sql_delete
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from hub.core.events import Plan, advance_stage
@@ -489,17 +489,22 @@ def apply_event_settings(
     if not effects:
         return
     stages = dict(fetch_by(session, Customer.__table__, ["id", "stage"], "id", effects))
-    table = Customer.__table__
+    changes = []
     for cid, hits in effects.items():
         stage = stages.get(cid)
         for s in hits:
             stage = advance_stage(stage, s.advance_to_stage)
-        delta = sum(s.score_delta for s in hits)
-        session.execute(
-            update(table)
-            .where(table.c.id == cid)
-            .values(stage=stage, activity_score=table.c.activity_score + delta)
-        )
+        changes.append({"_id": cid, "_stage": stage, "_delta": sum(s.score_delta for s in hits)})
+    table = Customer.__table__
+    session.execute(  # one executemany for the batch, not one UPDATE per customer
+        update(table)
+        .where(table.c.id == bindparam("_id"))
+        .values(
+            stage=bindparam("_stage"),
+            activity_score=table.c.activity_score + bindparam("_delta"),
+        ),
+        changes,
+    )
 
 
 # ---------------------------------------------------------------- products, deletions, cursors

@@ -62,6 +62,46 @@ def test_set_based_batch_of_1000_orders_costs_a_handful_of_queries(workspace):
     assert len(statements) < 40, statements
 
 
+def test_y10_settings_on_a_batch_of_1000_orders_cost_one_update_not_one_per_customer(workspace):
+    from sqlalchemy import event
+
+    db.session.add_all(
+        [
+            EventSetting(
+                workspace_id=workspace.id,
+                event_type="purchase",
+                advance_to_stage="customer",
+                score_delta=10,
+            ),
+            EventSetting(workspace_id=workspace.id, event_type="cancel", score_delta=-2),
+        ]
+    )
+    db.session.commit()
+    statements = []
+    listener = lambda *a, **k: statements.append(a[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        ingest.apply(db.session, workspace.id, shop(1000, 300))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    updates = [s for s in statements if s.lstrip().upper().startswith("UPDATE CUSTOMERS")]
+    assert len(updates) == 1, updates
+    assert len(statements) < 40
+    expected = {}
+    for e in db.session.scalars(select(Event).where(Event.type.in_(["purchase", "cancel"]))):
+        expected[e.customer_id] = expected.get(e.customer_id, 0) + (
+            10 if e.type == "purchase" else -2
+        )
+    scores = dict(db.session.execute(select(Customer.id, Customer.activity_score)).all())
+    assert {cid: scores[cid] for cid in expected} == expected
+    purchasers = {
+        cid
+        for (cid,) in db.session.execute(select(Event.customer_id).where(Event.type == "purchase"))
+    }
+    stages = dict(db.session.execute(select(Customer.id, Customer.stage)).all())
+    assert purchasers and {stages[c] for c in purchasers} == {"customer"}
+
+
 def test_y7_amounts_and_events_through_the_database(workspace):
     ingest.apply(
         db.session,
