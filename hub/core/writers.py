@@ -19,7 +19,9 @@ from hub.core.upsert import (
     fetch_by,
     insert_returning_ids,
     insert_rows,
+    is_sqlite,
     link_missing,
+    raw_cursor,
     update_many,
 )
 from hub.models import (
@@ -37,6 +39,7 @@ from hub.models import (
     Tag,
     utcnow,
 )
+from hub.models.types import sqlite_utc_text
 
 if TYPE_CHECKING:
     from hub.core.ingest import CursorUpdate, IngestOptions, IngestResult
@@ -494,17 +497,36 @@ def apply_event_settings(
         stage = stages.get(cid)
         for s in hits:
             stage = advance_stage(stage, s.advance_to_stage)
-        changes.append({"_id": cid, "_stage": stage, "_delta": sum(s.score_delta for s in hits)})
+        changes.append((stage, sum(s.score_delta for s in hits), cid))
+    # One executemany for the batch, not one UPDATE per customer; on SQLite on the driver's
+    # cursor, as insert_rows does (SQLAlchemy's per-row parameters cost more than the UPDATE).
+    now = utcnow()
+    if is_sqlite(session):
+        stamp = sqlite_utc_text(now)
+        cursor = raw_cursor(session)
+        try:
+            rows = [(stage, delta, stamp, cid) for stage, delta, cid in changes]
+            cursor.executemany(_SETTINGS_UPDATE, rows)
+        finally:
+            cursor.close()
+        return
     table = Customer.__table__
-    session.execute(  # one executemany for the batch, not one UPDATE per customer
+    session.execute(
         update(table)
         .where(table.c.id == bindparam("_id"))
         .values(
             stage=bindparam("_stage"),
             activity_score=table.c.activity_score + bindparam("_delta"),
+            updated_at=now,
         ),
-        changes,
+        [{"_stage": stage, "_delta": delta, "_id": cid} for stage, delta, cid in changes],
     )
+
+
+_SETTINGS_UPDATE = (
+    'UPDATE "customers" SET "stage" = ?, "activity_score" = "activity_score" + ?, '
+    '"updated_at" = ? WHERE "id" = ?'
+)
 
 
 # ---------------------------------------------------------------- products, deletions, cursors
