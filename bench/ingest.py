@@ -11,8 +11,9 @@
 - dlt:     the same records loaded by dlt with ``write_disposition="merge"`` into SQLite
            through its sqlalchemy destination (the peer most users would pick).
 
-Each measurement runs in a fresh process; the figures are medians over --runs, with each
-process's peak RSS. The hub is also run at a quarter of the size to show memory stays flat.
+Each measurement runs in a fresh process, the systems taking turns round by round; the figures
+are medians over --runs (each run is printed too), with each process's peak RSS. The hub is
+also run at a quarter of the size to show memory stays flat.
 """
 
 from __future__ import annotations
@@ -204,34 +205,33 @@ def child(system: str, n: int, buyers: int, size: int) -> None:
     print(json.dumps({"seconds": seconds, "peak_mb": peak_mb}))
 
 
-def measure(system: str, n: int, buyers: int, size: int, runs: int) -> dict:
-    results = []
+def run_child(system: str, n: int, buyers: int, size: int) -> dict:
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", system, "--orders", str(n), "--buyers", str(buyers),
+         "--batch", str(size)],
+        check=True, capture_output=True, text=True, cwd=ROOT,
+    )  # fmt: skip
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def measure(plan: list[tuple[str, str, int, int]], size: int, runs: int) -> dict[str, dict]:
+    """Every (label, system, orders, buyers) once per round, rounds interleaved: this machine's
+    speed drifts over minutes, so a slow spell falls on every system alike rather than on the
+    one measured at that time. Medians over the rounds."""
+    results: dict[str, list[dict]] = {label: [] for label, *_ in plan}
     for _ in range(runs):
-        out = subprocess.run(
-            [
-                sys.executable,
-                __file__,
-                "--child",
-                system,
-                "--orders",
-                str(n),
-                "--buyers",
-                str(buyers),
-                "--batch",
-                str(size),
-            ],
-            check=True,
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-        )
-        results.append(json.loads(out.stdout.strip().splitlines()[-1]))
-    seconds = statistics.median(r["seconds"] for r in results)
-    return {
-        "orders_per_s": n / seconds,
-        "seconds": seconds,
-        "peak_mb": statistics.median(r["peak_mb"] for r in results),
-    }
+        for label, system, n, buyers in plan:
+            results[label].append(run_child(system, n, buyers, size))
+    rows = {}
+    for label, _system, n, _ in plan:
+        seconds = statistics.median(r["seconds"] for r in results[label])
+        rows[label] = {
+            "orders_per_s": n / seconds,
+            "seconds": seconds,
+            "peak_mb": statistics.median(r["peak_mb"] for r in results[label]),
+            "runs": [n / r["seconds"] for r in results[label]],  # in round order
+        }
+    return rows
 
 
 def main() -> None:
@@ -249,17 +249,24 @@ def main() -> None:
     n, buyers = args.orders, args.buyers
     print(
         f"{n:,} orders x 2 lines, {buyers:,} buyers, batches of {args.batch}, "
-        f"median of {args.runs} runs, each in a fresh process"
+        f"median of {args.runs} interleaved runs, each in a fresh process"
     )
-    rows = {s: measure(s, n, buyers, args.batch, args.runs) for s in args.systems.split(",")}
-    if "hub" in rows:
-        small = measure("hub", n // 4, buyers // 4, args.batch, args.runs)
-        rows[f"hub at {n // 4:,}"] = {**small, "orders_per_s": small["orders_per_s"]}
-    print(f"{'system':<16}{'orders/s':>12}{'seconds':>10}{'peak RSS MB':>14}")
+    plan = [(s, s, n, buyers) for s in args.systems.split(",")]
+    if "hub" in args.systems.split(","):
+        plan.append((f"hub at {n // 4:,}", "hub", n // 4, buyers // 4))
+    rows = measure(plan, args.batch, args.runs)
+    print(f"{'system':<16}{'orders/s':>12}{'seconds':>10}{'peak RSS MB':>14}   each run (orders/s)")
     for name, r in rows.items():
-        print(f"{name:<16}{r['orders_per_s']:>12,.0f}{r['seconds']:>10.1f}{r['peak_mb']:>14.0f}")
+        print(
+            f"{name:<16}{r['orders_per_s']:>12,.0f}{r['seconds']:>10.1f}{r['peak_mb']:>14.0f}   "
+            + ", ".join(f"{x:,.0f}" for x in r["runs"])
+        )
     if "hub" in rows and "dlt" in rows:
-        print(f"hub / dlt: {rows['hub']['orders_per_s'] / rows['dlt']['orders_per_s']:.1f}x")
+        rounds = [h / d for h, d in zip(rows["hub"]["runs"], rows["dlt"]["runs"], strict=True)]
+        print(
+            f"hub / dlt: {rows['hub']['orders_per_s'] / rows['dlt']['orders_per_s']:.1f}x "
+            f"(round by round: {', '.join(f'{x:.1f}x' for x in rounds)})"
+        )
     if "hub" in rows and "sqlite3" in rows:
         print(
             f"hub / raw sqlite3 ceiling: "
