@@ -139,8 +139,11 @@ class Announcer:
                 self._hand_over(redis_connection(self.app), ids)
             except Exception:
                 log.exception(
-                    "could not announce webhook deliveries %s; they stay in the inbox",
-                    ", ".join(map(str, ids)),
+                    "could not announce %d webhook deliveries (ids %s to %s); they stay in the "
+                    "inbox",
+                    len(ids),
+                    min(ids),
+                    max(ids),
                 )
             finally:
                 with self._lock:

@@ -1,9 +1,11 @@
 """The one ingest path on a real database: Y7 amounts and events, X1 replay, X3, Y10,
 failure isolation, dry run, deletions, cursors."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from hub.core import ingest
 from hub.core.ingest import CursorUpdate, IngestOptions
@@ -38,6 +40,29 @@ def events(ext):
     return sorted(e.type for e in db.session.scalars(select(Event).where(Event.order_id == o.id)))
 
 
+def add_event_settings(workspace_id: int, **settings: tuple[str | None, int]) -> None:
+    """Y10 settings as event type=(stage to advance to, score delta)."""
+    db.session.add_all(
+        EventSetting(
+            workspace_id=workspace_id, event_type=type_, advance_to_stage=stage, score_delta=delta
+        )
+        for type_, (stage, delta) in settings.items()
+    )
+    db.session.commit()
+
+
+@contextmanager
+def recorded_statements() -> Iterator[list[str]]:
+    """The SQL SQLAlchemy sends while the block runs."""
+    statements: list[str] = []
+    listener = lambda *a, **k: statements.append(a[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+
+
 def test_x1_replaying_a_batch_leaves_the_database_identical(workspace):
     batch = shop(300, 80)
     ingest.apply(db.session, workspace.id, batch)
@@ -49,41 +74,16 @@ def test_x1_replaying_a_batch_leaves_the_database_identical(workspace):
 
 
 def test_set_based_batch_of_1000_orders_costs_a_handful_of_queries(workspace):
-    from sqlalchemy import event
-
-    statements = []
-    listener = lambda *a, **k: statements.append(a[2])  # noqa: E731
-    event.listen(db.engine, "before_cursor_execute", listener)
-    try:
+    with recorded_statements() as statements:
         ingest.apply(db.session, workspace.id, shop(1000, 300))
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listener)
     assert count(Order) == 1000
     assert len(statements) < 40, statements
 
 
 def test_y10_settings_on_a_batch_of_1000_orders_are_one_update_not_one_per_customer(workspace):
-    from sqlalchemy import event
-
-    db.session.add_all(
-        [
-            EventSetting(
-                workspace_id=workspace.id,
-                event_type="purchase",
-                advance_to_stage="customer",
-                score_delta=10,
-            ),
-            EventSetting(workspace_id=workspace.id, event_type="cancel", score_delta=-2),
-        ]
-    )
-    db.session.commit()
-    statements = []
-    listener = lambda *a, **k: statements.append(a[2])  # noqa: E731
-    event.listen(db.engine, "before_cursor_execute", listener)
-    try:
+    add_event_settings(workspace.id, purchase=("customer", 10), cancel=(None, -2))
+    with recorded_statements() as statements:
         ingest.apply(db.session, workspace.id, shop(1000, 300))
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listener)
     # one executemany (on SQLite on the driver's cursor, which SQLAlchemy does not see)
     updates = [s for s in statements if s.lstrip().upper().startswith("UPDATE CUSTOMERS")]
     assert len(updates) <= 1, updates
@@ -168,18 +168,7 @@ def test_y8_buyer_matched_by_priority_and_new_customer_from_consignee(workspace)
 
 
 def test_y10_event_settings_advance_stage_and_score(workspace):
-    db.session.add_all(
-        [
-            EventSetting(
-                workspace_id=workspace.id,
-                event_type="purchase",
-                advance_to_stage="customer",
-                score_delta=10,
-            ),
-            EventSetting(workspace_id=workspace.id, event_type="return", score_delta=-4),
-        ]
-    )
-    db.session.commit()
+    add_event_settings(workspace.id, purchase=("customer", 10), **{"return": (None, -4)})
     ingest.apply(db.session, workspace.id, [order("A"), order("B")])
     ingest.apply(db.session, workspace.id, [order("A", version=2, refunds=[("R", "5.00")])])
     ingest.apply(db.session, workspace.id, [order("A", version=2, refunds=[("R", "5.00")])])
