@@ -219,6 +219,12 @@ def insert_rows(
             else:
                 cols[i] = tuple(map(proc, col))
         params = zip(*cols, strict=True)
+    executemany_raw(session, sql, params)
+
+
+def executemany_raw(session: Session, sql: str, params: Iterable[Sequence[Any]]) -> None:
+    """``sql`` once per parameter tuple on the driver's own cursor, inside the session's
+    transaction (SQLite: SQLAlchemy's per-row parameter handling costs more than the rows)."""
     cursor = raw_cursor(session)
     try:
         cursor.executemany(sql, params)

@@ -16,12 +16,12 @@ from hub.core.normalise import InvalidValue, normalise_email, normalise_mobile
 from hub.core.records import CustomerRecord, DeletionRecord, OrderRecord, ProductRecord
 from hub.core.upsert import (
     ensure_named,
+    executemany_raw,
     fetch_by,
     insert_returning_ids,
     insert_rows,
     is_sqlite,
     link_missing,
-    raw_cursor,
     update_many,
 )
 from hub.models import (
@@ -499,16 +499,12 @@ def apply_event_settings(
             stage = advance_stage(stage, s.advance_to_stage)
         changes.append((stage, sum(s.score_delta for s in hits), cid))
     # One executemany for the batch, not one UPDATE per customer; on SQLite on the driver's
-    # cursor, as insert_rows does (SQLAlchemy's per-row parameters cost more than the UPDATE).
+    # cursor, as insert_rows does.
     now = utcnow()
     if is_sqlite(session):
         stamp = sqlite_utc_text(now)
-        cursor = raw_cursor(session)
-        try:
-            rows = [(stage, delta, stamp, cid) for stage, delta, cid in changes]
-            cursor.executemany(_SETTINGS_UPDATE, rows)
-        finally:
-            cursor.close()
+        rows = [(stage, delta, stamp, cid) for stage, delta, cid in changes]
+        executemany_raw(session, _SETTINGS_UPDATE, rows)
         return
     table = Customer.__table__
     session.execute(
