@@ -29,8 +29,11 @@ from hub.core.records import (
     ProductRecord,
     Record,
 )
-from hub.core.upsert import fetch_by
-from hub.models import Order, OrderRefund
+from hub.core.upsert import chunks, fetch_by, write_behind
+from hub.models import Customer, Order, OrderRefund
+
+# Orders planned and handed to the writer at a time (see ``_Batch._take_orders``).
+ORDERS_PER_CHUNK = 1024
 
 
 @dataclass(slots=True)
@@ -205,9 +208,26 @@ class _Batch:
             self.customers.take(res, person, overwrite=True)
 
     def _take_orders(self, batch: list[tuple[int, OrderRecord]]) -> None:
+        """Read what the whole batch needs first, then plan and write it chunk by chunk: on
+        SQLite the writes of one chunk run on a second thread while the next is planned
+        (``upsert.write_behind``); the chunks are one transaction all the same."""
         stored = self._stored_orders([rec for _, rec in batch])
+        orders = writers.OrderWriter(self.session, self.ws, self.connection_id, self.result)
+        orders.prepare([rec for _, rec in batch], [prior[0] for prior in stored.values()])
+        with write_behind(self.session, (Customer.__table__, Order.__table__)):
+            for part in chunks(batch, ORDERS_PER_CHUNK):
+                orders.write(self._plan_orders(part, stored), self.customers.ids)
+        orders.finish()
+
+    def _plan_orders(
+        self,
+        part: Sequence[tuple[int, OrderRecord]],
+        stored: dict[tuple[str, str], tuple[int, StoredOrder, int | None]],
+    ) -> list[tuple[OrderRecord, Any, int | None, int | str | None]]:
+        """Each order's plan, its buyer resolved; new customers are written before the plans
+        are returned, so the plans' customer keys all have ids."""
         plans = []
-        for index, rec in batch:
+        for index, rec in part:
             prior = stored.get((rec.source, rec.external_id))
             plan = plan_order(prior[1] if prior else None, rec)
             if plan.action == "skip":
@@ -226,9 +246,7 @@ class _Batch:
                 customer = self.customers.take(res, rec.buyer, overwrite=False)
             plans.append((rec, plan, prior[0] if prior else None, customer))
         self.customers.flush()
-        writers.write_orders(
-            self.session, self.ws, self.connection_id, plans, self.customers.ids, self.result
-        )
+        return plans
 
     def _stored_orders(
         self, records: list[OrderRecord]

@@ -8,14 +8,19 @@ they are, after the column types' conversions are applied column by column.
 
 from __future__ import annotations
 
+import queue
+import sys
+import threading
 from collections import namedtuple
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
-from decimal import Decimal
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
+from itertools import chain
 from typing import Any
 
-from sqlalchemy import JSON, Table, bindparam, func, insert, select, update
+from sqlalchemy import JSON, Table, bindparam, event, func, insert, select, update
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from hub.models.types import Money, UTCDateTime, json_text, money_cents, sqlite_utc_text
@@ -82,7 +87,10 @@ def count_by(
 
 
 def raw_cursor(session: Session) -> Any:
-    """A DB-API cursor on the session's connection (inside its transaction)."""
+    """A DB-API cursor on the session's connection (inside its transaction), once every
+    write handed to a write-behind thread is done."""
+    if (behind := _behind.get()) is not None:
+        behind.wait()
     return session.connection().connection.cursor()
 
 
@@ -158,68 +166,41 @@ def _json_text(value: Any) -> str | None:
     return "{}" if not value and type(value) is dict else json_text(value)
 
 
-class _Memo:
-    """Conversions of money and times remembered across columns, tables and batches: a line's
-    unit price, total and paid amount are mostly one value, a purchase event repeats its order's
-    time and amount, and a re-synced order its own. Bounded: cleared when it grows past
-    ``size`` values. Floats and naive datetimes are never remembered, so they still raise."""
-
-    def __init__(self, proc: Any, kind: type, size: int = 50_000) -> None:
-        self.proc, self.kind, self.size = proc, kind, size
-        self.done: dict[Any, Any] = {}
-
-    def column(self, col: Sequence[Any]) -> tuple[Any, ...]:
-        if set(map(type, col)) - {self.kind, type(None)}:  # e.g. a float: equal, never the same
-            return tuple(map(self.proc, col))
-        done = self.done
-        missing = set(col).difference(done)
-        if missing:
-            if len(done) + len(missing) > self.size:
-                done.clear()
-                missing = set(col)
-            for value in missing:
-                done[value] = self.proc(value)
-        try:
-            return tuple(map(done.__getitem__, col))
-        except KeyError:  # another thread cleared the memo meanwhile
-            return tuple(map(self.proc, col))
-
-
-_MEMOS = {
-    money_cents: _Memo(money_cents, Decimal),
-    sqlite_utc_text: _Memo(sqlite_utc_text, datetime),
-}
-
-
 def insert_rows(
     session: Session, table: Table, columns: Sequence[str], rows: list[tuple[Any, ...]]
 ) -> None:
-    """One executemany INSERT of ``rows`` (tuples in the order of ``columns``).
+    """INSERT ``rows`` (tuples in the order of ``columns``).
 
     On SQLite the column types' bind processors are applied here, column by column (a column
     holding one value throughout, like a workspace id or a batch's timestamp, is converted
     once), and the statement goes straight to the driver: SQLAlchemy's per-row parameter
-    machinery costs more than SQLite itself. Elsewhere SQLAlchemy's batched insertmanyvalues."""
+    machinery costs more than SQLite itself. Inside ``write_behind`` the rows go to its thread;
+    otherwise one executemany. Elsewhere SQLAlchemy's batched insertmanyvalues."""
     if not rows:
         return
     if not is_sqlite(session):
         session.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
         return
-    sql, converters = _insert_plan(table, tuple(columns), session.get_bind().dialect)
-    params: Iterable[tuple[Any, ...]] = rows
-    if converters:
-        n = len(rows)
-        cols: list[Sequence[Any]] = list(zip(*rows, strict=True))
-        for i, proc in converters:
-            col = cols[i]
-            if (memo := _MEMOS.get(proc)) is not None:
-                cols[i] = memo.column(col)
-            elif col.count(first := col[0]) == n:
-                cols[i] = (proc(first),) * n
-            else:
-                cols[i] = tuple(map(proc, col))
-        params = zip(*cols, strict=True)
-    executemany_raw(session, sql, params)
+    dialect = session.get_bind().dialect
+    sql, converters = _insert_plan(table, tuple(columns), dialect)
+    behind = _behind.get()
+    if not converters and behind is None:
+        executemany_raw(session, sql, rows)
+        return
+    n = len(rows)
+    cols: list[Sequence[Any]] = list(zip(*rows, strict=True))
+    for i, proc in converters:
+        col = cols[i]
+        # One value throughout is converted once (``is`` first: equality of Decimals and
+        # aware datetimes is slow, and a batch's shared value is one object).
+        if (first := col[0]) is col[-1] and col.count(first) == n:
+            cols[i] = (proc(first),) * n
+        else:
+            cols[i] = tuple(map(proc, col))
+    if behind is not None:
+        behind.insert(table, tuple(columns), cols)
+        return
+    executemany_raw(session, sql, zip(*cols, strict=True))
 
 
 def executemany_raw(session: Session, sql: str, params: Iterable[Sequence[Any]]) -> None:
@@ -263,6 +244,13 @@ def insert_returning_ids(
         stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
         params = [dict(zip(columns, row, strict=True)) for row in rows]
         return [row[0] for row in session.execute(stmt, params)]
+    behind = _behind.get()
+    if behind is not None and table.name in behind.next_id:
+        ids = behind.take_ids(table.name, len(rows))
+        insert_rows(
+            session, table, ("id", *columns), [(i, *row) for i, row in zip(ids, rows, strict=True)]
+        )
+        return ids
     insert_rows(session, table, columns, rows)
     name = _quoted(table.name)
     cursor = raw_cursor(session)
@@ -326,3 +314,184 @@ def link_missing(
     new = sorted(pairs - existing)
     insert_rows(session, table, ("customer_id", owner_col), new)
     return len(new)
+
+
+# ---------------------------------------------------------------- write-behind (SQLite)
+
+_behind: ContextVar[WriteBehind | None] = ContextVar("hub_write_behind", default=None)
+
+# Rows per multi-row INSERT: SQLite binds at most 32,766 values per statement. Row counts are
+# split into powers of two below this cap, so a table needs a dozen prepared statements at
+# most, and SQLite's statement cache keeps them.
+MAX_ROWS = 1024
+MAX_VALUES = 32_766
+
+
+class WriteBehind:
+    """A batch's INSERTs on a second thread while this thread plans the rest of the batch.
+
+    SQLite runs a statement without holding the GIL, so its work on one chunk's rows overlaps
+    with Python's planning of the next chunk. Each job is a multi-row ``INSERT ... VALUES``:
+    ``executemany`` would give the GIL back and wait for it again at every row. The jobs run
+    in order on the session's own connection, inside its transaction; anything else on that
+    connection (an SQLAlchemy statement, ``raw_cursor``) first waits for them to finish, so
+    reads always see the batch's writes. New ids of ``id_tables`` are assigned here rather
+    than read back: the transaction takes SQLite's write lock first (``BEGIN IMMEDIATE``), so
+    max(id) cannot move under it. A failed job fails the batch: the error is raised in this
+    thread at the next wait, and the caller rolls back.
+    """
+
+    def __init__(self, session: Session, id_tables: Sequence[Table]) -> None:
+        self.dbapi = session.connection().connection.dbapi_connection
+        if not self.dbapi.in_transaction:
+            self.dbapi.execute("BEGIN IMMEDIATE")
+        self.next_id: dict[str, int] = {}
+        for table in id_tables:
+            name = _quoted(table.name)
+            (last,) = self.dbapi.execute(f"SELECT max(id) FROM {name}").fetchone()
+            self.next_id[table.name] = (last or 0) + 1
+        self.jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self.done = threading.Condition()
+        self.pending = 0
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="hub-write-behind", daemon=True)
+        self.thread.start()
+
+    def take_ids(self, table: str, n: int) -> list[int]:
+        first = self.next_id[table]
+        self.next_id[table] = first + n
+        return list(range(first, first + n))
+
+    def insert(self, table: Table, columns: tuple[str, ...], cols: list[Sequence[Any]]) -> None:
+        """Queue rows, given column by column and already converted for the driver."""
+        with self.done:
+            self.pending += 1
+        self.jobs.put((table, columns, cols))
+
+    def wait(self) -> None:
+        """Return once every queued job has run; raise the first job's error."""
+        with self.done:
+            while self.pending and self.error is None:
+                self.done.wait()
+            if self.error is not None:
+                raise self.error
+
+    def close(self, *, discard: bool = False) -> None:
+        """Stop the thread; with ``discard``, jobs not started yet are dropped."""
+        if discard:
+            with self.done:
+                self.error = self.error or _Discarded()
+        self.jobs.put(None)
+        self.thread.join()
+        if not discard:
+            self.wait()
+
+    def _run(self) -> None:
+        cursor = self.dbapi.cursor()
+        try:
+            while (job := self.jobs.get()) is not None:
+                if self.error is None:
+                    try:
+                        self._insert(cursor, *job)
+                    except BaseException as exc:  # handed to the planning thread
+                        with self.done:
+                            self.error = exc
+                with self.done:
+                    self.pending -= 1
+                    self.done.notify_all()
+        finally:
+            cursor.close()
+
+    def _insert(
+        self, cursor: Any, table: Table, columns: tuple[str, ...], cols: list[Sequence[Any]]
+    ) -> None:
+        """A column holding one value throughout (the workspace, the batch's timestamp, an
+        empty field) is bound once per statement, not once per row."""
+        n = len(cols[0])
+        same = tuple(
+            i
+            for i, col in enumerate(cols)
+            if (first := col[0]) is col[-1] and col.count(first) == n
+        )
+        fixed = [cols[i][0] for i in same]
+        varying = [col for i, col in enumerate(cols) if i not in same]
+        width = len(varying)
+        flat = list(chain.from_iterable(zip(*varying, strict=True))) if width else []
+        cap = _rows_cap(width)
+        done = 0
+        while done < n:
+            left = n - done
+            k = cap if left >= cap else 1 << (left.bit_length() - 1)
+            sql = _multi_insert(table, columns, same, k)
+            cursor.execute(sql, fixed + flat[done * width : (done + k) * width])
+            done += k
+
+
+class _Discarded(Exception):
+    """The batch failed elsewhere; the jobs still queued were dropped."""
+
+
+def _rows_cap(width: int) -> int:
+    cap = MAX_ROWS
+    while cap * width > MAX_VALUES:
+        cap //= 2
+    return cap
+
+
+@lru_cache(maxsize=1024)
+def _multi_insert(table: Table, columns: tuple[str, ...], same: tuple[int, ...], n: int) -> str:
+    """``INSERT ... VALUES`` of ``n`` rows; the columns ``same`` take the numbered parameters
+    ?1, ?2 ... in every row, the others a parameter each, numbered row by row after them."""
+    fixed = {i: f"?{k}" for k, i in enumerate(same, 1)}
+    width = len(columns) - len(same)
+    rows = []
+    number = len(same)
+    for _ in range(n):
+        values = []
+        for i in range(len(columns)):
+            if i in fixed:
+                values.append(fixed[i])
+            else:
+                number += 1
+                values.append(f"?{number}")
+        rows.append("(" + ",".join(values) + ")")
+    assert number == len(same) + n * width
+    return (
+        f"INSERT INTO {_quoted(table.name)} ({', '.join(map(_quoted, columns))}) VALUES "
+        + ",".join(rows)
+    )
+
+
+@contextmanager
+def write_behind(session: Session, id_tables: Sequence[Table] = ()) -> Iterator[None]:
+    """Within the block, ``insert_rows`` and ``insert_returning_ids`` of SQLite hand their rows
+    to a :class:`WriteBehind` thread; elsewhere (PostgreSQL) they run as before. The block
+    ends when every write is done."""
+    if not is_sqlite(session) or _behind.get() is not None:
+        yield
+        return
+    behind = WriteBehind(session, id_tables)
+    token = _behind.set(behind)
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(SWITCH_INTERVAL)
+    try:
+        yield
+    except BaseException:
+        behind.close(discard=True)
+        raise
+    else:
+        behind.close()
+    finally:
+        sys.setswitchinterval(interval)
+        _behind.reset(token)
+
+
+# How soon the planning thread yields the GIL to the writer whose statement has finished.
+SWITCH_INTERVAL = 0.0002
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _wait_for_write_behind(*_args: Any) -> None:
+    """Any statement through SQLAlchemy waits for the writes handed to the thread."""
+    if (behind := _behind.get()) is not None:
+        behind.wait()

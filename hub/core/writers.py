@@ -88,6 +88,8 @@ class CustomerWriter:
         """Record what ``person`` adds to its customer; an existing customer's attributes are
         changed only with ``overwrite`` (a customer import), never by an order's buyer."""
         key = res.customer
+        if isinstance(key, str) and key in self.ids:  # created by an earlier chunk's flush
+            key = self.ids[key]
         if isinstance(key, str):
             row = self._new.get(key)
             if row is None:
@@ -253,43 +255,163 @@ REFUND_COLUMNS = ("workspace_id", "order_id", "external_id", "amount", "refunded
 _NO_CONSIGNEE = (None,) * 7
 
 
-def write_orders(
-    session: Session,
-    workspace_id: int,
-    connection_id: int | None,
-    plans: list[tuple[OrderRecord, Plan, int | None, int | str | None]],
-    customer_ids: dict[int | str, int],
-    result: IngestResult,
-) -> None:
-    """Insert new orders and update stored ones, then their lines, refunds and events.
-    Rows are tuples in the order of the column lists above."""
-    if not plans:
-        return
-    products = _line_products(session, workspace_id, [rec for rec, *_ in plans])
-    now = utcnow()
-    new_rows, new_plans, updates, updated = [], [], [], []
-    head = (workspace_id, connection_id)
-    for rec, plan, order_id, key in plans:
-        customer_id = None if key is None else customer_ids.get(key, key)
-        values = _order_values(rec, plan, customer_id, now)
-        if order_id is None:
-            new_rows.append((*head, rec.source, rec.external_id, now, *values))
-            new_plans.append((rec, plan, customer_id))
-        else:
-            updates.append({"id": order_id, **dict(zip(ORDER_FIELDS, values, strict=True))})
-            updated.append((rec, plan, order_id, customer_id))
-    columns = NEW_ORDER_COLUMNS + ORDER_FIELDS
-    new_ids = insert_returning_ids(session, Order.__table__, columns, new_rows)
-    update_many(session, Order.__table__, updates)
-    result.add("orders", "created", len(new_ids))
-    result.add("orders", "updated", len(updates))
-    placed = [
-        (rec, plan, oid, cid) for (rec, plan, cid), oid in zip(new_plans, new_ids, strict=True)
-    ]
-    placed += updated
-    _write_lines(session, workspace_id, placed, len(new_ids), products, result)
-    _write_refunds(session, workspace_id, placed)
-    _write_events(session, workspace_id, placed, len(new_ids), result)
+class OrderWriter:
+    """Writes a batch's orders chunk by chunk: ``prepare`` reads what the batch needs from the
+    database (the products its lines name, the stored orders' lines and events), ``write``
+    inserts and updates one chunk's orders with their lines, refunds and events, and
+    ``finish`` applies the event settings (Y10) of everything recorded. ``write`` reads
+    nothing, so under :func:`hub.core.upsert.write_behind` the database works on one chunk
+    while the next is planned. Rows are tuples in the order of the column lists above."""
+
+    def __init__(
+        self,
+        session: Session,
+        workspace_id: int,
+        connection_id: int | None,
+        result: IngestResult,
+    ) -> None:
+        self.session = session
+        self.ws = workspace_id
+        self.head = (workspace_id, connection_id)
+        self.result = result
+        self.products: dict[tuple[str, str], int] = {}
+        self.lines: dict[int, dict[str, int]] = defaultdict(dict)
+        self.seen_events: set[str] = set()
+        self.recorded: list[tuple[str, int | None]] = []
+
+    def prepare(self, records: list[OrderRecord], stored_ids: list[int]) -> None:
+        self.products = _line_products(self.session, self.ws, records)
+        for id_, order_id, ext in fetch_by(
+            self.session,
+            OrderLine.__table__,
+            ["id", "order_id", "external_id"],
+            "order_id",
+            stored_ids,
+        ):
+            self.lines[order_id][ext] = id_
+        self.seen_events = {
+            key
+            for (key,) in fetch_by(
+                self.session,
+                Event.__table__,
+                ["dedupe_key"],
+                "order_id",
+                stored_ids,
+                workspace_id=self.ws,
+            )
+        }
+
+    def write(
+        self,
+        plans: list[tuple[OrderRecord, Plan, int | None, int | str | None]],
+        customer_ids: dict[int | str, int],
+    ) -> None:
+        """Insert new orders and update stored ones, then their lines, refunds and events."""
+        if not plans:
+            return
+        session, result = self.session, self.result
+        now = utcnow()
+        new_rows, new_plans, updates, updated = [], [], [], []
+        head = self.head
+        for rec, plan, order_id, key in plans:
+            customer_id = None if key is None else customer_ids.get(key, key)
+            values = _order_values(rec, plan, customer_id, now)
+            if order_id is None:
+                new_rows.append((*head, rec.source, rec.external_id, now, *values))
+                new_plans.append((rec, plan, customer_id))
+            else:
+                updates.append({"id": order_id, **dict(zip(ORDER_FIELDS, values, strict=True))})
+                updated.append((rec, plan, order_id, customer_id))
+        columns = NEW_ORDER_COLUMNS + ORDER_FIELDS
+        new_ids = insert_returning_ids(session, Order.__table__, columns, new_rows)
+        update_many(session, Order.__table__, updates)
+        result.add("orders", "created", len(new_ids))
+        result.add("orders", "updated", len(updates))
+        placed = [
+            (rec, plan, oid, cid) for (rec, plan, cid), oid in zip(new_plans, new_ids, strict=True)
+        ]
+        placed += updated
+        self._write_lines(placed)
+        _write_refunds(session, self.ws, placed)
+        self._write_events(placed)
+
+    def finish(self) -> None:
+        apply_event_settings(self.session, self.ws, self.recorded)
+        self.recorded = []
+
+    def _write_lines(self, placed: list) -> None:
+        """Lines of new orders are inserted; a stored order's lines are matched by external id
+        (updated, inserted, and deleted when the snapshot no longer has them)."""
+        workspace_id, existing = self.ws, self.lines
+        inserts, updates, deletes = [], [], []
+        product_of = self.products.get
+        for rec, _plan, order_id, _cid in placed:
+            have = existing.get(order_id)
+            source = rec.source
+            for line in rec.lines:
+                row = (
+                    workspace_id,
+                    order_id,
+                    line.external_id,
+                    product_of((source, line.product_external_id)),
+                    line.product_external_id,
+                    line.sku_id,
+                    line.name,
+                    line.qty,
+                    line.unit_price,
+                    line.total,
+                    line.paid,
+                    line.properties,
+                )
+                if have and line.external_id in have:
+                    values = dict(zip(LINE_FIELDS, row, strict=True))
+                    updates.append({"id": have[line.external_id], **values})
+                else:
+                    inserts.append(row)
+            if have and rec.lines:
+                keep = {line.external_id for line in rec.lines}
+                deletes += [id_ for ext, id_ in have.items() if ext not in keep]
+        insert_rows(self.session, OrderLine.__table__, LINE_FIELDS, inserts)
+        update_many(self.session, OrderLine.__table__, updates)
+        if deletes:
+            self.session.execute(sql_delete(OrderLine.__table__).where(OrderLine.id.in_(deletes)))
+        self.result.add("lines", "created", len(inserts))
+        self.result.add("lines", "updated", len(updates))
+        self.result.add("lines", "deleted", len(deletes))
+
+    def _write_events(self, placed: list) -> None:
+        """Insert the planned events not recorded before (``prepare`` read the dedupe keys of
+        the stored orders' events; a new order has none)."""
+        rows = []
+        seen = self.seen_events
+        now = utcnow()
+        workspace_id = self.ws
+        for rec, plan, oid, cid in placed:
+            prefix = f"{rec.source}:{rec.external_id}:"
+            for ev in plan.events:
+                key = prefix + ev.key
+                if key in seen:
+                    continue
+                seen.add(key)
+                rows.append(
+                    (
+                        workspace_id,
+                        cid,
+                        oid,
+                        ev.type,
+                        ev.occurred_at,
+                        ev.amount,
+                        rec.source,
+                        ev.properties,
+                        key,
+                        now,
+                    )
+                )
+        insert_rows(self.session, Event.__table__, EVENT_COLUMNS, rows)
+        recorded = [(row[3], row[1]) for row in rows]
+        for type_, n in Counter(t for t, _ in recorded).items():
+            self.result.add("events", type_, n)
+        self.recorded += recorded
 
 
 def _order_values(rec: OrderRecord, plan: Plan, customer_id: int | None, now: Any) -> tuple:
@@ -361,59 +483,6 @@ def _line_products(
     return found
 
 
-def _write_lines(
-    session: Session,
-    workspace_id: int,
-    placed: list,
-    n_new: int,
-    products: dict,
-    result: IngestResult,
-) -> None:
-    """Lines of new orders are inserted; a stored order's lines are matched by external id
-    (updated, inserted, and deleted when the snapshot no longer has them)."""
-    existing: dict[int, dict[str, int]] = defaultdict(dict)
-    old_ids = [oid for _, _, oid, _ in placed[n_new:]]
-    for id_, order_id, ext in fetch_by(
-        session, OrderLine.__table__, ["id", "order_id", "external_id"], "order_id", old_ids
-    ):
-        existing[order_id][ext] = id_
-    inserts, updates, deletes = [], [], []
-    product_of = products.get
-    for rec, _plan, order_id, _cid in placed:
-        have = existing.get(order_id)
-        source = rec.source
-        for line in rec.lines:
-            row = (
-                workspace_id,
-                order_id,
-                line.external_id,
-                product_of((source, line.product_external_id)),
-                line.product_external_id,
-                line.sku_id,
-                line.name,
-                line.qty,
-                line.unit_price,
-                line.total,
-                line.paid,
-                line.properties,
-            )
-            if have and line.external_id in have:
-                values = dict(zip(LINE_FIELDS, row, strict=True))
-                updates.append({"id": have[line.external_id], **values})
-            else:
-                inserts.append(row)
-        if have and rec.lines:
-            keep = {line.external_id for line in rec.lines}
-            deletes += [id_ for ext, id_ in have.items() if ext not in keep]
-    insert_rows(session, OrderLine.__table__, LINE_FIELDS, inserts)
-    update_many(session, OrderLine.__table__, updates)
-    if deletes:
-        session.execute(sql_delete(OrderLine.__table__).where(OrderLine.id.in_(deletes)))
-    result.add("lines", "created", len(inserts))
-    result.add("lines", "updated", len(updates))
-    result.add("lines", "deleted", len(deletes))
-
-
 def _write_refunds(session: Session, workspace_id: int, placed: list) -> None:
     rows = [
         (workspace_id, oid, r.external_id, r.amount, r.refunded_at, r.reason)
@@ -421,53 +490,6 @@ def _write_refunds(session: Session, workspace_id: int, placed: list) -> None:
         for r in plan.new_refunds
     ]
     insert_rows(session, OrderRefund.__table__, REFUND_COLUMNS, rows)
-
-
-def _write_events(
-    session: Session, workspace_id: int, placed: list, n_new: int, result: IngestResult
-) -> None:
-    """Insert the planned events not recorded before. Orders created in this batch cannot
-    have events yet, so only the keys of updated orders are looked up."""
-    candidates: dict[str, tuple] = {}
-    lookup: list[str] = []
-    now = utcnow()
-    for i, (rec, plan, oid, cid) in enumerate(placed):
-        prefix = f"{rec.source}:{rec.external_id}:"
-        for ev in plan.events:
-            key = prefix + ev.key
-            if i >= n_new:
-                lookup.append(key)
-            candidates[key] = (
-                workspace_id,
-                cid,
-                oid,
-                ev.type,
-                ev.occurred_at,
-                ev.amount,
-                rec.source,
-                ev.properties,
-                key,
-                now,
-            )
-    if not candidates:
-        return
-    seen = {
-        k
-        for (k,) in fetch_by(
-            session,
-            Event.__table__,
-            ["dedupe_key"],
-            "dedupe_key",
-            lookup,
-            workspace_id=workspace_id,
-        )
-    }
-    rows = [row for key, row in candidates.items() if key not in seen]
-    insert_rows(session, Event.__table__, EVENT_COLUMNS, rows)
-    recorded = [(row[3], row[1]) for row in rows]
-    for type_, n in Counter(t for t, _ in recorded).items():
-        result.add("events", type_, n)
-    apply_event_settings(session, workspace_id, recorded)
 
 
 def apply_event_settings(

@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import event, func, select
 
 from hub.core import ingest
@@ -190,6 +191,41 @@ def test_failed_record_leaves_nothing_behind(workspace):
     assert [f.key for f in result.failures] == ["A"]
     assert "customer id 999 does not exist" in result.failures[0].reason
     assert count(Order) == 1 and count(Customer) == 1 and count(OrderLine) == 2
+
+
+def test_a_batch_of_several_chunks_resolves_each_buyer_once(workspace):
+    """A batch is planned and written chunk by chunk (on SQLite the writes of one chunk run
+    while the next is planned); a buyer met again in a later chunk is the same customer."""
+    batch = shop(2600, 40)
+    assert len(batch) > 2 * ingest.ORDERS_PER_CHUNK
+    result = ingest.apply(db.session, workspace.id, batch)
+    assert result.counts["orders"] == {"created": 2600}
+    assert count(Customer) == len({o.buyer.identities[0] for o in batch}) == 40
+    owner = {
+        (t, v): c for c, t, v in db.session.execute(select(Identity.customer_id, Identity.type,
+                                                           Identity.value))
+    }  # fmt: skip
+    assert len(owner) == count(Identity)
+    assert set(owner) == {pair for o in batch for pair in o.buyer.identities}
+    orders = dict(db.session.execute(select(Order.external_id, Order.customer_id)).all())
+    purchases = dict(
+        db.session.execute(
+            select(Order.external_id, Event.customer_id).join(Event, Event.order_id == Order.id)
+        ).all()
+    )
+    for o in batch:
+        assert {owner[pair] for pair in o.buyer.identities} == {orders[o.external_id]}
+        assert purchases[o.external_id] == orders[o.external_id]
+    assert count(OrderLine) == 5200
+
+
+def test_a_bad_order_in_the_last_chunk_fails_the_whole_batch(workspace):
+    batch = shop(2100, 50)
+    batch[-1].amount_total = 12.5  # a float: money must be Decimal
+    with pytest.raises(TypeError, match="float"):
+        ingest.apply(db.session, workspace.id, batch)
+    assert count(Order) == count(Customer) == count(Identity) == count(Event) == 0
+    assert ingest.apply(db.session, workspace.id, batch[:-1]).counts["orders"] == {"created": 2099}
 
 
 def test_x5_dry_run_reports_everything_and_writes_nothing(workspace):
