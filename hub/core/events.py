@@ -64,6 +64,11 @@ def content_hash(rec: OrderRecord) -> str | None:
     return hashlib.blake2b(repr(rec).encode(), digest_size=16).hexdigest()
 
 
+def never_taken(stored: StoredOrder | None, rec: OrderRecord) -> bool:
+    """An order first seen closed is not stored at all (Y7)."""
+    return stored is None and rec.status == "closed"
+
+
 def plan_order(stored: StoredOrder | None, rec: OrderRecord) -> Plan:
     """Decide what a snapshot does to the stored order, and which events it records.
 
@@ -74,7 +79,7 @@ def plan_order(stored: StoredOrder | None, rec: OrderRecord) -> Plan:
     - an older snapshot (lower version) never moves an order back (X3).
     """
     version = rec.effective_version()
-    if stored is None and rec.status == "closed":
+    if never_taken(stored, rec):
         return Plan("skip", reason="closed before it was ever stored (Y7): not taken")
     if stored is not None and version < stored.version:
         return Plan("unchanged", status=stored.status, reason="older snapshot ignored (X3)")

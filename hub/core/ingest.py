@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from hub.core import writers
-from hub.core.events import StoredOrder, plan_order
+from hub.core.events import StoredOrder, never_taken, plan_order
 from hub.core.identity import Resolution, ResolutionFailed, Resolver, clean_identities
 from hub.core.records import (
     CustomerRecord,
@@ -213,7 +213,12 @@ class _Batch:
         (``upsert.write_behind``); the chunks are one transaction all the same."""
         stored = self._stored_orders([rec for _, rec in batch])
         orders = writers.OrderWriter(self.session, self.ws, self.connection_id, self.result)
-        orders.prepare([rec for _, rec in batch], [prior[0] for prior in stored.values()])
+        taken = []  # the orders that may be written: their lines' products are made up front
+        for _, rec in batch:
+            prior = stored.get((rec.source, rec.external_id))
+            if not never_taken(prior[1] if prior else None, rec):
+                taken.append(rec)
+        orders.prepare(taken, [prior[0] for prior in stored.values()])
         with write_behind(self.session, (Customer.__table__, Order.__table__)):
             for part in chunks(batch, ORDERS_PER_CHUNK):
                 orders.write(self._plan_orders(part, stored), self.customers.ids)

@@ -229,6 +229,12 @@ def test_a_bad_order_in_the_last_chunk_fails_the_whole_batch(workspace):
     assert ingest.apply(db.session, workspace.id, batch[:-1]).counts["orders"] == {"created": 2099}
 
 
+def test_an_order_not_taken_leaves_no_product_or_customer_behind(workspace):
+    result = ingest.apply(db.session, workspace.id, [order("C", status="closed")])
+    assert result.counts["orders"] == {"skipped": 1}
+    assert count(Order) == count(Product) == count(Customer) == count(Identity) == 0
+
+
 def test_x5_dry_run_reports_everything_and_writes_nothing(workspace):
     result = ingest.apply(
         db.session, workspace.id, shop(50, 20), options=IngestOptions(dry_run=True)
