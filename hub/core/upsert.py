@@ -20,7 +20,6 @@ from itertools import chain
 from typing import Any
 
 from sqlalchemy import JSON, Table, bindparam, event, func, insert, select, update
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from hub.models.types import Money, UTCDateTime, json_text, money_cents, sqlite_utc_text
@@ -252,19 +251,23 @@ def insert_returning_ids(
         )
         return ids
     insert_rows(session, table, columns, rows)
-    name = _quoted(table.name)
     cursor = raw_cursor(session)
     try:
-        (last,) = cursor.execute(f"SELECT max(id) FROM {name}").fetchone()
+        last = _max_id(cursor, table)
         first = last - len(rows) + 1
         (count,) = cursor.execute(
-            f"SELECT count(*) FROM {name} WHERE id BETWEEN ? AND ?", (first, last)
+            f"SELECT count(*) FROM {_quoted(table.name)} WHERE id BETWEEN ? AND ?", (first, last)
         ).fetchone()
     finally:
         cursor.close()
     if count != len(rows):
         raise RuntimeError(f"{table.name}: new ids are not consecutive; refusing to guess")
     return list(range(first, last + 1))
+
+
+def _max_id(cursor: Any, table: Table) -> int:
+    (last,) = cursor.execute(f"SELECT max(id) FROM {_quoted(table.name)}").fetchone()
+    return last or 0
 
 
 def update_many(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -342,14 +345,17 @@ class WriteBehind:
     """
 
     def __init__(self, session: Session, id_tables: Sequence[Table]) -> None:
+        engine = session.get_bind()
+        if not event.contains(engine, "before_cursor_execute", _wait_for_write_behind):
+            event.listen(engine, "before_cursor_execute", _wait_for_write_behind)
         self.dbapi = session.connection().connection.dbapi_connection
         if not self.dbapi.in_transaction:
             self.dbapi.execute("BEGIN IMMEDIATE")
-        self.next_id: dict[str, int] = {}
-        for table in id_tables:
-            name = _quoted(table.name)
-            (last,) = self.dbapi.execute(f"SELECT max(id) FROM {name}").fetchone()
-            self.next_id[table.name] = (last or 0) + 1
+        cursor = self.dbapi.cursor()
+        try:
+            self.next_id = {table.name: _max_id(cursor, table) + 1 for table in id_tables}
+        finally:
+            cursor.close()
         self.jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self.done = threading.Condition()
         self.pending = 0
@@ -443,7 +449,6 @@ def _multi_insert(table: Table, columns: tuple[str, ...], same: tuple[int, ...],
     """``INSERT ... VALUES`` of ``n`` rows; the columns ``same`` take the numbered parameters
     ?1, ?2 ... in every row, the others a parameter each, numbered row by row after them."""
     fixed = {i: f"?{k}" for k, i in enumerate(same, 1)}
-    width = len(columns) - len(same)
     rows = []
     number = len(same)
     for _ in range(n):
@@ -455,7 +460,6 @@ def _multi_insert(table: Table, columns: tuple[str, ...], same: tuple[int, ...],
                 number += 1
                 values.append(f"?{number}")
         rows.append("(" + ",".join(values) + ")")
-    assert number == len(same) + n * width
     return (
         f"INSERT INTO {_quoted(table.name)} ({', '.join(map(_quoted, columns))}) VALUES "
         + ",".join(rows)
@@ -490,8 +494,8 @@ def write_behind(session: Session, id_tables: Sequence[Table] = ()) -> Iterator[
 SWITCH_INTERVAL = 0.0002
 
 
-@event.listens_for(Engine, "before_cursor_execute")
 def _wait_for_write_behind(*_args: Any) -> None:
-    """Any statement through SQLAlchemy waits for the writes handed to the thread."""
+    """Any statement through SQLAlchemy waits for the writes handed to the thread (listens on
+    an engine from its first write-behind on)."""
     if (behind := _behind.get()) is not None:
         behind.wait()
