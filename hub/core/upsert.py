@@ -22,7 +22,15 @@ from typing import Any
 from sqlalchemy import JSON, Table, bindparam, event, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from hub.models.types import Money, UTCDateTime, json_text, money_cents, sqlite_utc_text
+from hub.models.types import (
+    Money,
+    UTCDateTime,
+    json_text,
+    money_cents,
+    money_cents_many,
+    sqlite_utc_text,
+    sqlite_utc_texts,
+)
 
 CHUNK = 500
 
@@ -194,6 +202,10 @@ def insert_rows(
         # aware datetimes is slow, and a batch's shared value is one object).
         if (first := col[0]) is col[-1] and col.count(first) == n:
             cols[i] = (proc(first),) * n
+        elif proc is sqlite_utc_text:
+            cols[i] = sqlite_utc_texts(col)
+        elif proc is money_cents:
+            cols[i] = money_cents_many(col)
         else:
             cols[i] = tuple(map(proc, col))
     if behind is not None:

