@@ -7,9 +7,12 @@ runs of the suite; on PostgreSQL the ingest tests cover the same batches without
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -19,7 +22,7 @@ from sqlalchemy.orm import Session
 from hub import create_app
 from hub.core.upsert import insert_returning_ids, insert_rows, raw_cursor, write_behind
 from hub.extensions import db
-from hub.models import Customer, Tag, Workspace, utcnow
+from hub.models import Customer, Event, Tag, Workspace, utcnow
 
 
 @pytest.fixture
@@ -127,3 +130,36 @@ def test_an_error_while_planning_drops_the_queued_writes(sqlite_session):
     session.rollback()
     assert tags(session) == []
     assert writer_threads() == []
+
+
+@pytest.mark.parametrize("behind", [True, False], ids=["write-behind", "executemany"])
+def test_money_and_times_in_bulk_are_stored_as_the_column_types_store_them(sqlite_session, behind):
+    """Money converted column by column is stored as integer cents (sums and comparisons in
+    SQL depend on it), rounded half up; times converted in bulk read back as the same
+    instants, on both paths of ``insert_rows``."""
+    session, ws, _ = sqlite_session
+    amounts = [Decimal("1.05"), Decimal("-0.05"), Decimal("0.00"), Decimal("9999999999999999.99")]
+    amounts += [Decimal("1.005"), Decimal("7")]
+    at = datetime(2026, 5, 1, 12, 30, 15, 250, tzinfo=timezone(timedelta(hours=8)))
+    rows = [
+        (ws, "purchase", at + timedelta(hours=i), amount, f"k{i}", {}, at)
+        for i, amount in enumerate(amounts)
+    ]
+    columns = ("workspace_id", "type", "occurred_at", "amount", "dedupe_key", "properties",
+               "created_at")  # fmt: skip
+    with write_behind(session) if behind else contextlib.nullcontext():
+        insert_rows(session, Event.__table__, columns, rows[:4])  # Decimals only
+        insert_rows(session, Event.__table__, columns, rows[4:])
+    session.commit()
+    cursor = raw_cursor(session)
+    stored = cursor.execute("SELECT amount, typeof(amount) FROM events ORDER BY id").fetchall()
+    cursor.close()
+    assert stored == [
+        (105, "integer"), (-5, "integer"), (0, "integer"), (999999999999999999, "integer"),
+        (101, "integer"), (700, "integer"),
+    ]  # fmt: skip
+    events = session.scalars(select(Event).order_by(Event.id)).all()
+    assert [e.amount for e in events] == [Decimal("1.05"), Decimal("-0.05"), Decimal("0.00"),
+                                          Decimal("9999999999999999.99"), Decimal("1.01"),
+                                          Decimal("7.00")]  # fmt: skip
+    assert [e.occurred_at for e in events] == [at + timedelta(hours=i) for i in range(6)]
