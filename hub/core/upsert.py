@@ -336,8 +336,9 @@ def link_missing(
 _behind: ContextVar[WriteBehind | None] = ContextVar("hub_write_behind", default=None)
 
 # Rows per multi-row INSERT: SQLite binds at most 32,766 values per statement. Row counts are
-# split into powers of two below this cap, so a table needs a dozen prepared statements at
-# most, and SQLite's statement cache keeps them.
+# split into powers of two below this cap, so a table needs a dozen statements for each set of
+# columns shared by a whole chunk (59 statements in all in bench/ingest.py), and the driver's
+# statement cache (128) keeps them.
 MAX_ROWS = 1024
 MAX_VALUES = 32_766
 
@@ -361,6 +362,8 @@ class WriteBehind:
         if not event.contains(engine, "before_cursor_execute", _wait_for_write_behind):
             event.listen(engine, "before_cursor_execute", _wait_for_write_behind)
         self.dbapi = session.connection().connection.dbapi_connection
+        # The driver opens a transaction only before its first INSERT, UPDATE or DELETE, and
+        # SQLite takes the write lock at that statement: a transaction already open holds it.
         if not self.dbapi.in_transaction:
             self.dbapi.execute("BEGIN IMMEDIATE")
         cursor = self.dbapi.cursor()
@@ -435,7 +438,7 @@ class WriteBehind:
         varying = [col for i, col in enumerate(cols) if i not in same]
         width = len(varying)
         flat = list(chain.from_iterable(zip(*varying, strict=True))) if width else []
-        cap = _rows_cap(width)
+        cap = _rows_cap(width, len(same))
         done = 0
         while done < n:
             left = n - done
@@ -449,9 +452,10 @@ class _Discarded(Exception):
     """The batch failed elsewhere; the jobs still queued were dropped."""
 
 
-def _rows_cap(width: int) -> int:
+def _rows_cap(width: int, shared: int) -> int:
+    """Rows per statement: the per-row values and the ``shared`` ones within SQLite's limit."""
     cap = MAX_ROWS
-    while cap * width > MAX_VALUES:
+    while cap * width + shared > MAX_VALUES:
         cap //= 2
     return cap
 
