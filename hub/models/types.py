@@ -39,7 +39,7 @@ def money_cents(value: Any) -> int | None:
 def money_cents_many(values: Sequence[Any]) -> list[int | None]:
     """``money_cents`` of every value; a column of Decimals alone is converted with no Python
     call per value (a fifth faster), and multiplied by 100 rather than scaled by 10²: the same
-    value in the decimal context, a quarter faster still."""
+    value in the decimal context, in a fifth less time again."""
     if values and set(map(type, values)) == _DECIMAL:
         scaled = map(mul, values, repeat(_HUNDRED))
         return list(map(int, map(Decimal.to_integral_value, scaled, repeat(ROUND_HALF_UP))))
