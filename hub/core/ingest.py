@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from hub.core import writers
+from hub.core.checkpoint import checkpoint_soon
 from hub.core.events import StoredOrder, never_taken, plan_order
 from hub.core.identity import Resolution, ResolutionFailed, Resolver, clean_identities
 from hub.core.records import (
@@ -106,6 +107,7 @@ def apply(
             session.rollback()
         elif commit:
             session.commit()
+            checkpoint_soon(session)
         else:
             session.flush()
     except BaseException:
