@@ -9,8 +9,10 @@ on request (admin or API) and every merge is recorded in a ledger that can undo 
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -65,8 +67,8 @@ def clean_identities(
     """Normalise, drop duplicates and junk. Returns (identities, blocked reports)."""
     out: list[tuple[str, str]] = []
     blocked: list[dict[str, Any]] = []
-    seen: set[tuple[str, str]] = set()
-    for type_, raw in identities:
+    for item in identities:
+        type_, raw = item
         try:
             value = normalise_identity(type_, raw)
         except InvalidValue as exc:
@@ -76,9 +78,10 @@ def clean_identities(
         if reason:
             blocked.append({"kind": "blocked", "type": type_, "value": value, "reason": reason})
             continue
-        if (type_, value) not in seen:
-            seen.add((type_, value))
-            out.append((type_, value))
+        # A value already in its normal form keeps its pair (no new tuple per identity).
+        pair = item if value is raw and type(item) is tuple else (type_, value)
+        if pair not in out:  # a record holds a handful of identities: a list beats a set
+            out.append(pair)
     return out, blocked
 
 
@@ -110,11 +113,9 @@ class Resolver:
         """Load the owners of every identity of the batch (each record's cleaned identities)
         and the identity counts of the customers that may receive new ones."""
         people = list(people)
-        by_type: dict[str, set[str]] = {}
-        for identities in people:
-            for pair in identities:
-                if pair not in self.owner:
-                    by_type.setdefault(pair[0], set()).add(pair[1])
+        by_type: defaultdict[str, set[str]] = defaultdict(set)
+        for type_, value in set(chain.from_iterable(people)).difference(self.owner):
+            by_type[type_].add(value)
         free: set[tuple[str, str]] = set()  # identities nobody holds
         for type_, values in by_type.items():
             if type_ == "customer_id":
@@ -127,6 +128,7 @@ class Resolver:
                 ["value", "customer_id"],
                 "value",
                 values,
+                named=False,
                 workspace_id=self.workspace_id,
                 type=type_,
             )
@@ -174,15 +176,19 @@ class Resolver:
         """
         identities, blocked = cleaned or clean_identities(record.identities)
         conflicts = list(blocked)
+        owners = list(map(self.owner.get, identities))
         matched: int | str | None = None
-        for type_, value in identities:
-            owner = self.owner.get((type_, value))
-            if type_ == "customer_id" and owner is None:
-                raise ResolutionFailed(f"customer id {value} does not exist")
+        for (type_, value), owner in zip(identities, owners, strict=True):
             if owner is not None:
                 matched = owner
                 break
+            if type_ == "customer_id":
+                raise ResolutionFailed(f"customer id {value} does not exist")
         is_new = matched is None
+        if not is_new and owners.count(matched) == len(owners):
+            # A known buyer whose every identity is already this customer's: nothing to attach
+            # and nothing in conflict (the common case of a repeat buyer).
+            return Resolution(customer=matched, conflicts=conflicts)
         if is_new:
             if not create:
                 raise ResolutionFailed("no existing customer matches " + _describe(identities))

@@ -11,6 +11,7 @@ _TEST_MOBILE = re.compile(r"^1[3-9]\d0{8}$")  # 13800000000-style placeholders
 JUNK_VALUES = frozenset(
     {"", "0", "-", "null", "none", "nil", "undefined", "unknown", "n/a", "na", "test", "false"}
 )
+_LONGEST_JUNK = max(map(len, JUNK_VALUES))
 JUNK_MOBILES = frozenset({"13800138000", "12345678901", "13888888888"})
 SHARED_MAILBOX_LOCALS = frozenset(
     {
@@ -77,7 +78,7 @@ def normalise_identity(type_: str, value: object) -> str:
 
 def junk_reason(type_: str, value: str) -> str | None:
     """Why a normalised value is a placeholder that must never link customers, or None."""
-    if value.lower() in JUNK_VALUES:
+    if len(value) <= _LONGEST_JUNK and value.lower() in JUNK_VALUES:
         return f"{type_} {value!r} is a placeholder value"
     if type_ == "mobile":
         if value.count(value[1], 1) == 10 or value in JUNK_MOBILES or _TEST_MOBILE.match(value):
