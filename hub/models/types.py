@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 from itertools import repeat
-from operator import mul
+from operator import attrgetter, mul
 from typing import Any
 
 import orjson
@@ -38,16 +38,19 @@ def money_cents(value: Any) -> int | None:
 
 def money_cents_many(values: Sequence[Any]) -> list[int | None]:
     """``money_cents`` of every value; a column of Decimals alone is converted with no Python
-    call per value (a fifth faster), and multiplied by 100 rather than scaled by 10²: the same
-    value in the decimal context, in a fifth less time again."""
+    call per value (a fifth faster), multiplied by 100 rather than scaled by 10² (the same
+    value in the decimal context, a fifth less time again), and rounded by a context's method
+    rather than ``Decimal.to_integral_value(rounding)``, whose keyword parsing was a third of
+    the cost (172 against 251 ns a value)."""
     if values and set(map(type, values)) == _DECIMAL:
         scaled = map(mul, values, repeat(_HUNDRED))
-        return list(map(int, map(Decimal.to_integral_value, scaled, repeat(ROUND_HALF_UP))))
+        return list(map(int, map(_HALF_UP.to_integral_value, scaled)))
     return list(map(money_cents, values))
 
 
 _DECIMAL = {Decimal}
 _HUNDRED = Decimal(100)
+_HALF_UP = Context(rounding=ROUND_HALF_UP)  # only its rounding is used (to_integral_value)
 
 
 def sqlite_utc_text(value: datetime | None) -> str | None:
@@ -65,7 +68,13 @@ def sqlite_utc_texts(values: Sequence[datetime | None]) -> list[str | None]:
     """``sqlite_utc_text`` of every value, written in one orjson call: a quarter of the time of
     ``isoformat`` value by value. orjson writes an aware UTC time as RFC 3339 with "+00:00"
     and the microseconds only when there are some; the stored form always has them."""
-    if not values or not set(map(type, values)) <= _DATETIME_OR_NONE:
+    types = set(map(type, values))
+    if types == _DATETIME and set(map(_TZINFO, values)) == _UTC and not any(map(_MICRO, values)):
+        # The common column (platform times in whole seconds, all UTC, none missing): every
+        # value is '"YYYY-MM-DDTHH:MM:SS+00:00"', so the whole text is cut at once.
+        text = orjson.dumps(values).decode()[2:-2]
+        return text.replace("T", " ").replace("+00:00", ".000000").split('","')
+    if not values or not types <= _DATETIME_OR_NONE:
         return list(map(sqlite_utc_text, values))  # what is not a datetime fails there
     zones = {value.tzinfo for value in values if value is not None}
     if None in zones:
@@ -80,6 +89,10 @@ def sqlite_utc_texts(values: Sequence[datetime | None]) -> list[str | None]:
 
 
 _DATETIME_OR_NONE = {datetime, type(None)}
+_DATETIME = {datetime}
+_UTC = {UTC}
+_TZINFO = attrgetter("tzinfo")
+_MICRO = attrgetter("microsecond")
 
 
 class Money(TypeDecorator[Decimal]):

@@ -69,6 +69,19 @@ def test_times_in_bulk_are_the_texts_of_one_by_one(zone):
     assert sqlite_utc_texts(values) == [None if v is None else sqlite_utc_text(v) for v in values]
 
 
+def test_whole_second_utc_times_in_bulk_are_the_texts_of_one_by_one():
+    """The common column (whole seconds, UTC, none missing) is cut as one text; a single
+    microsecond anywhere sends the column the long way, with the same result."""
+    values = [datetime(2026, 3, 8, 1, 30, tzinfo=UTC) + timedelta(minutes=7 * i) for i in range(80)]
+    values += [datetime(1, 1, 2, tzinfo=UTC), datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)]
+    expected = [sqlite_utc_text(v) for v in values]
+    assert sqlite_utc_texts(values) == expected
+    assert expected[-1] == "9999-12-31 23:59:59.000000"
+    assert sqlite_utc_texts(values[:1]) == expected[:1]
+    values[5] += timedelta(microseconds=1)
+    assert sqlite_utc_texts(values) == [sqlite_utc_text(v) for v in values]
+
+
 def test_times_in_bulk_refuse_a_naive_datetime_among_aware_ones():
     values = [datetime(2026, 1, 1, tzinfo=UTC), None, datetime(2026, 1, 1, 0, 0)]
     with pytest.raises(ValueError, match="naive"):
