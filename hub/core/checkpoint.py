@@ -10,8 +10,7 @@ without blocking readers or the writer, while the next batch is being prepared. 
 wholly copied is started again from its beginning by the next write, so it stays about one
 batch long, and the automatic checkpoint is left as the fallback it was meant to be.
 
-One thread per database file and process, ended after a few idle seconds (a forked worker
-starts its own).
+One thread per database file and process, ended after a few idle seconds.
 """
 
 from __future__ import annotations
@@ -29,7 +28,17 @@ log = logging.getLogger(__name__)
 IDLE_SECONDS = 5.0
 
 _lock = threading.Lock()
-_running: dict[tuple[int, str], _Checkpointer] = {}
+_running: dict[str, _Checkpointer] = {}
+
+
+def _forget_after_fork() -> None:
+    """A forked child (an RQ work horse) has none of its parent's threads: it starts its own."""
+    global _lock
+    _lock = threading.Lock()
+    _running.clear()
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
 
 
 def checkpoint_soon(session: Session) -> None:
@@ -40,12 +49,12 @@ def checkpoint_soon(session: Session) -> None:
     path = bind.url.database
     if not path or path == ":memory:" or path.startswith("file:"):
         return
-    key = (os.getpid(), os.path.abspath(path))
+    path = os.path.abspath(path)
     with _lock:
-        worker = _running.get(key)
+        worker = _running.get(path)
         if worker is None or not worker.take_request():
-            worker = _Checkpointer(key)
-            _running[key] = worker
+            worker = _Checkpointer(path)
+            _running[path] = worker
             worker.start()
 
 
@@ -53,14 +62,13 @@ def wait_idle(timeout: float = 10.0) -> bool:
     """Wait until every checkpointer of this process has done what it was asked (for tests
     and benchmarks); False on timeout."""
     with _lock:
-        workers = [w for (pid, _), w in _running.items() if pid == os.getpid()]
+        workers = list(_running.values())
     return all(w.wait_idle(timeout) for w in workers)
 
 
 class _Checkpointer:
-    def __init__(self, key: tuple[int, str]) -> None:
-        self.key = key
-        self.path = key[1]
+    def __init__(self, path: str) -> None:
+        self.path = path
         self.cond = threading.Condition()
         self.requested = 1  # created for a request
         self.done = 0
@@ -108,7 +116,7 @@ class _Checkpointer:
                 self.stopped = True
                 self.cond.notify_all()
             with _lock:
-                if _running.get(self.key) is self:
-                    del _running[self.key]
+                if _running.get(self.path) is self:
+                    del _running[self.path]
             if con is not None:
                 con.close()

@@ -9,6 +9,7 @@ both runs of the suite."""
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import sqlite3
 import threading
@@ -116,9 +117,22 @@ def test_a_failed_checkpoint_is_logged_and_not_raised(tmp_path, caplog):
     commit's own automatic checkpoint remains the fallback."""
     not_a_database = tmp_path / "folder"
     not_a_database.mkdir()
-    worker = checkpoint._Checkpointer((0, str(not_a_database)))
+    worker = checkpoint._Checkpointer(str(not_a_database))
     with caplog.at_level(logging.ERROR, logger="hub.core.checkpoint"):
         worker.start()
         worker.thread.join(timeout=5)
     assert worker.stopped
     assert "background WAL checkpoint" in caplog.text
+
+
+def test_a_forked_child_starts_with_no_checkpointer_of_its_parent(sqlite_session):
+    """An RQ work horse is forked: the parent's thread does not exist there, so the child must
+    not count on it (nor on a lock another thread may have held at the fork)."""
+    session, ws, _ = sqlite_session
+    ingest.apply(session, ws, shop_batch(0, 10, 5))
+    assert checkpoint._running
+    pid = os.fork()
+    if pid == 0:  # the child: report and leave at once
+        os._exit(0 if not checkpoint._running and not checkpoint._lock.locked() else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
