@@ -11,17 +11,20 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
-from itertools import chain
+from itertools import chain, repeat
+from operator import itemgetter
 from typing import Any
 
+import orjson
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from hub.core.errors import Conflict, NotFound
 from hub.core.normalise import InvalidValue, junk_reason, normalise_identity
 from hub.core.records import CustomerRecord
-from hub.core.upsert import count_by, fetch_by
+from hub.core.upsert import Ready, SnapshotReader, count_by, fetch_by
 from hub.models import (
     Customer,
     CustomerTag,
@@ -57,6 +60,44 @@ class Resolution:
     is_new: bool = False
 
 
+@dataclass(slots=True)
+class Prefetch:
+    """Owners asked for by ``Resolver.start_prefetch``, for ``finish_prefetch``."""
+
+    people: list[Sequence[tuple[str, str]]]
+    owners: list[tuple[str, Ready | Future[Any]]]
+
+
+class _Rekeyed:
+    """Customer ids found, as the (value, owner) pairs of the ``customer_id`` identity."""
+
+    def __init__(self, rows: Future[Any]) -> None:
+        self.rows = rows
+
+    def result(self) -> list[tuple[str, int]]:
+        return [(str(cid), owner) for cid, owner in self.rows.result()]
+
+
+def orjson_list(values: Iterable[Any]) -> str:
+    return orjson.dumps(list(values)).decode()
+
+
+# The snapshot reader's queries (SQLite): one JSON array each.
+_OWNERS_SQL = (
+    "SELECT json_group_array(json_array(value, customer_id)) FROM identities "
+    "WHERE workspace_id = ? AND type = ? AND value IN (SELECT value FROM json_each(?))"
+)
+_CUSTOMER_IDS_SQL = (
+    "SELECT json_group_array(json_array(id, coalesce(merged_into_id, id))) FROM customers "
+    "WHERE workspace_id = ? AND id IN (SELECT value FROM json_each(?))"
+)
+_COUNTS_SQL = (
+    "SELECT json_group_array(json_array(customer_id, type, n)) FROM ("
+    "SELECT customer_id, type, count(*) AS n FROM identities "
+    "WHERE customer_id IN (SELECT value FROM json_each(?)) GROUP BY customer_id, type)"
+)
+
+
 class ResolutionFailed(Exception):
     """The record cannot be matched; the message names the identity and the rule."""
 
@@ -88,8 +129,11 @@ def clean_identities(
 class Resolver:
     """Resolves many records against one workspace with a handful of queries.
 
-    Call ``prefetch`` with every identity of the batch, then ``resolve`` per record; the
-    resolver remembers what earlier records of the batch created or attached.
+    Call ``prefetch`` with the identities of the records (or ``start_prefetch`` and, later,
+    ``finish_prefetch``), then ``resolve`` per record; the resolver remembers what earlier
+    records of the batch created or attached. With a ``reader`` (a
+    :class:`hub.core.upsert.SnapshotReader`) the queries run on its thread, so the caller can go
+    on between ``start_prefetch`` and ``finish_prefetch``.
     """
 
     def __init__(
@@ -99,67 +143,86 @@ class Resolver:
         *,
         on_conflict: str = "drop",
         limits: dict[str, int] | None = None,
+        reader: SnapshotReader | None = None,
     ) -> None:
         self.session = session
         self.workspace_id = workspace_id
         self.on_conflict = on_conflict
         self.limits = {**IDENTITY_LIMITS, **(limits or {})}
+        self.reader = reader
         self.owner: dict[tuple[str, str], int | str] = {}
         self.held: dict[tuple[int | str, str], int] = {}
         self.known_customers: set[int] = set()
+        self.asked: set[tuple[str, str]] = set()  # identities whose owner was looked up
         self._new = 0
 
     def prefetch(self, people: Iterable[Sequence[tuple[str, str]]]) -> None:
-        """Load the owners of every identity of the batch (each record's cleaned identities)
-        and the identity counts of the customers that may receive new ones."""
+        """Load the owners of the records' identities (each record's cleaned identities) and
+        the identity counts of the customers that may receive new ones."""
+        self.finish_prefetch(self.start_prefetch(people))
+
+    def start_prefetch(self, people: Iterable[Sequence[tuple[str, str]]]) -> Prefetch:
+        """Ask for the owners of the identities not looked up yet."""
         people = list(people)
+        wanted = set(chain.from_iterable(people)).difference(self.owner)
+        wanted.difference_update(self.asked)
+        self.asked |= wanted
         by_type: defaultdict[str, set[str]] = defaultdict(set)
-        for type_, value in set(chain.from_iterable(people)).difference(self.owner):
+        for type_, value in wanted:
             by_type[type_].add(value)
-        free: set[tuple[str, str]] = set()  # identities nobody holds
-        for type_, values in by_type.items():
-            if type_ == "customer_id":
-                self._prefetch_customer_ids(values)
-                free.update((type_, v) for v in values if (type_, v) not in self.owner)
-                continue
-            found = fetch_by(
-                self.session,
-                Identity.__table__,
-                ["value", "customer_id"],
-                "value",
-                values,
-                named=False,
-                workspace_id=self.workspace_id,
-                type=type_,
-            )
-            self.owner.update(((type_, value), customer_id) for value, customer_id in found)
-            free.update((type_, v) for v in values.difference([value for value, _ in found]))
-        # Only a record with an identity nobody holds can attach one (and meet a limit).
+        return Prefetch(people, [(t, self._owners(t, values)) for t, values in by_type.items()])
+
+    def finish_prefetch(self, prefetch: Prefetch) -> None:
+        """Take the owners asked for, then load the identity counts of the customers that may
+        receive one: those of a record with an identity nobody holds (as of now: an earlier
+        record of the batch may have taken it)."""
+        for type_, rows in prefetch.owners:
+            found = rows.result()
+            pairs = zip(repeat(type_), map(itemgetter(0), found))
+            self.owner.update(zip(pairs, map(itemgetter(1), found), strict=True))
+        free = set(chain.from_iterable(prefetch.people)).difference(self.owner)
+        if not free:
+            return
         owner = self.owner.get
         receiving: set[int] = set()
-        for identities in people:
+        for identities in prefetch.people:
             if not free.isdisjoint(identities):
                 receiving.update(o for pair in identities if type(o := owner(pair)) is int)
         self._prefetch_counts(receiving - self.known_customers)
 
-    def _prefetch_customer_ids(self, values: set[str]) -> None:
-        ids = sorted({int(v) for v in values if v.isdigit()})
-        cust = Customer.__table__.c
-        for i in range(0, len(ids), CHUNK):
-            rows = self.session.execute(
-                select(cust.id, cust.merged_into_id).where(
-                    cust.workspace_id == self.workspace_id, cust.id.in_(ids[i : i + CHUNK])
+    def _owners(self, type_: str, values: set[str]) -> Ready | Future[Any]:
+        """(value, owning customer) of the identities of ``type_`` that exist."""
+        ws = self.workspace_id
+        if type_ == "customer_id":  # the value is the customer's own id (a merged one's heir)
+            ids = sorted({int(v) for v in values if v.isdigit()})
+            if self.reader is not None:
+                return _Rekeyed(self.reader.json(_CUSTOMER_IDS_SQL, (ws, orjson_list(ids))))
+            cust = Customer.__table__.c
+            rows = []
+            for i in range(0, len(ids), CHUNK):
+                rows += self.session.execute(
+                    select(cust.id, cust.merged_into_id).where(
+                        cust.workspace_id == ws, cust.id.in_(ids[i : i + CHUNK])
+                    )
                 )
-            )
-            for cid, merged_into in rows:
-                self.owner[("customer_id", str(cid))] = merged_into or cid
+            return Ready([(str(cid), merged_into or cid) for cid, merged_into in rows])
+        if self.reader is not None:
+            return self.reader.json(_OWNERS_SQL, (ws, type_, orjson_list(values)))
+        table = Identity.__table__
+        columns = ["value", "customer_id"]
+        return Ready(
+            fetch_by(self.session, table, columns, "value", values, named=False, workspace_id=ws,
+                     type=type_)
+        )  # fmt: skip
 
     def _prefetch_counts(self, customer_ids: set[int]) -> None:
         if not customer_ids:
             return
-        for cid, type_, n in count_by(
-            self.session, Identity.__table__, "customer_id", "type", customer_ids
-        ):
+        if self.reader is not None:
+            counts = self.reader.json(_COUNTS_SQL, (orjson_list(customer_ids),)).result()
+        else:
+            counts = count_by(self.session, Identity.__table__, "customer_id", "type", customer_ids)
+        for cid, type_, n in counts:
             self.held[(cid, type_)] = n
         self.known_customers |= customer_ids
 

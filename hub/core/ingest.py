@@ -22,7 +22,13 @@ from sqlalchemy.orm import Session
 from hub.core import writers
 from hub.core.checkpoint import checkpoint_soon
 from hub.core.events import StoredOrder, never_taken, plan_order
-from hub.core.identity import Resolution, ResolutionFailed, Resolver, clean_identities
+from hub.core.identity import (
+    Prefetch,
+    Resolution,
+    ResolutionFailed,
+    Resolver,
+    clean_identities,
+)
 from hub.core.records import (
     CustomerRecord,
     DeletionRecord,
@@ -30,7 +36,7 @@ from hub.core.records import (
     ProductRecord,
     Record,
 )
-from hub.core.upsert import chunks, fetch_by, write_behind
+from hub.core.upsert import SnapshotReader, chunks, fetch_by, snapshot_reader, write_behind
 from hub.models import Customer, Order, OrderRefund
 
 # Orders planned and handed to the writer at a time (see ``_Batch._take_orders``).
@@ -147,11 +153,19 @@ class _Batch:
         self.connection_id = connection_id
         self.options = options
         self.result = result
+        self.reader: SnapshotReader | None = None
         self.resolver = Resolver(session, workspace_id, on_conflict=options.identity_conflict)
         self.customers = writers.CustomerWriter(session, workspace_id, options, result)
         self.cleaned: dict[int, tuple[list[tuple[str, str]], list[dict[str, Any]]]] = {}
 
     def run(self, records: Sequence[Record]) -> None:
+        try:
+            self._run(records)
+        finally:
+            if self.reader is not None:
+                self.reader.close()
+
+    def _run(self, records: Sequence[Record]) -> None:
         orders: dict[tuple[str, str], tuple[int, OrderRecord]] = {}
         people: list[tuple[int, CustomerRecord]] = []
         products: list[ProductRecord] = []
@@ -172,9 +186,12 @@ class _Batch:
                 deletions.append(rec)
             else:
                 raise TypeError(f"not a canonical record: {type(rec).__name__}")
-        self._prefetch_identities(
-            [r.buyer for _, r in orders.values() if r.buyer] + [r for _, r in people]
-        )
+        if len(orders) > ORDERS_PER_CHUNK:
+            # Before anything is written: on SQLite the buyers of the next chunk are looked up
+            # on a connection of its own while the writer thread writes this one.
+            self.reader = self.resolver.reader = snapshot_reader(self.session)
+        if people:
+            self.resolver.finish_prefetch(self._start_prefetch([r for _, r in people]))
         for i, rec in people:
             self._take_customer(i, rec)
         if orders:
@@ -185,11 +202,12 @@ class _Batch:
         for deletion in deletions:
             writers.delete(self.session, self.ws, deletion, self.result)
 
-    def _prefetch_identities(self, people: list[CustomerRecord]) -> None:
+    def _start_prefetch(self, people: list[CustomerRecord]) -> Prefetch:
+        """Clean the records' identities and ask for their owners."""
         cleaned = self.cleaned
         for person in people:
             cleaned[id(person)] = clean_identities(person.identities)
-        self.resolver.prefetch(identities for identities, _ in cleaned.values())
+        return self.resolver.start_prefetch([cleaned[id(person)][0] for person in people])
 
     def _resolve(self, index: int, key: str, person: CustomerRecord) -> Resolution | None:
         try:
@@ -213,6 +231,11 @@ class _Batch:
         """Read what the whole batch needs first, then plan and write it chunk by chunk: on
         SQLite the writes of one chunk run on a second thread while the next is planned
         (``upsert.write_behind``); the chunks are one transaction all the same."""
+        parts = list(chunks(batch, ORDERS_PER_CHUNK))
+        # The buyers of each chunk are looked up while the previous chunk is planned: on
+        # SQLite by the snapshot reader, the first chunk's while the stored orders are read.
+        buyers = [[rec.buyer for _, rec in part if rec.buyer] for part in parts]
+        prefetch = self._start_prefetch(buyers[0])
         stored = self._stored_orders([rec for _, rec in batch])
         orders = writers.OrderWriter(self.session, self.ws, self.connection_id, self.result)
         taken = []  # the orders that may be written: their lines' products are made up front
@@ -222,7 +245,10 @@ class _Batch:
                 taken.append(rec)
         orders.prepare(taken, [prior[0] for prior in stored.values()])
         with write_behind(self.session, (Customer.__table__, Order.__table__)):
-            for part in chunks(batch, ORDERS_PER_CHUNK):
+            for k, part in enumerate(parts):
+                self.resolver.finish_prefetch(prefetch)
+                if k + 1 < len(parts):
+                    prefetch = self._start_prefetch(buyers[k + 1])
                 orders.write(self._plan_orders(part, stored), self.customers.ids)
         orders.finish()
 

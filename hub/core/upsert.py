@@ -9,15 +9,18 @@ they are, after the column types' conversions are applied column by column.
 from __future__ import annotations
 
 import queue
+import sqlite3
 import sys
 import threading
 from collections import namedtuple
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import lru_cache
 from typing import Any
 
+import orjson
 from sqlalchemy import JSON, Table, bindparam, event, func, insert, select, update
 from sqlalchemy.orm import Session
 
@@ -540,3 +543,68 @@ def _wait_for_write_behind(*_args: Any) -> None:
     an engine from its first write-behind on)."""
     if (behind := _behind.get()) is not None:
         behind.wait()
+
+
+# ---------------------------------------------------------------- snapshot reads (SQLite)
+
+
+class Ready:
+    """A result already at hand, with the ``result()`` of a future."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def result(self) -> Any:
+        return self.value
+
+
+class SnapshotReader:
+    """Queries on a SQLite connection of its own, run one after another on a thread of its own,
+    so that a batch can read what its next chunk needs while the session's connection is busy
+    writing this one (``write_behind``).
+
+    It sees only what is committed. The batch takes the write lock before its first write and
+    holds it to its commit, so no one else commits meanwhile: what this connection sees is the
+    database as it was before the batch, and the batch's own writes are what the caller keeps
+    in memory. Hence :func:`snapshot_reader` gives one only to a session with nothing written
+    yet in its transaction. Each query returns one JSON text (SQLite builds it without the
+    GIL; a row at a time, the thread would wait for the GIL at every row)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="hub-snapshot-reader")
+        self.con: sqlite3.Connection | None = None
+
+    def json(self, sql: str, params: Sequence[Any]) -> Future[Any]:
+        """The decoded JSON of the single value ``sql`` selects, as a future."""
+        return self.pool.submit(self._json, sql, params)
+
+    def _json(self, sql: str, params: Sequence[Any]) -> Any:
+        if self.con is None:
+            self.con = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self.con.execute("PRAGMA busy_timeout=30000")
+        (text,) = self.con.execute(sql, params).fetchone()
+        return orjson.loads(text)
+
+    def close(self) -> None:
+        self.pool.submit(self._close)
+        self.pool.shutdown(wait=True)
+
+    def _close(self) -> None:
+        if self.con is not None:
+            self.con.close()
+            self.con = None
+
+
+def snapshot_reader(session: Session) -> SnapshotReader | None:
+    """A :class:`SnapshotReader` on the session's SQLite file, if its connection has written
+    nothing in the current transaction; otherwise None (read through the session)."""
+    bind = session.get_bind()
+    path = bind.url.database
+    if bind.dialect.name != "sqlite" or not path or path == ":memory:" or path.startswith("file:"):
+        return None
+    if session.connection().connection.dbapi_connection.in_transaction:
+        return None
+    return SnapshotReader(path)
