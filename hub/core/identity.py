@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from itertools import chain, repeat
+from itertools import chain
 from operator import itemgetter
 from typing import Any
 
@@ -65,7 +65,7 @@ class Prefetch:
     """Owners asked for by ``Resolver.start_prefetch``, for ``finish_prefetch``."""
 
     people: list[Sequence[tuple[str, str]]]
-    owners: list[tuple[str, Ready | Future[Any]]]
+    owners: list[tuple[str, dict[str, tuple[str, str]], Ready | Future[Any]]]
 
 
 class _Rekeyed:
@@ -164,33 +164,43 @@ class Resolver:
     def start_prefetch(self, people: Iterable[Sequence[tuple[str, str]]]) -> Prefetch:
         """Ask for the owners of the identities not looked up yet."""
         people = list(people)
-        wanted = set(chain.from_iterable(people)).difference(self.owner)
-        wanted.difference_update(self.asked)
+        wanted = set(chain.from_iterable(people))
+        wanted -= self.asked
         self.asked |= wanted
-        by_type: defaultdict[str, set[str]] = defaultdict(set)
-        for type_, value in wanted:
-            by_type[type_].add(value)
-        return Prefetch(people, [(t, self._owners(t, values)) for t, values in by_type.items()])
+        # By type, each value with its pair as the record holds it: the owners are keyed by
+        # these very tuples, so a record's lookup finds its own key by identity.
+        by_type: defaultdict[str, dict[str, tuple[str, str]]] = defaultdict(dict)
+        for pair in wanted:
+            by_type[pair[0]][pair[1]] = pair
+        return Prefetch(
+            people, [(t, pairs, self._owners(t, pairs)) for t, pairs in by_type.items()]
+        )
 
     def finish_prefetch(self, prefetch: Prefetch) -> None:
         """Take the owners asked for, then load the identity counts of the customers that may
-        receive one: those of a record with an identity nobody holds (as of now: an earlier
-        record of the batch may have taken it)."""
-        for type_, rows in prefetch.owners:
+        receive one: those of a record with an identity nobody holds. (A customer met later
+        with a free identity has its counts loaded when it first receives one.)"""
+        owner = self.owner
+        free: list[tuple[str, str]] = []
+        for type_, pairs, rows in prefetch.owners:
             found = rows.result()
-            pairs = zip(repeat(type_), map(itemgetter(0), found))
-            self.owner.update(zip(pairs, map(itemgetter(1), found), strict=True))
-        free = set(chain.from_iterable(prefetch.people)).difference(self.owner)
+            if type_ == "customer_id":  # found by the number, which may be written otherwise
+                owner.update(((type_, value), cid) for value, cid in found)
+                continue
+            keys = map(pairs.pop, map(itemgetter(0), found))
+            owner.update(zip(keys, map(itemgetter(1), found), strict=True))
+            free += pairs.values()
         if not free:
             return
-        owner = self.owner.get
+        free_pairs = set(free)
+        get = owner.get
         receiving: set[int] = set()
         for identities in prefetch.people:
-            if not free.isdisjoint(identities):
-                receiving.update(o for pair in identities if type(o := owner(pair)) is int)
+            if not free_pairs.isdisjoint(identities):
+                receiving.update(o for pair in identities if type(o := get(pair)) is int)
         self._prefetch_counts(receiving - self.known_customers)
 
-    def _owners(self, type_: str, values: set[str]) -> Ready | Future[Any]:
+    def _owners(self, type_: str, values: Iterable[str]) -> Ready | Future[Any]:
         """(value, owning customer) of the identities of ``type_`` that exist."""
         ws = self.workspace_id
         if type_ == "customer_id":  # the value is the customer's own id (a merged one's heir)
