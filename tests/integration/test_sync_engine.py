@@ -241,3 +241,18 @@ def test_pages_read_ahead_or_inline_commit_the_same(app, workspace, data_file, r
     run = db.session.get(SyncRun, run.id, populate_existing=True)
     assert run.progress_done == 45
     assert len(order_ids(workspace.id)) == 45
+
+
+def test_each_committed_batch_asks_for_a_background_checkpoint(
+    app, workspace, data_file, monkeypatch
+):
+    """The engine commits its batches itself (records, cursor and progress together), so it
+    asks for the WAL checkpoint itself: no batch waits for one in its commit (SQLite)."""
+    asked = []
+    real = engine.checkpoint_soon
+    monkeypatch.setattr(engine, "checkpoint_soon", lambda session: asked.append(real(session)))
+    monkeypatch.setitem(app.config, "SYNC_BATCH_RECORDS", 10)
+    write_orders(data_file, make_orders(25, start=utcnow() - timedelta(days=3)))
+    run = sync(add_connection(workspace.id, data_file))
+    assert run.status == "succeeded", run.error_message
+    assert len(asked) >= 3  # 25 orders in batches of at most 10
