@@ -95,12 +95,18 @@ def plan_order(stored: StoredOrder | None, rec: OrderRecord) -> Plan:
     gross = rec.amount_paid
     cancelled = stored.cancelled if stored else ZERO
     events = [_purchase(rec)] if status in PURCHASED else []
-    events += [_return(rec, r) for r in new_refunds]
+    if new_refunds:
+        events += [_return(rec, r) for r in new_refunds]
     if status == "closed" and (stored is None or stored.status != "closed"):
         remaining = (gross or ZERO) - refunded
         cancelled = max(remaining, ZERO)
         events.append(_cancel(rec, cancelled))
-    net = None if gross is None else max(gross - refunded - cancelled, ZERO)
+    if gross is None:
+        net = None
+    elif refunded or cancelled:
+        net = max(gross - refunded - cancelled, ZERO)
+    else:  # nothing taken off (most orders): no Decimal arithmetic
+        net = gross if gross >= ZERO else ZERO
     plan = Plan(
         "create" if stored is None else "update",
         status=status,
