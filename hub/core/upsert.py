@@ -352,11 +352,15 @@ def link_missing(
 _behind: ContextVar[WriteBehind | None] = ContextVar("hub_write_behind", default=None)
 
 # Rows per multi-row INSERT: SQLite binds at most 32,766 values per statement. Row counts are
-# split into powers of two below this cap, so a table needs a dozen statements for each set of
-# columns shared by a whole chunk (59 statements in all in bench/ingest.py), and the driver's
-# statement cache (128) keeps them.
+# split into powers of two below this cap, down to EXACT_BELOW rows, and the rest is one
+# statement of exactly its size. So the large statements (up to 11 ms to prepare) have a few
+# shapes per table that the driver's statement cache (128) keeps, and a chunk's remainder is
+# one statement, not up to seven: each statement costs the writing thread a wait for the GIL
+# (2,139 statements per 100,000 orders in bench/ingest.py with powers of two all the way down,
+# half as many this way; a small statement takes well under that wait to prepare).
 MAX_ROWS = 1024
 MAX_VALUES = 32_766
+EXACT_BELOW = 128
 
 
 class WriteBehind:
@@ -470,7 +474,12 @@ def _statements(
     done = 0
     while done < n:
         left = n - done
-        k = cap if left >= cap else 1 << (left.bit_length() - 1)
+        if left >= cap:
+            k = cap
+        elif left >= EXACT_BELOW:
+            k = 1 << (left.bit_length() - 1)
+        else:
+            k = left
         out.append(
             (
                 _multi_insert(table, columns, same, k),

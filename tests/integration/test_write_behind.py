@@ -46,10 +46,11 @@ def writer_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name == "hub-write-behind"]
 
 
-@pytest.mark.parametrize("n", [1, 3, 1023, 1024, 1025, 2500])
+@pytest.mark.parametrize("n", [1, 3, 127, 128, 200, 1023, 1024, 1025, 2500])
 def test_rows_of_every_count_arrive_whole_and_in_order(sqlite_session, n):
-    """Counts split into full statements and powers of two; constant columns (the workspace,
-    the timestamp, an empty email) are bound once per statement, the rest per row."""
+    """Counts split into full statements, powers of two and a remainder below 128 rows in one
+    statement; constant columns (the workspace, the timestamp, an empty email) are bound once
+    per statement, the rest per row."""
     session, ws, _ = sqlite_session
     now = utcnow()
     rows = [
