@@ -78,7 +78,7 @@ class _Rekeyed:
         return [(str(cid), owner) for cid, owner in self.rows.result()]
 
 
-def orjson_list(values: Iterable[Any]) -> str:
+def _json_list(values: Iterable[Any]) -> str:
     return orjson.dumps(list(values)).decode()
 
 
@@ -206,7 +206,7 @@ class Resolver:
         if type_ == "customer_id":  # the value is the customer's own id (a merged one's heir)
             ids = sorted({int(v) for v in values if v.isdigit()})
             if self.reader is not None:
-                return _Rekeyed(self.reader.json(_CUSTOMER_IDS_SQL, (ws, orjson_list(ids))))
+                return _Rekeyed(self.reader.json(_CUSTOMER_IDS_SQL, (ws, _json_list(ids))))
             cust = Customer.__table__.c
             rows = []
             for i in range(0, len(ids), CHUNK):
@@ -217,7 +217,7 @@ class Resolver:
                 )
             return Ready([(str(cid), merged_into or cid) for cid, merged_into in rows])
         if self.reader is not None:
-            return self.reader.json(_OWNERS_SQL, (ws, type_, orjson_list(values)))
+            return self.reader.json(_OWNERS_SQL, (ws, type_, _json_list(values)))
         table = Identity.__table__
         columns = ["value", "customer_id"]
         return Ready(
@@ -229,7 +229,7 @@ class Resolver:
         if not customer_ids:
             return
         if self.reader is not None:
-            counts = self.reader.json(_COUNTS_SQL, (orjson_list(customer_ids),)).result()
+            counts = self.reader.json(_COUNTS_SQL, (_json_list(customer_ids),)).result()
         else:
             counts = count_by(self.session, Identity.__table__, "customer_id", "type", customer_ids)
         for cid, type_, n in counts:
