@@ -134,3 +134,25 @@ def test_a_failed_batch_leaves_no_reader_behind(workspace):
         ingest.apply(db.session, workspace.id, batch)
     assert reader_threads() == []
     assert db.session.scalar(select(func.count()).select_from(Customer)) == 0
+
+
+def test_identity_values_of_any_text_are_found_by_the_reader(workspace, reads):
+    """The snapshot reader sends the values as JSON and SQLite decodes them: quotes,
+    backslashes, non-Latin text and a trailing space inside must come back unchanged."""
+    odd = ['o"quote', "back\\slash", "昵称-张三", "tab\tinside x", "emoji-🙂"]
+    ingest.apply(
+        db.session,
+        workspace.id,
+        [order(f"K{i}", identities=[("nickname", v)]) for i, v in enumerate(odd)],
+    )
+    batch = filler(CHUNK, "a")
+    batch += [order(f"L{i}", identities=[("nickname", v)]) for i, v in enumerate(odd)]
+
+    result = ingest.apply(db.session, workspace.id, batch)
+
+    assert result.counts["customers"] == {"created": CHUNK}  # the fillers only
+    customer = dict(db.session.execute(select(Order.external_id, Order.customer_id)).all())
+    assert [customer[f"L{i}"] for i in range(len(odd))] == [
+        customer[f"K{i}"] for i in range(len(odd))
+    ]
+    assert (reads["json"] > 0) == sqlite()
