@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
@@ -108,3 +109,22 @@ def other_workspace(app: Flask):
     db.session.add(ws)
     db.session.commit()
     return ws
+
+
+@pytest.fixture
+def sqlite_file_session(app_config: dict, tmp_path: Path) -> Iterator[tuple[Any, int, Path]]:
+    """A session on a SQLite file of the test's own (in both runs of the suite) with one
+    workspace: for what exists only on SQLite (the write-behind thread, WAL checkpoints).
+    Yields the session, the workspace id and the file's path."""
+    from hub.models import Workspace
+
+    path = tmp_path / "sqlite-only.db"
+    app = create_app({**app_config, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
+    with app.app_context():
+        db.create_all()
+        ws = Workspace(name="Tea", slug="tea")
+        db.session.add(ws)
+        db.session.commit()
+        yield db.session, ws.id, path
+        db.session.remove()
+        db.engine.dispose()

@@ -13,34 +13,22 @@ import os
 import shutil
 import sqlite3
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session
 
-from hub import create_app
 from hub.core import checkpoint, ingest
-from hub.extensions import db
-from hub.models import Workspace
 from tests.support.orders import shop_batch
 
 
 @pytest.fixture
-def sqlite_session(app_config: dict, tmp_path: Path) -> Iterator[tuple[Session, int, Path]]:
-    path = tmp_path / "wal.db"
-    app = create_app({**app_config, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
-    with app.app_context():
-        db.create_all()
-        ws = Workspace(name="Tea", slug="tea")
-        db.session.add(ws)
-        db.session.commit()
-        con = sqlite3.connect(path)  # the schema into the file, so a copy of it can be read
-        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        con.close()
-        yield db.session, ws.id, path
-        db.session.remove()
-        db.engine.dispose()
+def sqlite_session(sqlite_file_session: tuple[Session, int, Path]) -> tuple[Session, int, Path]:
+    path = sqlite_file_session[2]
+    con = sqlite3.connect(path)  # the schema into the file, so a copy of it can be read
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    con.close()
+    return sqlite_file_session
 
 
 def checkpointers() -> list[threading.Thread]:

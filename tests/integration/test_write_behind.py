@@ -10,32 +10,15 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from hub import create_app
 from hub.core.upsert import insert_returning_ids, insert_rows, raw_cursor, write_behind
-from hub.extensions import db
-from hub.models import Customer, Event, Tag, Workspace, utcnow
-
-
-@pytest.fixture
-def sqlite_session(app_config: dict, tmp_path: Path) -> Iterator[tuple[Session, int, Path]]:
-    path = tmp_path / "behind.db"
-    app = create_app({**app_config, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
-    with app.app_context():
-        db.create_all()
-        ws = Workspace(name="Tea", slug="tea")
-        db.session.add(ws)
-        db.session.commit()
-        yield db.session, ws.id, path
-        db.session.remove()
+from hub.models import Customer, Event, Tag, utcnow
 
 
 def tags(session: Session) -> list[tuple[int, str]]:
@@ -47,11 +30,11 @@ def writer_threads() -> list[threading.Thread]:
 
 
 @pytest.mark.parametrize("n", [1, 3, 127, 128, 200, 1023, 1024, 1025, 2500])
-def test_rows_of_every_count_arrive_whole_and_in_order(sqlite_session, n):
+def test_rows_of_every_count_arrive_whole_and_in_order(sqlite_file_session, n):
     """Counts split into full statements, powers of two and a remainder below 128 rows in one
     statement; constant columns (the workspace, the timestamp, an empty email) are bound once
     per statement, the rest per row."""
-    session, ws, _ = sqlite_session
+    session, ws, _ = sqlite_file_session
     now = utcnow()
     rows = [
         (ws, f"buyer {i}", f"139{i:08d}" if i % 3 else None, None, 0, {}, now, now)
@@ -75,8 +58,8 @@ def test_rows_of_every_count_arrive_whole_and_in_order(sqlite_session, n):
     assert {r.created_at for r in stored} == {now}
 
 
-def test_a_read_inside_the_block_sees_what_was_handed_over(sqlite_session):
-    session, ws, _ = sqlite_session
+def test_a_read_inside_the_block_sees_what_was_handed_over(sqlite_file_session):
+    session, ws, _ = sqlite_file_session
     with write_behind(session, (Tag.__table__,)):
         insert_rows(session, Tag.__table__, ("workspace_id", "name"),
                     [(ws, f"t{i}") for i in range(3000)])  # fmt: skip
@@ -89,10 +72,10 @@ def test_a_read_inside_the_block_sees_what_was_handed_over(sqlite_session):
     assert writer_threads() == []
 
 
-def test_no_other_connection_can_write_while_the_block_assigns_ids(sqlite_session):
+def test_no_other_connection_can_write_while_the_block_assigns_ids(sqlite_file_session):
     """The ids are max(id) + 1 onwards: that holds only because the block owns the write lock
     from its start, before it reads max(id)."""
-    session, ws, path = sqlite_session
+    session, ws, path = sqlite_file_session
     other = sqlite3.connect(path, timeout=0)
     with write_behind(session, (Tag.__table__,)):
         with pytest.raises(sqlite3.OperationalError, match="locked"):
@@ -105,8 +88,8 @@ def test_no_other_connection_can_write_while_the_block_assigns_ids(sqlite_sessio
     assert tags(session) == [(ids[0], "a"), (ids[0] + 1, "after")]
 
 
-def test_a_failed_statement_fails_the_block_and_the_rollback_leaves_nothing(sqlite_session):
-    session, ws, _ = sqlite_session
+def test_a_failed_statement_fails_the_block_and_the_rollback_leaves_nothing(sqlite_file_session):
+    session, ws, _ = sqlite_file_session
     columns = ("workspace_id", "name")
     behind = write_behind(session, (Tag.__table__,))
     with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"), behind:
@@ -121,8 +104,8 @@ def test_a_failed_statement_fails_the_block_and_the_rollback_leaves_nothing(sqli
     assert [name for _, name in tags(session)] == ["again"]
 
 
-def test_an_error_while_planning_drops_the_queued_writes(sqlite_session):
-    session, ws, _ = sqlite_session
+def test_an_error_while_planning_drops_the_queued_writes(sqlite_file_session):
+    session, ws, _ = sqlite_file_session
     behind = write_behind(session, (Tag.__table__,))
     with pytest.raises(RuntimeError, match="planning failed"), behind:
         insert_rows(session, Tag.__table__, ("workspace_id", "name"),
@@ -134,11 +117,13 @@ def test_an_error_while_planning_drops_the_queued_writes(sqlite_session):
 
 
 @pytest.mark.parametrize("behind", [True, False], ids=["write-behind", "executemany"])
-def test_money_and_times_in_bulk_are_stored_as_the_column_types_store_them(sqlite_session, behind):
+def test_money_and_times_in_bulk_are_stored_as_the_column_types_store_them(
+    sqlite_file_session, behind
+):
     """Money converted column by column is stored as integer cents (sums and comparisons in
     SQL depend on it), rounded half up; times converted in bulk read back as the same
     instants, on both paths of ``insert_rows``."""
-    session, ws, _ = sqlite_session
+    session, ws, _ = sqlite_file_session
     amounts = [Decimal("1.05"), Decimal("-0.05"), Decimal("0.00"), Decimal("9999999999999999.99")]
     amounts += [Decimal("1.005"), Decimal("7")]
     at = datetime(2026, 5, 1, 12, 30, 15, 250, tzinfo=timezone(timedelta(hours=8)))
