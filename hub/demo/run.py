@@ -54,9 +54,11 @@ def run_demo(opts: DemoOptions) -> None:
             flask_migrate.upgrade()
             redis_connection(app)  # starts the embedded redis-server unless HUB_REDIS_URL
             stack.callback(stop_embedded_redis, app)  # runs last: after the worker stops
+            # the sandboxes stop after the worker too: a job it finishes may still call them
+            sandbox_stack = stack.enter_context(ExitStack())
             worker = WorkerProcess(app)
             stack.callback(worker.stop)
-            state = _prepare(app, opts, stack, worker)
+            state = _prepare(app, opts, sandbox_stack, worker)
             if opts.once:
                 _finish_once(state)
                 return

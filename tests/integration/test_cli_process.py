@@ -217,7 +217,7 @@ def test_demo_once_syncs_every_sandbox_and_prints_a_summary(tmp_path: Path) -> N
     assert sorted(store["platform"] for store in summary["stores"]) == platforms
     assert all(store["status"] == "succeeded" for store in summary["stores"])
     assert oct((demo_dir / "demo-secrets.json").stat().st_mode & 0o777) == "0o600"
-    assert processes_mentioning(str(demo_dir)) == []  # the worker and servers are gone
+    assert processes_of(demo_dir) == []  # the worker and servers are gone
 
 
 @pytest.mark.slow
@@ -278,14 +278,17 @@ def wait_for_http(url: str, proc: subprocess.Popen, timeout: float = 180) -> int
     raise AssertionError(f"{url} did not answer within {timeout}s")
 
 
-def processes_mentioning(text: str) -> list[int]:
-    """Live processes whose environment mentions ``text`` (e.g. a demo's data directory)."""
+def processes_of(demo_dir: Path) -> list[int]:
+    """Live processes of a demo: those whose environment mentions its directory (the worker
+    and its children) or that run inside it (its redis-server works in its data directory)."""
     found = []
-    for environ in Path("/proc").glob("[0-9]*/environ"):
+    for proc in Path("/proc").glob("[0-9]*"):
         try:
-            if text.encode() in environ.read_bytes():
-                found.append(int(environ.parent.name))
-        except OSError:
+            if str(demo_dir).encode() in (proc / "environ").read_bytes() or Path(
+                os.readlink(proc / "cwd")
+            ).is_relative_to(demo_dir):
+                found.append(int(proc.name))
+        except OSError:  # gone, or a zombie (no environment, no working directory)
             continue
     return found
 
@@ -300,7 +303,7 @@ def test_demo_serves_the_ui_until_ctrl_c_then_stops_its_worker(tmp_path: Path) -
     )  # fmt: skip
     try:
         assert wait_for_http(f"http://127.0.0.1:{port}/login", proc) == 200
-        assert processes_mentioning(str(demo_dir))  # its worker runs
+        assert processes_of(demo_dir)  # its worker runs
         proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=60)
     finally:
@@ -309,7 +312,41 @@ def test_demo_serves_the_ui_until_ctrl_c_then_stops_its_worker(tmp_path: Path) -
     assert proc.returncode == 0
     assert f"Tributary demo at http://127.0.0.1:{port}/" in out
     assert "Log in as admin@demo.local / " in out
-    assert processes_mentioning(str(demo_dir)) == []
+    assert processes_of(demo_dir) == []
+
+
+# A stand-in for the demo's worker: it goes at SIGTERM at once, while its child, in a process
+# group of its own as an RQ work horse is, ignores SIGTERM.
+LINGERING_CHILD = """
+import os, signal, sys, time
+if os.fork() == 0:
+    os.setpgrp()
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    print(os.getpid(), flush=True)
+    time.sleep(60)
+    sys.exit(0)
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+time.sleep(60)
+"""
+
+
+def test_demo_worker_stop_leaves_nothing_of_its_session_running(tmp_path: Path) -> None:
+    from hub.demo.environment import WorkerProcess, session_members
+
+    worker = WorkerProcess.__new__(WorkerProcess)
+    worker._log = (tmp_path / "worker.log").open("ab")
+    worker.proc = subprocess.Popen(
+        [sys.executable, "-c", LINGERING_CHILD], stdout=subprocess.PIPE, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+    assert worker.proc.stdout is not None
+    child = int(worker.proc.stdout.readline())
+    assert sorted(session_members(worker.proc.pid)) == sorted([worker.proc.pid, child])
+    started = time.monotonic()
+    worker.stop(timeout=1)
+    assert time.monotonic() - started >= 1  # it waited for the child, then killed it
+    assert session_members(worker.proc.pid) == []
+    assert worker.proc.returncode == 0
 
 
 def test_sandbox_refuses_an_unknown_platform() -> None:
