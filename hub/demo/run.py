@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import importlib
+import signal
+import threading
 import time
-from collections.abc import Callable
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,6 +50,7 @@ def run_demo(opts: DemoOptions) -> None:
     """Set everything up; then serve the UI until Ctrl-C, or (``once``) print a summary."""
     app = demo_app(opts.directory)
     with ExitStack() as stack:
+        stack.enter_context(_stop_requests_interrupt())
         with app.app_context():
             import flask_migrate
 
@@ -63,6 +66,29 @@ def run_demo(opts: DemoOptions) -> None:
                 _finish_once(state)
                 return
         _serve(app, opts.port, state)
+
+
+# What a supervisor, `kill` or a closed terminal sends. Python's default for them ends the process
+# on the spot, which would leave the worker and the embedded redis-server running.
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
+@contextmanager
+def _stop_requests_interrupt() -> Iterator[None]:
+    """Make SIGTERM and SIGHUP stop the demo as Ctrl-C does: cleanly, with nothing left behind."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may set handlers; there, nobody sends these to us
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    previous = {signum: signal.signal(signum, interrupt) for signum in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def _prepare(app: Flask, opts: DemoOptions, stack: ExitStack, worker: WorkerProcess) -> DemoState:

@@ -294,25 +294,33 @@ def processes_of(demo_dir: Path) -> list[int]:
 
 
 @pytest.mark.slow
-def test_demo_serves_the_ui_until_ctrl_c_then_stops_its_worker(tmp_path: Path) -> None:
-    demo_dir, port = tmp_path / "served-demo", free_port()
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_demo_serves_the_ui_until_ctrl_c_then_stops_its_worker(
+    tmp_path: Path, stop: signal.Signals
+) -> None:
+    """Ctrl-C, or the SIGTERM of a supervisor or `kill`, stops the demo with nothing left."""
+    demo_dir, port, err = tmp_path / "served-demo", free_port(), tmp_path / "stderr"
     proc = subprocess.Popen(
         [HUB, "demo", "--port", str(port), "--dir", str(demo_dir), "--orders", "20"],
-        env=clean_env(), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        env=clean_env(), cwd=ROOT, stdout=subprocess.PIPE, stderr=err.open("w"),
         stdin=subprocess.DEVNULL, text=True,
     )  # fmt: skip
     try:
         assert wait_for_http(f"http://127.0.0.1:{port}/login", proc) == 200
         assert processes_of(demo_dir)  # its worker runs
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(stop)
         out, _ = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
+        left = processes_of(demo_dir)
+        for pid in left:  # a failing run leaves nothing running for the tests after it
+            os.kill(pid, signal.SIGKILL)
     assert proc.returncode == 0
     assert f"Tributary demo at http://127.0.0.1:{port}/" in out
     assert "Log in as admin@demo.local / " in out
-    assert processes_of(demo_dir) == []
+    assert "Stopping the demo." in err.read_text()
+    assert left == []
 
 
 # A stand-in for the demo's worker: it goes at SIGTERM at once, while its child, in a process
