@@ -112,15 +112,20 @@ class WorkerProcess:
         session = self.proc.pid  # started with start_new_session: its session id
         if self.alive():
             os.killpg(session, signal.SIGTERM)
+        self._wait_for_session(session, timeout)
+        for pid in session_members(session):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        # SIGKILL is delivered, not done: a loaded machine takes a moment to end the process
+        self._wait_for_session(session, 5)
+        self.proc.wait()
+        self._log.close()
+
+    def _wait_for_session(self, session: int, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while session_members(session) and time.monotonic() < deadline:
             self.proc.poll()  # reaps the worker once it has gone
             time.sleep(0.05)
-        for pid in session_members(session):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        self.proc.wait()
-        self._log.close()
 
     def tail(self, lines: int = 5) -> str:
         text = self.log_path.read_text(errors="replace").strip().splitlines()
