@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -315,7 +316,8 @@ def test_demo_serves_the_ui_until_ctrl_c_then_stops_its_worker(
             proc.kill()
         left = processes_of(demo_dir)
         for pid in left:  # a failing run leaves nothing running for the tests after it
-            os.kill(pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
     assert proc.returncode == 0
     assert f"Tributary demo at http://127.0.0.1:{port}/" in out
     assert "Log in as admin@demo.local / " in out
