@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,8 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
+
+from hub.processes import process_alive
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -89,21 +90,6 @@ def stop_embedded_server(server: Any, *, save: bool) -> None:
     deadline = time.monotonic() + 10
     while pid and process_alive(pid) and time.monotonic() < deadline:
         time.sleep(0.02)
-
-
-def process_alive(pid: int) -> bool:
-    """Whether process ``pid`` still runs. A zombie does not: it has gone, and is only not
-    reaped yet (redis-server daemonizes, and a container's init may never reap what it
-    adopts)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:  # no /proc here: the signal's answer is all there is
-        return True
-    return stat[stat.rindex(")") + 2] != "Z"  # "pid (comm) state ...": comm may hold ")"
 
 
 def _stop_embedded(server: Any) -> None:

@@ -15,7 +15,8 @@ from typing import IO
 from cryptography.fernet import Fernet
 from flask import Flask
 
-from hub.extensions import process_alive, stop_embedded_server
+from hub.extensions import stop_embedded_server
+from hub.processes import session_members
 
 SECRETS_FILE = "demo-secrets.json"
 
@@ -130,23 +131,3 @@ class WorkerProcess:
     def tail(self, lines: int = 5) -> str:
         text = self.log_path.read_text(errors="replace").strip().splitlines()
         return "\n".join(text[-lines:])
-
-
-def session_members(sid: int) -> list[int]:
-    """The live processes of session ``sid``, zombies left out (a zombie holds nothing; the
-    worker is one until ``wait`` reaps it). Read from /proc (Linux, as everything that runs the
-    demo here); without /proc, the session's leader alone."""
-    proc = Path("/proc")
-    if not (proc / "self" / "stat").exists():
-        return [sid] if process_alive(sid) else []
-    members = []
-    for stat in proc.glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:
-            continue
-        # "pid (comm) state ppid pgrp session ...": comm may hold spaces and parentheses
-        state, _ppid, _pgrp, session = text[text.rindex(")") + 2 :].split()[:4]
-        if int(session) == sid and state != "Z":
-            members.append(int(stat.parent.name))
-    return members

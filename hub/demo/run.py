@@ -77,7 +77,7 @@ STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 def _stop_requests_interrupt() -> Iterator[None]:
     """Make SIGTERM and SIGHUP stop the demo as Ctrl-C does: cleanly, with nothing left behind."""
     if threading.current_thread() is not threading.main_thread():
-        yield  # only the main thread may set handlers; there, nobody sends these to us
+        yield  # only the main thread may set handlers: an embedding caller keeps its own
         return
 
     def interrupt(signum: int, frame: object) -> None:

@@ -301,11 +301,12 @@ def test_demo_serves_the_ui_until_ctrl_c_then_stops_its_worker(
 ) -> None:
     """Ctrl-C, or the SIGTERM of a supervisor or `kill`, stops the demo with nothing left."""
     demo_dir, port, err = tmp_path / "served-demo", free_port(), tmp_path / "stderr"
-    proc = subprocess.Popen(
-        [HUB, "demo", "--port", str(port), "--dir", str(demo_dir), "--orders", "20"],
-        env=clean_env(), cwd=ROOT, stdout=subprocess.PIPE, stderr=err.open("w"),
-        stdin=subprocess.DEVNULL, text=True,
-    )  # fmt: skip
+    with err.open("w") as stderr:
+        proc = subprocess.Popen(
+            [HUB, "demo", "--port", str(port), "--dir", str(demo_dir), "--orders", "20"],
+            env=clean_env(), cwd=ROOT, stdout=subprocess.PIPE, stderr=stderr,
+            stdin=subprocess.DEVNULL, text=True,
+        )  # fmt: skip
     try:
         assert wait_for_http(f"http://127.0.0.1:{port}/login", proc) == 200
         assert processes_of(demo_dir)  # its worker runs
@@ -341,7 +342,8 @@ time.sleep(60)
 
 
 def test_demo_worker_stop_leaves_nothing_of_its_session_running(tmp_path: Path) -> None:
-    from hub.demo.environment import WorkerProcess, session_members
+    from hub.demo.environment import WorkerProcess
+    from hub.processes import session_members
 
     worker = WorkerProcess.__new__(WorkerProcess)
     worker._log = (tmp_path / "worker.log").open("ab")

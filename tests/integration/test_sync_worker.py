@@ -18,6 +18,7 @@ import pytest
 
 from hub.extensions import db
 from hub.models import Connection, SyncRun, utcnow
+from hub.processes import session_members
 from hub.sync import engine, service
 from tests.conftest import ENCRYPTION_KEY
 from tests.support.fake_platform import add_connection, content, make_orders, write_orders
@@ -66,32 +67,12 @@ def start_worker(database_url: str, redis_url: str, tmp_path: Path) -> Iterator[
             kill_all(proc)
 
 
-def descendants(pid: int) -> list[int]:
-    """Every process below ``pid`` (RQ's work horse runs in a session of its own)."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    out, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            out.append(child)
-            todo.append(child)
-    return out
-
-
 def kill_all(proc: subprocess.Popen) -> None:
-    """SIGKILL the worker's process group and every process group below it."""
-    groups = set()
-    for pid in [proc.pid, *descendants(proc.pid)]:
+    """SIGKILL the worker, its scheduler and its work horse: all of the session it was started
+    in (the work horse has a process group of its own, not a session)."""
+    for pid in session_members(proc.pid):
         with contextlib.suppress(ProcessLookupError):
-            groups.add(os.getpgid(pid))
-    for group in groups:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(group, signal.SIGKILL)
+            os.kill(pid, signal.SIGKILL)
     proc.wait(10)
 
 
