@@ -9,6 +9,8 @@
           hmine, max_len=2, given a ready one-hot frame) + ``association_rules`` restricted to
           one-to-one rules (target: >= 4x faster, identical rules); apriori is listed with
           --with-apriori (it takes minutes at this size);
+- loaders: the loaders' SQLite read path beside pandas.read_sql (peer) and a bare fetchall
+          (ceiling) on --loader-orders orders;
 - report: the full ``hub report`` (every notebook, 2 kernels) on a database of --report-orders
           orders written through ``ingest.apply`` once and kept at --db (target: < 60 s).
 
@@ -134,10 +136,31 @@ def bench_basket(args: argparse.Namespace) -> None:
 
 
 def build_database(path: Path, orders: int, customers: int) -> str:
-    """A SQLite database of ``orders`` orders written through ingest.apply (kept for reuse)."""
+    """A SQLite database of ``orders`` orders written through ingest.apply (kept for reuse), by
+    a process of its own: every connection it opened is closed when it ends, so the WAL can be
+    folded in before the file is renamed."""
     url = f"sqlite:///{path}"
     if path.exists():
         return url
+    partial = path.with_suffix(".partial")
+    for leftover in (partial, Path(f"{partial}-wal"), Path(f"{partial}-shm")):
+        leftover.unlink(missing_ok=True)
+    began = time.perf_counter()
+    subprocess.run(
+        [sys.executable, __file__, "--build", str(partial), "--build-orders", str(orders),
+         "--customers", str(customers)],
+        check=True, cwd=ROOT,
+    )  # fmt: skip
+    with sqlite3.connect(partial) as conn:
+        conn.execute("PRAGMA journal_mode=DELETE")
+    partial.rename(path)
+    print(
+        f"built {path} ({orders:,} orders via ingest.apply) in {time.perf_counter() - began:.0f} s"
+    )
+    return url
+
+
+def build_here(path: Path, orders: int, customers: int) -> None:
     from cryptography.fernet import Fernet
 
     from hub import create_app
@@ -145,30 +168,17 @@ def build_database(path: Path, orders: int, customers: int) -> str:
     from hub.extensions import db
     from hub.models import Workspace
 
-    partial = path.with_suffix(".partial")
-    partial.unlink(missing_ok=True)
     config = {
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{partial}",
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
         "SECRET_KEY": "bench",
         "ENCRYPTION_KEY": Fernet.generate_key().decode(),
     }
-    app = create_app(config)
-    began = time.perf_counter()
-    with app.app_context():
+    with create_app(config).app_context():
         db.create_all()
         ws = Workspace(name="Bench", slug="acme")
         db.session.add(ws)
         db.session.commit()
         load_sample_shop(db.session, ws.id, orders=orders, customers=customers, days=730)
-        db.session.remove()
-        db.engine.dispose()
-    with sqlite3.connect(partial) as conn:  # fold the WAL in before the file is renamed
-        conn.execute("PRAGMA journal_mode=DELETE")
-    partial.rename(path)
-    print(
-        f"built {path} ({orders:,} orders via ingest.apply) in {time.perf_counter() - began:.0f} s"
-    )
-    return url
 
 
 def bench_report(args: argparse.Namespace) -> None:
@@ -188,6 +198,47 @@ def bench_report(args: argparse.Namespace) -> None:
         f"hub report   {args.report_orders:>9,} orders, 7 notebooks   "
         f"median {statistics.median(times):7.2f} s of {len(times)} runs   target < 60 s"
     )
+
+
+def bench_loaders(args: argparse.Namespace) -> None:
+    """The loaders' read path (stdlib ``sqlite3`` in chunks, issue 20.1) beside pandas.read_sql
+    through SQLAlchemy (peer), ADBC's Arrow reader when installed (the path it replaced: it
+    carried a second SQLite library) and a bare ``fetchall`` that builds no frame (ceiling)."""
+    from sqlalchemy import create_engine, text
+
+    from hub.analytics import sql
+
+    path = Path(args.db).with_name(f"tributary-loaders-{args.loader_orders}.db")
+    engine = create_engine(build_database(path, args.loader_orders, args.customers // 10))
+    stmt = text(
+        "SELECT o.id, o.customer_id, o.ordered_at, o.amount_paid, o.source FROM orders o"
+        " WHERE o.workspace_id = 1"
+    )
+    columns = ["id", "customer_id", "ordered_at", "paid", "source"]
+
+    def raw() -> int:
+        with sqlite3.connect(path) as conn:
+            return len(conn.execute(str(stmt)).fetchall())
+
+    ways: dict[str, Callable[[], Any]] = {
+        "hub (sqlite3, chunks)": lambda: len(sql.read(engine, stmt, {}, columns)),
+        "pandas.read_sql (peer)": lambda: len(pd.read_sql(stmt, engine)),
+        "fetchall, no frame (ceiling)": raw,
+    }
+    try:
+        import adbc_driver_sqlite.dbapi as adbc
+
+        def arrow() -> int:
+            with adbc.connect(str(path)) as conn, conn.cursor() as cur:
+                cur.execute(str(stmt))
+                return len(cur.fetch_arrow_table().to_pandas())
+
+        ways["ADBC Arrow (before 20.1)"] = arrow
+    except ImportError:
+        pass
+    for name, way in ways.items():
+        median, rows = timed(way, args.runs)
+        print(f"loaders  {name:<30} {rows:>9,} rows   median {median:6.3f} s of {args.runs} runs")
 
 
 def _env() -> dict[str, str]:
@@ -212,10 +263,17 @@ def main() -> None:
     parser.add_argument("--report-runs", type=int, default=2)
     parser.add_argument("--db", default=str(Path(tempfile.gettempdir()) / "tributary-analytics.db"))
     parser.add_argument("--skip-report", action="store_true")
-    parser.add_argument("--only", choices=["rfm", "basket", "report"], default=None)
+    parser.add_argument("--loader-orders", type=int, default=300_000)
+    parser.add_argument("--only", choices=["rfm", "basket", "loaders", "report"], default=None)
     parser.add_argument("--with-apriori", action="store_true")
+    parser.add_argument("--build", help=argparse.SUPPRESS)
+    parser.add_argument("--build-orders", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    steps = {"rfm": bench_rfm, "basket": bench_basket, "report": bench_report}
+    if args.build:
+        build_here(Path(args.build), args.build_orders, args.customers)
+        return
+    steps = {"rfm": bench_rfm, "basket": bench_basket, "loaders": bench_loaders,
+             "report": bench_report}  # fmt: skip
     for name, step in steps.items():
         if (args.only and name != args.only) or (name == "report" and args.skip_report):
             continue

@@ -1,8 +1,12 @@
-"""Imports flow one way (DESIGN.md §2): the core knows no connectors, web, RQ or requests."""
+"""Imports flow one way (DESIGN.md §2): the core knows no connectors, web, RQ or requests.
+And SQLite is read and written through one library only, the stdlib's ``sqlite3`` (issue 20.1:
+a second copy in a web worker deleted the WAL under the worker's own connections)."""
 
 from __future__ import annotations
 
 import ast
+import configparser
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,10 +14,16 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
+# Bindings that carry a SQLite library of their own (DuckDB's and ConnectorX's SQLite readers too).
+SQLITE_COPIES = ("adbc_driver_sqlite", "adbc_driver_manager", "apsw", "pysqlite3", "sqlean",
+                 "sqlcipher3", "duckdb", "connectorx")  # fmt: skip
+
 # (package folder, forbidden dotted prefixes)
 RULES = [
     ("hub/core", ("connectors", "hub.web", "rq", "flask.request")),
     ("connectors", ("hub.web",)),
+    ("hub", SQLITE_COPIES),
+    ("connectors", SQLITE_COPIES),
 ]
 
 
@@ -66,3 +76,12 @@ def test_checker_catches_forbidden_imports(tmp_path: Path, source: str, expected
 def test_checker_allows_other_imports(tmp_path: Path, source: str) -> None:
     (tmp_path / "mod.py").write_text(source)
     assert violations(tmp_path, RULES[0][1]) == []
+
+
+def test_no_dependency_carries_a_second_sqlite() -> None:
+    config = configparser.ConfigParser()
+    config.read(ROOT / "setup.cfg")
+    wanted = [config["options"]["install_requires"], *config["options.extras_require"].values()]
+    names = {re.split(r"[\[<>=~!; ]", line.strip())[0].lower().replace("-", "_")
+             for block in wanted for line in block.splitlines() if line.strip()}  # fmt: skip
+    assert "flask" in names and names.isdisjoint(SQLITE_COPIES)

@@ -1,5 +1,5 @@
 """SQL plumbing of the loaders: the engine, the workspace, filters bound as the columns store
-them, and reading rows into frames (Arrow on SQLite files, DB-API chunks elsewhere)."""
+them, and reading rows into frames in chunks."""
 
 from __future__ import annotations
 
@@ -84,12 +84,15 @@ def query(table: str, time_col: str, sql: str, bounds: tuple, dialect: str) -> A
 
 
 def read(engine: Engine, stmt: Any, params: dict, columns: Sequence[str]) -> pd.DataFrame:
-    """The rows as a frame: through Arrow (ADBC) on SQLite files, which builds no Python
-    object per value; else DB-API tuples fetched ``CHUNK`` at a time."""
-    if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
-        found = read_arrow(engine, stmt, params, columns)
-        if found is not None:
-            return found
+    """The rows as a frame, fetched ``CHUNK`` at a time.
+
+    Only through the process's one SQLite library (the stdlib's ``sqlite3``, which the engine's
+    pool uses too): a second copy of SQLite in a process that writes (ADBC's driver carried
+    one) deletes the WAL under the other library's connections when it closes, and every later
+    commit of the process then goes into the deleted file (issue 20.1). On SQLite the rows come
+    straight off the pooled DB-API cursor, without SQLAlchemy's per-row processing."""
+    if engine.dialect.name == "sqlite":
+        return read_dbapi(engine, stmt, params, columns)
     frames = []
     with engine.connect() as conn:
         result = conn.execution_options(stream_results=True).execute(stmt, params)
@@ -97,33 +100,34 @@ def read(engine: Engine, stmt: Any, params: dict, columns: Sequence[str]) -> pd.
         # already buffered the first rows.
         for rows in result.partitions(CHUNK):
             frames.append(pd.DataFrame.from_records(rows, columns=list(columns)))
-    if not frames:
-        return pd.DataFrame(columns=list(columns))
-    return pd.concat(frames, ignore_index=True)
+    return frames_or_empty(frames, columns)
 
 
-def read_arrow(
-    engine: Engine, stmt: Any, params: dict, columns: Sequence[str]
-) -> pd.DataFrame | None:
-    """ADBC's SQLite driver straight into Arrow; None when it is missing or refuses the query
-    (the DB-API path then answers)."""
-    try:
-        import adbc_driver_sqlite.dbapi as adbc
-    except ImportError:
-        return None
+def read_dbapi(engine: Engine, stmt: Any, params: dict, columns: Sequence[str]) -> pd.DataFrame:
+    """The statement compiled once and run on a pooled DB-API connection of ``engine``."""
     compiled = stmt.bindparams(**params).compile(
         dialect=engine.dialect, compile_kwargs={"render_postcompile": True}
     )
     values = [compiled.params[name] for name in compiled.positiontup or []]
+    frames = []
+    conn = engine.raw_connection()
     try:
-        with adbc.connect(engine.url.database) as conn, conn.cursor() as cur:
+        cur = conn.cursor()
+        try:
             cur.execute(str(compiled), values)
-            table = cur.fetch_arrow_table()
-    except adbc.Error:
-        return None
-    df = table.to_pandas()
-    df.columns = list(columns)
-    return df
+            while rows := cur.fetchmany(CHUNK):
+                frames.append(pd.DataFrame.from_records(rows, columns=list(columns)))
+        finally:
+            cur.close()
+    finally:
+        conn.close()
+    return frames_or_empty(frames, columns)
+
+
+def frames_or_empty(frames: list[pd.DataFrame], columns: Sequence[str]) -> pd.DataFrame:
+    if not frames:
+        return pd.DataFrame(columns=list(columns))
+    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
 
 def times(values: pd.Series, tz: str | None) -> pd.Series:

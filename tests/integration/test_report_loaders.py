@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pandas as pd
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from hub.analytics import AnalyticsError, load_events, load_lines, load_transactions, sql
 from hub.analytics.sample import load_sample_shop
@@ -57,12 +57,7 @@ def test_a4_loaders_filter_by_time_and_source(shop) -> None:
 
 
 def test_a4_loaders_read_in_chunks_with_the_same_result(shop, monkeypatch) -> None:
-    whole = {name: load(shop) for name, load in LOADERS.items()}  # Arrow on SQLite files
-    if db.engine.dialect.name == "sqlite":  # the Arrow path really served the first read
-        stmt = text("SELECT id FROM orders WHERE workspace_id = :ws")
-        arrow = sql.read_arrow(db.engine, stmt, {"ws": shop.id}, ["id"])
-        assert arrow is not None and len(arrow) == len(whole["tx"])
-    monkeypatch.setattr(sql, "read_arrow", lambda *a: None)  # force the DB-API path
+    whole = {name: load(shop) for name, load in LOADERS.items()}
     monkeypatch.setattr(sql, "CHUNK", 7)
     for name, load in LOADERS.items():
         pd.testing.assert_frame_equal(whole[name], load(shop), check_dtype=False, obj=name)
