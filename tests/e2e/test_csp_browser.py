@@ -103,3 +103,21 @@ def api_tokens(page, base: str, screenshots) -> None:
     expect(page.locator(".flash-success")).to_contain_text("revoked")
     page.goto(base + "/settings/tokens")
     expect(page.locator("main")).not_to_contain_text(value)
+
+
+def test_sign_out_everywhere_from_the_header(app, live_server, watched, workspace):
+    """The header's button asks first (a confirm prompt, no inline script), then ends the
+    session on the server: the cookie the browser held before is refused when put back."""
+    page, console = watched
+    make_user(workspace, "admin@acme.test")
+    sign_in(page, live_server, "admin@acme.test")
+    held = page.context.cookies()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("[data-test=sign-out-everywhere]")
+    expect(page).to_have_url(re.compile(r"/login"))
+    expect(page.locator(".flash-info")).to_contain_text("signed out on every device")
+    page.context.clear_cookies()
+    page.context.add_cookies(held)  # a copy of the cookie from before signing out
+    page.goto(live_server + "/customers")
+    expect(page).to_have_url(re.compile(r"/login"))
+    assert violations(page, console) == [], "\n".join(violations(page, console))
