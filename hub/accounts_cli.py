@@ -124,6 +124,6 @@ def _token_data(token: ApiToken) -> dict[str, Any]:
 
 def _state(item: dict[str, Any]) -> str:
     if item["revoked_at"] is not None:
-        return f"revoked {item['revoked_at']:%Y-%m-%d %H:%M}"
+        return f"revoked {item['revoked_at']:%Y-%m-%d %H:%M} UTC"
     used = item["last_used_at"]
-    return f"last used {used:%Y-%m-%d %H:%M}" if used else "never used"
+    return f"last used {used:%Y-%m-%d %H:%M} UTC" if used else "never used"
