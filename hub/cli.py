@@ -23,6 +23,8 @@ PLUGIN_COMMANDS: dict[str, str] = {
     "sandbox": "hub.demo.cli:sandbox",
     "import": "hub.imports.cli:import_group",
     "report": "hub.analytics.cli:report",
+    "user": "hub.accounts_cli:user_group",
+    "token": "hub.accounts_cli:token_group",
 }
 
 
@@ -88,7 +90,7 @@ def db_migrate(message: str) -> None:
     emit({"revision": getattr(script, "revision", None)}, "Revision written.")
 
 
-# --------------------------------------------------------------------------- users and tokens
+# --------------------------------------------------------------------------- workspaces
 def _workspace(slug: str, create: bool = False) -> Any:
     from hub.services.users import create_workspace, get_workspace
 
@@ -98,52 +100,6 @@ def _workspace(slug: str, create: bool = False) -> Any:
     if ws is None:
         raise CommandFailed(f"workspace '{slug}' does not exist", "not_found")
     return ws
-
-
-@cli.group("user")
-def user_group() -> None:
-    """Users of the web UI."""
-
-
-@user_group.command("create")
-@click.argument("email")
-@click.option("--workspace", "slug", required=True, help="Workspace slug (created if missing).")
-@click.option("--role", type=click.Choice(["admin", "analyst"]), default="admin", show_default=True)
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
-@hub_command()
-def user_create(email: str, slug: str, role: str, password: str) -> None:
-    """Create a user EMAIL in a workspace."""
-    from hub.services.users import create_user
-
-    ws = _workspace(slug, create=True)
-    user = create_user(email, password, ws, role)
-    db.session.commit()
-    emit(
-        {"id": user.id, "email": user.email, "role": user.role, "workspace": ws.slug},
-        f"Created {role} {user.email} in workspace {ws.slug} (id {user.id}).",
-    )
-
-
-@cli.group("token")
-def token_group() -> None:
-    """API tokens for /api/v1."""
-
-
-@token_group.command("create")
-@click.option("--workspace", "slug", required=True, help="Workspace slug.")
-@click.option("--name", required=True, help="What the token is for.")
-@hub_command()
-def token_create(slug: str, name: str) -> None:
-    """Create an API token; it is shown once."""
-    from hub.services.tokens import create_token
-
-    ws = _workspace(slug)
-    token, plaintext = create_token(ws.id, name)
-    db.session.commit()
-    emit(
-        {"id": token.id, "name": token.name, "workspace": ws.slug, "token": plaintext},
-        f"Token {token.name!r} for {ws.slug} (shown once):\n{plaintext}",
-    )
 
 
 # --------------------------------------------------------------------------- worker

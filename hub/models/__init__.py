@@ -17,7 +17,7 @@ from hub.models.inbox import WebhookDelivery
 from hub.models.order import STATUSES, Order, OrderLine, OrderRefund
 from hub.models.product import Product
 from hub.models.types import Money, UTCDateTime, to_money, utcnow
-from hub.models.workspace import ApiToken, User, Workspace
+from hub.models.workspace import ApiToken, SignInThrottle, User, UserSession, Workspace
 
 __all__ = [
     "STATUSES",
@@ -40,10 +40,12 @@ __all__ = [
     "OrderLine",
     "OrderRefund",
     "Product",
+    "SignInThrottle",
     "SyncRun",
     "Tag",
     "UTCDateTime",
     "User",
+    "UserSession",
     "WebhookDelivery",
     "Workspace",
     "to_money",

@@ -1,10 +1,11 @@
-"""Workspaces (tenants), their users and API tokens."""
+"""Workspaces (tenants), their users, their users' sign-in sessions and API tokens."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint, delete, event, inspect
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.extensions import db
@@ -50,8 +51,31 @@ class User(db.Model):
         return str(self.id)
 
 
+class UserSession(db.Model):
+    """One signed-in browser. The session cookie carries a random key whose SHA-256 is stored
+    here; signing out deletes the row, so a copy of the cookie is refused from then on."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+@event.listens_for(User, "before_update")
+def _end_sessions_on_credential_change(_mapper: Any, connection: Any, user: User) -> None:
+    """A new password or a deactivation ends every session of the user, whatever code path
+    made the change."""
+    state = inspect(user)
+    deactivated = state.attrs.active.history.has_changes() and not user.active
+    if deactivated or state.attrs.password_hash.history.has_changes():
+        connection.execute(delete(UserSession).where(UserSession.user_id == user.id))
+
+
 class ApiToken(db.Model):
-    """A Bearer token for /api/v1. Only its SHA-256 is stored."""
+    """A Bearer token for /api/v1. Only its SHA-256 is stored. Its role bounds what it may do
+    (hub.web.api_base): admin everything, analyst reads and runs analyses, read-only reads."""
 
     __tablename__ = "api_tokens"
     __table_args__ = (UniqueConstraint("token_hash"),)
@@ -62,6 +86,25 @@ class ApiToken(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     token_hash: Mapped[str] = mapped_column(String(64))
     prefix: Mapped[str] = mapped_column(String(12))
+    role: Mapped[str] = mapped_column(String(20), default="admin", server_default="admin")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    ROLES = ("admin", "analyst", "read-only")
+
+
+class SignInThrottle(db.Model):
+    """Failed sign-ins counted per account (the e-mail typed, known or not) and per client
+    address; ``locked_until`` refuses further attempts of that scope and key until then."""
+
+    __tablename__ = "sign_in_throttles"
+    __table_args__ = (UniqueConstraint("scope", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(10))  # account | address
+    key: Mapped[str] = mapped_column(String(320))
+    failures: Mapped[int] = mapped_column(default=0)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,4 +1,5 @@
-"""API tokens: shown once, stored as SHA-256 with a short prefix to recognise them."""
+"""API tokens: shown once, stored as SHA-256 with a short prefix to recognise them, each with
+a role (admin, analyst, read-only; enforced in hub.web.api_base)."""
 
 from __future__ import annotations
 
@@ -21,11 +22,16 @@ def _digest(plaintext: str) -> str:
     return hashlib.sha256(plaintext.encode()).hexdigest()
 
 
-def create_token(workspace_id: int, name: str, user_id: int | None = None) -> tuple[ApiToken, str]:
-    """A new token; the plaintext is returned once and never stored."""
+def create_token(
+    workspace_id: int, name: str, user_id: int | None = None, role: str = "admin"
+) -> tuple[ApiToken, str]:
+    """A new token; the plaintext is returned once and never stored. Admin is the default
+    role, as every token was an admin before tokens had roles."""
     name = (name or "").strip()
     if not name:
         raise ValidationFailed("a token needs a name", field="name")
+    if role not in ApiToken.ROLES:
+        raise ValidationFailed(f"role must be one of {', '.join(ApiToken.ROLES)}", field="role")
     plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         workspace_id=workspace_id,
@@ -33,6 +39,7 @@ def create_token(workspace_id: int, name: str, user_id: int | None = None) -> tu
         name=name[:200],
         token_hash=_digest(plaintext),
         prefix=plaintext[:PREFIX_LENGTH],
+        role=role,
     )
     db.session.add(token)
     db.session.commit()

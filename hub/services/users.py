@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 from functools import lru_cache
 
 from sqlalchemy import func, select
@@ -67,30 +68,21 @@ def find_user(email: str) -> User | None:
     return db.session.scalar(select(User).where(func.lower(User.email) == email))
 
 
-def check_password(user: User, password: str) -> bool:
-    return bool(password) and check_password_hash(user.password_hash, password)
-
-
 def authenticate_user(email: str, password: str) -> User | None:
-    """The active user with these credentials, else None."""
+    """The active user with these credentials, else None: the one sign-in check (web and CLI).
+
+    Every attempt costs one password hash: an unknown e-mail is checked against a dummy hash
+    of the same scheme, and an inactive user's password is still checked, so the answer's
+    timing does not tell which e-mails exist.
+    """
     user = find_user(email)
-    if user is None:
-        check_password_hash(_dummy_hash(), password or "")  # same cost: no user enumeration
-        return None
-    if not user.active or not check_password(user, password):
+    stored = user.password_hash if user is not None else _dummy_hash()
+    matches = check_password_hash(stored, password or "")
+    if user is None or not matches or not password or not user.active:
         return None
     return user
 
 
 @lru_cache(maxsize=1)
 def _dummy_hash() -> str:
-    return generate_password_hash("not a real password")
-
-
-def set_password(user: User, password: str) -> None:
-    if len(password or "") < MIN_PASSWORD:
-        raise ValidationFailed(
-            f"password must be at least {MIN_PASSWORD} characters", field="password"
-        )
-    user.password_hash = generate_password_hash(password)
-    db.session.commit()
+    return generate_password_hash(secrets.token_urlsafe(16))

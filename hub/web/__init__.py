@@ -15,8 +15,9 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(api.bp)
 
-    from hub.web import admin, auth, i18n
+    from hub.web import admin, auth, i18n, security
 
+    security.init_app(app)
     i18n.init_app(app)
     auth.init_app(app)
     admin.register(app)

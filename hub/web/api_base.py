@@ -1,12 +1,19 @@
-"""The /api/v1 blueprint, Bearer-token auth and JSON errors. Route modules attach to ``bp``."""
+"""The /api/v1 blueprint, Bearer-token auth, token roles and JSON errors. Route modules attach
+to ``bp``.
+
+What a token may do is decided here, once, for every route: reads (GET, HEAD, OPTIONS) need a
+read-only token or better, anything else needs an admin token unless the route declares less
+with ``@allow("analyst")`` (an endpoint that runs an analysis, a report or an export and changes
+no data or settings). A new write endpoint is therefore admin-only until it says otherwise.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
-from flask import Blueprint, Flask, g, jsonify, request
+from flask import Blueprint, Flask, current_app, g, jsonify, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException, default_exceptions
 
@@ -21,12 +28,17 @@ from hub.core.errors import (
     TransientError,
     ValidationFailed,
 )
+from hub.models import ApiToken
 from hub.services import queries, tokens
 
 log = logging.getLogger(__name__)
 
 PREFIX = "/api/v1"
 bp = Blueprint("api", __name__, url_prefix=PREFIX)
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+RANK = {role: rank for rank, role in enumerate(reversed(ApiToken.ROLES))}  # read-only lowest
+F = TypeVar("F", bound=Callable[..., Any])
 
 # Typed errors -> (HTTP status, error code), most specific first.
 ERROR_MAP: list[tuple[type[BaseException], int, str]] = [
@@ -89,7 +101,38 @@ def _authenticate() -> Any:
         )
     g.api_token = token
     g.api_workspace_id = token.workspace_id
+    needed = required_role(current_app.view_functions.get(request.endpoint or ""), request.method)
+    if RANK[token.role] < RANK[needed]:
+        return error_response(
+            403,
+            "forbidden",
+            f"this token has the role {token.role}; {request.method} {request.path} needs "
+            f"a token with the role {needed} (or higher)",
+        )
     return None
+
+
+def allow(role: str) -> Callable[[F], F]:
+    """Declare, on a route, the least token role that may call it (see the module's doc)."""
+    if role not in RANK:
+        raise ValueError(f"unknown token role {role!r}; one of {', '.join(ApiToken.ROLES)}")
+
+    def mark(view: F) -> F:
+        view.api_role = role  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
+def required_role(view: Callable[..., Any] | None, method: str) -> str:
+    """The least token role a request needs: the route's declaration, else read-only for
+    reads and admin for everything else. A read-only token never gets past a read."""
+    declared: str | None = getattr(view, "api_role", None)
+    if method in READ_METHODS:
+        return declared or "read-only"
+    if declared is None:
+        return "admin"
+    return declared if RANK[declared] >= RANK["analyst"] else "analyst"
 
 
 def _hub_error(exc: HubError) -> Any:

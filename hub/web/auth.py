@@ -1,8 +1,11 @@
-"""Sign-in: Flask-Login sessions, CSRF on every form, login throttling, roles, safe redirects."""
+"""Sign-in: Flask-Login over server-side sessions (hub.services.sessions), CSRF on every form,
+sign-in throttling in the database (hub.services.throttle), roles, safe redirects."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
+from datetime import timedelta
 from functools import wraps
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -17,20 +20,19 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import func, select
-from werkzeug.security import check_password_hash
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
-from hub.extensions import db, redis_connection
 from hub.models import User
-from hub.web.i18n import _
+from hub.services import sessions, throttle, users
+from hub.web.i18n import _, ngettext_
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -38,8 +40,7 @@ csrf = CSRFProtect()
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-MAX_FAILURES = 5
-LOCK_SECONDS = 15 * 60
+SESSION_KEY = "hub_session"  # the key of the server-side session (hub.services.sessions)
 
 
 class LoginForm(FlaskForm):
@@ -94,8 +95,14 @@ class CookieSessionsForBrowsers(SecureCookieSessionInterface):
 
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.active else None
+    """The user of this cookie, only while its server-side session lives."""
+    if not user_id.isdigit():
+        return None
+    return sessions.resume(int(user_id), session.get(SESSION_KEY), _lifetime())
+
+
+def _lifetime() -> timedelta:
+    return current_app.permanent_session_lifetime
 
 
 def workspace_id() -> int:
@@ -131,42 +138,28 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-def _throttle_keys(email: str) -> list[str]:
-    return [f"hub:login:fail:email:{email}", f"hub:login:fail:ip:{request.remote_addr}"]
+def _locked_message(wait: timedelta) -> str:
+    minutes = max(1, math.ceil(wait.total_seconds() / 60))
+    return ngettext_(
+        "Too many failed sign-ins. Wait %(num)d minute and try again.",
+        "Too many failed sign-ins. Wait %(num)d minutes and try again.",
+        minutes,
+    )
 
 
-def _locked(email: str) -> bool:
-    conn = redis_connection(current_app)
-    return any(int(conn.get(k) or 0) >= MAX_FAILURES for k in _throttle_keys(email))
-
-
-def _record_failure(email: str) -> None:
-    conn = redis_connection(current_app)
-    for key in _throttle_keys(email):
-        pipe = conn.pipeline()
-        pipe.incr(key)
-        pipe.expire(key, LOCK_SECONDS)
-        pipe.execute()
-
-
-def _clear_failures(email: str) -> None:
-    redis_connection(current_app).delete(*_throttle_keys(email))
-
-
-def check_password(user: User, password: str) -> bool:
-    """Delegate to the users service when present (one hashing scheme for CLI and web)."""
-    try:
-        from hub.services import users as users_service
-    except ImportError:
-        return check_password_hash(user.password_hash, password)
-    return bool(users_service.check_password(user, password))
-
-
-def _authenticate(email: str, password: str) -> User | None:
-    user = db.session.scalar(select(User).where(func.lower(User.email) == email))
-    if user is None or not user.active or not check_password(user, password):
-        return None
-    return user
+def _sign_in(email: str, password: str) -> tuple[str, int] | None:
+    """Check the credentials under throttling; sign in and return None, or (message, status)."""
+    address = request.remote_addr
+    if (wait := throttle.locked_for(email, address)) is not None:
+        return _locked_message(wait), 429
+    user = users.authenticate_user(email, password)
+    if user is None:
+        throttle.record_failure(email, address)
+        return _("Email or password is wrong. Check both and try again."), 401
+    throttle.record_success(email)
+    session[SESSION_KEY] = sessions.start(user, _lifetime())
+    login_user(user)
+    return None
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -174,26 +167,32 @@ def login() -> Any:
     if current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next")))
     form = LoginForm()
-    status = 200
     if form.validate_on_submit():
         email = (form.email.data or "").strip().lower()
-        if _locked(email):
-            flash(_("Too many failed sign-ins. Wait 15 minutes and try again."), "error")
-            status = 429
-        elif (user := _authenticate(email, form.password.data or "")) is None:
-            _record_failure(email)
-            flash(_("Email or password is wrong. Check both and try again."), "error")
-            status = 401
-        else:
-            _clear_failures(email)
-            login_user(user)
+        refused = _sign_in(email, form.password.data or "")
+        if refused is None:
             return redirect(safe_next(request.args.get("next")))
-    return render_template("auth/login.html", form=form), status
+        flash(refused[0], "error")
+        return render_template("auth/login.html", form=form), refused[1]
+    return render_template("auth/login.html", form=form)
 
 
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout() -> Any:
+    """Sign out: this session ends on the server, so a copy of its cookie no longer works."""
+    sessions.end(session.pop(SESSION_KEY, None))
     logout_user()
     flash(_("You are signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/logout/everywhere", methods=["POST"])
+@login_required
+def logout_everywhere() -> Any:
+    """Sign out every session of the signed-in user, on every device."""
+    sessions.end_all(int(current_user.id))
+    session.pop(SESSION_KEY, None)
+    logout_user()
+    flash(_("You are signed out on every device."), "info")
     return redirect(url_for("auth.login"))

@@ -64,7 +64,8 @@ def test_token_create_prints_a_working_token_once(runner: CliRunner, workspace: 
     result = invoke(runner, "token", "create", "--workspace", "acme", "--name", "etl", "--json")
     assert result.exit_code == 0, result.output
     data = as_json(result)
-    assert set(data) == {"id", "name", "workspace", "token"}
+    assert set(data) == {"id", "name", "role", "workspace", "token"}
+    assert data["role"] == "admin"  # the default: every token was an admin before roles
     from hub.services.tokens import authenticate
 
     assert authenticate(data["token"]).workspace_id == workspace.id

@@ -9,6 +9,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from flask import Flask
+from flask.testing import FlaskClient
+
 from hub.core import ingest
 from hub.extensions import db
 from hub.models import Customer, Order, Workspace
@@ -21,6 +24,20 @@ PASSWORD = "correct horse battery"
 
 def make_user(ws: Workspace, email: str, role: str = "admin") -> Any:
     return users.create_user(email, PASSWORD, ws, role=role)
+
+
+class Browser(FlaskClient):
+    """A test client whose every request has an app context of its own, as in production: the
+    app fixture keeps one context pushed, and its ``g`` would carry the user Flask-Login loaded
+    for one client into the next client's request."""
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+def browser(app: Flask) -> Browser:
+    return Browser(app, app.response_class, use_cookies=True)
 
 
 def login(client: Any, email: str, password: str = PASSWORD, **kw: Any) -> Any:

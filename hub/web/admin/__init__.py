@@ -51,7 +51,7 @@ def _home() -> Any:
 def _template_globals() -> dict[str, Any]:
     from hub.web.auth import is_admin
 
-    return {"is_admin": is_admin, "nav_items": NAV}
+    return {"is_admin": is_admin, "nav_items": NAV + ADMIN_NAV if is_admin() else NAV}
 
 
 NAV = [
@@ -67,6 +67,7 @@ NAV = [
     ("settings", "/settings/events", N_("Event settings")),
     ("fields", "/settings/fields", N_("Custom fields")),
 ]
+ADMIN_NAV = [("tokens", "/settings/tokens", N_("API tokens"))]
 
 HINTS = {
     400: N_("The request was not understood. Reload the page and send the form again."),

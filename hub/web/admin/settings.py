@@ -1,22 +1,22 @@
-"""Settings: event settings (Y10: stage advancement and activity score per event type) and
-the custom identities and properties imports map columns to (I2)."""
+"""Settings: event settings (Y10: stage advancement and activity score per event type), the
+custom identities and properties imports map columns to (I2), and the workspace's API tokens."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import login_required
+from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from hub.core.errors import NotFound, ValidationFailed
 from hub.core.events import STAGES
 from hub.extensions import db
-from hub.models import Event, EventSetting
-from hub.services import customers
+from hub.models import ApiToken, Event, EventSetting
+from hub.services import customers, tokens
 from hub.web.admin.common import error_text
 from hub.web.auth import admin_required, workspace_id
-from hub.web.i18n import _
+from hub.web.i18n import N_, _
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 
@@ -137,3 +137,54 @@ def delete_field(field_id: int) -> Any:
         "success",
     )
     return redirect(url_for("settings.fields"))
+
+
+@bp.get("/tokens")
+@admin_required
+def api_tokens() -> Any:
+    return _tokens_page()
+
+
+def _tokens_page(created: ApiToken | None = None, plaintext: str | None = None) -> Any:
+    return render_template(
+        "admin/api_tokens.html",
+        tokens=tokens.list_tokens(workspace_id()),
+        roles=ApiToken.ROLES,
+        created=created,
+        plaintext=plaintext,
+    )
+
+
+TOKEN_FORM_ERRORS = {
+    "name": N_("Give the token a name that says what will use it, e.g. “nightly export”."),
+    "role": N_("Choose the token's role: admin, analyst or read-only."),
+}
+
+
+@bp.post("/tokens")
+@admin_required
+def create_api_token() -> Any:
+    """Create a token and show its value on this one answer: it is never shown again."""
+    try:
+        token, plaintext = tokens.create_token(
+            workspace_id(),
+            request.form.get("name", ""),
+            user_id=int(current_user.id),
+            role=request.form.get("role", ""),
+        )
+    except ValidationFailed as exc:
+        hint = TOKEN_FORM_ERRORS.get(exc.field or "")
+        flash(_(hint) if hint else error_text(exc), "error")
+        return redirect(url_for("settings.api_tokens"))
+    return _tokens_page(token, plaintext)
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+@admin_required
+def revoke_api_token(token_id: int) -> Any:
+    try:
+        token = tokens.revoke(workspace_id(), token_id)
+    except NotFound:
+        abort(404)
+    flash(_("Token “%(name)s” revoked. It no longer works.", name=token.name), "success")
+    return redirect(url_for("settings.api_tokens"))

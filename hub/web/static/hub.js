@@ -1,4 +1,5 @@
-/* Tributary admin: progress polling for sync runs and confirm prompts. No external assets. */
+/* Tributary admin: progress polling for sync runs, confirm prompts, auto-submitting selects and
+   widths given as data-width (the pages carry no inline script or style: see the CSP). */
 (function () {
   "use strict";
 
@@ -48,6 +49,12 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-width]").forEach(function (el) {
+      el.style.width = el.getAttribute("data-width") + "%";
+    });
+    document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
+      select.addEventListener("change", function () { select.form.submit(); });
+    });
     var run = document.getElementById("run");
     if (run && run.getAttribute("data-finished") !== "true") { poll(run); }
     document.querySelectorAll("form[data-confirm]").forEach(function (form) {
