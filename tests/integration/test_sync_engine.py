@@ -9,11 +9,18 @@ import pytest
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import func, select
 
+from hub.connectors import Page
 from hub.extensions import db
 from hub.models import Connection, Cursor, Order, SyncRun, utcnow
 from hub.sync import engine, service
 from hub.sync.queues import SYNC, queue
-from tests.support.fake_platform import add_connection, content, make_orders, write_orders
+from tests.support.fake_platform import (
+    FakeOrders,
+    add_connection,
+    content,
+    make_orders,
+    write_orders,
+)
 
 
 @pytest.fixture
@@ -256,3 +263,26 @@ def test_each_committed_batch_asks_for_a_background_checkpoint(
     run = sync(add_connection(workspace.id, data_file))
     assert run.status == "succeeded", run.error_message
     assert len(asked) >= 3  # 25 orders in batches of at most 10
+
+
+def test_a_page_state_that_cannot_be_stored_fails_the_run_naming_the_stream(
+    app, workspace, data_file, monkeypatch
+):
+    """Found when the page is read (in the read-ahead thread), raised where the page would
+    have been applied: the pages before it stay committed with their cursor."""
+    app.config["SYNC_BATCH_RECORDS"] = 10
+    read = FakeOrders.read
+
+    def leaky(self, window, state):
+        for page in read(self, window, state):
+            extra = {"seen": {"1000"}} if page.state["page"] == 3 else {}
+            yield Page(page.records, {**page.state, **extra}, page.total)
+
+    monkeypatch.setattr(FakeOrders, "read", leaky)
+    write_orders(data_file, make_orders(45, start=utcnow() - timedelta(days=1)))
+    run = sync(add_connection(workspace.id, data_file))
+    assert (run.status, run.error_class) == ("failed", "system")
+    assert run.error_message.startswith("StateNotSerialisable: stream orders: its page state")
+    assert run.progress_done == 20 and len(order_ids(workspace.id)) == 20
+    position = cursor_state(db.session.get(Connection, run.connection_id))["run"]["page"]
+    assert (position["after"][1], position["page"]) == ("1019", 2)  # after the 20th order
