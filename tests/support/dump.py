@@ -68,19 +68,22 @@ def workspace_dump(session: Session, workspace_id: int) -> dict[str, list[tuple[
         else:  # customer_tags, group_members: through their customer
             stmt = stmt.where(table.c.customer_id.in_(customers))
         cols = [c for c in table.c if c.name not in _NOT_COMPARED]
+        refs = [_referred(keys, c) for c in cols]
         rows = [
-            tuple(_compared(keys, c, row._mapping[c.name]) for c in cols)
-            for row in session.execute(stmt)
+            tuple(
+                v if ref is None or v is None else ref[v] for v, ref in zip(row, refs, strict=True)
+            )
+            for row in session.execute(stmt.with_only_columns(*cols))
         ]
         out[table.name] = sorted(rows, key=repr)
     return out
 
 
-def _compared(keys: dict[str, dict[int, Any]], column: Any, value: Any) -> Any:
-    """A column's value, or for a reference the natural key of the row it refers to."""
+def _referred(keys: dict[str, dict[int, Any]], column: Any) -> dict[int, Any] | None:
+    """For a reference, the natural keys of the rows it may refer to (by id); else None."""
     for fk in column.foreign_keys:
-        return None if value is None else keys[fk.column.table.name][value]
-    return value
+        return keys[fk.column.table.name]
+    return None
 
 
 def _natural_keys(session: Session, workspace_id: int) -> dict[str, dict[int, Any]]:
