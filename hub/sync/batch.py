@@ -36,9 +36,10 @@ class ReadPage:
 def frozen(stream: str, pages: Iterable[Page]) -> Iterator[ReadPage]:
     """The pages of ``stream`` with each state serialised as soon as it is yielded, before the
     stream goes on (in the thread that reads it): a connector that keeps changing objects it
-    put in a state cannot move a cursor that waits to be committed with earlier records."""
+    put in a state cannot move a cursor that waits to be committed with earlier records. The
+    list of records is copied too (a connector reusing its list cannot empty a held page)."""
     for page in pages:
-        yield ReadPage(page.records, freeze(stream, page.state), page.total)
+        yield ReadPage(list(page.records), freeze(stream, page.state), page.total)
 
 
 def freeze(stream: str, state: dict[str, Any]) -> str:

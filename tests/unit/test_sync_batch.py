@@ -47,13 +47,16 @@ def test_x1_batch_is_full_after_its_time_limit():
 
 
 def careless(pages: int):
-    """A stream that yields one live state object and keeps changing it as it reads on."""
+    """A stream that yields one live state object and one list of records, and keeps changing
+    them as it reads on."""
     state: dict = {"queue": [[0, 9]], "page_no": 1}
+    records: list = []
     for n in range(1, pages + 1):
         state["page_no"] = n
         if n == 3:
             state["queue"].pop(0)  # the window is read: gone from the live list
-        yield Page([Rec(str(n))], state)
+        records[:] = [Rec(str(n))]
+        yield Page(records, state)
 
 
 @pytest.mark.parametrize("depth", [0, 1, 8])
@@ -70,6 +73,7 @@ def test_x2_a_page_keeps_the_state_it_was_yielded_with_whatever_the_stream_does_
     for held in pages[:2]:
         batch.add(held)
     taken = batch.take()
+    assert [r.external_id for r in taken.records] == ["1", "2"]
     assert taken.position() == {"queue": [[0, 9]], "page_no": 2}
     assert taken.position() is not taken.position()  # a fresh object for every reader
 
