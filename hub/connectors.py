@@ -37,7 +37,12 @@ class SyncWindow:
 
 @dataclass(slots=True)
 class Page:
-    """One page of a stream: its records, the stream's position after it, and the total if known."""
+    """One page of a stream: its records, the stream's position after it, and the total if known.
+
+    ``state`` must be JSON (dicts, lists, strings, numbers): the engine serialises it the moment
+    the page is yielded and commits that text with the page's records, so it is the position
+    after the page's last record, whatever the stream does with its objects afterwards. A new
+    dict (and new lists) per page all the same: never share a live object with the reader."""
 
     records: list[Record]
     state: dict[str, Any]
@@ -71,7 +76,8 @@ class ConnectorContext:
 
 
 class Stream(ABC):
-    """Reads pages from a window, resuming from ``state`` (the last committed page's state)."""
+    """Reads pages from a window, resuming from ``state`` (the last committed page's state,
+    decoded from JSON: a fresh object the stream may keep)."""
 
     name: ClassVar[str]
     primary_key: ClassVar[str] = "external_id"

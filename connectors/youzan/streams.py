@@ -1,24 +1,34 @@
 """The orders stream: ``youzan.trades.sold.get`` 4.0.4 over paired ``start_update``/``end_update``
-windows of at most 3 months, 100 per page, windows split in two while ``total_results`` exceeds
-10,000 (page_no stops at 100), deduplicated by tid, refunds joined from
-``youzan.trade.refund.search`` 3.0.0. The page state ``{"queue", "page_no", "done"}`` resumes
-after the last committed page."""
+windows of at most 3 months, read in update-time order from the last update time read
+(keyset), deduplicated by tid, refunds joined from ``youzan.trade.refund.search`` 3.0.0.
+
+Each call asks for the orders updated from ``since`` (the update time of the last order read)
+to the window's end, page 1. Paging by ``page_no`` instead would skip orders: an order updated
+while a window is paged leaves it (its new update time is after the sync's start), every later
+page shifts by one and an unchanged order is never read; ``page_no`` also stops at 100 (10,000
+rows). Only the orders of one second can still shift: those already read are in ``skip``, and
+``page_no`` pages through a second shared by more than a page of orders.
+
+The page state ``{"windows", "since", "skip", "page_no", "done"}`` is built anew for each page:
+the position after that page's orders, resumed exactly after the last committed page."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from connectors.youzan.mapping import SHANGHAI, ciphertexts, map_trade, parse_time
 from connectors.youzan.pii import Decryptor
 from hub.connectors import Page, Stream, SyncWindow
+from hub.core.errors import HubError
 
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 100
-MAX_ROWS = 10_000  # page_no <= 100 at page_size 100
+MAX_PAGE_NO = 100  # trades.sold.get: page_no <= 100 and page_no * page_size <= 10,000
 MAX_SPAN_S = 90 * 86400  # "at most 3 months"
 REFUND_MAX_ROWS = 3000  # refund.search: page_no * page_size <= 3000
 
@@ -36,6 +46,73 @@ def split_span(start: int, end: int, span: int = MAX_SPAN_S) -> list[list[int]]:
         out.append([a, b])
         a = b + 1
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """Where the stream stands: the windows left (the first one being read), the update time
+    the next call starts at (``None``: the window's start), the tids already read at that
+    second, the page within that second, and the records yielded so far."""
+
+    windows: tuple[tuple[int, int], ...]
+    since: int | None = None
+    skip: tuple[str, ...] = ()
+    page_no: int = 1
+    done: int = 0
+
+    @classmethod
+    def load(cls, state: dict[str, Any], window: SyncWindow) -> Position:
+        """The position a state names; a window's start for ``{}`` (or a state of the page_no
+        era, whose position cannot be trusted: its window is read again)."""
+        if "windows" not in state:
+            start = int(window.start.astimezone(UTC).timestamp())
+            end = int(window.end.astimezone(UTC).timestamp())
+            return cls(tuple((a, b) for a, b in split_span(start, end)))
+        return cls(
+            windows=tuple((int(a), int(b)) for a, b in state["windows"]),
+            since=state.get("since"),
+            skip=tuple(state.get("skip") or ()),
+            page_no=int(state.get("page_no") or 1),
+            done=int(state.get("done") or 0),
+        )
+
+    @property
+    def start(self) -> int:
+        """The update time the next call starts at."""
+        return self.windows[0][0] if self.since is None else self.since
+
+    def state(self) -> dict[str, Any]:
+        """A new JSON dict (new lists) naming this position."""
+        return {
+            "windows": [[a, b] for a, b in self.windows],
+            "since": self.since,
+            "skip": list(self.skip),
+            "page_no": self.page_no,
+            "done": self.done,
+        }
+
+    def already_read(self, read: list[tuple[str, int]]) -> list[bool]:
+        """For each (tid, update time) of a page, whether it was read on an earlier page."""
+        skip = set(self.skip)
+        return [when == self.start and tid in skip for tid, when in read]
+
+    def after(self, read: list[tuple[str, int]], total: int, size: int, n: int) -> Position:
+        """The position after a page of ``read`` (tid, update time) out of ``total`` from
+        ``since``, ``n`` records yielded for it."""
+        done = self.done + n
+        if len(read) < size or (self.page_no - 1) * size + len(read) >= total > 0:
+            return Position(self.windows[1:], done=done)  # the window is read
+        last = read[-1][1]
+        at_last = tuple(tid for tid, when in read if when == last)
+        if last > self.start:
+            return replace(self, since=last, skip=at_last, page_no=1, done=done)
+        if self.page_no >= MAX_PAGE_NO:
+            raise HubError(
+                f"youzan.trades.sold.get: more than {MAX_PAGE_NO * size} orders were updated "
+                f"at {fmt(last)}; Youzan pages no further than page_no {MAX_PAGE_NO}"
+            )
+        skip = tuple(dict.fromkeys(self.skip + at_last))
+        return replace(self, since=last, skip=skip, page_no=self.page_no + 1, done=done)
 
 
 class TradesStream(Stream):
@@ -61,38 +138,21 @@ class TradesStream(Stream):
         self._covered_from: int | None = None
 
     def read(self, window: SyncWindow, state: dict[str, Any]) -> Iterator[Page]:
-        queue = [list(w) for w in state.get("queue") or self._plan(window)]
-        page_no, done = int(state.get("page_no") or 1), int(state.get("done") or 0)
-        seen: set[str] = set()
-        while queue:
-            a, b = queue[0]
-            data = self._sold(a, b, page_no)
-            total = int(data.get("total_results") or 0)
-            if total > MAX_ROWS and b > a:
-                mid = a + (b - a) // 2
-                queue[:1] = [[a, mid], [mid + 1, b]]
-                page_no = 1
-                continue
+        pos = Position.load(state, window)
+        while pos.windows:
+            a, b = pos.windows[0]
+            since = pos.start
+            data = self._sold(since, b, pos.page_no)
             infos = [x["full_order_info"] for x in data.get("full_order_info_list") or []]
-            infos = [i for i in infos if _tid(i) not in seen]
-            seen.update(_tid(i) for i in infos)
-            records = self._map(infos, a, b)
-            if page_no * self.page_size >= min(total, MAX_ROWS) or not infos and page_no > 1:
-                queue.pop(0)
-                page_no = 1
-            else:
-                page_no += 1
-            done += len(records)
-            state = {"queue": queue, "page_no": page_no, "done": done} if queue else {}
-            yield Page(records, state, total=done + _left(queue, total, page_no, self.page_size))
+            read = update_times(infos, since, b)
+            fresh = [i for i, old in zip(infos, pos.already_read(read), strict=True) if not old]
+            records = self._map(fresh, a, b)
+            total = int(data.get("total_results") or 0)
+            left = max(0, total - (pos.page_no - 1) * self.page_size - len(infos))
+            pos = pos.after(read, total, self.page_size, len(records))
+            yield Page(records, pos.state(), total=pos.done + left)
 
     # ------------------------------------------------------------------ calls
-    @staticmethod
-    def _plan(window: SyncWindow) -> list[list[int]]:
-        start = int(window.start.astimezone(UTC).timestamp())
-        end = int(window.end.astimezone(UTC).timestamp())
-        return split_span(start, end)
-
     def _sold(self, a: int, b: int, page_no: int) -> dict[str, Any]:
         params = {
             "start_update": fmt(a),
@@ -156,6 +216,24 @@ def search_refunds(client: Any, a: int, b: int) -> list[dict[str, Any]]:
         page_no += 1
 
 
+def update_times(infos: list[dict[str, Any]], since: int, end: int) -> list[tuple[str, int]]:
+    """(tid, update time) of each order of a page, checked to run in update-time order inside
+    [since, end]: reading on from the last update time read depends on it."""
+    out, prev = [], since
+    for info in infos:
+        tid, text = _tid(info), (info.get("order_info") or {}).get("update_time")
+        when = parse_time(text, tid=tid, field="update_time")
+        stamp = int(when.timestamp()) if when else None
+        if stamp is None or not prev <= stamp <= end:
+            raise HubError(
+                f"youzan.trades.sold.get: trade {tid} has update_time {text!r}, out of update-time "
+                f"order (expected from {fmt(prev)} to {fmt(end)})"
+            )
+        out.append((tid, stamp))
+        prev = stamp
+    return out
+
+
 def refunds_of(client: Any, tid: str) -> list[dict[str, Any]]:
     data = client.call("youzan.trade.refund.search", "3.0.0", {"tid": tid, "page_size": 100})
     return list((data or {}).get("refunds") or [])
@@ -168,10 +246,3 @@ def _created(info: dict[str, Any]) -> int | None:
 
 def _tid(info: dict[str, Any]) -> str:
     return str((info.get("order_info") or {}).get("tid") or "")
-
-
-def _left(queue: list[list[int]], total: int, page_no: int, size: int) -> int:
-    """Rough rows left in the current sub-window (unknown for the later ones)."""
-    if not queue:
-        return 0
-    return max(0, min(total, MAX_ROWS) - (page_no - 1) * size)

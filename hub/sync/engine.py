@@ -12,14 +12,14 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select, update
 
-from hub.connectors import Connector, Page, Stream, SyncWindow
+from hub.connectors import Connector, Stream, SyncWindow
 from hub.core import ingest
 from hub.core.checkpoint import checkpoint_soon
 from hub.core.errors import classify
 from hub.extensions import db
 from hub.models import Connection, Cursor, SyncRun, utcnow
 from hub.sync import window as windows
-from hub.sync.batch import PageBatch
+from hub.sync.batch import PageBatch, ReadPage, frozen
 from hub.sync.heartbeat import Heartbeat
 from hub.sync.readahead import ReadAhead
 from hub.sync.runtime import connector_for, record_api_calls
@@ -88,7 +88,7 @@ def _sync_stream(
         int(config.get("SYNC_BATCH_RECORDS", 5000)), float(config.get("SYNC_BATCH_SECONDS", 2.0))
     )
     ahead = int(config.get("SYNC_READ_AHEAD", 0))
-    source = stream.read(window, page_state)
+    source = frozen(stream.name, stream.read(window, page_state))
     pages = ReadAhead(source, ahead, f"read-ahead-{run.id}") if ahead > 0 else iter(source)
     try:
         while True:
@@ -134,7 +134,7 @@ class _Progress:
         self.state, self.window, self.done = state, window, done
         self.max_seen = state.get("max_seen")
 
-    def apply(self, page: Page | None) -> None:
+    def apply(self, page: ReadPage | None) -> None:
         if page is None:
             return
         self.max_seen = windows.advance_max(self.max_seen, page.records)
@@ -143,7 +143,7 @@ class _Progress:
             self.state,
             run_id=self.run.id,
             window=self.window,
-            page=page.state,
+            page=page.position(),
             done=self.done,
             max_seen=self.max_seen,
         )
@@ -159,7 +159,7 @@ class _Progress:
 
 
 def _commit_page(
-    run: SyncRun, connector: Connector, page: Page, done: int, result: ingest.IngestResult
+    run: SyncRun, connector: Connector, page: ReadPage, done: int, result: ingest.IngestResult
 ) -> None:
     """Progress, counts and API calls in the page's transaction, then commit it all."""
     stream_before = done - len(page.records)

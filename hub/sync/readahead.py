@@ -4,7 +4,9 @@ A sync alternates between waiting for the platform and applying what it sent. ``
 runs the stream's page iterator in a thread, up to ``depth`` pages ahead, so the platform
 prepares the next page while the hub writes this one (the socket wait and SQLite's own work
 release the GIL). Order is kept and nothing is applied early: the engine still commits each
-batch with its cursor, so a run that dies with pages read ahead simply reads them again.
+batch with its cursor, so a run that dies with pages read ahead simply reads them again. The
+engine's source freezes each page's state as it is yielded, in this thread
+(``hub.sync.batch.frozen``), so reading further cannot move the cursor of a page that waits.
 """
 
 from __future__ import annotations

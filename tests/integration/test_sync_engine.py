@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import timedelta
 
@@ -9,11 +10,18 @@ import pytest
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import func, select
 
+from hub.connectors import Page
 from hub.extensions import db
 from hub.models import Connection, Cursor, Order, SyncRun, utcnow
 from hub.sync import engine, service
 from hub.sync.queues import SYNC, queue
-from tests.support.fake_platform import add_connection, content, make_orders, write_orders
+from tests.support.fake_platform import (
+    FakeOrders,
+    add_connection,
+    content,
+    make_orders,
+    write_orders,
+)
 
 
 @pytest.fixture
@@ -256,3 +264,75 @@ def test_each_committed_batch_asks_for_a_background_checkpoint(
     run = sync(add_connection(workspace.id, data_file))
     assert run.status == "succeeded", run.error_message
     assert len(asked) >= 3  # 25 orders in batches of at most 10
+
+
+def test_a_page_state_that_cannot_be_stored_fails_the_run_naming_the_stream(
+    app, workspace, data_file, monkeypatch
+):
+    """Found when the page is read (in the read-ahead thread), raised where the page would
+    have been applied: the pages before it stay committed with their cursor."""
+    app.config["SYNC_BATCH_RECORDS"] = 10
+    read = FakeOrders.read
+
+    def leaky(self, window, state):
+        for page in read(self, window, state):
+            extra = {"seen": {"1000"}} if page.state["page"] == 3 else {}
+            yield Page(page.records, {**page.state, **extra}, page.total)
+
+    monkeypatch.setattr(FakeOrders, "read", leaky)
+    write_orders(data_file, make_orders(45, start=utcnow() - timedelta(days=1)))
+    run = sync(add_connection(workspace.id, data_file))
+    assert (run.status, run.error_class) == ("failed", "system")
+    assert run.error_message.startswith("StateNotSerialisable: stream orders: its page state")
+    assert run.progress_done == 20 and len(order_ids(workspace.id)) == 20
+    position = cursor_state(db.session.get(Connection, run.connection_id))["run"]["page"]
+    assert (position["after"][1], position["page"]) == ("1019", 2)  # after the 20th order
+
+
+class Killed(BaseException):
+    """Ends a sync as SIGKILL would: no error recorded, the run left running."""
+
+
+def test_x2_a_state_moved_on_after_its_page_is_yielded_is_committed_as_it_was(
+    app, workspace, other_workspace, data_file, monkeypatch
+):
+    """A stream that keeps one state dict and moves it on as it reads (as the Youzan stream's
+    live ``queue`` did): the reader thread has read every page before the first batch is
+    applied, and each batch is still committed with the position after its own last record,
+    so a run killed after two batches resumes with nothing skipped."""
+    app.config.update(SYNC_READ_AHEAD=50, SYNC_BATCH_RECORDS=10, SYNC_BATCH_SECONDS=600)
+    read, all_read = FakeOrders.read, threading.Event()
+
+    def read_then_tell(self, window, state):
+        yield from read(self, window, state)
+        all_read.set()
+
+    committed: list[tuple[str, str]] = []
+    commit = engine._commit_page
+
+    def commit_then_look(run, connector, page, done, result):
+        assert all_read.wait(10), "the reader did not get to the end"
+        commit(run, connector, page, done, result)
+        position = cursor_state(db.session.get(Connection, run.connection_id))["run"]["page"]
+        committed.append((position["after"][1], max(order_ids(run.workspace_id))))
+        if len(committed) == 2:
+            raise Killed
+
+    monkeypatch.setattr(FakeOrders, "read", read_then_tell)
+    monkeypatch.setattr(engine, "_commit_page", commit_then_look)
+    rows = make_orders(60, start=utcnow() - timedelta(days=2), buyers=9)
+    write_orders(data_file, rows)
+    conn = add_connection(workspace.id, data_file, page_size=5, shared_state=True)
+    run = service.request_sync(workspace.id, conn.id)
+    with pytest.raises(Killed):
+        engine.execute(run.id, job_id=run.job_id)
+    db.session.rollback()
+    assert committed == [("1009", "1009"), ("1019", "1019")]  # not ("1059", ...): page 12
+    assert engine.execute(run.id, job_id=run.job_id) == "succeeded"  # resumed after 1019
+
+    monkeypatch.setattr(engine, "_commit_page", commit)
+    calm_file = data_file.with_name("calm.json")
+    write_orders(calm_file, rows)
+    assert sync(add_connection(other_workspace.id, calm_file, store="S2")).status == "succeeded"
+    assert len(order_ids(workspace.id)) == 60
+    assert content(workspace.id) == content(other_workspace.id)

@@ -35,6 +35,9 @@ class FakeSettings(Schema):
     fail_times = fields.Integer(allow_none=True, load_default=None)  # None: every time
     retry_after = fields.Float(allow_none=True, load_default=None)
     initial_days = fields.Integer(allow_none=True, load_default=None)
+    # One state dict for every page, updated in place as reading goes on (a careless
+    # connector): the engine must still commit each page's own position.
+    shared_state = fields.Boolean(load_default=False)
 
 
 class FakeConnector(Connector):
@@ -66,6 +69,7 @@ class FakeOrders(Stream):
         pending = [r for r in rows if after is None or _key(r) > after]
         size = int(self.config.get("page_size") or 10)
         number = int(state.get("page") or 0)
+        shared: dict[str, Any] = {}
         while pending:
             number += 1
             batch, pending = pending[:size], pending[size:]
@@ -73,7 +77,11 @@ class FakeOrders(Stream):
             if self.config.get("page_delay"):
                 time.sleep(float(self.config["page_delay"]))
             records = [to_record(r, self.config["store_id"]) for r in batch]
-            yield Page(records, {"after": list(_key(batch[-1])), "page": number}, len(rows))
+            position = {"after": list(_key(batch[-1])), "page": number}
+            if self.config.get("shared_state"):
+                shared.update(position)
+                position = shared
+            yield Page(records, position, len(rows))
 
     def _in_window(self, window: SyncWindow) -> list[dict[str, Any]]:
         """Orders with window.start <= updated_at < window.end (the end is the sync's start)."""

@@ -148,7 +148,7 @@ def test_resume_from_a_committed_page_state_loses_nothing(sandbox):
     assert seen == everything
 
 
-def test_windows_are_at_most_three_months_and_split_past_10000():
+def test_windows_are_at_most_three_months_and_read_past_10000_orders():
     running = serve(create_app(seed=5, orders=0))
     try:
         shop = running.app.extensions["youzan_sandbox"].shop
