@@ -17,20 +17,24 @@ from hub.core.errors import ValidationFailed
 
 
 class CustomerImport(FileImport):
-    """Two passes: the first reads the file, finds keys shared by several rows (I4) and
-    spools the rows to a temporary file; the second maps and streams the spooled rows.
-    Memory holds 8 bytes per key, never the rows."""
+    """Two passes: the first (``prepare``) reads the file, finds keys shared by several rows
+    (I4) and spools the rows to a temporary file; the second maps and streams the spooled
+    rows. Memory holds 8 bytes per key, never the rows."""
 
     def __init__(self, table: Table, columns: list[mapping.Column], settings: dict[str, Any]):
         self.table = table
         self.columns = columns
         self.settings = settings
-        self._total: int | None = None
+        self._total = 0
+        self._spool: IO[bytes] | None = None
+        self._dups: set[int] = set()
         self.summary = {"mapping": {c.header: c.target for c in columns}}
 
+    def prepare(self) -> None:
+        self._spool = tempfile.TemporaryFile()  # noqa: SIM115 (closed by batches)
+        self._dups = self._first_pass(self._spool)
+
     def total_rows(self) -> int:
-        if self._total is None:
-            self._total = self.table.count_rows()
         return self._total
 
     def _first_pass(self, spool: IO[bytes]) -> set[int]:
@@ -51,9 +55,10 @@ class CustomerImport(FileImport):
         return {a for a, b in zip(ordered, ordered[1:], strict=False) if a == b}
 
     def batches(self, size: int) -> Iterator[Batch]:
-        with tempfile.TemporaryFile() as spool:
-            dups = self._first_pass(spool)
-            yield from self._second_pass(spool, dups, size)
+        if self._spool is None:
+            self.prepare()
+        with self._spool as spool:  # type: ignore[union-attr]
+            yield from self._second_pass(spool, self._dups, size)
 
     def _second_pass(self, spool: IO[bytes], dups: set[int], size: int) -> Iterator[Batch]:
         batch = Batch()
@@ -105,8 +110,7 @@ class CustomersConnector(FileConnector):
     def preview(cls, files: Sequence[tuple[Path, str]], context: ImportContext) -> dict[str, Any]:
         """The mapping step (I2): headers, the suggested mapping and every possible target."""
         path, name = files[0]
-        table = open_table(path, name)
-        table.close()
+        table = open_table(path, name, cls.limits)
         return {
             "headers": table.headers,
             "mapping": mapping.suggest_mapping(table.headers, context),
@@ -120,7 +124,7 @@ class CustomersConnector(FileConnector):
         if len(files) != 1:
             raise ValidationFailed("a customer import takes exactly one file")
         path, name = files[0]
-        table = open_table(path, name)
+        table = open_table(path, name, cls.limits)
         chosen = settings.get("mapping") or mapping.suggest_mapping(table.headers, context)
         columns = mapping.resolve_columns(table.headers, chosen, context)
         return CustomerImport(table, columns, settings)

@@ -64,17 +64,26 @@ def test_cell_text():
     assert cell_text(None) == "" and cell_text(12) == "12"
 
 
-@pytest.mark.parametrize("value", ["=1+1", "+1", "-2", "@SUM(A1)", "\tx"])
+@pytest.mark.parametrize(
+    "value",
+    ["=1+1", "+1", "-2", "@SUM(A1)", "\tx", "\r=1", "\n=1", " =1+1", "  @A1", "\u3000=1",
+     "\u00a0-1", "＝1+1", "＋1", "－2", "＠SUM(A1)", " ＝cmd"],
+)  # fmt: skip
 def test_formula_cells_are_neutralised(value):
-    assert neutralise(value) == "'" + value and neutralise("a=b") == "a=b"
+    assert neutralise(value) == "'" + value
+
+
+@pytest.mark.parametrize("value", ["a=b", " Wang", "1-2", "", "'=1", "王芳"])
+def test_other_cells_are_kept(value):
+    assert neutralise(value) == value
 
 
 def test_failure_file_keeps_the_input_format(tmp_path):
     writer = FailureWriter(tmp_path / "f.xlsx", ["A", "B"], "xlsx", None)
-    writer.add(["=cmd|' /C calc'!A0", "ok"], "A: bad")
+    writer.add(["=cmd|' /C calc'!A0", " ＝1+1"], "A: bad")
     assert writer.close() == tmp_path / "f.xlsx"
     assert read_xlsx(tmp_path / "f.xlsx") == [["A", "B", "reason"],
-                                             ["'=cmd|' /C calc'!A0", "ok", "A: bad"]]  # fmt: skip
+                                             ["'=cmd|' /C calc'!A0", "' ＝1+1", "A: bad"]]  # fmt: skip
     gbk = FailureWriter(tmp_path / "f.csv", ["姓名"], "csv", "gb18030")
     gbk.add(["王芳"], "手机号: 不是11位 ✓")
     gbk.close()
