@@ -69,8 +69,10 @@ class Table:
                 continue
             count += 1
             if count > most:
-                raise UnreadableFile(f"{self.label}: more than {most} data rows; at most {most} "
-                                     "rows per file. Split the file and import each part")  # fmt: skip
+                raise UnreadableFile(
+                    f"{self.label}: more than {most} data rows; at most {most} rows per file. "
+                    "Split the file and import each part"
+                )
             if len(cells) != width:
                 cells = (cells + [""] * width)[:width]
             yield SourceRow(line, cells)
@@ -111,8 +113,10 @@ def open_table(path: str | Path, name: str | None = None, limits: Limits = DEFAU
     table = Table(path, label, "xlsx" if head.startswith(ZIP_MAGIC) else "csv", limits)
     if table.format == "csv":
         if size > limits.file_bytes:
-            raise UnreadableFile(f"{label}: the file is {mib(size)}, more than "
-                                 f"{mib(limits.file_bytes)}; split it into smaller files")  # fmt: skip
+            raise UnreadableFile(
+                f"{label}: the file is {mib(size)}, more than {mib(limits.file_bytes)}; "
+                "split it into smaller files"
+            )
         table._encoding, table._whole = detect_encoding(path, label, limits.preview_bytes)
     table._find_header()
     return table
@@ -177,9 +181,7 @@ def _csv_rows(
                     )
                 yield reader.line_num, cells
         except csv.Error as exc:
-            raise UnreadableFile(
-                f"{label}: line {reader.line_num}: not valid CSV ({exc})"
-            ) from exc
+            raise UnreadableFile(f"{label}: line {reader.line_num}: not valid CSV ({exc})") from exc
         except UnicodeDecodeError as exc:
             raise UnreadableFile(f"{label}: after line {reader.line_num}: not {encoding} "
                                  f"text ({exc.reason})") from exc  # fmt: skip

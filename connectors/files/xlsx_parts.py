@@ -102,8 +102,8 @@ def _check_parts(infos: list[zipfile.ZipInfo], label: str, limits: Limits) -> No
             )
     if total > limits.file_bytes:
         raise UnreadableFile(
-            f"{label}: the workbook is {mib(total)} uncompressed, more than {mib(limits.file_bytes)}"
-            "; split it into smaller files or save it as CSV"
+            f"{label}: the workbook is {mib(total)} uncompressed, "
+            f"more than {mib(limits.file_bytes)}; split it into smaller files or save it as CSV"
         )
 
 
@@ -151,7 +151,9 @@ def _refuse_doctype(*_args: object) -> None:
     raise _NoDoctype
 
 
-def feed(stream: IO[bytes], xml: Any, label: str, limits: Limits, budget: int | None) -> Iterator[int]:
+def feed(
+    stream: IO[bytes], xml: Any, label: str, limits: Limits, budget: int | None
+) -> Iterator[int]:
     """Parse ``stream`` chunk by chunk, yielding the bytes read so far after each chunk.
     Refuses a run of more than ``row_chars`` bytes without a '<' (a token expat would buffer
     whole) and, with a ``budget``, reading more than it."""

@@ -194,8 +194,11 @@ def test_i7_bad_rows_fail_with_reasons_and_reimport_is_a_no_op(workspace, tmp_pa
 
 
 def test_bad_numbers_fail_their_order_not_the_import(workspace, tmp_path):
-    orders = [order("1"), order("2", mobile="13900139002"), order("3", mobile="13900139003",
-                                                                    total="1e999999")]
+    orders = [
+        order("1"),
+        order("2", mobile="13900139002"),
+        order("3", mobile="13900139003", total="1e999999"),
+    ]
     products = [product("1", qty="²"), product("2"), product("3")]
     result = run(workspace, files(tmp_path, orders, products, encoding="utf-8"))
     assert (result.status, result.created, result.failed) == ("succeeded", 1, 2)

@@ -94,7 +94,9 @@ def shared_strings_bomb(path: Path, expanded: int = 464 * MB) -> Path:
     header = '<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c></row>'
     rows = header + "".join(inline_row(n, r) for n, r in enumerate(ROWS, start=2))
     strings = repeated(si * 1000, expanded, head, b"</sst>")
-    return workbook(path, {"xl/worksheets/sheet1.xml": sheet(rows), "xl/sharedStrings.xml": strings})
+    return workbook(
+        path, {"xl/worksheets/sheet1.xml": sheet(rows), "xl/sharedStrings.xml": strings}
+    )
 
 
 def dimension_bomb(path: Path) -> Path:
@@ -112,7 +114,7 @@ def ratio_bomb(path: Path, expanded: int = 200 * MB) -> Path:
 def wide_row_bomb(path: Path, at_row: int = 3) -> Path:
     """A value in column XFD (16,384) on row ``at_row``: 16,384 cells to a padding reader."""
     rows = [HEADER, *ROWS]
-    xml = table_rows(rows[:at_row - 1]) + inline_row(at_row, ["far"], first_column=16_384)
+    xml = table_rows(rows[: at_row - 1]) + inline_row(at_row, ["far"], first_column=16_384)
     return workbook(path, {"xl/worksheets/sheet1.xml": sheet(xml, "A1:XFD3")})
 
 

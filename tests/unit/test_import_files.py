@@ -82,8 +82,10 @@ def test_failure_file_keeps_the_input_format(tmp_path):
     writer = FailureWriter(tmp_path / "f.xlsx", ["A", "B"], "xlsx", None)
     writer.add(["=cmd|' /C calc'!A0", " ＝1+1"], "A: bad")
     assert writer.close() == tmp_path / "f.xlsx"
-    assert read_xlsx(tmp_path / "f.xlsx") == [["A", "B", "reason"],
-                                             ["'=cmd|' /C calc'!A0", "' ＝1+1", "A: bad"]]  # fmt: skip
+    assert read_xlsx(tmp_path / "f.xlsx") == [
+        ["A", "B", "reason"],
+        ["'=cmd|' /C calc'!A0", "' ＝1+1", "A: bad"],
+    ]
     gbk = FailureWriter(tmp_path / "f.csv", ["姓名"], "csv", "gb18030")
     gbk.add(["王芳"], "手机号: 不是11位 ✓")
     gbk.close()

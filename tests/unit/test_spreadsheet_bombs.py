@@ -81,8 +81,8 @@ def test_row_beyond_the_column_limit_refused(tmp_path):
             "column 16,384, beyond the 1,000 columns a file may have")  # fmt: skip
     refused(bombs.wide_row_bomb(tmp_path / "later.xlsx"), "row 3 has a value in column 16,384")
     cells = "".join(f'<c r="A1"><v>{i}</v></c>' for i in range(16_385))
-    path = bombs.workbook(tmp_path / "cells.xlsx", {"xl/worksheets/sheet1.xml":
-                                                    bombs.sheet(f"<row>{cells}</row>")})  # fmt: skip
+    xml = bombs.sheet(f"<row>{cells}</row>")
+    path = bombs.workbook(tmp_path / "cells.xlsx", {"xl/worksheets/sheet1.xml": xml})
     refused(path, "row 1 has more than 16,384 cells")
 
 
