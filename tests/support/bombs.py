@@ -15,10 +15,20 @@ PKG = "http://schemas.openxmlformats.org/package/2006/relationships"
 HEADER = ["Name", "Mobile"]
 ROWS = [["Wang Fang", "13800139000"], ["Li Lei", "13900139001"]]
 
+SHEET_ML = "application/vnd.openxmlformats-officedocument.spreadsheetml"
 CONTENT_TYPES = (
     '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/'
-    'package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/></Types>'
+    'package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/>'
+    '<Default Extension="rels" '
+    'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+    f'<Override PartName="/xl/workbook.xml" ContentType="{SHEET_ML}.sheet.main+xml"/>'
+    f'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="{SHEET_ML}.worksheet+xml"/>'
+    "</Types>"
 )
+STRINGS_TYPE = (
+    f'<Override PartName="/xl/sharedStrings.xml" ContentType="{SHEET_ML}.sharedStrings+xml"/>'
+)
+STRINGS_REL = f'<Relationship Id="rId2" Target="sharedStrings.xml" Type="{REL}/sharedStrings"/>'
 ROOT_RELS = (
     f'<Relationships xmlns="{PKG}"><Relationship Id="rId1" Target="xl/workbook.xml" '
     f'Type="{REL}/officeDocument"/></Relationships>'
@@ -30,7 +40,6 @@ WORKBOOK = (
 WORKBOOK_RELS = (
     f'<Relationships xmlns="{PKG}">'
     f'<Relationship Id="rId1" Target="worksheets/sheet1.xml" Type="{REL}/worksheet"/>'
-    f'<Relationship Id="rId2" Target="sharedStrings.xml" Type="{REL}/sharedStrings"/>'
     "</Relationships>"
 )
 
@@ -62,10 +71,15 @@ def table_rows(rows: list[list[str]] | None = None) -> str:
 
 
 def workbook(path: Path, parts: dict[str, str | Iterable[bytes]], level: int = 1) -> Path:
-    """An .xlsx of the minimal parts plus ``parts`` (text, or chunks streamed in)."""
+    """An .xlsx of the minimal parts plus ``parts`` (text, or chunks streamed in), as Excel
+    and openpyxl read it."""
+    types, rels = CONTENT_TYPES, WORKBOOK_RELS
+    if "xl/sharedStrings.xml" in parts:
+        types = types.replace("</Types>", STRINGS_TYPE + "</Types>")
+        rels = rels.replace("</Relationships>", STRINGS_REL + "</Relationships>")
     base: dict[str, str | Iterable[bytes]] = {
-        "[Content_Types].xml": CONTENT_TYPES, "_rels/.rels": ROOT_RELS,
-        "xl/workbook.xml": WORKBOOK, "xl/_rels/workbook.xml.rels": WORKBOOK_RELS,
+        "[Content_Types].xml": types, "_rels/.rels": ROOT_RELS,
+        "xl/workbook.xml": WORKBOOK, "xl/_rels/workbook.xml.rels": rels,
         "xl/worksheets/sheet1.xml": sheet(table_rows()),
     }  # fmt: skip
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=level) as book:
@@ -101,8 +115,10 @@ def shared_strings_bomb(path: Path, expanded: int = 464 * MB) -> Path:
 
 def dimension_bomb(path: Path) -> Path:
     """About 1.5 KB declaring A1:XFD1048576 (every cell of a sheet) around a header and two
-    rows: a reader that sizes the sheet by it walks 17 billion cells."""
-    xml = sheet(table_rows(), dimension="A1:XFD1048576")
+    rows, in its dimension and with an empty cell at XFD1048576: a reader that sizes the sheet
+    by them (openpyxl fills the missing rows and cells) walks 17 billion cells."""
+    last = '<row r="1048576"><c r="XFD1048576"/></row>'
+    xml = sheet(table_rows() + last, dimension="A1:XFD1048576")
     return workbook(path, {"xl/worksheets/sheet1.xml": xml}, level=9)
 
 
