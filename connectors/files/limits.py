@@ -30,6 +30,7 @@ class Limits:
     members: int = 1_000  # parts of an .xlsx
     header_rows: int = 100  # rows looked at for the header
     preview_bytes: int = 16 * MIB  # of a part or a CSV read to find the header (web requests)
+    held_chars: int = 32 * MIB  # text of the rows an import keeps in memory (Sobot, Tmall products)
 
 
 def mib(size: int) -> str:

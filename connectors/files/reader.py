@@ -77,6 +77,19 @@ class Table:
                 cells = (cells + [""] * width)[:width]
             yield SourceRow(line, cells)
 
+    def held_rows(self) -> Iterator[SourceRow]:
+        """``rows()`` for an import that keeps them in memory: their text is at most
+        ``limits.held_chars`` (a small workbook can repeat a long shared string on every row)."""
+        most, held = self.limits.held_chars, 0
+        for row in self.rows():
+            held += sum(map(len, row.cells))
+            if held > most:
+                raise UnreadableFile(
+                    f"{self.label}: row {row.line}: the rows hold more than {most:,} characters "
+                    "of text, more than one import keeps in memory; split the file"
+                )
+            yield row
+
     def count_rows(self) -> int:
         return sum(1 for _ in self.rows())
 
@@ -169,11 +182,14 @@ def _csv_rows(
     path: Path, encoding: str, label: str, limits: Limits
 ) -> Iterator[tuple[int, list[str]]]:
     """CSV records, decoded while streaming: no line longer than ``row_chars`` is read whole,
+    no record (whose quoted fields may span lines) takes more than ``row_chars`` either, and
     no record has more than ``columns`` fields."""
     with path.open(encoding=encoding, newline="") as fh:
-        reader = csv.reader(_lines(fh, label, limits.row_chars))
+        record = [0]  # characters read since the last record ended
+        reader = csv.reader(_lines(fh, label, limits.row_chars, record))
         try:
             for cells in reader:
+                record[0] = 0
                 if len(cells) > limits.columns:
                     raise UnreadableFile(
                         f"{label}: line {reader.line_num} has {len(cells):,} fields, more than "
@@ -187,13 +203,17 @@ def _csv_rows(
                                  f"text ({exc.reason})") from exc  # fmt: skip
 
 
-def _lines(fh: IO[str], label: str, most: int) -> Iterator[str]:
+def _lines(fh: IO[str], label: str, most: int, record: list[int]) -> Iterator[str]:
     number = 0
     while line := fh.readline(most + 2):
         number += 1
         if len(line) > most and len(line.rstrip("\r\n")) > most:
             raise UnreadableFile(f"{label}: line {number} is longer than {most:,} characters "
                                  f"(at most {most:,} a line)")  # fmt: skip
+        record[0] += len(line)
+        if record[0] > most + 2:
+            raise UnreadableFile(f"{label}: line {number}: a row (its quoted fields spanning "
+                                 f"lines) is longer than {most:,} characters")  # fmt: skip
         yield line
 
 

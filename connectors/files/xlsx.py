@@ -166,15 +166,18 @@ class _Sheet:
 
     def resolve(self, number: int, cells: list[Any]) -> list[str]:
         """The row with its shared strings looked up (only for the rows taken: opening a
-        file stops after the header), within ``row_chars`` of text."""
+        file stops after the header), within ``row_chars`` of text. A new list: the chunk's
+        rows keep their indexes, not the strings (one string can fill many rows)."""
         chars = 0
-        for i, cell in enumerate(cells):
+        out = []
+        for cell in cells:
             if type(cell) is int:
-                cells[i] = cell = self.strings.get(cell)  # type: ignore[union-attr]
+                cell = self.strings.get(cell)  # type: ignore[union-attr]
             chars += len(cell)
             if chars > self.limits.row_chars:
                 raise self._too_long(number)
-        return cells
+            out.append(cell)
+        return out
 
     def _too_long(self, number: int) -> UnreadableFile:
         return UnreadableFile(f"{self.label}: row {number} holds more than "

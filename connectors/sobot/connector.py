@@ -25,7 +25,7 @@ class SobotImport(FileImport):
 
     def prepare(self) -> None:
         """Read the file's rows: more than 5,000 is refused as the next one is read (S2)."""
-        self.rows = list(self.table.rows())
+        self.rows = list(self.table.held_rows())
         self.summary = {"rows": len(self.rows)}
 
     def total_rows(self) -> int:

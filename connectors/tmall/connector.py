@@ -68,7 +68,7 @@ class TmallImport(FileImport):
         headers = self.products.headers
         order_col = next(h for h in PRODUCT_ORDER_NO if h in headers)
         out: Lines = {}
-        for row in self.products.rows():
+        for row in self.products.held_rows():
             cells = dict(zip(headers, row.cells, strict=True))
             order_no = mapping.text(cells[order_col])
             have = out.setdefault(order_no, [])

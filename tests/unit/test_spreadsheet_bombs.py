@@ -150,3 +150,35 @@ def test_opening_reads_only_the_start_of_a_large_workbook(tmp_path):
     rows, seconds, peak = traced(lambda: [r.cells for r in table.rows()])
     assert len(rows[0][0]) == 6000 and rows[0][1] == "Mobile"
     assert 40 < peak < 2 * 40.2 + TRACED_MB, peak  # the part's 40.2 MB, once (and a copy)
+
+
+def test_quoted_fields_spanning_lines_are_bounded_as_one_row(tmp_path):
+    """Each line is short, but quotes opened at the end of each line chain them into one
+    record of millions of fields, which the csv module builds whole."""
+    chained = 'x",' + "c," * 400_000 + '"'
+    path = tmp_path / "chained.csv"
+    path.write_text('Name,Mobile\na,"\n' + "\n".join([chained] * 12) + '\nx"\n')
+    refused(path, "line 4: a row (its quoted fields spanning lines) is longer than 1,048,576 "
+            "characters", opening=False)  # fmt: skip
+
+
+def test_text_an_import_keeps_in_memory_is_bounded(tmp_path):
+    """A 30,000-character shared string on every row: a tiny workbook, 120 million characters
+    to an import that keeps its rows (Sobot, the Tmall product report)."""
+    head = f'<sst xmlns="{bombs.MAIN}"><si><t>Name</t></si><si><t>Mobile</t></si>'
+    strings = head + f"<si><t>{'A' * 30_000}</t></si></sst>"
+    long = '<c t="s"><v>2</v></c><c t="s"><v>2</v></c>'
+    rows = '<row r="1"><c t="s"><v>0</v></c><c t="s"><v>1</v></c></row>' + "".join(
+        f'<row r="{n}">{long}</row>' for n in range(2, 2_002)
+    )
+    path = bombs.workbook(tmp_path / "held.xlsx", {"xl/worksheets/sheet1.xml": bombs.sheet(rows),
+                                                   "xl/sharedStrings.xml": strings})  # fmt: skip
+    assert path.stat().st_size < 100_000
+    table = open_table(path, path.name)
+    result, seconds, peak = traced(lambda: sum(1 for _ in table.held_rows()))
+    assert isinstance(result, UnreadableFile) and str(result) == (
+        "held.xlsx: row 561: the rows hold more than 33,554,432 characters of text, more than "
+        "one import keeps in memory; split the file"
+    )
+    assert seconds < SECONDS and peak < TRACED_MB, (seconds, peak)
+    assert sum(1 for _ in table.rows()) == 2_000  # streamed, the same rows are taken
