@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from datetime import datetime
 from pathlib import Path
 
@@ -99,3 +100,23 @@ def test_template_written_as_xlsx_or_csv(tmp_path):
     assert read_xlsx(tmp_path / "t.xlsx") == [["Order No*", "SKU*"], ["1", "a"]]
     path = write_template(tmp_path / "t.csv", ["订单编号*"])
     assert Path(path).read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+def test_analytics_exports_are_neutralised_and_numbers_kept(tmp_path):
+    """The notebooks' CSV exports wrote a product named '=HYPERLINK(…)' as a formula."""
+    import pandas as pd
+
+    from hub.analytics import export
+
+    table = pd.DataFrame(
+        {"product": ['=HYPERLINK("http://x")', " ＝1+1", "Tea"], "refunds": [-5, 0, 3]},
+        index=pd.Index(["@A1", "b", "c"], name="sku"),
+    )
+    listed = export({"top": table}, str(tmp_path))
+    assert listed.to_dict("records") == [
+        {"table": "top", "rows": 3, "file": str(tmp_path / "top.csv")}
+    ]
+    rows = list(csv.reader((tmp_path / "top.csv").open(encoding="utf-8")))
+    assert rows == [["sku", "product", "refunds"], ["'@A1", "'=HYPERLINK(\"http://x\")", "-5"],
+                    ["b", "' ＝1+1", "0"], ["c", "Tea", "3"]]  # fmt: skip
+    assert table["product"].iloc[0].startswith("=")  # the caller's table is not changed
