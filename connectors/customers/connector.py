@@ -7,15 +7,16 @@ import tempfile
 from array import array
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import IO, Any, ClassVar
-
-import numpy as np
+from typing import IO, TYPE_CHECKING, Any, ClassVar
 
 from connectors.customers import mapping
 from connectors.customers.template import TEMPLATE_EXAMPLE, TEMPLATE_HEADERS
 from connectors.files.base import Batch, FileConnector, FileImport, ImportContext, Item, RowFailure
 from connectors.files.reader import SourceRow, Table, open_table
 from hub.core.errors import ValidationFailed
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 class CustomerImport(FileImport):
@@ -29,7 +30,7 @@ class CustomerImport(FileImport):
         self.settings = settings
         self._total = 0
         self._spool: IO[bytes] | None = None
-        self._dups = np.empty(0, dtype=np.int64)
+        self._dups: np.ndarray | None = None
         self.summary = {"mapping": {c.header: c.target for c in columns}}
 
     def prepare(self) -> None:
@@ -42,6 +43,8 @@ class CustomerImport(FileImport):
     def _first_pass(self, spool: IO[bytes]) -> np.ndarray:
         """Read the file once: spool its rows to disk and return the keys shared by rows,
         sorted. The keys stay 8 bytes each (a list of Python ints would take 36 or more)."""
+        import numpy as np  # here: web workers, which never run this, need not load it
+
         keys = array("q")
         rows = 0
         for row in self.table.rows():
@@ -62,7 +65,7 @@ class CustomerImport(FileImport):
         if self._spool is None:
             self.prepare()
         with self._spool as spool:  # type: ignore[union-attr]
-            yield from self._second_pass(spool, self._dups, size)
+            yield from self._second_pass(spool, self._dups, size)  # type: ignore[arg-type]
 
     def _second_pass(self, spool: IO[bytes], dups: np.ndarray, size: int) -> Iterator[Batch]:
         batch = Batch()
@@ -93,7 +96,7 @@ class CustomerImport(FileImport):
 
 
 def _shared(dups: np.ndarray, key: int) -> bool:
-    at = int(np.searchsorted(dups, key))
+    at = int(dups.searchsorted(key))
     return at < dups.size and int(dups[at]) == key
 
 

@@ -15,11 +15,12 @@ import csv
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from connectors.files.limits import Limits, UnreadableFile, mib
-from connectors.files.xlsx import cell_text, xlsx_rows
 
 __all__ = ["Limits", "SourceRow", "Table", "UnreadableFile", "cell_text", "open_table"]
 
@@ -95,6 +96,8 @@ class Table:
 
     def _raw(self, *, preview: bool) -> Iterator[tuple[int, list[str]]]:
         if self.format == "xlsx":
+            from connectors.files.xlsx import xlsx_rows  # openpyxl (and numpy) only when needed
+
             return xlsx_rows(self.path, self.label, self.limits, preview=preview)
         encoding = self._encoding if preview else self.encoding
         return _csv_rows(self.path, encoding or "utf-8", self.label, self.limits)
@@ -215,6 +218,23 @@ def _lines(fh: IO[str], label: str, most: int, record: list[int]) -> Iterator[st
             raise UnreadableFile(f"{label}: line {number}: a row (its quoted fields spanning "
                                  f"lines) is longer than {most:,} characters")  # fmt: skip
         yield line
+
+
+def cell_text(value: Any) -> str:
+    """A cell as text: integral floats without '.0', times as 'YYYY-MM-DD HH:MM:SS'."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else format(Decimal(repr(value)), "f")
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, date | time):
+        return value.isoformat()
+    return str(value)
 
 
 def _skippable(cells: list[str]) -> bool:

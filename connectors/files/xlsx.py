@@ -11,14 +11,13 @@ strings are read.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime, time
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from openpyxl.utils.datetime import from_excel, from_ISO8601
 
 from connectors.files.limits import Limits, UnreadableFile
+from connectors.files.reader import cell_text
 from connectors.files.xlsx_parts import (
     MAX_DEPTH,
     Book,
@@ -56,23 +55,6 @@ def xlsx_rows(
         finally:
             if strings is not None:
                 strings.close()
-
-
-def cell_text(value: Any) -> str:
-    """A cell as text: integral floats without '.0', times as 'YYYY-MM-DD HH:MM:SS'."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else format(Decimal(repr(value)), "f")
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(value, date | time):
-        return value.isoformat()
-    return str(value)
 
 
 def _column(ref: str, previous: int) -> int:
