@@ -182,7 +182,7 @@ def original_file(workspace_id: int, run_id: int, index: int = 0) -> tuple[Path,
         entry = run.files[index]
     except IndexError:
         raise NotFound(f"import {run_id} has no file {index}") from None
-    return Path(entry["path"]), entry["name"]
+    return Path(entry["path"]), clean_filename(entry["name"])  # also names kept before cleaning
 
 
 def resolve_group(workspace_id: int, name: str | None, *, create: bool) -> int | None:
