@@ -70,7 +70,7 @@ class CustomerImport(FileImport):
     def _second_pass(self, spool: IO[bytes], dups: np.ndarray, size: int) -> Iterator[Batch]:
         batch = Batch()
         for row in _spooled(spool):
-            batch.rows += 1
+            batch.add_row(row)
             try:
                 record = mapping.map_row(row.cells, self.columns)
             except mapping.RowError as exc:
@@ -81,7 +81,7 @@ class CustomerImport(FileImport):
                 else:
                     self._settle(record)
                     batch.items.append(Item(record, [row]))
-            if batch.rows >= size:
+            if batch.full(size):
                 yield batch
                 batch = Batch()
         if batch.rows:

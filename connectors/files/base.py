@@ -20,11 +20,13 @@ from typing import Any, ClassVar
 
 from marshmallow import Schema
 
-from connectors.files.limits import Limits
+from connectors.files.limits import MIB, Limits
 from connectors.files.reader import SourceRow, Table, open_table
 from connectors.files.writer import FailureWriter, write_template
 from hub.connectors import BindInfo, Connector
 from hub.core.records import Record
+
+BATCH_CHARS = 8 * MIB  # text one batch keeps, whatever its row count
 
 
 @dataclass(slots=True)
@@ -47,9 +49,19 @@ class Batch:
     failures: list[RowFailure] = field(default_factory=list)
     skipped: int = 0  # rows left out by rule (e.g. Tmall orders in a state not taken)
     rows: int = 0  # data rows this batch covers
+    chars: int = 0  # text of the rows it keeps (for the failure file)
     # Records taken only from rows that did not fail (e.g. products found in order rows, S6):
     # called with the failed rows' line numbers after the batch is applied.
     late: Callable[[set[int]], list[Item]] | None = None
+
+    def add_row(self, row: SourceRow) -> None:
+        self.rows += 1
+        self.chars += sum(map(len, row.cells))
+
+    def full(self, size: int) -> bool:
+        """``size`` rows, or fewer holding BATCH_CHARS of text (long rows: a small workbook
+        can repeat a long shared string on every row)."""
+        return self.rows >= size or self.chars >= BATCH_CHARS
 
 
 @dataclass

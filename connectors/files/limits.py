@@ -23,7 +23,8 @@ class Limits:
     columns: int = 1_000  # cells with a value in one row, fields on one CSV line
     row_chars: int = MIB  # text of one row: an .xlsx row's cells, a CSV line
     cell_chars: int = 32_767  # text of one .xlsx cell (Excel's own limit)
-    file_bytes: int = 512 * MIB  # a CSV file; an .xlsx's parts added up, uncompressed
+    file_bytes: int = 512 * MIB  # a CSV file; an .xlsx's parts added up, uncompressed; the
+    # characters of all the rows of a file (a shared string can repeat on every row)
     strings_bytes: int = 64 * MIB  # an .xlsx's shared strings part, uncompressed
     part_bytes: int = 16 * MIB  # any other .xlsx part read (workbook, relationships, styles)
     ratio: int = 100  # uncompressed / compressed size of an .xlsx part larger than 1 MiB

@@ -64,11 +64,17 @@ class Table:
         """Data rows after the header, streamed; padded/trimmed to the header's width. More
         than ``limits.rows`` of them is refused as soon as the next one is read."""
         width, most = len(self.headers), self.limits.rows
-        count = 0
+        count = chars = 0
         for line, cells in self._raw(preview=False):
             if line <= self.header_line or _skippable(cells):
                 continue
             count += 1
+            chars += sum(map(len, cells))
+            if chars > self.limits.file_bytes:
+                raise UnreadableFile(
+                    f"{self.label}: row {line}: the rows hold more than "
+                    f"{self.limits.file_bytes:,} characters of text; split the file"
+                )
             if count > most:
                 raise UnreadableFile(
                     f"{self.label}: more than {most} data rows; at most {most} rows per file. "

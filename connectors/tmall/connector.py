@@ -46,7 +46,7 @@ class TmallImport(FileImport):
         lines = self._by_order or {}
         batch = Batch()
         for row in self.table.rows():
-            batch.rows += 1
+            batch.add_row(row)
             cells = dict(zip(self.table.headers, row.cells, strict=True))
             found = lines.get(mapping.text(cells["订单编号"]), [])
             try:
@@ -57,7 +57,7 @@ class TmallImport(FileImport):
                 batch.skipped += 1
             except CellError as exc:
                 batch.failures.append(RowFailure(row, str(exc)))
-            if batch.rows >= size:
+            if batch.full(size):
                 yield batch
                 batch = Batch()
         if batch.rows:

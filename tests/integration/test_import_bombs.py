@@ -34,7 +34,9 @@ EXPECTED = {
     "commas.csv": ("400", "line 1 is longer than 1,048,576 characters"),
     "late-commas.csv": ("202", "line 4 is longer than 1,048,576 characters"),
     "dimension.xlsx": ("202", "succeeded"),
+    "amplified.xlsx": ("202", "succeeded"),
 }
+CREATED = {"dimension.xlsx": 2, "amplified.xlsx": 120}  # customers the correct imports create
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +51,7 @@ def bomb_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "commas.csv": bombs.comma_line(folder / "commas.csv"),
         "late-commas.csv": bombs.comma_line(folder / "late-commas.csv", at_line=4),
         "dimension.xlsx": bombs.dimension_bomb(folder / "dimension.xlsx"),
+        "amplified.xlsx": bombs.amplified(folder / "amplified.xlsx"),
         "warm-up.csv": write_csv(folder / "warm-up.csv", [bombs.HEADER, ["Warm", "13700137000"]]),
     }
 
@@ -99,7 +102,8 @@ def test_bombs_in_the_import_job(app, app_config, workspace, bomb_files):
     print("job", report)
     for (name, (_status, message)), result in zip(EXPECTED.items(), report["results"], strict=True):
         if message == "succeeded":
-            assert (result["status"], result["created"], result["failed"]) == ("succeeded", 2, 0)
+            expected = ("succeeded", CREATED[name], 0)
+            assert (result["status"], result["created"], result["failed"]) == expected, result
         else:
             assert result["status"] == "failed" and result["error"].startswith(f"{name}: ")
             assert message in result["error"], (name, result)

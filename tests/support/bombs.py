@@ -170,3 +170,21 @@ def comma_line(path: Path, size: int = 60 * MB, at_line: int = 1) -> Path:
             out.write(chunk)
         out.write(b"\n")
     return path
+
+
+def amplified(path: Path, rows: int = 120, columns: int = 30, length: int = 30_000) -> Path:
+    """A valid customer file of ``rows`` customers whose ``columns`` extra cells all refer to
+    one shared string of ``length`` characters: about 90 KB on disk, 108 million characters
+    to read (below every per-row limit), which a reader must not hold at once."""
+    extra = [f"Note {i}" for i in range(1, columns + 1)]
+    texts = [*HEADER, *extra, "A" * length]
+    strings = f'<sst xmlns="{MAIN}">' + "".join(f"<si><t>{t}</t></si>" for t in texts) + "</sst>"
+    long = f'<c t="s"><v>{len(texts) - 1}</v></c>' * columns
+    header = "".join(f'<c t="s"><v>{i}</v></c>' for i in range(len(texts) - 1))
+    body = "".join(
+        f'<row r="{n}"><c t="inlineStr"><is><t>Customer {n}</t></is></c>'
+        f'<c t="inlineStr"><is><t>138{n:08d}</t></is></c>{long}</row>'
+        for n in range(2, rows + 2)
+    )
+    xml = sheet(f'<row r="1">{header}</row>{body}', dimension="A1:AF121")
+    return workbook(path, {"xl/worksheets/sheet1.xml": xml, "xl/sharedStrings.xml": strings})
