@@ -7,7 +7,7 @@ import tempfile
 from array import array
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import IO, Any, ClassVar
+from typing import IO, TYPE_CHECKING, Any, ClassVar
 
 from connectors.customers import mapping
 from connectors.customers.template import TEMPLATE_EXAMPLE, TEMPLATE_HEADERS
@@ -15,26 +15,36 @@ from connectors.files.base import Batch, FileConnector, FileImport, ImportContex
 from connectors.files.reader import SourceRow, Table, open_table
 from hub.core.errors import ValidationFailed
 
+if TYPE_CHECKING:
+    import numpy as np
+
 
 class CustomerImport(FileImport):
-    """Two passes: the first reads the file, finds keys shared by several rows (I4) and
-    spools the rows to a temporary file; the second maps and streams the spooled rows.
-    Memory holds 8 bytes per key, never the rows."""
+    """Two passes: the first (``prepare``) reads the file, finds keys shared by several rows
+    (I4) and spools the rows to a temporary file; the second maps and streams the spooled
+    rows. Memory holds 8 bytes per key (sorted in place), never the rows."""
 
     def __init__(self, table: Table, columns: list[mapping.Column], settings: dict[str, Any]):
         self.table = table
         self.columns = columns
         self.settings = settings
-        self._total: int | None = None
+        self._total = 0
+        self._spool: IO[bytes] | None = None
+        self._dups: np.ndarray | None = None
         self.summary = {"mapping": {c.header: c.target for c in columns}}
 
+    def prepare(self) -> None:
+        self._spool = tempfile.TemporaryFile()  # noqa: SIM115 (closed by batches)
+        self._dups = self._first_pass(self._spool)
+
     def total_rows(self) -> int:
-        if self._total is None:
-            self._total = self.table.count_rows()
         return self._total
 
-    def _first_pass(self, spool: IO[bytes]) -> set[int]:
-        """Read the file once: spool its rows to disk and return the keys shared by rows."""
+    def _first_pass(self, spool: IO[bytes]) -> np.ndarray:
+        """Read the file once: spool its rows to disk and return the keys shared by rows,
+        sorted. The keys stay 8 bytes each (a list of Python ints would take 36 or more)."""
+        import numpy as np  # here: web workers, which never run this, need not load it
+
         keys = array("q")
         rows = 0
         for row in self.table.rows():
@@ -45,31 +55,33 @@ class CustomerImport(FileImport):
             except mapping.RowError:
                 continue
         self._total = rows
-        ordered = sorted(keys)
+        ordered = np.frombuffer(keys, dtype=np.int64).copy()
         del keys
+        ordered.sort()
         spool.seek(0)
-        return {a for a, b in zip(ordered, ordered[1:], strict=False) if a == b}
+        return np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
 
     def batches(self, size: int) -> Iterator[Batch]:
-        with tempfile.TemporaryFile() as spool:
-            dups = self._first_pass(spool)
-            yield from self._second_pass(spool, dups, size)
+        if self._spool is None:
+            self.prepare()
+        with self._spool as spool:  # type: ignore[union-attr]
+            yield from self._second_pass(spool, self._dups, size)  # type: ignore[arg-type]
 
-    def _second_pass(self, spool: IO[bytes], dups: set[int], size: int) -> Iterator[Batch]:
+    def _second_pass(self, spool: IO[bytes], dups: np.ndarray, size: int) -> Iterator[Batch]:
         batch = Batch()
         for row in _spooled(spool):
-            batch.rows += 1
+            batch.add_row(row)
             try:
                 record = mapping.map_row(row.cells, self.columns)
             except mapping.RowError as exc:
                 batch.failures.append(RowFailure(row, str(exc)))
             else:
-                if dups and any(k in dups for k in mapping.row_keys(record)):
+                if dups.size and any(_shared(dups, k) for k in mapping.row_keys(record)):
                     batch.failures.append(RowFailure(row, mapping.SAME_CUSTOMER))
                 else:
                     self._settle(record)
                     batch.items.append(Item(record, [row]))
-            if batch.rows >= size:
+            if batch.full(size):
                 yield batch
                 batch = Batch()
         if batch.rows:
@@ -81,6 +93,11 @@ class CustomerImport(FileImport):
             record.original_source = self.settings["original_source"]
         if self.settings.get("campaign"):
             record.properties["original_campaign"] = self.settings["campaign"]
+
+
+def _shared(dups: np.ndarray, key: int) -> bool:
+    at = int(dups.searchsorted(key))
+    return at < dups.size and int(dups[at]) == key
 
 
 def _spooled(spool: IO[bytes]) -> Iterator[SourceRow]:
@@ -105,8 +122,7 @@ class CustomersConnector(FileConnector):
     def preview(cls, files: Sequence[tuple[Path, str]], context: ImportContext) -> dict[str, Any]:
         """The mapping step (I2): headers, the suggested mapping and every possible target."""
         path, name = files[0]
-        table = open_table(path, name)
-        table.close()
+        table = open_table(path, name, cls.limits)
         return {
             "headers": table.headers,
             "mapping": mapping.suggest_mapping(table.headers, context),
@@ -120,7 +136,7 @@ class CustomersConnector(FileConnector):
         if len(files) != 1:
             raise ValidationFailed("a customer import takes exactly one file")
         path, name = files[0]
-        table = open_table(path, name)
+        table = open_table(path, name, cls.limits)
         chosen = settings.get("mapping") or mapping.suggest_mapping(table.headers, context)
         columns = mapping.resolve_columns(table.headers, chosen, context)
         return CustomerImport(table, columns, settings)

@@ -151,9 +151,10 @@ def _apply(
 ) -> None:
     target = col.target
     if target == "customer_id":
-        if not value.isdigit():
+        digits = value.lstrip("0")
+        if not (value.isascii() and value.isdigit()) or len(digits) > 18:
             raise RowError(f"{col.header}: customer id {value!r} is not a number")
-        customer_id.append(("customer_id", str(int(value))))
+        customer_id.append(("customer_id", digits or "0"))
     elif target == "mobile":
         record.mobile = _checked(col, normalise_mobile, value)
     elif target == "email":

@@ -4,6 +4,10 @@ A file connector opens the uploaded files (refusing them before anything is writ
 files or their headers are wrong) and streams batches of canonical records, each record
 carrying the source rows it came from so that the job can write exactly those rows, with a
 reason, to the failure file when the row or the record fails.
+
+Opening reads only each file's header (a bounded preview, what a web request may do); the
+import job calls ``prepare`` and ``batches``, which read the whole files within the
+connector's ``limits``.
 """
 
 from __future__ import annotations
@@ -16,10 +20,13 @@ from typing import Any, ClassVar
 
 from marshmallow import Schema
 
+from connectors.files.limits import MIB, Limits
 from connectors.files.reader import SourceRow, Table, open_table
 from connectors.files.writer import FailureWriter, write_template
 from hub.connectors import BindInfo, Connector
 from hub.core.records import Record
+
+BATCH_CHARS = 8 * MIB  # text one batch keeps, whatever its row count
 
 
 @dataclass(slots=True)
@@ -42,9 +49,19 @@ class Batch:
     failures: list[RowFailure] = field(default_factory=list)
     skipped: int = 0  # rows left out by rule (e.g. Tmall orders in a state not taken)
     rows: int = 0  # data rows this batch covers
+    chars: int = 0  # text of the rows it keeps (for the failure file)
     # Records taken only from rows that did not fail (e.g. products found in order rows, S6):
     # called with the failed rows' line numbers after the batch is applied.
     late: Callable[[set[int]], list[Item]] | None = None
+
+    def add_row(self, row: SourceRow) -> None:
+        self.rows += 1
+        self.chars += sum(map(len, row.cells))
+
+    def full(self, size: int) -> bool:
+        """``size`` rows, or fewer holding BATCH_CHARS of text (long rows: a small workbook
+        can repeat a long shared string on every row)."""
+        return self.rows >= size or self.chars >= BATCH_CHARS
 
 
 @dataclass
@@ -61,9 +78,13 @@ class FileImport:
     table: Table
     summary: dict[str, Any]
 
+    def prepare(self) -> None:
+        """Read what must be checked before anything is written (the whole file against the
+        row limit, in-file duplicates); raises ValidationFailed. Called once, by the job."""
+
     @abstractmethod
     def total_rows(self) -> int:
-        """Data rows of the failure-file table (for progress)."""
+        """Data rows of the failure-file table (for progress), once prepared."""
 
     @abstractmethod
     def batches(self, size: int) -> Iterator[Batch]:
@@ -81,6 +102,7 @@ class FileConnector(Connector):
     settings_schema: ClassVar[type[Schema]] = _NoSettings
     import_kind: ClassVar[str]  # the name used by `hub import <kind>` and the API
     file_count: ClassVar[int] = 1  # how many files one import takes
+    limits: ClassVar[Limits] = Limits()  # what one file may hold (rows, columns, sizes)
 
     def check(self) -> BindInfo:
         return BindInfo(external_id=self.platform, name=self.display_name)
@@ -97,10 +119,7 @@ class FileConnector(Connector):
     @classmethod
     def preview(cls, files: Sequence[tuple[Path, str]], context: ImportContext) -> dict[str, Any]:
         """What the upload page shows before the import: each file's header."""
-        tables = [open_table(path, name) for path, name in files]
-        for table in tables:
-            table.close()
-        return {"headers": [t.headers for t in tables]}
+        return {"headers": [open_table(path, name, cls.limits).headers for path, name in files]}
 
     @classmethod
     def write_template(cls, path: Path) -> Path:

@@ -1,12 +1,21 @@
-"""Parsing helpers for text cells: money, quantities and local times (Asia/Shanghai)."""
+"""Parsing helpers for text cells: money, quantities and local times (Asia/Shanghai).
+
+Numbers are ASCII digits (full-width ones, as Chinese input methods type them, are taken as
+such); anything else, like '²' (a digit to str.isdigit(), not to int()), fails its row."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")  # no DST since 1991
-MONEY_NOISE = str.maketrans("", "", "元¥￥, \u00a0")
+MONEY_NOISE = str.maketrans("０１２３４５６７８９．", "0123456789.", "元¥￥, \u00a0")
+FULL_WIDTH = str.maketrans("０１２３４５６７８９", "0123456789")
+AMOUNT = re.compile(r"(-?)([0-9]*)(?:\.([0-9]*))?")
+MAX_AMOUNT_DIGITS = 12  # below a trillion: well inside the cents the database keeps
+MAX_QUANTITY = 999_999_999  # inside the database's integer column
+YEARS = (1900, 9998)  # a time outside them is a typo (and year 1 cannot be kept in UTC)
 
 
 class CellError(ValueError):
@@ -14,31 +23,36 @@ class CellError(ValueError):
 
 
 def money(value: str, header: str) -> Decimal:
-    text = value.translate(MONEY_NOISE)
-    try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        raise CellError(f"{header}: {value!r} is not an amount") from None
-    if not amount.is_finite() or amount < 0:
+    match = AMOUNT.fullmatch(value.translate(MONEY_NOISE))
+    if match is None or not (match[2] or match[3]):
+        raise CellError(f"{header}: {value!r} is not an amount")
+    sign, whole, cents = match[1], match[2], (match[3] or "").rstrip("0")
+    if sign and (whole.strip("0") or cents):
         raise CellError(f"{header}: {value!r} is not an amount of 0 or more")
-    if amount != amount.quantize(Decimal("0.01")):
+    if len(cents) > 2:
         raise CellError(f"{header}: {value!r} has more than 2 decimal places")
-    return amount.quantize(Decimal("0.01"))
+    if len(whole.lstrip("0")) > MAX_AMOUNT_DIGITS:
+        raise CellError(f"{header}: {value!r} is more than {MAX_AMOUNT_DIGITS} digits of yuan")
+    return Decimal(f"{whole or 0}.{cents}").quantize(Decimal("0.01"))
 
 
 def quantity(value: str, header: str) -> int:
-    text = value.strip()
+    text = value.strip().translate(FULL_WIDTH)
     if text.endswith(".0"):
         text = text[:-2]
-    if not text.isdigit() or int(text) < 1:
-        raise CellError(f"{header}: {value!r} is not a whole number of 1 or more")
-    return int(text)
+    digits = text.lstrip("0")
+    if not (text.isascii() and text.isdigit() and digits) or int(digits[:10]) > MAX_QUANTITY:
+        raise CellError(f"{header}: {value!r} is not a whole number from 1 to {MAX_QUANTITY:,}")
+    return int(digits)
 
 
 def local_time(value: str, header: str, fmt: str = "%Y-%m-%d %H:%M:%S") -> datetime:
     """A 'YYYY-MM-DD HH:MM:SS' China time as an aware datetime."""
     try:
-        return datetime.strptime(value.strip(), fmt).replace(tzinfo=CHINA)
+        parsed = datetime.strptime(value.strip().translate(FULL_WIDTH), fmt)
     except ValueError:
         example = datetime(2022, 9, 14, 11, 3, 23).strftime(fmt)
         raise CellError(f"{header}: {value!r} is not a time like {example!r}") from None
+    if not YEARS[0] <= parsed.year <= YEARS[1]:
+        raise CellError(f"{header}: {value!r} is not a time between {YEARS[0]} and {YEARS[1]}")
+    return parsed.replace(tzinfo=CHINA)

@@ -1,28 +1,34 @@
-"""Read .xlsx (openpyxl, read-only streaming) and .csv (UTF-8, UTF-8 with BOM, GBK/GB18030)
-as a header plus rows of text cells. The format and the encoding come from the bytes, never
-from the file name. Blank rows and ``#`` comment rows are skipped; header cells are trimmed."""
+"""Read .xlsx (streamed, ``connectors.files.xlsx``) and .csv (UTF-8, UTF-8 with BOM,
+GBK/GB18030) as a header plus rows of text cells. The format and the encoding come from the
+bytes, never from the file name. Blank rows and ``#`` comment rows are skipped; header cells
+are trimmed.
+
+Opening a file reads a bounded preview: the start of the file, until the header (what a web
+request may do). ``Table.rows()`` streams the whole file (what the import job does). Both stay
+within ``Limits``: a file over one is refused with ``UnreadableFile`` naming the limit.
+"""
 
 from __future__ import annotations
 
 import codecs
 import csv
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from contextlib import closing
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-from hub.core.errors import ValidationFailed
+from connectors.files.limits import Limits, UnreadableFile, mib
+
+__all__ = ["Limits", "SourceRow", "Table", "UnreadableFile", "cell_text", "open_table"]
 
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"
 BOM = codecs.BOM_UTF8
 CHUNK = 1 << 16
-
-
-class UnreadableFile(ValidationFailed):
-    """The file cannot be read as a spreadsheet; the message says why."""
+DEFAULT_LIMITS = Limits()
 
 
 @dataclass(slots=True)
@@ -33,124 +39,191 @@ class SourceRow:
     cells: list[str]
 
 
-@dataclass
 class Table:
-    """An opened file: its format (xlsx|csv), its encoding (csv only) and its header."""
+    """An opened file: its format (xlsx|csv), its header and the line it was found on."""
 
-    path: Path
-    format: str
-    encoding: str | None
-    headers: list[str]
-    header_line: int
-    # The reader that found the header, positioned just after it: the first pass over the
-    # rows continues it instead of opening (and, for xlsx, parsing) the file again.
-    _pending: Iterator[tuple[int, list[str]]] | None = field(default=None, repr=False)
+    def __init__(self, path: Path, label: str, fmt: str, limits: Limits) -> None:
+        self.path = path
+        self.label = label
+        self.format = fmt
+        self.limits = limits
+        self.headers: list[str] = []
+        self.header_line = 0
+        self._encoding: str | None = None
+        self._whole = True  # the encoding was found from the whole file
+
+    @property
+    def encoding(self) -> str | None:
+        """The CSV's encoding. Opening finds it from the start of the file; the whole file
+        is checked the first time it is asked for after that (by the import job)."""
+        if not self._whole:
+            self._encoding, self._whole = detect_encoding(self.path, self.label)
+        return self._encoding
 
     def rows(self) -> Iterator[SourceRow]:
-        """Data rows after the header, streamed; padded/trimmed to the header's width."""
-        width = len(self.headers)
-        source, self._pending = self._pending, None
-        if source is None:
-            source = _raw_rows(self.path, self.format, self.encoding)
-        for line, cells in source:
+        """Data rows after the header, streamed; padded/trimmed to the header's width. More
+        than ``limits.rows`` of them is refused as soon as the next one is read."""
+        width, most = len(self.headers), self.limits.rows
+        count = chars = 0
+        for line, cells in self._raw(preview=False):
             if line <= self.header_line or _skippable(cells):
                 continue
-            cells = (cells + [""] * width)[:width] if len(cells) != width else cells
+            count += 1
+            chars += sum(map(len, cells))
+            if chars > self.limits.file_bytes:
+                raise UnreadableFile(
+                    f"{self.label}: row {line}: the rows hold more than "
+                    f"{self.limits.file_bytes:,} characters of text; split the file"
+                )
+            if count > most:
+                raise UnreadableFile(
+                    f"{self.label}: more than {most} data rows; at most {most} rows per file. "
+                    "Split the file and import each part"
+                )
+            if len(cells) != width:
+                cells = (cells + [""] * width)[:width]
             yield SourceRow(line, cells)
 
-    def close(self) -> None:
-        """Release the reader kept open after the header (if the rows were never read)."""
-        if self._pending is not None:
-            self._pending.close()  # type: ignore[attr-defined]
-            self._pending = None
+    def held_rows(self) -> Iterator[SourceRow]:
+        """``rows()`` for an import that keeps them in memory: their text is at most
+        ``limits.held_chars`` (a small workbook can repeat a long shared string on every row)."""
+        most, held = self.limits.held_chars, 0
+        for row in self.rows():
+            held += sum(map(len, row.cells))
+            if held > most:
+                raise UnreadableFile(
+                    f"{self.label}: row {row.line}: the rows hold more than {most:,} characters "
+                    "of text, more than one import keeps in memory; split the file"
+                )
+            yield row
 
     def count_rows(self) -> int:
         return sum(1 for _ in self.rows())
 
+    def _raw(self, *, preview: bool) -> Iterator[tuple[int, list[str]]]:
+        if self.format == "xlsx":
+            from connectors.files.xlsx import xlsx_rows  # openpyxl (and numpy) only when needed
 
-def open_table(path: str | Path, name: str | None = None) -> Table:
-    """Open a file and read its header; raises UnreadableFile saying why it cannot be read."""
+            return xlsx_rows(self.path, self.label, self.limits, preview=preview)
+        encoding = self._encoding if preview else self.encoding
+        return _csv_rows(self.path, encoding or "utf-8", self.label, self.limits)
+
+    def _find_header(self) -> None:
+        with closing(self._raw(preview=True)) as rows:
+            for seen, (line, cells) in enumerate(rows, start=1):
+                if seen > self.limits.header_rows:
+                    break
+                if _skippable(cells):
+                    continue
+                headers = [c.strip() for c in cells]
+                while headers and not headers[-1]:
+                    headers.pop()
+                self.headers, self.header_line = headers, line
+                return
+        raise UnreadableFile(f"{self.label}: no header row found in the first "
+                             f"{self.limits.header_rows} rows (the file has no data)")  # fmt: skip
+
+
+def open_table(path: str | Path, name: str | None = None, limits: Limits = DEFAULT_LIMITS) -> Table:
+    """Open a file and read its header (a bounded preview); raises UnreadableFile saying why
+    it cannot be read."""
     path = Path(path)
     label = name or path.name
+    head, size = _head(path, label)
+    if head.startswith(OLE_MAGIC):
+        raise UnreadableFile(f"{label}: legacy .xls files are not supported; save it as .xlsx")
+    table = Table(path, label, "xlsx" if head.startswith(ZIP_MAGIC) else "csv", limits)
+    if table.format == "csv":
+        if size > limits.file_bytes:
+            raise UnreadableFile(
+                f"{label}: the file is {mib(size)}, more than {mib(limits.file_bytes)}; "
+                "split it into smaller files"
+            )
+        table._encoding, table._whole = detect_encoding(path, label, limits.preview_bytes)
+    table._find_header()
+    return table
+
+
+def _head(path: Path, label: str) -> tuple[bytes, int]:
     try:
         with path.open("rb") as fh:
             head = fh.read(8)
+            size = fh.seek(0, 2)
     except OSError as exc:
         raise UnreadableFile(f"{label}: cannot open the file ({exc.strerror})") from exc
     if not head:
         raise UnreadableFile(f"{label}: the file is empty")
-    if head.startswith(OLE_MAGIC):
-        raise UnreadableFile(f"{label}: legacy .xls files are not supported; save it as .xlsx")
-    fmt = "xlsx" if head.startswith(ZIP_MAGIC) else "csv"
-    encoding = None if fmt == "xlsx" else detect_encoding(path, label)
-    raw = _raw_rows(path, fmt, encoding, label)
-    for line, cells in raw:
-        if not _skippable(cells):
-            headers = [c.strip() for c in cells]
-            while headers and not headers[-1]:
-                headers.pop()
-            if not any(headers):
-                break
-            return Table(path, fmt, encoding, headers, line, raw)
-    raise UnreadableFile(f"{label}: no header row found (the file has no data)")
+    return head, size
 
 
-def detect_encoding(path: Path, label: str = "") -> str:
-    """utf-8-sig if the file starts with a BOM, else utf-8 if every byte decodes, else gb18030."""
+def detect_encoding(path: Path, label: str = "", limit: int | None = None) -> tuple[str, bool]:
+    """(encoding, whether the whole file was read): utf-8-sig if the file starts with a BOM,
+    else utf-8 if every byte (of the first ``limit``) decodes, else gb18030."""
     with path.open("rb") as fh:
         if fh.read(3) == BOM:
-            return "utf-8-sig"
+            return "utf-8-sig", True
     for encoding in ("utf-8", "gb18030"):
-        if _decodes(path, encoding):
-            return encoding
+        decodes, whole = _decodes(path, encoding, limit)
+        if decodes:
+            return encoding, whole
     raise UnreadableFile(
         f"{label or path.name}: not a text file in UTF-8 or GBK/GB18030, and not an .xlsx workbook"
     )
 
 
-def _decodes(path: Path, encoding: str) -> bool:
+def _decodes(path: Path, encoding: str, limit: int | None) -> tuple[bool, bool]:
     decoder = codecs.getincrementaldecoder(encoding)()
+    read = 0
     with path.open("rb") as fh:
         try:
             while chunk := fh.read(CHUNK):
                 decoder.decode(chunk)
+                read += len(chunk)
+                if limit is not None and read >= limit:
+                    return True, False
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
-            return False
-    return True
+            return False, True
+    return True, True
 
 
-def _raw_rows(
-    path: Path, fmt: str, encoding: str | None, label: str = ""
+def _csv_rows(
+    path: Path, encoding: str, label: str, limits: Limits
 ) -> Iterator[tuple[int, list[str]]]:
-    if fmt == "xlsx":
-        yield from _xlsx_rows(path, label or path.name)
-        return
+    """CSV records, decoded while streaming: no line longer than ``row_chars`` is read whole,
+    no record (whose quoted fields may span lines) takes more than ``row_chars`` either, and
+    no record has more than ``columns`` fields."""
     with path.open(encoding=encoding, newline="") as fh:
-        reader = csv.reader(fh)
+        record = [0]  # characters read since the last record ended
+        reader = csv.reader(_lines(fh, label, limits.row_chars, record))
         try:
             for cells in reader:
+                record[0] = 0
+                if len(cells) > limits.columns:
+                    raise UnreadableFile(
+                        f"{label}: line {reader.line_num} has {len(cells):,} fields, more than "
+                        f"the {limits.columns:,} columns a file may have"
+                    )
                 yield reader.line_num, cells
         except csv.Error as exc:
-            raise UnreadableFile(
-                f"{label or path.name}: line {reader.line_num}: not valid CSV ({exc})"
-            ) from exc
+            raise UnreadableFile(f"{label}: line {reader.line_num}: not valid CSV ({exc})") from exc
+        except UnicodeDecodeError as exc:
+            raise UnreadableFile(f"{label}: after line {reader.line_num}: not {encoding} "
+                                 f"text ({exc.reason})") from exc  # fmt: skip
 
 
-def _xlsx_rows(path: Path, label: str) -> Iterator[tuple[int, list[str]]]:
-    from openpyxl import load_workbook
-
-    with path.open("rb") as fh:  # a file object: openpyxl would refuse a name not .xlsx
-        try:
-            workbook = load_workbook(fh, read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises many types for a broken zip/workbook
-            raise UnreadableFile(f"{label}: not a readable .xlsx workbook ({exc})") from exc
-        try:
-            sheet = workbook.worksheets[0]
-            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-                yield number, [cell_text(v) for v in values]
-        finally:
-            workbook.close()
+def _lines(fh: IO[str], label: str, most: int, record: list[int]) -> Iterator[str]:
+    number = 0
+    while line := fh.readline(most + 2):
+        number += 1
+        if len(line) > most and len(line.rstrip("\r\n")) > most:
+            raise UnreadableFile(f"{label}: line {number} is longer than {most:,} characters "
+                                 f"(at most {most:,} a line)")  # fmt: skip
+        record[0] += len(line)
+        if record[0] > most + 2:
+            raise UnreadableFile(f"{label}: line {number}: a row (its quoted fields spanning "
+                                 f"lines) is longer than {most:,} characters")  # fmt: skip
+        yield line
 
 
 def cell_text(value: Any) -> str:

@@ -7,13 +7,9 @@ import csv
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+from hub.core.formulas import neutralise
+
 REASON_HEADER = "reason"
-
-
-def neutralise(value: str) -> str:
-    """Prefix a cell starting with = + - @ (or tab/CR) with a quote so it stays text."""
-    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
 
 
 class FailureWriter:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from functools import partial
-from itertools import islice
 from pathlib import Path
 from typing import Any, ClassVar
 
 from connectors.files.base import Batch, FileConnector, FileImport, ImportContext, RowFailure
 from connectors.files.cells import CellError
+from connectors.files.limits import Limits
 from connectors.files.reader import SourceRow, Table, open_table
 from connectors.sobot import mapping
 from connectors.sobot.template import MAX_ROWS, template_example, template_headers
@@ -17,11 +17,16 @@ from hub.core.errors import ValidationFailed
 
 
 class SobotImport(FileImport):
-    def __init__(self, table: Table, index: dict[str, int], rows: list[SourceRow]):
+    def __init__(self, table: Table, index: dict[str, int]):
         self.table = table
         self.index = index
-        self.rows = rows
-        self.summary = {"rows": len(rows)}
+        self.rows: list[SourceRow] = []
+        self.summary: dict[str, Any] = {}
+
+    def prepare(self) -> None:
+        """Read the file's rows: more than 5,000 is refused as the next one is read (S2)."""
+        self.rows = list(self.table.held_rows())
+        self.summary = {"rows": len(self.rows)}
 
     def total_rows(self) -> int:
         return len(self.rows)
@@ -51,6 +56,7 @@ class SobotConnector(FileConnector):
     platform: ClassVar[str] = "sobot"
     display_name: ClassVar[str] = "Sobot orders"
     import_kind: ClassVar[str] = "sobot-orders"
+    limits: ClassVar[Limits] = Limits(rows=MAX_ROWS)
 
     @classmethod
     def template(cls) -> tuple[list[str], list[list[str]]]:
@@ -63,13 +69,5 @@ class SobotConnector(FileConnector):
         if len(files) != 1:
             raise ValidationFailed("a Sobot order import takes exactly one file")
         path, name = files[0]
-        table = open_table(path, name)
-        index = mapping.header_index(table.headers)
-        rows = list(islice(table.rows(), MAX_ROWS + 1))
-        if len(rows) > MAX_ROWS:
-            table.close()
-            raise ValidationFailed(
-                f"{name}: more than {MAX_ROWS} data rows; at most {MAX_ROWS} rows per file (S2). "
-                "Split the file and import each part"
-            )
-        return SobotImport(table, index, rows)
+        table = open_table(path, name, cls.limits)
+        return SobotImport(table, mapping.header_index(table.headers))

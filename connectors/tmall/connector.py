@@ -8,9 +8,11 @@ from typing import Any, ClassVar
 
 from connectors.files.base import Batch, FileConnector, FileImport, ImportContext, Item, RowFailure
 from connectors.files.cells import CellError
+from connectors.files.limits import Limits
 from connectors.files.reader import Table, open_table
 from connectors.tmall import mapping
 from connectors.tmall.template import (
+    MAX_ROWS,
     ORDER_REQUIRED,
     ORDER_TEMPLATE,
     PRODUCT_ORDER_NO,
@@ -27,18 +29,24 @@ class TmallImport(FileImport):
         self.table = orders
         self.products = products
         self.summary = {"order_report": orders.path.name, "product_report": products.path.name}
-        self._total: int | None = None
+        self._total = 0
+        self._by_order: Lines | None = None
+
+    def prepare(self) -> None:
+        """Count the order report and read the product report, each within its row limit."""
+        self._total = self.table.count_rows()
+        self._by_order = self._lines()
 
     def total_rows(self) -> int:
-        if self._total is None:
-            self._total = self.table.count_rows()
         return self._total
 
     def batches(self, size: int) -> Iterator[Batch]:
-        lines = self._lines()
+        if self._by_order is None:
+            self.prepare()
+        lines = self._by_order or {}
         batch = Batch()
         for row in self.table.rows():
-            batch.rows += 1
+            batch.add_row(row)
             cells = dict(zip(self.table.headers, row.cells, strict=True))
             found = lines.get(mapping.text(cells["订单编号"]), [])
             try:
@@ -49,7 +57,7 @@ class TmallImport(FileImport):
                 batch.skipped += 1
             except CellError as exc:
                 batch.failures.append(RowFailure(row, str(exc)))
-            if batch.rows >= size:
+            if batch.full(size):
                 yield batch
                 batch = Batch()
         if batch.rows:
@@ -60,7 +68,7 @@ class TmallImport(FileImport):
         headers = self.products.headers
         order_col = next(h for h in PRODUCT_ORDER_NO if h in headers)
         out: Lines = {}
-        for row in self.products.rows():
+        for row in self.products.held_rows():
             cells = dict(zip(headers, row.cells, strict=True))
             order_no = mapping.text(cells[order_col])
             have = out.setdefault(order_no, [])
@@ -102,6 +110,7 @@ class TmallConnector(FileConnector):
     display_name: ClassVar[str] = "Tmall order reports"
     import_kind: ClassVar[str] = "tmall-orders"
     file_count: ClassVar[int] = 2
+    limits: ClassVar[Limits] = Limits(rows=MAX_ROWS)
 
     @classmethod
     def template(cls) -> tuple[list[str], list[list[str]]]:
@@ -114,5 +123,5 @@ class TmallConnector(FileConnector):
     ) -> TmallImport:
         if len(files) != 2:
             raise ValidationFailed("a Tmall import takes two files: the order and product reports")
-        orders, products = _classify([open_table(p, n) for p, n in files])
+        orders, products = _classify([open_table(p, n, cls.limits) for p, n in files])
         return TmallImport(orders, products)

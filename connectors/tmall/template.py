@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 ORDER_NO = "订单编号"
+# Rows per report: the product report is held in memory (by order no) while the orders stream.
+MAX_ROWS = 100_000
 
 # The order report (ExportOrderList*.csv): the columns the import reads must all be there.
 ORDER_REQUIRED = (

@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pandas as pd
 import plotly.graph_objects as go
+from pandas.api.types import is_numeric_dtype
+
+from hub.core.formulas import neutralise
 
 
 class Html:
@@ -41,8 +44,9 @@ def show(fig: go.Figure, caption: str | None = None) -> Html:
 
 
 def export(tables: dict[str, pd.DataFrame], directory: str | None = None) -> pd.DataFrame:
-    """Write each table to ``directory/<name>.csv`` when a directory is given; returns the list
-    of tables (name, rows, file) to display."""
+    """Write each table to ``directory/<name>.csv`` when a directory is given, with text a
+    spreadsheet would run as a formula (a product named '=HYPERLINK(…)') neutralised;
+    returns the list of tables (name, rows, file) to display."""
     rows = []
     for name, table in tables.items():
         path = None
@@ -50,6 +54,25 @@ def export(tables: dict[str, pd.DataFrame], directory: str | None = None) -> pd.
             target = Path(directory)
             target.mkdir(parents=True, exist_ok=True)
             path = str(target / f"{name}.csv")
-            table.to_csv(path)
+            _neutralised(table).to_csv(path)
         rows.append({"table": name, "rows": len(table), "file": path})
     return pd.DataFrame(rows)
+
+
+def _neutralised(table: pd.DataFrame) -> pd.DataFrame:
+    """The table with its text cells (and text index) neutralised; numbers stay numbers."""
+    safe = table.copy()
+    for column in safe.columns:
+        if not is_numeric_dtype(safe[column]):
+            safe[column] = safe[column].map(_cell)
+    index = safe.index
+    if isinstance(index, pd.MultiIndex):
+        safe.index = pd.MultiIndex.from_tuples([tuple(map(_cell, key)) for key in index],
+                                               names=index.names)  # fmt: skip
+    elif not is_numeric_dtype(index):
+        safe.index = index.map(_cell)
+    return safe
+
+
+def _cell(value: object) -> object:
+    return neutralise(value) if isinstance(value, str) else value

@@ -6,6 +6,7 @@ import re
 
 _MOBILE_STRIP = re.compile(r"[\s\-\u2010-\u2015\u00a0().+/·_,'\"]")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 _TEST_MOBILE = re.compile(r"^1[3-9]\d0{8}$")  # 13800000000-style placeholders
 
 JUNK_VALUES = frozenset(
@@ -40,13 +41,13 @@ class InvalidValue(ValueError):
 def normalise_mobile(value: object) -> str:
     """Strip +86 / 0086, a leading 0, spaces and punctuation; 11 digits starting with 1 (I3)."""
     raw = "" if value is None else str(value).strip()
-    digits = _MOBILE_STRIP.sub("", raw)
+    digits = _MOBILE_STRIP.sub("", raw).translate(_FULL_WIDTH_DIGITS)
     if digits.startswith("0086"):
         digits = digits[4:]
     elif digits.startswith("86") and len(digits) == 13:
         digits = digits[2:]
     digits = digits.lstrip("0")
-    if not (len(digits) == 11 and digits.isdigit() and digits.startswith("1")):
+    if not (len(digits) == 11 and digits.isascii() and digits.isdigit() and digits[0] == "1"):
         raise InvalidValue(
             f"mobile {raw!r} is not 11 digits starting with 1 after removing +86, "
             "leading 0, spaces and punctuation"

@@ -61,9 +61,10 @@ def mark_failed(run: ImportRun, message: str) -> None:
     db.session.commit()
 
 
-def execute(run_id: int, opened: Any = None) -> str:
+def execute(run_id: int, opened: Any = None, *, reraise: bool = False) -> str:
     """Run one import to the end; returns its final status. ``opened`` is the import as
-    ``start`` opened it, when it runs in the same process (the file is not read again)."""
+    ``start`` opened it, when it runs in the same process. A refused file (ValidationFailed)
+    ends the run failed, and is raised again with ``reraise``."""
     run = db.session.get(ImportRun, run_id)
     if run is None or run.status in ImportRun.FINISHED:
         return run.status if run else "missing"
@@ -73,6 +74,8 @@ def execute(run_id: int, opened: Any = None) -> str:
         _Runner(run).run(opened)
     except ValidationFailed as exc:
         mark_failed(run, str(exc))
+        if reraise:
+            raise
         return "failed"
     except Exception as exc:
         mark_failed(run, f"{type(exc).__name__}: {exc}")
@@ -96,9 +99,11 @@ class _Runner:
     def run(self, opened: Any = None) -> None:
         run = db.session.get(ImportRun, self.run_id)
         opened = opened or open_run(run)
+        opened.prepare()  # the whole file against its limits: nothing is written before
         options = self._options()
         table = opened.table
-        name = f"failures-{Path(run.files[0]['name']).stem}.{table.format}"
+        stem = Path(service.clean_filename(run.files[0]["name"])).stem[:60]
+        name = f"failures-{stem}.{table.format}"
         writer = service.connector_for(self.kind).failure_writer(self.folder / name, table)
         size = int(current_app.config.get("INGEST_BATCH_SIZE", 1000))
         for batch in opened.batches(size):

@@ -18,6 +18,7 @@ from hub.core.records import CustomerRecord, LineRecord, OrderRecord
 from hub.models import Customer, Identity, Order, OrderLine
 
 CHUNK = 500
+MAX_ID = 2**31 - 1  # ids are INTEGER columns (32 bits on PostgreSQL)
 PLAIN_KEYS = ("customer_id", "mobile", "email")
 
 
@@ -58,7 +59,7 @@ def _customer_reason(
 
 def _existing_customers(session: Session, workspace_id: int, ids: set[str]) -> dict[str, int]:
     """customer id (text) -> the live customer it is (following merges)."""
-    numbers = sorted(int(v) for v in ids)
+    numbers = sorted(n for n in map(int, ids) if n <= MAX_ID)  # larger ones cannot exist
     out: dict[str, int] = {}
     for i in range(0, len(numbers), CHUNK):
         rows = session.execute(

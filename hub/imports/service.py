@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import shutil
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -18,6 +20,7 @@ from hub.models import Group, IdentityType, ImportRun
 
 POLICIES = ("new_only", "all")
 Upload = tuple[str, IO[bytes] | Path]  # (original name, stream or a path to copy)
+CONTROL = ("Cc", "Cf", "Cs", "Zl", "Zp")  # control, format, surrogate, line/paragraph breaks
 
 
 def kinds(app: Flask | None = None) -> dict[str, type]:
@@ -37,6 +40,14 @@ def connector_for(kind: str) -> Any:
 def upload_root(app: Flask | None = None) -> Path:
     app = app or current_app
     return Path(app.config.get("UPLOAD_FOLDER") or Path(app.instance_path) / "uploads")
+
+
+def clean_filename(name: str | None) -> str:
+    """An uploaded file's name as kept and offered for download: its last path part without
+    control or format characters (a NUL broke the download), at most 200 characters."""
+    base = re.split(r"[/\\]", name or "")[-1]
+    text = "".join(c for c in base if unicodedata.category(c) not in CONTROL)
+    return text.strip()[:200] or "upload"
 
 
 def clean_settings(settings: dict[str, Any]) -> dict[str, Any]:
@@ -71,9 +82,12 @@ def start(
 ) -> ImportRun:
     """Store the files, record the run, check the files can be taken, then queue (or run) it.
 
-    A file that cannot be taken (unreadable, a missing column, too many rows) is refused here
-    with ValidationFailed, before anything is written to the core; the run stays in the
-    history as failed with that reason.
+    Only each file's start is read here (its header: a bounded preview, as this runs in web
+    requests): a file that cannot be opened or lacks a column is refused with
+    ValidationFailed, and the run stays in the history as failed with that reason. The whole
+    file is read by the import job, which refuses a file over a limit (too many rows, a row
+    too long) before anything is written to the core. Run inline (``enqueue=False``), that
+    refusal is raised here too.
     """
     cls = connector_for(kind)
     if len(uploads) != cls.file_count:
@@ -91,15 +105,13 @@ def start(
     except ValidationFailed as exc:
         jobs.mark_failed(run, str(exc))
         raise
-    run.progress_total = opened.total_rows() if kind != "customers" else None
     if opened.summary.get("mapping"):
         run.settings = {**run.settings, "mapping": opened.summary["mapping"]}
     db.session.commit()
     if enqueue:
-        opened.table.close()
         jobs.enqueue(run)
     else:
-        jobs.execute(run.id, opened)
+        jobs.execute(run.id, opened, reraise=True)
     return db.session.get(ImportRun, run.id)
 
 
@@ -107,7 +119,8 @@ def _store(run: ImportRun, uploads: Sequence[Upload]) -> list[dict[str, str]]:
     folder = upload_root() / str(run.workspace_id) / str(run.id)
     folder.mkdir(parents=True, exist_ok=True)
     stored = []
-    for n, (name, source) in enumerate(uploads, start=1):
+    for n, (raw, source) in enumerate(uploads, start=1):
+        name = clean_filename(raw)
         target = folder / f"{n}-{secure_filename(name) or 'upload'}"
         if isinstance(source, Path):
             shutil.copyfile(source, target)
@@ -132,8 +145,7 @@ def check_mapping(
     ValidationFailed naming the column when the mapping cannot be taken (I2)."""
     cls = connector_for(kind)
     context = cls.make_context(*custom_fields(workspace_id))
-    opened = cls.open_import(files, {"mapping": mapping}, context)
-    opened.table.close()
+    cls.open_import(files, {"mapping": mapping}, context)
 
 
 def template(kind: str, path: Path) -> Path:
@@ -170,7 +182,7 @@ def original_file(workspace_id: int, run_id: int, index: int = 0) -> tuple[Path,
         entry = run.files[index]
     except IndexError:
         raise NotFound(f"import {run_id} has no file {index}") from None
-    return Path(entry["path"]), entry["name"]
+    return Path(entry["path"]), clean_filename(entry["name"])  # also names kept before cleaning
 
 
 def resolve_group(workspace_id: int, name: str | None, *, create: bool) -> int | None:

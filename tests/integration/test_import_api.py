@@ -113,3 +113,34 @@ def test_s2_template_download_and_customer_preview(app, client, auth, workspace,
     assert preview["headers"] == ["手机号", "Unknown"]
     assert preview["mapping"] == {"手机号": "mobile"}
     assert ("identity:wx_openid", "wx_openid") in preview["targets"]
+
+
+@pytest.mark.parametrize("name", ["客户\x00.csv", "客户\x07\u202e.csv", "../../客户.csv"])
+def test_uploaded_file_name_cleaned_so_its_downloads_work(app, client, auth, tmp_path, name):
+    """A NUL (or any control character) in the name broke the download's header (issue 20)."""
+    path = write_csv(tmp_path / "c.csv", [["Mobile"], ["13800139000"], ["12345"]])
+    response = client.post("/api/v1/imports", headers=auth, content_type="multipart/form-data",
+                           data={"kind": "customers", "file": (path.open("rb"), name)})  # fmt: skip
+    assert response.status_code == 202 and response.json["files"] == ["客户.csv"]
+    work(app)
+    run_id = response.json["id"]
+    for url in (f"/api/v1/imports/{run_id}/files/0", f"/api/v1/imports/{run_id}/failures"):
+        download = client.get(url, headers=auth)
+        assert download.status_code == 200
+        disposition = download.headers["Content-Disposition"]
+        assert disposition.isprintable() and disposition.isascii(), disposition
+    first = client.get(f"/api/v1/imports/{run_id}/files/0", headers=auth)
+    assert "filename*=UTF-8''%E5%AE%A2%E6%88%B7.csv" in first.headers["Content-Disposition"]
+
+
+def test_file_name_kept_before_cleaning_still_downloads(app, client, auth, workspace, tmp_path):
+    """A run stored with a NUL in its file's name (before names were cleaned) downloads with
+    the name cleaned (a NUL in a header is refused by real servers)."""
+    path = write_csv(tmp_path / "c.csv", [["Mobile"], ["13800139000"]])
+    run = ImportRun(workspace_id=workspace.id, kind="customers", settings={}, status="succeeded",
+                    files=[{"path": str(path), "name": "客户\x00.csv"}])  # fmt: skip
+    db.session.add(run)
+    db.session.commit()
+    download = client.get(f"/api/v1/imports/{run.id}/files/0", headers=auth)
+    assert download.status_code == 200 and download.data == path.read_bytes()
+    assert "filename*=UTF-8''%E5%AE%A2%E6%88%B7.csv" in download.headers["Content-Disposition"]

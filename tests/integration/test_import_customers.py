@@ -128,6 +128,29 @@ def test_i4_unknown_customer_id_fails(workspace, tmp_path):
     assert "customer id: 99999 does not exist" in read_csv(Path(result.failure_path))[1][-1]
 
 
+def test_bad_customer_ids_and_mobiles_fail_their_row(workspace, tmp_path):
+    """'²' (a digit to str.isdigit(), not to int()) and ids beyond the database's integers
+    failed the whole import; each now fails its row."""
+    known = _customer(workspace, mobile="13800139000")
+    path = write_csv(tmp_path / "c.csv", [
+        ["Customer ID", "Mobile", "Name"], [known.id, "", "Known"], ["²", "", "Square"],
+        ["99999999999999999999999", "", "Huge"], ["3000000000", "", "Big"],
+        ["", "1²800139001", "Odd mobile"], ["", "１３９００１３９００２", "Full width"],
+    ])  # fmt: skip
+    result = run(workspace, path)
+    assert (result.status, result.updated, result.created, result.failed) == (
+        "succeeded", 1, 1, 4)  # fmt: skip
+    reasons = {r[2]: r[-1] for r in read_csv(Path(result.failure_path))[1:]}
+    assert reasons == {
+        "Square": "Customer ID: customer id '²' is not a number",
+        "Huge": "Customer ID: customer id '99999999999999999999999' is not a number",
+        "Big": "customer id: 3000000000 does not exist in this workspace",
+        "Odd mobile": "Mobile: mobile '1²800139001' is not 11 digits starting with 1 after "
+        "removing +86, leading 0, spaces and punctuation",
+    }
+    assert set(identities("mobile")) == {"13800139000", "13900139002"}
+
+
 def test_i4_identity_matching_several_customers_fails(workspace, tmp_path):
     a = _customer(workspace, wx_openid="oA")
     b = _customer(workspace, wx_unionid="uB")

@@ -194,3 +194,28 @@ def test_x1_reimport_is_a_no_op_and_x5_dry_run_writes_nothing(workspace, tmp_pat
     assert (again.created, again.updated, again.skipped) == (0, 0, 1)
     assert (count(Order), count(OrderLine), count(Event), count(Customer),
             count(Product)) == snapshot  # fmt: skip
+
+
+def test_bad_numbers_fail_their_row_not_the_import(workspace, tmp_path):
+    """'²' is a digit to str.isdigit() but not to int(): it failed the whole import with a
+    raw ValueError (issue 20). Each bad value now fails its row with a plain reason."""
+    path = write_csv(tmp_path / "o.csv", [
+        CN,
+        row(order="A", qty="²"),
+        row(order="B", qty="99999999999", mobile="13900139001"),
+        row(order="C", price="1e999999", mobile="13900139002"),
+        row(order="D", time="0001-01-01 00:00:00", mobile="13900139003"),
+        row(order="E", mobile="1３９００１３９００４", qty="２", price="１０．５０"),
+    ])  # fmt: skip
+    result = run(workspace, path)
+    assert (result.status, result.created, result.failed) == ("succeeded", 1, 4)
+    reasons = {r[0]: r[-1] for r in read_csv(Path(result.failure_path))[1:]}
+    assert reasons == {
+        "A": "Quantity: '²' is not a whole number from 1 to 999,999,999",
+        "B": "Quantity: '99999999999' is not a whole number from 1 to 999,999,999",
+        "C": "Unit Price: '1e999999' is not an amount",
+        "D": "Order Time: '0001-01-01 00:00:00' is not a time between 1900 and 9998",
+    }
+    line = db.session.scalar(select(OrderLine))
+    assert (line.qty, line.unit_price, line.total) == (2, Decimal("10.50"), Decimal("21.00"))
+    assert db.session.scalar(select(Customer.mobile)) == "13900139004"

@@ -191,3 +191,19 @@ def test_i7_bad_rows_fail_with_reasons_and_reimport_is_a_no_op(workspace, tmp_pa
         count(Customer),
         count(Identity),
     ) == snapshot
+
+
+def test_bad_numbers_fail_their_order_not_the_import(workspace, tmp_path):
+    orders = [
+        order("1"),
+        order("2", mobile="13900139002"),
+        order("3", mobile="13900139003", total="1e999999"),
+    ]
+    products = [product("1", qty="²"), product("2"), product("3")]
+    result = run(workspace, files(tmp_path, orders, products, encoding="utf-8"))
+    assert (result.status, result.created, result.failed) == ("succeeded", 1, 2)
+    reasons = [r[-1] for r in read_csv(Path(result.failure_path))[1:]]
+    assert reasons == [
+        "product report line 4: 购买数量: '²' is not a whole number from 1 to 999,999,999",
+        "总金额: '1e999999' is not an amount",
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from datetime import datetime
 from pathlib import Path
 
@@ -64,17 +65,28 @@ def test_cell_text():
     assert cell_text(None) == "" and cell_text(12) == "12"
 
 
-@pytest.mark.parametrize("value", ["=1+1", "+1", "-2", "@SUM(A1)", "\tx"])
+@pytest.mark.parametrize(
+    "value",
+    ["=1+1", "+1", "-2", "@SUM(A1)", "\tx", "\r=1", "\n=1", " =1+1", "  @A1", "\u3000=1",
+     "\u00a0-1", "＝1+1", "＋1", "－2", "＠SUM(A1)", " ＝cmd"],
+)  # fmt: skip
 def test_formula_cells_are_neutralised(value):
-    assert neutralise(value) == "'" + value and neutralise("a=b") == "a=b"
+    assert neutralise(value) == "'" + value
+
+
+@pytest.mark.parametrize("value", ["a=b", " Wang", "1-2", "", "'=1", "王芳"])
+def test_other_cells_are_kept(value):
+    assert neutralise(value) == value
 
 
 def test_failure_file_keeps_the_input_format(tmp_path):
     writer = FailureWriter(tmp_path / "f.xlsx", ["A", "B"], "xlsx", None)
-    writer.add(["=cmd|' /C calc'!A0", "ok"], "A: bad")
+    writer.add(["=cmd|' /C calc'!A0", " ＝1+1"], "A: bad")
     assert writer.close() == tmp_path / "f.xlsx"
-    assert read_xlsx(tmp_path / "f.xlsx") == [["A", "B", "reason"],
-                                             ["'=cmd|' /C calc'!A0", "ok", "A: bad"]]  # fmt: skip
+    assert read_xlsx(tmp_path / "f.xlsx") == [
+        ["A", "B", "reason"],
+        ["'=cmd|' /C calc'!A0", "' ＝1+1", "A: bad"],
+    ]
     gbk = FailureWriter(tmp_path / "f.csv", ["姓名"], "csv", "gb18030")
     gbk.add(["王芳"], "手机号: 不是11位 ✓")
     gbk.close()
@@ -88,3 +100,23 @@ def test_template_written_as_xlsx_or_csv(tmp_path):
     assert read_xlsx(tmp_path / "t.xlsx") == [["Order No*", "SKU*"], ["1", "a"]]
     path = write_template(tmp_path / "t.csv", ["订单编号*"])
     assert Path(path).read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+def test_analytics_exports_are_neutralised_and_numbers_kept(tmp_path):
+    """The notebooks' CSV exports wrote a product named '=HYPERLINK(…)' as a formula."""
+    import pandas as pd
+
+    from hub.analytics import export
+
+    table = pd.DataFrame(
+        {"product": ['=HYPERLINK("http://x")', " ＝1+1", "Tea"], "refunds": [-5, 0, 3]},
+        index=pd.Index(["@A1", "b", "c"], name="sku"),
+    )
+    listed = export({"top": table}, str(tmp_path))
+    assert listed.to_dict("records") == [
+        {"table": "top", "rows": 3, "file": str(tmp_path / "top.csv")}
+    ]
+    rows = list(csv.reader((tmp_path / "top.csv").open(encoding="utf-8")))
+    assert rows == [["sku", "product", "refunds"], ["'@A1", "'=HYPERLINK(\"http://x\")", "-5"],
+                    ["b", "' ＝1+1", "0"], ["c", "Tea", "3"]]  # fmt: skip
+    assert table["product"].iloc[0].startswith("=")  # the caller's table is not changed

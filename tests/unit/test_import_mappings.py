@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from connectors.customers import mapping as customers
+from connectors.files import cells
 from connectors.files.base import ImportContext
 from connectors.files.cells import CellError
 from connectors.sobot import mapping as sobot
@@ -91,3 +92,36 @@ def test_s3_s5_sobot_row_parsed():
     cells[list(sobot.COLUMNS).index("unit_price")] = "1.005"
     with pytest.raises(CellError, match="Unit Price: '1.005' has more than 2 decimal places"):
         sobot.parse_row(cells, _sobot_index())
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [("²", "'²' is not a whole number from 1 to 999,999,999"),
+     ("٣", "'٣' is not a whole number"), ("0", "'0' is not a whole number"),
+     ("1000000000", "'1000000000' is not a whole number"), ("1e3", "'1e3' is not a whole")],
+)  # fmt: skip
+def test_bad_quantities_fail_the_row_naming_the_rule(value, reason):
+    """str.isdigit() is true for '²' and '٣' but only full-width and ASCII digits are taken."""
+    with pytest.raises(CellError, match=f"^Quantity: {reason}"):
+        cells.quantity(value, "Quantity")
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [("²", "'²' is not an amount$"), ("1e999999", "'1e999999' is not an amount$"),
+     ("NaN", "'NaN' is not an amount$"), ("-5", "'-5' is not an amount of 0 or more"),
+     ("1.005", "'1.005' has more than 2 decimal places"),
+     ("1234567890123", "'1234567890123' is more than 12 digits of yuan")],
+)  # fmt: skip
+def test_bad_amounts_fail_the_row_naming_the_rule(value, reason):
+    with pytest.raises(CellError, match=f"^Price: {reason}"):
+        cells.money(value, "Price")
+
+
+def test_numbers_typed_with_full_width_digits_are_taken():
+    assert cells.quantity("２", "Q") == 2 and cells.quantity("3.0", "Q") == 3
+    assert cells.money("１２．５０元", "P") == Decimal("12.50")
+    assert cells.money(".5", "P") == Decimal("0.50")
+    assert cells.local_time("２０２２-09-14 11:03:23", "T").year == 2022
+    with pytest.raises(CellError, match="is not a time between 1900 and 9998"):
+        cells.local_time("0001-01-01 00:00:00", "T")

@@ -76,9 +76,10 @@ def upload() -> Any:
             folder.mkdir(parents=True, exist_ok=True)
             stored = []
             for n, f in enumerate(files, start=1):
-                path = folder / f"{n}-{secure_filename(f.filename or '') or 'upload'}"
+                name = service.clean_filename(f.filename)
+                path = folder / f"{n}-{secure_filename(name) or 'upload'}"
                 f.save(path)
-                stored.append({"path": str(path), "name": f.filename})
+                stored.append({"path": str(path), "name": name})
             session[STAGE_KEY] = {"ws": workspace_id(), "token": token, "kind": kind,
                                   "files": stored, "mapping": None}  # fmt: skip
             step = "imports.mapping" if kind == "customers" else "imports.settings"
