@@ -23,6 +23,7 @@ PLUGIN_COMMANDS: dict[str, str] = {
     "sandbox": "hub.demo.cli:sandbox",
     "import": "hub.imports.cli:import_group",
     "report": "hub.analytics.cli:report",
+    "serve": "hub.serving:serve",
 }
 
 

@@ -45,6 +45,13 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "UPLOAD_FOLDER": str(Path(instance_path) / "uploads"),
         "ALLOW_INSECURE_DEFAULTS": False,
         "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,
+        # `hub serve` (hub/serving.py); each also an option of the command
+        "SERVE_HOST": "127.0.0.1",
+        "SERVE_PORT": 8000,
+        "SERVE_THREADS": 8,
+        "SERVE_CONNECTION_LIMIT": 1000,
+        "SERVE_CHANNEL_TIMEOUT": 60,
+        "SERVE_TRUSTED_PROXY": None,
     }
 
 
