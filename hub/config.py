@@ -48,6 +48,7 @@ def defaults(instance_path: str) -> dict[str, Any]:
         # `hub serve` (hub/serving.py); each also an option of the command
         "SERVE_HOST": "127.0.0.1",
         "SERVE_PORT": 8000,
+        "SERVE_WORKERS": 2,
         "SERVE_THREADS": 8,
         "SERVE_CONNECTION_LIMIT": 1000,
         "SERVE_CHANNEL_TIMEOUT": 60,

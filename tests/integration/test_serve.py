@@ -46,10 +46,10 @@ def store(workspace):
     return connections.bind(workspace.id, "fakepush", settings)
 
 
-@pytest.fixture
-def served(app: Flask, store, tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen]]:
-    """``hub serve`` on a free port (from HUB_SERVE_PORT) with 4 threads, on the tests' database
-    and Redis; stopped with SIGTERM afterwards."""
+@pytest.fixture(params=[[], ["--workers", "1"]], ids=["2-processes", "1-process"])
+def served(app: Flask, store, tmp_path: Path, request) -> Iterator[tuple[str, subprocess.Popen]]:
+    """``hub serve`` on a free port (from HUB_SERVE_PORT) with 4 threads, in 2 processes (the
+    default) or in its own, on the tests' database and Redis; killed afterwards if still up."""
     port = free_port()
     env = clean_env(
         HUB_DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
@@ -63,7 +63,7 @@ def served(app: Flask, store, tmp_path: Path) -> Iterator[tuple[str, subprocess.
     db.session.commit()
     log = (tmp_path / "serve.log").open("w")
     proc = subprocess.Popen(
-        [HUB, "serve", "--host", "127.0.0.1", "--threads", "4"], env=env, cwd=ROOT,
+        [HUB, "serve", "--host", "127.0.0.1", "--threads", "4", *request.param], env=env, cwd=ROOT,
         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
     )  # fmt: skip
     try:
@@ -117,6 +117,28 @@ def test_pushes_and_sign_in_answer_while_100_slow_clients_hold_connections(
     assert stored == {"slow-0", "slow-1", "slow-2"}  # acknowledged = stored
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(15) == 0  # SIGTERM stops it cleanly
+
+
+def children(pid: int) -> set[int]:
+    return {int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()}
+
+
+@pytest.mark.parametrize("served", [["--workers", "2"]], indirect=True, ids=["2-processes"])
+def test_a_server_process_that_dies_is_started_again(served, store):
+    url, proc = served
+    first = children(proc.pid)
+    assert len(first) == 2
+    os.kill(min(first), signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while len(now := children(proc.pid)) < 2 or min(first) in now:
+        assert time.monotonic() < deadline, f"no new server process: {now}"
+        time.sleep(0.2)
+    for n in range(4):  # pushes are answered while and after it starts again
+        answer = signed_push(url, store, f"after-{n}")
+        assert (answer.status_code, answer.text) == (200, ACK)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(30) == 0
+    assert not any(Path(f"/proc/{pid}").exists() for pid in now)  # it stopped its processes
 
 
 def test_options_beat_the_environment_and_bad_values_are_refused(app: Flask):
