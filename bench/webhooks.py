@@ -6,6 +6,10 @@ Both servers run side by side and the load alternates between them in rounds (fa
 machine whose load drifts). No RQ worker runs: the figures are the intake's alone.
 
     python bench/webhooks.py --pushes 3000 --concurrency 16 --rounds 4
+    python bench/webhooks.py --server serve   # the hub under `hub serve` (2 waitress processes)
+
+With ``--server serve`` the bare peer runs in one waitress process (waitress-serve has no
+processes of its own), so its figure is not the same machine share as the hub's 2 processes.
 """
 
 from __future__ import annotations

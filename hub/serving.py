@@ -142,6 +142,7 @@ def serve(
     )
     _raise_file_limit(settings["connection_limit"])
     if listen_fd is not None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the supervisor: it stops us
         _serve_here(app, settings, socket.socket(fileno=listen_fd), quiet=True)
     elif count == 1:
         _serve_here(app, settings, _listen(settings), quiet=False)
