@@ -26,8 +26,10 @@ BIN = Path(sys.executable).parent
 SECRET = "push-secret-123"
 SERVERS = {
     "hub serve": [str(BIN / "hub"), "serve", "--port", "{port}"],
-    "hub serve --connection-limit 100 (waitress's default)": [
-        str(BIN / "hub"), "serve", "--port", "{port}", "--connection-limit", "100"],
+    "hub serve --workers 1": [str(BIN / "hub"), "serve", "--port", "{port}", "--workers", "1"],
+    "hub serve --workers 1 --connection-limit 100 (waitress's default)": [
+        str(BIN / "hub"), "serve", "--port", "{port}", "--workers", "1",
+        "--connection-limit", "100"],
     "gunicorn -w 2 (sync)": [str(BIN / "gunicorn"), "-w", "2", "-b", "127.0.0.1:{port}",
                              "--log-level", "warning", "wsgi:app"],
     "gunicorn -w 2 -k gthread --threads 4": [
@@ -116,16 +118,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--clients", type=int, nargs="+", default=[8, 100])
     parser.add_argument("--timeout", type=float, default=10)
+    parser.add_argument("--only", default="", help="the servers whose name holds this text")
     args = parser.parse_args()
     env, conn_id = prepare(Path(tempfile.mkdtemp(prefix="bench-slow-")))
     n = 0
     for name, command in SERVERS.items():
+        if args.only not in name:
+            continue
         proc, url = start(command, env)
         try:
             for clients in args.clients:
                 n += 1
                 result = check(url, conn_id, clients, args.timeout, n)
-                print(f"{name:55s} {clients:4d} slow: " +
+                print(f"{name:66s} {clients:4d} slow: " +
                       "; ".join(f"{k} {v}" for k, v in result.items()), flush=True)  # fmt: skip
         finally:
             os.killpg(proc.pid, 15)
