@@ -55,13 +55,13 @@ def gunicorn(
 ) -> tuple[subprocess.Popen, str]:
     """``target`` under gunicorn (2 sync workers) or, with ``server="serve"``, under waitress as
     ``hub serve`` runs it (the hub through ``hub serve`` itself, the peer through waitress-serve
-    with the same 8 threads and connection limit)."""
+    with the same 4 threads and connection limit)."""
     port = free_port()
     bin_ = Path(sys.executable).parent
     if server == "serve" and target == "wsgi:app":
         cmd = [str(bin_ / "hub"), "serve", "--port", str(port)]
     elif server == "serve":
-        cmd = [str(bin_ / "waitress-serve"), f"--listen=127.0.0.1:{port}", "--threads=8",
+        cmd = [str(bin_ / "waitress-serve"), f"--listen=127.0.0.1:{port}", "--threads=4",
                "--connection-limit=1000", "--asyncore-use-poll", target]  # fmt: skip
     else:
         cmd = [str(bin_ / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}",

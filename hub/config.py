@@ -49,7 +49,7 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "SERVE_HOST": "127.0.0.1",
         "SERVE_PORT": 8000,
         "SERVE_WORKERS": 2,
-        "SERVE_THREADS": 8,
+        "SERVE_THREADS": 4,
         "SERVE_CONNECTION_LIMIT": 1000,
         "SERVE_CHANNEL_TIMEOUT": 60,
         "SERVE_TRUSTED_PROXY": None,

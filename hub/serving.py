@@ -14,7 +14,7 @@ Settings, each an option or a ``HUB_SERVE_*`` variable (the option wins):
 
 - ``--host`` / ``HUB_SERVE_HOST`` (127.0.0.1) and ``--port`` / ``HUB_SERVE_PORT`` (8000);
 - ``--workers`` / ``HUB_SERVE_WORKERS`` (2): server processes (1: serve in this process);
-- ``--threads`` / ``HUB_SERVE_THREADS`` (8): requests each process handles at once;
+- ``--threads`` / ``HUB_SERVE_THREADS`` (4): requests each process handles at once;
 - ``--connection-limit`` / ``HUB_SERVE_CONNECTION_LIMIT`` (1000): open connections per process,
   slow or idle ones included, before it stops accepting more;
 - ``HUB_SERVE_CHANNEL_TIMEOUT`` (60): seconds an idle connection is kept;
@@ -103,7 +103,7 @@ def _stop(signum: int, frame: Any) -> None:
     "--threads",
     type=int,
     default=None,
-    help="Requests each process handles at once [HUB_SERVE_THREADS; 8].",
+    help="Requests each process handles at once [HUB_SERVE_THREADS; 4].",
 )
 @click.option(
     "--connection-limit",

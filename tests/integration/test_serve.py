@@ -48,7 +48,7 @@ def store(workspace):
 
 @pytest.fixture(params=[[], ["--workers", "1"]], ids=["2-processes", "1-process"])
 def served(app: Flask, store, tmp_path: Path, request) -> Iterator[tuple[str, subprocess.Popen]]:
-    """``hub serve`` on a free port (from HUB_SERVE_PORT) with 4 threads, in 2 processes (the
+    """``hub serve`` on a free port (from HUB_SERVE_PORT) with 3 threads each, in 2 processes (the
     default) or in its own, on the tests' database and Redis; killed afterwards if still up."""
     port = free_port()
     env = clean_env(
@@ -63,7 +63,7 @@ def served(app: Flask, store, tmp_path: Path, request) -> Iterator[tuple[str, su
     db.session.commit()
     log = (tmp_path / "serve.log").open("w")
     proc = subprocess.Popen(
-        [HUB, "serve", "--host", "127.0.0.1", "--threads", "4", *request.param], env=env, cwd=ROOT,
+        [HUB, "serve", "--host", "127.0.0.1", "--threads", "3", *request.param], env=env, cwd=ROOT,
         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
     )  # fmt: skip
     try:
