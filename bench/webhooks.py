@@ -6,6 +6,10 @@ Both servers run side by side and the load alternates between them in rounds (fa
 machine whose load drifts). No RQ worker runs: the figures are the intake's alone.
 
     python bench/webhooks.py --pushes 3000 --concurrency 16 --rounds 4
+    python bench/webhooks.py --server serve   # the hub under `hub serve` (2 waitress processes)
+
+With ``--server serve`` the bare peer runs in one waitress process (waitress-serve has no
+processes of its own), so its figure is not the same machine share as the hub's 2 processes.
 """
 
 from __future__ import annotations
@@ -46,11 +50,23 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def gunicorn(target: str, env: dict[str, str], chdir: Path) -> tuple[subprocess.Popen, str]:
+def gunicorn(
+    target: str, env: dict[str, str], chdir: Path, server: str = "gunicorn"
+) -> tuple[subprocess.Popen, str]:
+    """``target`` under gunicorn (2 sync workers) or, with ``server="serve"``, under waitress as
+    ``hub serve`` runs it (the hub through ``hub serve`` itself, the peer through waitress-serve
+    with the same 4 threads and connection limit)."""
     port = free_port()
-    cmd = [str(Path(sys.executable).with_name("gunicorn")), "-w", "2", "-b", f"127.0.0.1:{port}",
-           "--chdir", str(chdir), "--log-level", "warning", target]  # fmt: skip
-    proc = subprocess.Popen(cmd, env={**os.environ, **env})
+    bin_ = Path(sys.executable).parent
+    if server == "serve" and target == "wsgi:app":
+        cmd = [str(bin_ / "hub"), "serve", "--port", str(port)]
+    elif server == "serve":
+        cmd = [str(bin_ / "waitress-serve"), f"--listen=127.0.0.1:{port}", "--threads=4",
+               "--connection-limit=1000", "--asyncore-use-poll", target]  # fmt: skip
+    else:
+        cmd = [str(bin_ / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}",
+               "--chdir", str(chdir), "--log-level", "warning", target]  # fmt: skip
+    proc = subprocess.Popen(cmd, env={**os.environ, **env}, cwd=chdir)
     url = f"http://127.0.0.1:{port}"
     for _ in range(200):
         try:
@@ -175,6 +191,8 @@ def main() -> None:
     parser.add_argument("--pushes", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=4, help="alternating hub/bare rounds")
+    parser.add_argument("--server", choices=["gunicorn", "serve"], default="gunicorn",
+                        help="gunicorn -w 2, or waitress as `hub serve` runs it")  # fmt: skip
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-webhooks-"))
     env, conn_id, (redis, app) = prepare_hub(tmp)
@@ -183,7 +201,7 @@ def main() -> None:
     try:
         for name, target, chdir in (("hub", "wsgi:app", ROOT),
                                     ("bare", "webhooks:bare_app", ROOT / "bench")):  # fmt: skip
-            proc, url = gunicorn(target, env, chdir)
+            proc, url = gunicorn(target, env, chdir, args.server)
             servers.append(proc)
             urls[name] = f"{url}/webhooks/youzan/{conn_id}"
             load(urls[name], pushes[:50], 4)  # warm up both workers

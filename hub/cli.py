@@ -25,6 +25,7 @@ PLUGIN_COMMANDS: dict[str, str] = {
     "report": "hub.analytics.cli:report",
     "user": "hub.accounts_cli:user_group",
     "token": "hub.accounts_cli:token_group",
+    "serve": "hub.serving:serve",
 }
 
 

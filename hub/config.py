@@ -46,6 +46,14 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "ALLOW_INSECURE_DEFAULTS": False,
         "TRUSTED_PROXIES": 0,  # proxies in front of the hub whose X-Forwarded-For is believed
         "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,
+        # `hub serve` (hub/serving.py); each also an option of the command
+        "SERVE_HOST": "127.0.0.1",
+        "SERVE_PORT": 8000,
+        "SERVE_WORKERS": 2,
+        "SERVE_THREADS": 4,
+        "SERVE_CONNECTION_LIMIT": 1000,
+        "SERVE_CHANNEL_TIMEOUT": 60,
+        "SERVE_TRUSTED_PROXY": None,
     }
 
 

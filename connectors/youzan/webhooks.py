@@ -49,7 +49,7 @@ class BadPush(ValueError):
 def parse(body: bytes) -> dict[str, Any]:
     try:
         message = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested too deep
         raise BadPush("the push body is not JSON") from None
     if not isinstance(message, dict):
         raise BadPush("the push body is not a JSON object")

@@ -15,6 +15,7 @@ from hub.connectors import BindInfo, Connector
 from hub.core.errors import AlreadyBound, Conflict, NotFound, ValidationFailed
 from hub.extensions import db
 from hub.models import SYNC_MODES, Connection, SyncRun, utcnow
+from hub.services import parsing
 from hub.sync import runtime
 
 log = logging.getLogger(__name__)
@@ -194,18 +195,7 @@ def _check_interval(value: Any, *, required: bool) -> int | None:
                 "interval_minutes is required for automatic sync", field="interval_minutes"
             )
         return None
-    if isinstance(value, bool) or not str(value).strip().isdigit():
-        raise ValidationFailed(
-            f"interval_minutes must be a whole number of minutes, not {value!r}",
-            field="interval_minutes",
-        )
-    minutes = int(str(value).strip())
-    if not INTERVAL_MIN <= minutes <= INTERVAL_MAX:
-        raise ValidationFailed(
-            f"interval_minutes must be between {INTERVAL_MIN} and {INTERVAL_MAX}, not {minutes}",
-            field="interval_minutes",
-        )
-    return minutes
+    return parsing.whole_number(value, "interval_minutes", low=INTERVAL_MIN, high=INTERVAL_MAX)
 
 
 def ensure_syncable(connection: Connection) -> None:

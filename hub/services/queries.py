@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, func, or_, select
@@ -25,10 +25,9 @@ from hub.models import (
     SyncRun,
     Tag,
 )
+from hub.services import parsing
 
 T = TypeVar("T")
-MAX_PER_PAGE = 200
-DEFAULT_PER_PAGE = 50
 
 
 @dataclass
@@ -39,48 +38,10 @@ class Paged(Generic[T]):
     total: int
 
 
-def paging(page: Any = None, per_page: Any = None) -> tuple[int, int]:
-    """Validated (page, per_page): page >= 1, 1 <= per_page <= 200."""
-    p = _positive_int(page, "page", 1)
-    n = _positive_int(per_page, "per_page", DEFAULT_PER_PAGE)
-    if n > MAX_PER_PAGE:
-        raise ValidationFailed(f"per_page must be at most {MAX_PER_PAGE}", field="per_page")
-    return p, n
-
-
-def _positive_int(value: Any, name: str, default: int) -> int:
-    if value is None or value == "":
-        return default
-    text = str(value).strip()
-    if not text.isdigit() or int(text) < 1:
-        raise ValidationFailed(f"{name} must be a whole number of at least 1", field=name)
-    return int(text)
-
-
 def paginate(query: Select, page: int, per_page: int) -> Paged:
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     items = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).all()
     return Paged(list(items), page, per_page, total or 0)
-
-
-def parse_time(value: str | None, name: str, *, end: bool = False) -> datetime | None:
-    """ISO-8601 with an offset, or a date: a whole UTC day (``end`` takes its last instant)."""
-    if value is None or value == "":
-        return None
-    try:
-        if len(value) == 10:
-            day = date.fromisoformat(value)
-            moment = datetime.combine(day, time(), tzinfo=UTC)
-            return moment + timedelta(days=1, microseconds=-1) if end else moment
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValidationFailed(
-            f"{name} must be an ISO-8601 time such as 2024-05-01T08:00:00+08:00 or a date",
-            field=name,
-        ) from None
-    if moment.tzinfo is None:
-        raise ValidationFailed(f"{name} needs a UTC offset (e.g. +08:00 or Z)", field=name)
-    return moment
 
 
 # ------------------------------------------------------------------ customers
@@ -188,8 +149,8 @@ class OrderFilters:
         return cls(
             order_no=(args.get("order_no") or "").strip() or None,
             status=status,
-            start=parse_time(args.get("from"), "from"),
-            end=parse_time(args.get("to"), "to", end=True),
+            start=parsing.moment(args.get("from"), "from"),
+            end=parsing.moment(args.get("to"), "to", end=True),
             store=(args.get("store") or "").strip() or None,
             source=(args.get("source") or "").strip() or None,
         )
@@ -222,8 +183,8 @@ def list_orders(workspace_id: int, filters: OrderFilters, page: int, per_page: i
 def _store_clause(store: str):
     """A platform store id, or a connection id (digits) of this workspace."""
     clauses = [Order.store_id == store, Order.store_name == store]
-    if store.isdigit():
-        clauses.append(Order.connection_id == int(store))
+    if (connection_id := parsing.as_id(store)) is not None:
+        clauses.append(Order.connection_id == connection_id)
     return or_(*clauses)
 
 

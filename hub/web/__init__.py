@@ -9,8 +9,12 @@ def init_app(app: Flask) -> None:
     from hub.web import (
         api,
         api_imports,  # noqa: F401  (attaches /api/v1/imports to api.bp)
+        errors,
+        inputs,
         webhooks,
     )
+
+    inputs.init_app(app)  # first: the routes below are built with its id converter
 
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(api.bp)
@@ -25,5 +29,5 @@ def init_app(app: Flask) -> None:
     from hub.web import dashboard
 
     app.register_blueprint(dashboard.bp)
-    # Last: under /api/v1 even unrouted errors (404/405/413) answer in JSON, not HTML pages.
-    api.install_app_error_handlers(app)
+    # Last: under /api and /webhooks even unrouted errors (404/405/413) answer in JSON.
+    errors.install(app)

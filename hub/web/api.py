@@ -6,6 +6,6 @@
 from __future__ import annotations
 
 from hub.web import api_connections, api_customers, api_orders  # noqa: F401  (routes)
-from hub.web.api_base import bp, install_app_error_handlers
+from hub.web.api_base import bp
 
-__all__ = ["bp", "install_app_error_handlers"]
+__all__ = ["bp"]

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Blueprint, Flask, current_app, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException, default_exceptions
 
@@ -29,7 +29,7 @@ from hub.core.errors import (
     ValidationFailed,
 )
 from hub.models import ApiToken
-from hub.services import queries, tokens
+from hub.services import parsing, queries, tokens
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ def workspace_id() -> int:
 
 
 def page_args() -> tuple[int, int]:
-    return queries.paging(request.args.get("page"), request.args.get("per_page"))
+    return parsing.paging(request.args.get("page"), request.args.get("per_page"))
 
 
 def paged(result: queries.Paged, serialise: Callable[[Any], dict]) -> Any:
@@ -81,13 +81,13 @@ def paged(result: queries.Paged, serialise: Callable[[Any], dict]) -> Any:
 
 
 def json_body() -> dict[str, Any]:
-    """The request's JSON object, or ValidationFailed."""
-    data = request.get_json(silent=True)
-    if data is None and request.content_length:
-        raise ValidationFailed("the request body must be JSON", field="body")
-    if data is not None and not isinstance(data, dict):
+    """The request's JSON object ({} for no body), or ValidationFailed (see hub.web.inputs)."""
+    if not request.get_data(cache=True):
+        return {}
+    data = request.get_json()
+    if not isinstance(data, dict):
         raise ValidationFailed("the request body must be a JSON object", field="body")
-    return data or {}
+    return data
 
 
 @bp.before_request
@@ -135,7 +135,7 @@ def required_role(view: Callable[..., Any] | None, method: str) -> str:
     return declared if RANK[declared] >= RANK["analyst"] else "analyst"
 
 
-def _hub_error(exc: HubError) -> Any:
+def hub_error(exc: HubError) -> Any:
     for cls, status, code in ERROR_MAP:
         if isinstance(exc, cls):
             field = getattr(exc, "field", None)
@@ -145,14 +145,14 @@ def _hub_error(exc: HubError) -> Any:
     return error_response(500, "internal_error", "internal error")
 
 
-def _http_error(exc: HTTPException) -> Any:
+def http_error(exc: HTTPException) -> Any:
     code = (exc.name or "error").lower().replace(" ", "_")
     return error_response(exc.code or 500, code, exc.description or exc.name)
 
 
 def _unexpected(exc: Exception) -> Any:
     if isinstance(exc, HTTPException):
-        return _http_error(exc)
+        return http_error(exc)
     log.exception("unhandled API error", exc_info=exc)
     return error_response(500, "internal_error", "internal error")
 
@@ -166,27 +166,10 @@ def _unknown_platform(exc: registry.UnknownPlatform) -> Any:
     return error_response(400, "validation_failed", f"unknown platform {exc.args[0]!r}")
 
 
-bp.register_error_handler(HubError, _hub_error)
+bp.register_error_handler(HubError, hub_error)
 bp.register_error_handler(ValidationError, _marshmallow)
 bp.register_error_handler(registry.UnknownPlatform, _unknown_platform)
 bp.register_error_handler(Exception, _unexpected)
 for _code in default_exceptions:
     # Code-specific, so an app-wide HTML page for the same code never answers an API call.
-    bp.register_error_handler(_code, _http_error)
-
-
-def install_app_error_handlers(app: Flask) -> None:
-    """Errors raised before a route matched (unknown path, wrong method, body too large) are
-    JSON under /api/v1; elsewhere the handler registered before (HTML pages) still answers."""
-    for code in default_exceptions:
-        previous = app.error_handler_spec[None][code].get(default_exceptions[code])
-        app.register_error_handler(code, _api_aware(previous))
-
-
-def _api_aware(previous: Callable[[Any], Any] | None) -> Callable[[Any], Any]:
-    def handler(exc: HTTPException) -> Any:
-        if request.path == PREFIX or request.path.startswith(PREFIX + "/"):
-            return _http_error(exc)
-        return previous(exc) if previous else exc
-
-    return handler
+    bp.register_error_handler(_code, http_error)

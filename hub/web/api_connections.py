@@ -8,7 +8,7 @@ from flask import jsonify, request
 
 from hub.core.errors import ValidationFailed
 from hub.models import Connection
-from hub.services import connections, queries
+from hub.services import connections, parsing, queries
 from hub.web import api_serial as ser
 from hub.web.api_base import bp, json_body, page_args, paged, workspace_id
 
@@ -93,14 +93,11 @@ def unbind(connection_id: int) -> Any:
 @bp.get("/syncs")
 def syncs() -> Any:
     page, per_page = page_args()
-    conn_id = request.args.get("connection_id")
-    if conn_id and not conn_id.isdigit():
-        raise ValidationFailed("connection_id must be a number", field="connection_id")
     result = queries.list_syncs(
         workspace_id(),
         page,
         per_page,
-        connection_id=int(conn_id) if conn_id else None,
+        connection_id=parsing.record_id(request.args.get("connection_id"), "connection_id"),
         status=request.args.get("status") or None,
     )
     return paged(result, ser.sync_run)

@@ -3,13 +3,13 @@ download its failure file or its original files. Routes attach to the api bluepr
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import g, jsonify, request, send_file
 
 from hub.core.errors import ValidationFailed
 from hub.imports import service
+from hub.services import parsing
 from hub.web.api_base import bp, workspace_id
 
 TRUE = ("1", "true", "yes", "on")
@@ -49,7 +49,7 @@ def _mapping(raw: str | None) -> dict[str, str] | None:
     if not raw:
         return None
     try:
-        value = json.loads(raw)
+        value = parsing.json_value(raw)
     except ValueError:
         raise ValidationFailed("mapping must be JSON: {column: target}", field="mapping") from None
     if not isinstance(value, dict):
@@ -59,7 +59,7 @@ def _mapping(raw: str | None) -> dict[str, str] | None:
 
 @bp.get("/imports")
 def list_imports() -> Any:
-    limit = min(max(request.args.get("limit", 50, type=int) or 50, 1), 200)
+    limit = parsing.whole_number(request.args.get("limit"), "limit", default=50, low=1, high=200)
     runs = service.history(workspace_id(), limit=limit, kind=request.args.get("kind"))
     return jsonify(items=[r.to_dict() for r in runs])
 

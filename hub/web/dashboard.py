@@ -5,24 +5,22 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import date
 from typing import Any
 
 from flask import Blueprint, Response, render_template, request
 from flask_login import login_required
 
+from hub.services import parsing
 from hub.web.auth import workspace_id
 from hub.web.i18n import _
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
 
-def _day(value: str | None) -> str | None:
-    """A YYYY-MM-DD value, or None when absent or malformed."""
-    try:
-        return date.fromisoformat(value).isoformat() if value else None
-    except ValueError:
-        return None
+def _day(name: str) -> str | None:
+    """The YYYY-MM-DD argument ``name`` (None when absent; a 400 page when it is no such day)."""
+    day = parsing.day(request.args.get(name), name)
+    return day.isoformat() if day else None
 
 
 @bp.get("")
@@ -32,8 +30,8 @@ def index() -> Any:
 
     ws = workspace_id()
     default_start, default_end = dashboard.default_range(ws)
-    start = _day(request.args.get("start")) or default_start
-    end = _day(request.args.get("end")) or default_end
+    start = _day("start") or default_start
+    end = _day("end") or default_end
     if start > end:
         start, end = end, start
     known = loaders.order_sources(ws)

@@ -55,6 +55,11 @@ def test_bad_body_is_a_value_error():
         webhooks.info({}, b"\xff{")
 
 
+def test_a_deeply_nested_body_is_a_bad_push_not_a_recursion_error():
+    with pytest.raises(webhooks.BadPush, match="not JSON"):
+        webhooks.info({}, b"[" * 100_000 + b"]" * 100_000)
+
+
 def test_only_trade_topics_name_a_trade():
     assert webhooks.trade_id({"type": "trade_TradeSuccess", "id": "E9"}) == "E9"
     assert webhooks.trade_id({"type": "ITEM_INFO", "id": "123"}) is None

@@ -87,9 +87,10 @@ def _error_page(error: Exception) -> Any:
         detail = _("The form expired. Reload the page and send it again.")
     elif code != 403:
         detail = None
-    return (
-        render_template(
-            "error.html", code=code, hint=_(HINTS.get(code, HINTS[500])), detail=detail
-        ),
-        code,
-    )
+    return error_page(code, detail)
+
+
+def error_page(code: int, detail: str | None = None) -> Any:
+    """The HTML error page: the code, a hint of what to do and, when given, what was wrong."""
+    hint = _(HINTS.get(code, HINTS[500]))
+    return render_template("error.html", code=code, hint=hint, detail=detail), code

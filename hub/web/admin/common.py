@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
 from typing import Any, TypeVar
 
 from flask import abort, request
@@ -10,6 +9,7 @@ from sqlalchemy import Select
 
 from hub.core.errors import HubError
 from hub.extensions import db
+from hub.services import parsing
 from hub.web.auth import workspace_id
 from hub.web.i18n import _
 
@@ -27,19 +27,14 @@ def scoped_or_404(model: type[M], object_id: int) -> M:
 
 def paginate(stmt: Select[Any], per_page: int = PER_PAGE) -> Any:
     """A Flask-SQLAlchemy pagination of ``stmt`` for the ``page`` query argument."""
-    page = request.args.get("page", 1, type=int) or 1
-    return db.paginate(stmt, page=max(page, 1), per_page=per_page, error_out=False)
+    page = parsing.page_number(request.args.get("page"), per_page)
+    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
 
 
-def parse_day(value: str | None, *, end: bool = False) -> datetime | None:
-    """A YYYY-MM-DD form value as a UTC datetime (start or end of that day); None if blank/bad."""
-    if not value:
-        return None
-    try:
-        day = date.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    return datetime.combine(day, time.max if end else time.min, tzinfo=UTC)
+def form_id(name: str) -> int | None:
+    """The id chosen or typed in form field ``name``; None when blank or no id (the view then
+    asks for one)."""
+    return parsing.as_id(request.form.get(name, ""))
 
 
 def page_args(**overrides: Any) -> dict[str, Any]:
@@ -63,7 +58,7 @@ def store_filter(ws: int) -> tuple[int | None, dict[str, Any]]:
     from hub.models import Connection
     from hub.web.admin import queries
 
-    connection_id = request.args.get("store", type=int)
+    connection_id = parsing.record_id(request.args.get("store"), "store")
     if connection_id:
         scoped_or_404(Connection, connection_id)
     return connection_id, {

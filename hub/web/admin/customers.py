@@ -14,7 +14,7 @@ from hub.extensions import db
 from hub.models import Customer
 from hub.services import customers as service
 from hub.web.admin import queries
-from hub.web.admin.common import error_text, paginate, scoped_or_404
+from hub.web.admin.common import error_text, form_id, paginate, scoped_or_404
 from hub.web.auth import admin_required, workspace_id
 from hub.web.i18n import _
 
@@ -98,7 +98,8 @@ def remove_tag(customer_id: int, tag_id: int) -> Any:
 @bp.post("/customers/<int:customer_id>/groups")
 @admin_required
 def add_to_group(customer_id: int) -> Any:
-    group_id = request.form.get("group_id", type=int)
+    scoped_or_404(Customer, customer_id)
+    group_id = form_id("group_id")
     if not group_id:
         flash(_("Choose a group to add the customer to."), "error")
         return _back(customer_id)
@@ -121,7 +122,7 @@ def remove_from_group(customer_id: int, group_id: int) -> Any:
 @admin_required
 def merge(customer_id: int) -> Any:
     keep = scoped_or_404(Customer, customer_id)
-    other = request.form.get("merge_id", type=int)
+    other = form_id("merge_id")
     reason = request.form.get("reason", "").strip() or _("merged by an admin")
     if not other:
         flash(_("Enter the number of the customer to merge into this one."), "error")

@@ -26,6 +26,7 @@ from werkzeug.utils import secure_filename
 from hub.core.errors import HubError, NotFound
 from hub.imports import service
 from hub.models import ImportRun
+from hub.services import parsing
 from hub.web.admin import import_preview, queries
 from hub.web.admin.common import paginate
 from hub.web.auth import admin_required, workspace_id
@@ -152,7 +153,7 @@ def settings() -> Any:
 @bp.get("/<int:import_id>/original")
 @login_required
 def original(import_id: int) -> Any:
-    index = request.args.get("file", 0, type=int)
+    index = parsing.whole_number(request.args.get("file"), "file", default=0) or 0
     try:
         path, name = service.original_file(workspace_id(), import_id, index)
     except NotFound:

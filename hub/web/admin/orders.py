@@ -10,8 +10,9 @@ from sqlalchemy import select
 
 from hub.extensions import db
 from hub.models import STATUSES, Connection, Customer, Order, OrderLine, OrderRefund
+from hub.services import parsing
 from hub.web.admin import queries
-from hub.web.admin.common import paginate, parse_day, scoped_or_404
+from hub.web.admin.common import paginate, scoped_or_404
 from hub.web.auth import workspace_id
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
@@ -22,8 +23,8 @@ def _filters() -> dict[str, Any]:
     return {
         "order_no": a.get("order_no", "").strip(),
         "status": a.get("status") if a.get("status") in STATUSES else "",
-        "since": parse_day(a.get("since")),
-        "until": parse_day(a.get("until"), end=True),
+        "since": parsing.moment(a.get("since"), "since"),
+        "until": parsing.moment(a.get("until"), "until", end=True),
         "store": a.get("store", "").strip(),
         "source": a.get("source", "").strip(),
     }

@@ -13,7 +13,7 @@ from hub.core.errors import NotFound, ValidationFailed
 from hub.core.events import STAGES
 from hub.extensions import db
 from hub.models import ApiToken, Event, EventSetting
-from hub.services import customers, tokens
+from hub.services import customers, parsing, tokens
 from hub.web.admin.common import error_text
 from hub.web.auth import admin_required, workspace_id
 from hub.web.i18n import N_, _
@@ -50,15 +50,16 @@ def _parse(event_type: str) -> tuple[str | None, int]:
     stage = request.form.get(f"stage_{event_type}", "").strip() or None
     if stage is not None and stage not in STAGES:
         raise ValueError(_("Unknown stage “%(s)s” for “%(t)s”.", s=stage, t=event_type))
-    raw = request.form.get(f"score_{event_type}", "0").strip() or "0"
+    raw = request.form.get(f"score_{event_type}")
     try:
-        score = int(raw)
-    except ValueError:
+        score = parsing.whole_number(raw, "score", default=0, low=-MAX_SCORE, high=MAX_SCORE)
+    except ValidationFailed:
         raise ValueError(
-            _("Score for “%(t)s” must be a whole number such as 5 or -3.", t=event_type)
+            _(
+                "Score for “%(t)s” must be a whole number from -1000 to 1000, such as 5 or -3.",
+                t=event_type,
+            )
         ) from None
-    if abs(score) > MAX_SCORE:
-        raise ValueError(_("Score for “%(t)s” must be between -1000 and 1000.", t=event_type))
     return stage, score
 
 

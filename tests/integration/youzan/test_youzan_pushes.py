@@ -127,3 +127,15 @@ def test_pushes_and_polling_feed_one_state(app, workspace, store, sandbox, pushi
     got = hub_orders(workspace.id)
     assert {t: got[t] for t in tids[1:]} == {t: after_pushes[t] for t in tids[1:]}
     assert got == sandbox.expected() | {t: got[t] for t in got if t not in sandbox.expected()}
+
+
+def test_a_signed_deeply_nested_push_is_a_400_and_nothing_is_stored(client, store):
+    from connectors.youzan.sandbox_data import CLIENT_ID, CLIENT_SECRET
+    from connectors.youzan.webhooks import expected_sign
+
+    body = b"[" * 100_000 + b"]" * 100_000
+    headers = {"Event-Sign": expected_sign(CLIENT_ID, body, CLIENT_SECRET)}
+    answer = client.post(f"/webhooks/youzan/{store.id}", data=body, headers=headers)
+    assert answer.status_code == 400
+    assert answer.get_json()["error"]["code"] == "bad_delivery"
+    assert inbox_count() == 0
