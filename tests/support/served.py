@@ -82,7 +82,7 @@ class Processes:
         path = self.logs / f"{name}.log"
         return path.read_text(errors="replace") if path.exists() else ""
 
-    def tail(self, lines: int = 30) -> str:
+    def tail(self, lines: int = 12) -> str:
         """The end of every log, for assertion messages."""
         return "\n".join(
             f"--- {name} (exit {proc.poll()}):\n" + "\n".join(self.log(name).splitlines()[-lines:])
@@ -125,10 +125,14 @@ class RedisServer:
         except OSError:
             return False
 
-    def dbsize(self) -> int:
+    def command(self, *args: str) -> bytes:
+        """One command over a raw connection (RESP); the first line of the reply."""
+        payload = f"*{len(args)}\r\n".encode() + b"".join(
+            f"${len(a.encode())}\r\n{a}\r\n".encode() for a in args
+        )
         with socket.create_connection(("127.0.0.1", self.port), timeout=2) as s:
-            s.sendall(b"DBSIZE\r\n")
-            return int(s.recv(64).strip().lstrip(b":"))
+            s.sendall(payload)
+            return s.recv(256).split(b"\r\n")[0]
 
 
 def wait_for_http(url: str, proc: subprocess.Popen, timeout: float = 60) -> int:
