@@ -103,6 +103,8 @@ def hub_env(database_url: str, redis_url: str, tmp_path: Path) -> dict[str, str]
         HUB_UPLOAD_FOLDER=str(tmp_path / "uploads"),
         HUB_SYNC_HEARTBEAT_SECONDS="1",
         HUB_SYNC_STALE_SECONDS="5",
+        # deliveries stranded by the Redis restart are re-queued by the tick after this long
+        HUB_WEBHOOK_STRANDED_SECONDS="15",
         HUB_SYNC_BATCH_SECONDS="0.5",  # progress shows early: the kill lands mid-sync
         HUB_AUTOSYNC_TICK_SECONDS="2",
         HUB_ALLOW_PRIVATE_PLATFORMS="true",  # the sandbox listens on 127.0.0.1
