@@ -68,7 +68,7 @@ def new_vs_returning(
     ordered before), and the revenue of each group. ``first_orders`` (customer -> first order
     time, e.g. from ``load_first_orders``) covers history before ``df``; else ``df`` is all."""
     known = _known(df).sort_values(TIME, kind="stable")
-    if first_orders is None:
+    if first_orders is None or first_orders.empty:  # pandas cannot map through an empty one
         first_time = known.groupby(CUSTOMER)[TIME].transform("min")
     else:
         first_time = known[CUSTOMER].map(wall_clock(first_orders)).fillna(known[TIME])

@@ -48,7 +48,8 @@ def due_connections(now: datetime | None = None) -> list[Connection]:
     ]
 
 
-# A delivery still "received" this long after arriving was never handed to a worker.
+# A delivery still "received" this long after arriving was never handed to a worker
+# (HUB_WEBHOOK_STRANDED_SECONDS overrides it).
 STRANDED_SECONDS = 300
 
 
@@ -57,7 +58,8 @@ def tick(now: datetime | None = None) -> dict[str, list[int]]:
     or a lost drain job, then request the due syncs. Never raises for one store, so the chain
     of ticks goes on."""
     resumed = service.resume_stale_runs()
-    inbox.requeue_received(older_than=STRANDED_SECONDS)
+    stranded = float(current_app.config.get("WEBHOOK_STRANDED_SECONDS", STRANDED_SECONDS))
+    inbox.requeue_received(older_than=stranded)
     started: list[int] = []
     for conn in due_connections(now):
         try:

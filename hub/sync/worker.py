@@ -36,6 +36,11 @@ def run_worker(app: Flask, queues: Sequence[str] = QUEUES, *, burst: bool = Fals
         worker = HubWorker([queue(name, app) for name in queues], connection=connection)
         schedule.ensure_scheduled()
         schedule.service.resume_stale_runs()
+        # End the start-up's transaction: a connection the session still holds would be shared
+        # by every forked work horse (PostgreSQL: "prepared statement _pg3_0 already exists").
+        from hub.extensions import db
+
+        db.session.remove()
         return worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
 
 

@@ -241,3 +241,30 @@ def test_the_intake_neither_reads_nor_sets_a_session_cookie(client, store, works
     assert "Set-Cookie" not in resp.headers
     assert "Cookie" not in resp.headers.get("Vary", "")
     assert statuses() == {"with-cookie": "received"}
+
+
+def test_hub_webhook_stranded_seconds_sets_when_the_tick_requeues(app, client, store):
+    """HUB_WEBHOOK_STRANDED_SECONDS: after a Redis restart lost the queue, a deployment (or the
+    soak test) need not wait the default five minutes for the tick to pick deliveries up."""
+    from datetime import timedelta
+
+    from hub.models import utcnow
+    from hub.sync import schedule
+
+    app.config["WEBHOOK_STRANDED_SECONDS"] = 15
+    live = app.extensions["hub.redis"]
+    app.extensions["hub.redis"] = Redis(unix_socket_path="/nonexistent/redis.sock")
+    try:
+        push(client, store, "lost-in-the-restart")
+        push(client, store, "just-now")
+        assert inbox.flush_announcements(app, timeout=60)
+    finally:
+        app.extensions["hub.redis"] = live
+    lost = db.session.scalar(
+        select(WebhookDelivery).where(WebhookDelivery.delivery_id == "lost-in-the-restart")
+    )
+    lost.received_at = utcnow() - timedelta(seconds=16)
+    db.session.commit()
+    schedule.tick()
+    assert queued_functions() == ["process_delivery"]
+    assert queue(WEBHOOKS).jobs[0].args == (lost.id,)
