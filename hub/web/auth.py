@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
@@ -23,6 +24,7 @@ from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFProtect
+from redis.exceptions import RedisError
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
 from wtforms import EmailField, PasswordField
@@ -32,6 +34,7 @@ from hub.extensions import db, redis_connection
 from hub.models import User
 from hub.web.i18n import _
 
+log = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -135,22 +138,36 @@ def _throttle_keys(email: str) -> list[str]:
     return [f"hub:login:fail:email:{email}", f"hub:login:fail:ip:{request.remote_addr}"]
 
 
+# The throttle's counters live in Redis. Redis down must not keep people out (issue 20): the
+# sign-in goes on without the throttle, and the outage is logged.
+
+
 def _locked(email: str) -> bool:
-    conn = redis_connection(current_app)
-    return any(int(conn.get(k) or 0) >= MAX_FAILURES for k in _throttle_keys(email))
+    try:
+        conn = redis_connection(current_app)
+        return any(int(conn.get(k) or 0) >= MAX_FAILURES for k in _throttle_keys(email))
+    except RedisError as exc:
+        log.warning("login throttle unavailable (Redis: %s); sign-in goes on without it", exc)
+        return False
 
 
 def _record_failure(email: str) -> None:
-    conn = redis_connection(current_app)
-    for key in _throttle_keys(email):
-        pipe = conn.pipeline()
-        pipe.incr(key)
-        pipe.expire(key, LOCK_SECONDS)
-        pipe.execute()
+    try:
+        conn = redis_connection(current_app)
+        for key in _throttle_keys(email):
+            pipe = conn.pipeline()
+            pipe.incr(key)
+            pipe.expire(key, LOCK_SECONDS)
+            pipe.execute()
+    except RedisError as exc:
+        log.warning("login throttle could not count a failed sign-in (Redis: %s)", exc)
 
 
 def _clear_failures(email: str) -> None:
-    redis_connection(current_app).delete(*_throttle_keys(email))
+    try:
+        redis_connection(current_app).delete(*_throttle_keys(email))
+    except RedisError as exc:
+        log.warning("login throttle could not clear its counters (Redis: %s)", exc)
 
 
 def check_password(user: User, password: str) -> bool:

@@ -3,12 +3,7 @@ SIGKILL in the middle of a sync; a new worker and a new request finish the run e
 
 from __future__ import annotations
 
-import contextlib
-import os
 import shutil
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -18,62 +13,24 @@ import pytest
 
 from hub.extensions import db
 from hub.models import Connection, SyncRun, utcnow
-from hub.processes import session_members
 from hub.sync import engine, service
-from tests.conftest import ENCRYPTION_KEY
 from tests.support.fake_platform import add_connection, content, make_orders, write_orders
+from tests.support.workers import Workers, kill_all, wait_for
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
-
-
-def wait_for(check: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 @pytest.fixture
 def start_worker(database_url: str, redis_url: str, tmp_path: Path) -> Iterator[Callable]:
-    procs: list[subprocess.Popen] = []
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("HUB_")},
-        "HUB_DATABASE_URL": database_url,
-        "HUB_REDIS_URL": redis_url,
-        "HUB_SECRET_KEY": "test-secret-key",
-        "HUB_ENCRYPTION_KEY": ENCRYPTION_KEY,
-        "HUB_CONNECTORS": "tests.support.fake_platform:FakeConnector",
-        "HUB_SYNC_HEARTBEAT_SECONDS": "1",
-        "HUB_SYNC_STALE_SECONDS": "600",  # the worker must not resume at start: the request does
-        "HUB_AUTOSYNC_TICK_SECONDS": "3600",
-        "PYTHONPATH": str(ROOT),
-    }
-
-    def start(name: str) -> subprocess.Popen:
-        log = (tmp_path / f"{name}.log").open("wb")
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "hub.sync.worker", "sync"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-        procs.append(proc)
-        return proc
-
-    yield start
-    for proc in procs:
-        if proc.poll() is None:
-            kill_all(proc)
-
-
-def kill_all(proc: subprocess.Popen) -> None:
-    """SIGKILL the worker, its scheduler and its work horse: all of the session it was started
-    in (the work horse has a process group of its own, not a session)."""
-    for pid in session_members(proc.pid):
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-    proc.wait(10)
+    workers = Workers(
+        tmp_path, database_url, redis_url,
+        CONNECTORS="tests.support.fake_platform:FakeConnector",
+        SYNC_HEARTBEAT_SECONDS=1,
+        SYNC_STALE_SECONDS=600,  # the worker must not resume the run: the request does
+        AUTOSYNC_TICK_SECONDS=3600,
+    )  # fmt: skip
+    yield lambda name: workers.start(name, "sync")
+    workers.close()
 
 
 def fresh_run(run_id: int) -> SyncRun:

@@ -1,0 +1,152 @@
+"""Issue 20 (3, 4) with real processes: ``python -m hub.sync.worker`` workers on a
+redis-server of the test's own. A worker SIGKILLed mid-sync is resumed by a new worker as
+soon as its run goes stale, with nobody asking; a worker rides out a Redis outage (Redis
+restarted without its data) and then does everything that arrived meanwhile."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from hub.extensions import db
+from hub.models import Connection, SyncRun, WebhookDelivery, utcnow
+from hub.services import connections, tokens
+from hub.sync import engine, service
+from tests.integration.test_webhook_intake import SECRET, push
+from tests.support.fake_platform import add_connection, content, make_orders, write_orders
+from tests.support.fake_push import ACK
+from tests.support.ui import login, make_user
+from tests.support.workers import RedisServer, Workers, kill_all, wait_for
+
+pytestmark = pytest.mark.slow
+
+STALE = 4  # seconds without a heartbeat before a run counts as stale
+CONNECTORS = [
+    "tests.support.fake_platform:FakeConnector",
+    "tests.support.fake_push:FakePushConnector",
+]
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path / "redis")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def app_config(app_config: dict, own_redis: RedisServer) -> dict:
+    return {**app_config, "REDIS_URL": own_redis.url, "CONNECTORS": CONNECTORS}
+
+
+@pytest.fixture
+def workers(app, database_url: str, own_redis: RedisServer, tmp_path: Path) -> Iterator[Workers]:
+    procs = Workers(
+        tmp_path, database_url, own_redis.url,
+        CONNECTORS=",".join(CONNECTORS),
+        SYNC_HEARTBEAT_SECONDS=1,
+        SYNC_STALE_SECONDS=STALE,
+        MAINTENANCE_SECONDS=1,
+        AUTOSYNC_TICK_SECONDS=2,
+    )  # fmt: skip
+    yield procs
+    procs.close()
+
+
+def fresh_run(run_id: int) -> SyncRun:
+    db.session.rollback()
+    return db.session.get(SyncRun, run_id, populate_existing=True)
+
+
+def test_a_killed_sync_is_resumed_by_a_new_worker_once_stale(
+    workspace, other_workspace, tmp_path, workers
+):
+    rows = make_orders(60, start=utcnow() - timedelta(days=20), buyers=7)
+    data_a, data_b = tmp_path / "a.json", tmp_path / "b.json"
+    write_orders(data_a, rows)
+    shutil.copy(data_a, data_b)
+    killed = add_connection(workspace.id, data_a, store="A", page_size=5, page_delay=0.25)
+    calm = add_connection(other_workspace.id, data_b, store="B", page_size=5)
+
+    first = workers.start("first")
+    run = service.request_sync(workspace.id, killed.id)  # the only request of this run
+    wait_for(lambda: fresh_run(run.id).progress_done >= 15, 60, "three pages committed")
+    kill_all(first)  # the worker and its work horse, mid-page
+    workers.start("second")  # at once: its run is not stale yet
+    last_beat = fresh_run(run.id).heartbeat_at
+    assert fresh_run(run.id).status == "running"
+
+    wait_for(lambda: fresh_run(run.id).trigger == "resume", STALE + 20, "the run resumed")
+    assert utcnow() - last_beat < timedelta(seconds=STALE + 5)  # seconds after going stale
+    wait_for(lambda: fresh_run(run.id).status in SyncRun.FINISHED, 60, "the resumed run")
+    final = fresh_run(run.id)
+    assert final.status == "succeeded", final.error_message
+    assert (final.progress_done, final.attempts) == (60, 2)
+    calm_run = service.request_sync(other_workspace.id, calm.id)
+    assert engine.execute(calm_run.id, job_id=calm_run.job_id) == "succeeded"
+    assert content(workspace.id) == content(other_workspace.id)  # nothing lost or doubled
+
+
+def statuses() -> dict[str, str]:
+    db.session.rollback()
+    return {r.delivery_id: r.status for r in db.session.scalars(select(WebhookDelivery))}
+
+
+def runs_of(connection_id: int) -> list[tuple[str, str]]:
+    db.session.rollback()
+    query = select(SyncRun).where(SyncRun.connection_id == connection_id).order_by(SyncRun.id)
+    return [(r.trigger, r.status) for r in db.session.scalars(query)]
+
+
+def test_b_a_worker_rides_out_a_redis_outage(app, client, workspace, tmp_path, own_redis, workers):
+    data = tmp_path / "orders.json"
+    write_orders(data, make_orders(20, start=utcnow() - timedelta(days=2)))
+    auto = add_connection(
+        workspace.id, data, store="auto", sync_mode="auto", sync_interval_minutes=30
+    )
+    manual = add_connection(workspace.id, data, store="manual")
+    by_hand = add_connection(workspace.id, data, store="by hand")
+    make_user(workspace, "admin@acme.test")
+    browser = app.test_client()
+    shop = connections.bind(
+        workspace.id, "fakepush", {"store_id": "8001", "webhook_secret": SECRET}
+    )
+    auth = {"Authorization": f"Bearer {tokens.create_token(workspace.id, 'ops')[1]}"}
+    worker = workers.start("worker")
+    wait_for(lambda: runs_of(auto.id) == [("auto", "succeeded")], 30, "the first auto-sync")
+
+    own_redis.stop()
+    assert [push(client, shop, f"d-{n}").get_data(as_text=True) for n in range(5)] == [ACK] * 5
+    answer = client.post(f"/api/v1/connections/{manual.id}/sync", headers=auth)
+    assert answer.status_code == 503, answer.get_data(as_text=True)
+    error = answer.get_json()["error"]
+    assert error["code"] == "queue_unavailable" and "when the queue is back" in error["message"]
+    assert runs_of(manual.id) == [("api", "queued")]  # the request is kept
+    assert login(browser, "admin@acme.test", "wrong password").status_code == 401
+    assert login(browser, "admin@acme.test").status_code == 302  # signed in, Redis or not
+    page = browser.post(f"/stores/{by_hand.id}/sync", follow_redirects=True)
+    assert page.status_code == 200
+    assert "The queue is unavailable; the sync will start when it is back." in page.text
+    assert runs_of(by_hand.id) == [("manual", "queued")]
+    db.session.get(Connection, auto.id).last_sync_at = utcnow() - timedelta(minutes=31)
+    db.session.commit()  # the auto store is due again
+    wait_for(lambda: worker.poll() is not None or "is unavailable" in workers.log("worker"),
+             15, "the worker to notice")  # fmt: skip
+    assert worker.poll() is None, workers.log("worker")[-3000:]
+    assert set(statuses().values()) == {"received"}
+
+    own_redis.start()  # empty: nothing of the queues, the worker's keys or the schedule is left
+    wait_for(lambda: set(statuses().values()) == {"processed"}, 40, "every stored delivery")
+    wait_for(lambda: runs_of(manual.id) == [("api", "succeeded")], 40, "the kept sync request")
+    wait_for(lambda: runs_of(by_hand.id) == [("manual", "succeeded")], 40, "the UI's request")
+    wait_for(lambda: runs_of(auto.id)[1:] == [("auto", "succeeded")], 40, "the next auto-sync")
+    assert len(statuses()) == 5 and worker.poll() is None  # the same process all along
+    log = workers.log("worker")
+    assert (log.count("is unavailable"), log.count("is back")) == (1, 1), log
+    assert "Traceback" not in log and "unhandled exception" not in log, log
