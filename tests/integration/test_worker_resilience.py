@@ -25,7 +25,7 @@ from tests.support.workers import RedisServer, Workers, kill_all, wait_for
 
 pytestmark = pytest.mark.slow
 
-STALE = 4  # seconds without a heartbeat before a run counts as stale
+STALE = 8  # seconds without a heartbeat before a run counts as stale
 CONNECTORS = [
     "tests.support.fake_platform:FakeConnector",
     "tests.support.fake_push:FakePushConnector",
@@ -78,8 +78,12 @@ def test_a_killed_sync_is_resumed_by_a_new_worker_once_stale(
     run = service.request_sync(workspace.id, killed.id)  # the only request of this run
     wait_for(lambda: fresh_run(run.id).progress_done >= 15, 60, "three pages committed")
     kill_all(first)  # the worker and its work horse, mid-page
-    workers.start("second")  # at once: its run is not stale yet
+    workers.start("second")  # at once
     last_beat = fresh_run(run.id).heartbeat_at
+    wait_for(lambda: "Listening on" in workers.log("second"), 30, "the new worker to listen")
+    # It started while the run was not stale yet: only its periodic look can resume it (on
+    # main that was RQ's scheduler, whose lock the killed worker held: minutes later).
+    assert utcnow() - last_beat < timedelta(seconds=STALE), "started too slowly for this test"
     assert fresh_run(run.id).status == "running"
 
     wait_for(lambda: fresh_run(run.id).trigger == "resume", STALE + 20, "the run resumed")
