@@ -153,7 +153,8 @@ def token_create(slug: str, name: str) -> None:
 @click.option("--queues", default=None, help="Comma-separated queue names (default: all).")
 @hub_command()
 def worker(burst: bool, queues: str | None) -> None:
-    """Run an RQ worker (with the scheduler) on the hub's queues."""
+    """Run a worker on the hub's queues, with its maintenance (stale runs, auto-sync);
+    it waits out Redis outages."""
     from hub.sync.worker import run_worker
 
     kwargs: dict[str, Any] = {"burst": burst}
