@@ -5,22 +5,25 @@ restarted without its data) and then does everything that arrived meanwhile."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import requests
 from sqlalchemy import select
 
 from hub.extensions import db
 from hub.models import Connection, SyncRun, WebhookDelivery, utcnow
 from hub.services import connections, tokens
 from hub.sync import engine, service
-from tests.integration.test_webhook_intake import SECRET, push
+from tests.integration.test_webhook_intake import SECRET
+from tests.integration.test_webhooks import order_payload
 from tests.support.fake_platform import add_connection, content, make_orders, write_orders
-from tests.support.fake_push import ACK
-from tests.support.ui import login, make_user
+from tests.support.fake_push import ACK, sign
+from tests.support.ui import PASSWORD, csrf_token, make_user
 from tests.support.workers import RedisServer, Workers, kill_all, wait_for
 
 pytestmark = pytest.mark.slow
@@ -108,7 +111,24 @@ def runs_of(connection_id: int) -> list[tuple[str, str]]:
     return [(r.trigger, r.status) for r in db.session.scalars(query)]
 
 
-def test_b_a_worker_rides_out_a_redis_outage(app, client, workspace, tmp_path, own_redis, workers):
+def signed_push(url: str, shop: Connection, delivery: str) -> str:
+    body = json.dumps(order_payload(f"T-{delivery}")).encode()
+    headers = {"X-Fake-Signature": sign(SECRET, body), "X-Fake-Delivery": delivery}
+    return requests.post(f"{url}/webhooks/fakepush/{shop.id}", data=body, headers=headers,
+                         timeout=30).text  # fmt: skip
+
+
+def sign_in(browser: requests.Session, url: str, password: str) -> int:
+    token = csrf_token(browser.get(f"{url}/login", timeout=30).text)
+    form = {"email": "admin@acme.test", "password": password, "csrf_token": token}
+    return browser.post(f"{url}/login", data=form, allow_redirects=False, timeout=30).status_code
+
+
+def test_b_a_worker_rides_out_a_redis_outage(app, workspace, tmp_path, own_redis, workers):
+    """The web app (gunicorn) and a worker (hub worker) while their Redis stops and comes back
+    empty: pushes are stored and sign-in works; sync now, from the API and from the UI, says
+    the queue is unavailable and keeps the request; the worker stays up and then processes
+    the pushes, the kept requests and the next auto-sync."""
     data = tmp_path / "orders.json"
     write_orders(data, make_orders(20, start=utcnow() - timedelta(days=2)))
     auto = add_connection(
@@ -117,25 +137,29 @@ def test_b_a_worker_rides_out_a_redis_outage(app, client, workspace, tmp_path, o
     manual = add_connection(workspace.id, data, store="manual")
     by_hand = add_connection(workspace.id, data, store="by hand")
     make_user(workspace, "admin@acme.test")
-    browser = app.test_client()
     shop = connections.bind(
         workspace.id, "fakepush", {"store_id": "8001", "webhook_secret": SECRET}
     )
     auth = {"Authorization": f"Bearer {tokens.create_token(workspace.id, 'ops')[1]}"}
+    url = workers.serve("web")
     worker = workers.start("worker")
     wait_for(lambda: runs_of(auto.id) == [("auto", "succeeded")], 30, "the first auto-sync")
 
     own_redis.stop()
-    assert [push(client, shop, f"d-{n}").get_data(as_text=True) for n in range(5)] == [ACK] * 5
-    answer = client.post(f"/api/v1/connections/{manual.id}/sync", headers=auth)
-    assert answer.status_code == 503, answer.get_data(as_text=True)
-    error = answer.get_json()["error"]
+    assert [signed_push(url, shop, f"d-{n}") for n in range(5)] == [ACK] * 5
+    answer = requests.post(f"{url}/api/v1/connections/{manual.id}/sync", headers=auth,
+                           timeout=30)  # fmt: skip
+    assert answer.status_code == 503, answer.text
+    error = answer.json()["error"]
     assert error["code"] == "queue_unavailable" and "when the queue is back" in error["message"]
     assert runs_of(manual.id) == [("api", "queued")]  # the request is kept
-    assert login(browser, "admin@acme.test", "wrong password").status_code == 401
-    assert login(browser, "admin@acme.test").status_code == 302  # signed in, Redis or not
-    page = browser.post(f"/stores/{by_hand.id}/sync", follow_redirects=True)
-    assert page.status_code == 200
+    browser = requests.Session()
+    assert sign_in(browser, url, "wrong password") == 401
+    assert sign_in(browser, url, PASSWORD) == 302  # signed in, Redis or not
+    store_page = browser.get(f"{url}/stores/{by_hand.id}", timeout=30)
+    page = browser.post(f"{url}/stores/{by_hand.id}/sync", timeout=30,
+                        data={"csrf_token": csrf_token(store_page.text)})  # fmt: skip
+    assert page.status_code == 200, page.text
     assert "The queue is unavailable; the sync will start when it is back." in page.text
     assert runs_of(by_hand.id) == [("manual", "queued")]
     db.session.get(Connection, auto.id).last_sync_at = utcnow() - timedelta(minutes=31)
@@ -144,6 +168,7 @@ def test_b_a_worker_rides_out_a_redis_outage(app, client, workspace, tmp_path, o
              15, "the worker to notice")  # fmt: skip
     assert worker.poll() is None, workers.log("worker")[-3000:]
     assert set(statuses().values()) == {"received"}
+    assert "Traceback" not in workers.log("web"), workers.log("web")
 
     own_redis.start()  # empty: nothing of the queues, the worker's keys or the schedule is left
     wait_for(lambda: set(statuses().values()) == {"processed"}, 40, "every stored delivery")

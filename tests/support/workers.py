@@ -1,6 +1,6 @@
-"""Real processes for the durability tests: ``hub worker`` processes (started,
-SIGKILLed with everything they forked) and a redis-server of the test's own that can be
-stopped and started again, empty, on the same port."""
+"""Real processes for the durability tests: ``hub worker`` processes and the web app under
+gunicorn (started, SIGKILLed with everything they forked), and a redis-server of the test's own
+that can be stopped and started again, empty, on the same port."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from tests.conftest import ENCRYPTION_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
 HUB = str(Path(sys.executable).parent / "hub")  # the console script, as operators run it
+GUNICORN = str(Path(sys.executable).parent / "gunicorn")
 
 
 def wait_for(check: Callable[[], Any], timeout: float, what: str) -> None:
@@ -72,6 +74,24 @@ class Workers:
         self.procs.append(proc)
         return proc
 
+    def serve(self, name: str) -> str:
+        """The web app under gunicorn (one process, a few threads) on a free loopback port,
+        with the workers' settings; returns its base URL once it answers."""
+        port = free_port()
+        command = [GUNICORN, "--workers", "1", "--threads", "4", "--bind", f"127.0.0.1:{port}",
+                   "wsgi:app"]  # fmt: skip
+        env = {**self.env, "HUB_SECURE_COOKIES": "false"}  # plain http on loopback
+        with (self.folder / f"{name}.log").open("wb") as log:
+            proc = subprocess.Popen(
+                command, stdin=subprocess.DEVNULL, cwd=ROOT, env=env, stdout=log,
+                stderr=subprocess.STDOUT, start_new_session=True,
+            )  # fmt: skip
+        self.procs.append(proc)
+        url = f"http://127.0.0.1:{port}"
+        wait_for(lambda: proc.poll() is not None or _answers(url), 30, "the web server")
+        assert proc.poll() is None, self.log(name)
+        return url
+
     def log(self, name: str) -> str:
         return (self.folder / f"{name}.log").read_text(errors="replace")
 
@@ -79,6 +99,14 @@ class Workers:
         for proc in self.procs:
             if proc.poll() is None:
                 kill_all(proc)
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/login", timeout=5) as answer:
+            return answer.status == 200
+    except OSError:
+        return False
 
 
 def free_port() -> int:
