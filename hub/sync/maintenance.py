@@ -43,6 +43,11 @@ LEASE_KEY = "hub:maintenance:lease"  # one worker's pass
 TICK_KEY = "hub:maintenance:autosync"  # lives one auto-sync period
 LEGACY_TICK_JOB = "hub-autosync-tick"  # the RQ repeat job that held the schedule before
 
+# Held by a maintenance pass, and by the worker while it forks a work horse: a fork copies
+# the locks other threads hold (SQLite's, a connection pool's) and nobody in the child would
+# ever release them, so a horse forked in the middle of a pass could hang for good.
+FORK_GUARD = threading.Lock()
+
 
 def where(redis: Redis) -> str:
     """Redis's address for log lines (never its password)."""
@@ -138,8 +143,9 @@ class Maintenance:
                 return
 
     def run_pass(self) -> None:
-        """One pass; errors are logged, never raised."""
-        with self.app.app_context():
+        """One pass; errors are logged, never raised. Under FORK_GUARD: no work horse is
+        forked meanwhile."""
+        with FORK_GUARD, self.app.app_context():
             try:
                 self._duties(redis_connection())
             except (QueueUnavailable, *REDIS_DOWN) as exc:

@@ -23,7 +23,7 @@ from rq import Queue, Worker
 from rq.exceptions import StopRequested
 
 from hub.extensions import redis_connection
-from hub.sync.maintenance import Maintenance, RedisWatch
+from hub.sync.maintenance import FORK_GUARD, Maintenance, RedisWatch
 from hub.sync.queues import QUEUES, REDIS_DOWN
 
 log = logging.getLogger(__name__)
@@ -76,6 +76,10 @@ class HubWorker(Worker):
 
         db.engine.dispose(close=False)
         return super().main_work_horse(*args, **kwargs)
+
+    def fork_work_horse(self, job: Any, queue: Any) -> None:
+        with FORK_GUARD:  # never while the maintenance thread is inside a pass
+            super().fork_work_horse(job, queue)
 
     def request_stop(self, signum, frame):  # type: ignore[no-untyped-def]
         self.stopping = True
