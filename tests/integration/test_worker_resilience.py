@@ -1,15 +1,18 @@
-"""Issue 20 (3, 4) with real processes: ``python -m hub.sync.worker`` workers on a
-redis-server of the test's own. A worker SIGKILLed mid-sync is resumed by a new worker as
+"""Issue 20 (3, 4) with real processes: ``hub worker`` workers and the web app under gunicorn
+on a redis-server of the test's own. A worker SIGKILLed mid-sync is resumed by a new worker as
 soon as its run goes stale, with nobody asking; a worker rides out a Redis outage (Redis
-restarted without its data) and then does everything that arrived meanwhile."""
+restarted without its data) and then does everything that arrived meanwhile; while Redis is
+down, sign-in works and "sync now" is kept and answered with "the queue is unavailable"."""
 
 from __future__ import annotations
 
 import json
 import shutil
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import requests
@@ -124,29 +127,63 @@ def sign_in(browser: requests.Session, url: str, password: str) -> int:
     return browser.post(f"{url}/login", data=form, allow_redirects=False, timeout=30).status_code
 
 
-def test_b_a_worker_rides_out_a_redis_outage(app, workspace, tmp_path, own_redis, workers):
-    """The web app (gunicorn) and a worker (hub worker) while their Redis stops and comes back
-    empty: pushes are stored and sign-in works; sync now, from the API and from the UI, says
-    the queue is unavailable and keeps the request; the worker stays up and then processes
-    the pushes, the kept requests and the next auto-sync."""
+@pytest.fixture
+def stores(workspace, tmp_path) -> SimpleNamespace:
     data = tmp_path / "orders.json"
     write_orders(data, make_orders(20, start=utcnow() - timedelta(days=2)))
-    auto = add_connection(
-        workspace.id, data, store="auto", sync_mode="auto", sync_interval_minutes=30
+    return SimpleNamespace(
+        auto=add_connection(
+            workspace.id, data, store="auto", sync_mode="auto", sync_interval_minutes=30
+        ),
+        manual=add_connection(workspace.id, data, store="manual"),
+        by_hand=add_connection(workspace.id, data, store="by hand"),
+        shop=connections.bind(
+            workspace.id, "fakepush", {"store_id": "8001", "webhook_secret": SECRET}
+        ),
     )
-    manual = add_connection(workspace.id, data, store="manual")
-    by_hand = add_connection(workspace.id, data, store="by hand")
-    make_user(workspace, "admin@acme.test")
-    shop = connections.bind(
-        workspace.id, "fakepush", {"store_id": "8001", "webhook_secret": SECRET}
-    )
-    auth = {"Authorization": f"Bearer {tokens.create_token(workspace.id, 'ops')[1]}"}
+
+
+def test_b_a_worker_rides_out_a_redis_outage(workspace, own_redis, workers, stores):
+    """The web app (gunicorn) and a worker (hub worker) while their Redis stops and comes back
+    empty: pushes are stored; the worker stays up, says so once, and then processes the
+    pushes and runs the next auto-sync (its schedule is not lost with Redis's data)."""
     url = workers.serve("web")
     worker = workers.start("worker")
+    auto = stores.auto
     wait_for(lambda: runs_of(auto.id) == [("auto", "succeeded")], 30, "the first auto-sync")
 
     own_redis.stop()
-    assert [signed_push(url, shop, f"d-{n}") for n in range(5)] == [ACK] * 5
+    assert [signed_push(url, stores.shop, f"d-{n}") for n in range(5)] == [ACK] * 5
+    db.session.get(Connection, auto.id).last_sync_at = utcnow() - timedelta(minutes=31)
+    db.session.commit()  # the auto store is due again
+    wait_for(lambda: worker.poll() is not None or "is unavailable" in workers.log("worker"),
+             15, "the worker to notice")  # fmt: skip
+    time.sleep(2)  # a few passes of its maintenance and of its RQ loop without Redis
+    assert worker.poll() is None, workers.log("worker")[-3000:]
+    assert set(statuses().values()) == {"received"}
+
+    own_redis.start()  # empty: nothing of the queues, the worker's keys or the schedule is left
+    wait_for(lambda: set(statuses().values()) == {"processed"}, 40, "every stored delivery")
+    wait_for(lambda: runs_of(auto.id)[1:] == [("auto", "succeeded")], 40, "the next auto-sync")
+    assert len(statuses()) == 5 and worker.poll() is None  # the same process all along
+    log = workers.log("worker")
+    assert (log.count("is unavailable"), log.count("is back")) == (1, 1), log
+    assert "Traceback" not in log and "unhandled exception" not in log, log
+    assert "Traceback" not in workers.log("web"), workers.log("web")
+
+
+def test_c_sign_in_works_and_sync_now_is_kept_while_redis_is_down(
+    workspace, own_redis, workers, stores
+):
+    """While Redis is down, sign-in works; sync now, from the API and from the UI, says the
+    queue is unavailable (503 / a message) and keeps the request, which runs once it is back."""
+    make_user(workspace, "admin@acme.test")
+    auth = {"Authorization": f"Bearer {tokens.create_token(workspace.id, 'ops')[1]}"}
+    manual, by_hand = stores.manual, stores.by_hand
+    url = workers.serve("web")
+    workers.start("worker")
+
+    own_redis.stop()
     answer = requests.post(f"{url}/api/v1/connections/{manual.id}/sync", headers=auth,
                            timeout=30)  # fmt: skip
     assert answer.status_code == 503, answer.text
@@ -162,20 +199,8 @@ def test_b_a_worker_rides_out_a_redis_outage(app, workspace, tmp_path, own_redis
     assert page.status_code == 200, page.text
     assert "The queue is unavailable; the sync will start when it is back." in page.text
     assert runs_of(by_hand.id) == [("manual", "queued")]
-    db.session.get(Connection, auto.id).last_sync_at = utcnow() - timedelta(minutes=31)
-    db.session.commit()  # the auto store is due again
-    wait_for(lambda: worker.poll() is not None or "is unavailable" in workers.log("worker"),
-             15, "the worker to notice")  # fmt: skip
-    assert worker.poll() is None, workers.log("worker")[-3000:]
-    assert set(statuses().values()) == {"received"}
     assert "Traceback" not in workers.log("web"), workers.log("web")
 
-    own_redis.start()  # empty: nothing of the queues, the worker's keys or the schedule is left
-    wait_for(lambda: set(statuses().values()) == {"processed"}, 40, "every stored delivery")
-    wait_for(lambda: runs_of(manual.id) == [("api", "succeeded")], 40, "the kept sync request")
+    own_redis.start()  # empty
+    wait_for(lambda: runs_of(manual.id) == [("api", "succeeded")], 40, "the kept API request")
     wait_for(lambda: runs_of(by_hand.id) == [("manual", "succeeded")], 40, "the UI's request")
-    wait_for(lambda: runs_of(auto.id)[1:] == [("auto", "succeeded")], 40, "the next auto-sync")
-    assert len(statuses()) == 5 and worker.poll() is None  # the same process all along
-    log = workers.log("worker")
-    assert (log.count("is unavailable"), log.count("is back")) == (1, 1), log
-    assert "Traceback" not in log and "unhandled exception" not in log, log
