@@ -160,7 +160,8 @@ class Maintenance:
     def _duties(self, redis: Redis) -> None:
         redis.ping()
         self.watch.back()
-        if redis.set(EPOCH_KEY, utcnow().isoformat(), nx=True) or self.watch.take_comeback():
+        emptied = bool(redis.set(EPOCH_KEY, utcnow().isoformat(), nx=True))
+        if self.watch.take_comeback() or emptied:  # both read: one comeback, one sweep
             redis.set(SWEEP_KEY, 1)
         if self.scheduler.acquire_locks():
             self.scheduler.enqueue_scheduled_jobs()
