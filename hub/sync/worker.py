@@ -9,6 +9,7 @@ loop; a job running meanwhile goes on in its work horse. SIGTERM / SIGINT stop i
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import functools
 import logging
 import signal
@@ -96,6 +97,15 @@ class HubWorker(Worker):
         with contextlib.suppress(*REDIS_DOWN):  # the horse goes on (a sync run beats in SQL)
             super().maintain_heartbeats(*args, **kwargs)
 
+    def unsubscribe(self) -> None:
+        """Stop listening for RQ's worker commands without a round trip to Redis: closing the
+        connection ends the subscription, and the loop's restart never waits on it."""
+        if self.pubsub_thread is not None:
+            self.pubsub_thread.stop()
+            self.pubsub_thread.join(timeout=1)
+            with contextlib.suppress(Exception):
+                self.pubsub.close()
+
     def teardown(self) -> None:
         try:
             super().teardown()
@@ -128,6 +138,8 @@ def run_worker(app: Flask, queues: Sequence[str] = QUEUES, *, burst: bool = Fals
     # The hub's own lines (Redis gone and back, stale runs resumed) beside RQ's; a no-op when
     # the host process configured logging already.
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    # `kill -USR1 <pid>` writes every thread's stack to stderr: what a stuck worker waits for.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     with app.app_context():
         watch = RedisWatch(redis_connection(app))  # starts the embedded server if no URL
         maintenance = Maintenance(app, queues, watch)

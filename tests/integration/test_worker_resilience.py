@@ -137,6 +137,7 @@ def stores(workspace, tmp_path) -> SimpleNamespace:
         ),
         manual=add_connection(workspace.id, data, store="manual"),
         by_hand=add_connection(workspace.id, data, store="by hand"),
+        from_cli=add_connection(workspace.id, data, store="from the CLI"),
         shop=connections.bind(
             workspace.id, "fakepush", {"store_id": "8001", "webhook_secret": SECRET}
         ),
@@ -171,10 +172,11 @@ def test_b_a_worker_rides_out_a_redis_outage(workspace, own_redis, workers, stor
 
 
 def test_c_sign_in_works_and_sync_now_is_kept_while_redis_is_down(
-    workspace, own_redis, workers, stores
+    workspace, own_redis, workers, stores, runner
 ):
-    """While Redis is down, sign-in works; sync now, from the API and from the UI, says the
-    queue is unavailable (503 / a message) and keeps the request, which runs once it is back."""
+    """While Redis is down, sign-in works; sync now, from the API, the UI and the CLI, says
+    the queue is unavailable (503 / a message / exit 1) and keeps the request, which runs once
+    Redis is back."""
     make_user(workspace, "admin@acme.test")
     auth = {"Authorization": f"Bearer {tokens.create_token(workspace.id, 'ops')[1]}"}
     manual, by_hand = stores.manual, stores.by_hand
@@ -198,7 +200,11 @@ def test_c_sign_in_works_and_sync_now_is_kept_while_redis_is_down(
     assert "The queue is unavailable; the sync will start when it is back." in page.text
     assert runs_of(by_hand.id) == [("manual", "queued")]
     assert "Traceback" not in workers.log("web"), workers.log("web")
+    command = runner.invoke(args=["hub", "sync", str(stores.from_cli.id), "--json"])
+    assert command.exit_code == 1 and "queue_unavailable" in command.output, command.output
+    assert runs_of(stores.from_cli.id) == [("manual", "queued")]
 
     own_redis.start()  # empty
     wait_for(lambda: runs_of(manual.id) == [("api", "succeeded")], 40, "the kept API request")
     wait_for(lambda: runs_of(by_hand.id) == [("manual", "succeeded")], 40, "the UI's request")
+    wait_for(lambda: runs_of(stores.from_cli.id) == [("manual", "succeeded")], 40, "the CLI's")

@@ -96,9 +96,14 @@ class Workers:
         return (self.folder / f"{name}.log").read_text(errors="replace")
 
     def close(self) -> None:
-        for proc in self.procs:
-            if proc.poll() is None:
-                kill_all(proc)
+        alive = [proc for proc in self.procs if proc.poll() is None]
+        for proc in alive:  # a worker writes its threads' stacks to its log (faulthandler)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(proc.pid, signal.SIGUSR1)
+        if alive:
+            time.sleep(0.3)
+        for proc in alive:
+            kill_all(proc)
 
 
 def _answers(url: str) -> bool:
