@@ -29,6 +29,7 @@ from hub.sync.queues import QUEUES, REDIS_DOWN
 
 log = logging.getLogger(__name__)
 
+PUBSUB_WAIT = 1.0  # seconds: the longest read of the worker-command listener
 RESTART_PAUSE = 5.0  # seconds before an RQ loop that quit on an unexpected error starts again
 
 
@@ -97,21 +98,29 @@ class HubWorker(Worker):
         with contextlib.suppress(*REDIS_DOWN):  # the horse goes on (a sync run beats in SQL)
             super().maintain_heartbeats(*args, **kwargs)
 
+    def subscribe(self) -> None:
+        """RQ's listener for worker commands, reading for at most PUBSUB_WAIT seconds at a
+        time (RQ: 60), so that it ends soon after it is told to."""
+        self.log.info("Worker %s: subscribing to channel %s", self.name, self.pubsub_channel_name)
+        self.pubsub = self.connection.pubsub()
+        self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
+        self.pubsub_thread = self.pubsub.run_in_thread(
+            sleep_time=PUBSUB_WAIT, daemon=True, exception_handler=self._pubsub_exception_handler
+        )
+
     def unsubscribe(self) -> None:
-        """Stop listening for RQ's worker commands without a round trip to Redis: closing the
-        connection ends the subscription, and the loop's restart never waits on it."""
+        """Stop the listener without a round trip to Redis and without waiting for it beyond a
+        moment: it closes its connection (which ends the subscription) when its read returns.
+        redis-py's stop() would wait for that read, and RQ's unsubscribe() for Redis, while
+        the RQ loop cannot start again (a PostgreSQL run saw it wait for good)."""
         if self.pubsub_thread is not None:
-            self.pubsub_thread.stop()
-            self.pubsub_thread.join(timeout=1)
-            with contextlib.suppress(Exception):
-                self.pubsub.close()
+            self.pubsub_thread.stop(timeout=PUBSUB_WAIT)
 
     def teardown(self) -> None:
         try:
             super().teardown()
         except REDIS_DOWN:
-            if self.pubsub_thread is not None:
-                self.pubsub_thread.stop()
+            self.unsubscribe()
 
     def _pubsub_exception_handler(self, exc, pubsub, pubsub_thread):  # type: ignore[no-untyped-def]
         if not isinstance(exc, REDIS_DOWN):
