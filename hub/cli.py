@@ -16,6 +16,7 @@ from flask import Flask, current_app
 from flask.cli import ScriptInfo
 
 from hub.cli_support import CommandFailed, emit, hub_command, json_mode
+from hub.core.errors import QueueUnavailable
 from hub.extensions import db
 
 PLUGIN_COMMANDS: dict[str, str] = {
@@ -109,7 +110,8 @@ def _workspace(slug: str, create: bool = False) -> Any:
 @click.option("--queues", default=None, help="Comma-separated queue names (default: all).")
 @hub_command()
 def worker(burst: bool, queues: str | None) -> None:
-    """Run an RQ worker (with the scheduler) on the hub's queues."""
+    """Run a worker on the hub's queues, with its maintenance (stale runs, auto-sync);
+    it waits out Redis outages."""
     from hub.sync.worker import run_worker
 
     kwargs: dict[str, Any] = {"burst": burst}
@@ -184,7 +186,10 @@ def sync(connection_id: int, full: bool, wait: bool, timeout: float) -> None:
     from hub.sync.service import request_sync
 
     conn = _connection(connection_id)
-    run = request_sync(conn.workspace_id, connection_id, full=full, trigger="manual")
+    try:
+        run = request_sync(conn.workspace_id, connection_id, full=full, trigger="manual")
+    except QueueUnavailable as exc:
+        raise CommandFailed(str(exc), "queue_unavailable", {"run_id": exc.run_ids[0]}) from exc
     db.session.commit()
     if wait:
         run = _wait_for_run(run.id, timeout)

@@ -64,6 +64,17 @@ class Conflict(HubError):
     """The request conflicts with the current state (e.g. a sync while disabled)."""
 
 
+class QueueUnavailable(HubError):
+    """The queue (Redis) cannot be reached. What was asked is kept in the database and handed
+    to the queue when it is back; ``run_ids`` names the sync runs that wait for it."""
+
+    error_class = "transient"
+
+    def __init__(self, message: str, *, run_ids: list[int] | None = None) -> None:
+        super().__init__(message)
+        self.run_ids = run_ids or []
+
+
 def classify(exc: BaseException) -> str:
     """configuration | transient | system, for the run row and the retry decision."""
     return getattr(exc, "error_class", "system")

@@ -23,12 +23,12 @@ from sqlalchemy import select
 from werkzeug.datastructures import Headers
 
 from hub.core import ingest
-from hub.core.errors import NotFound
+from hub.core.errors import NotFound, QueueUnavailable
 from hub.extensions import db, redis_connection
 from hub.models import Connection, WebhookDelivery, utcnow
 from hub.sync import runtime
 from hub.sync.jobs import app_context
-from hub.sync.queues import WEBHOOKS, queue
+from hub.sync.queues import REDIS_DOWN, WEBHOOKS, queue
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +37,12 @@ DONE = ("processed", "ignored")
 PENDING_KEY = "hub:webhooks:announced"  # ids stored by the intake, not yet queued one by one
 PENDING_FLAG = "hub:webhooks:drain-queued"  # set while a drain job waits to start
 FLAG_TTL = 60  # seconds: a lost drain job (Redis died mid-enqueue) delays, never strands
+REQUEUE_BATCH = 500  # jobs per pipelined round trip when the inbox is swept
 
 
 def enqueue(delivery_id: int) -> None:
-    """Queue processing of one stored delivery. A Redis outage leaves the row ``received``."""
+    """Queue processing of one stored delivery. With Redis down the row stays ``received``
+    (the workers' maintenance queues it when Redis is back) and QueueUnavailable says so."""
     try:
         queue(WEBHOOKS).enqueue(
             process_delivery,
@@ -48,8 +50,11 @@ def enqueue(delivery_id: int) -> None:
             retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
             description=f"webhook delivery {delivery_id}",
         )
-    except Exception:
-        log.exception("could not enqueue webhook delivery %s; it stays in the inbox", delivery_id)
+    except REDIS_DOWN as exc:
+        raise QueueUnavailable(
+            f"the queue is unavailable; webhook delivery {delivery_id} stays in the inbox and "
+            "will be processed when the queue is back"
+        ) from exc
 
 
 def announce(delivery_id: int) -> None:
@@ -57,8 +62,8 @@ def announce(delivery_id: int) -> None:
     Redis list from a background thread, so the push is answered without waiting for Redis.
 
     The inbox row is committed before this is called, so an id the announcer never hands over
-    (the process died, Redis is down) stays ``received`` and the scheduler's tick queues it
-    (``requeue_received``): a late delivery, never a lost one."""
+    (the process died, Redis is down) stays ``received`` and the workers' maintenance queues
+    it (``requeue_received``): a late delivery, never a lost one."""
     Announcer.of(current_app._get_current_object()).put(delivery_id)  # type: ignore[attr-defined]
 
 
@@ -137,13 +142,15 @@ class Announcer:
                 ids.append(self._ids.get_nowait())
             try:
                 self._hand_over(redis_connection(self.app), ids)
-            except Exception:
-                log.exception(
-                    "could not announce %d webhook deliveries (ids %s to %s); they stay in the "
-                    "inbox",
+            except Exception as exc:  # the rows are safe in the inbox
+                log.warning(
+                    "could not announce %d webhook deliveries (ids %s to %s): %s; they stay in "
+                    "the inbox until the queue takes them",
                     len(ids),
                     min(ids),
                     max(ids),
+                    exc,
+                    exc_info=not isinstance(exc, REDIS_DOWN),  # Redis down: one plain line
                 )
             finally:
                 with self._lock:
@@ -293,6 +300,11 @@ def requeue_received(workspace_id: int | None = None, older_than: float = 0) -> 
     if workspace_id is not None:
         query = query.where(WebhookDelivery.workspace_id == workspace_id)
     ids = list(db.session.scalars(query.order_by(WebhookDelivery.id)))
-    for delivery_id in ids:
-        enqueue(delivery_id)
+    try:
+        for start in range(0, len(ids), REQUEUE_BATCH):
+            _enqueue_many(ids[start : start + REQUEUE_BATCH])
+    except REDIS_DOWN as exc:
+        raise QueueUnavailable(
+            f"the queue is unavailable; {len(ids)} webhook deliveries stay in the inbox"
+        ) from exc
     return len(ids)

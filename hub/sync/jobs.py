@@ -64,15 +64,3 @@ def run_sync(run_id: int) -> str:
             return status
         finally:
             db.session.remove()
-
-
-def autosync_tick() -> dict[str, list[int]]:
-    """The periodic fan-out (see hub.sync.schedule)."""
-    from hub.extensions import db
-    from hub.sync import schedule
-
-    with app_context():
-        try:
-            return schedule.tick()
-        finally:
-            db.session.remove()

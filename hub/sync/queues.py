@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask import Flask
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import Queue
 
 from hub.extensions import redis_connection
@@ -12,6 +14,9 @@ SYNC = "sync"
 IMPORTS = "imports"
 ANALYTICS = "analytics"
 QUEUES: tuple[str, ...] = (WEBHOOKS, SYNC, IMPORTS, ANALYTICS)
+
+# What redis-py raises when Redis cannot be reached (down, restarting, or the network).
+REDIS_DOWN: tuple[type[Exception], ...] = (RedisConnectionError, RedisTimeoutError)
 
 
 def queue(name: str, app: Flask | None = None) -> Queue:

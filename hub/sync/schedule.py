@@ -1,29 +1,28 @@
-"""Automatic sync: a periodic fan-out job requests a sync (trigger "auto") for every bound
-store in automatic mode whose interval (30..1440 minutes, Y5) has passed, and resumes runs
-whose worker died. One chain of ticks exists, under a fixed job id."""
+"""Automatic sync: the fan-out requests a sync (trigger "auto") for every bound store in
+automatic mode whose interval (30..1440 minutes, Y5) has passed, and re-queues webhook
+deliveries stranded in ``received``. Every worker's maintenance loop (hub.sync.maintenance)
+runs it once per ``HUB_AUTOSYNC_TICK_SECONDS`` across all workers: no job in Redis holds the
+schedule, so nothing is lost when Redis loses its data."""
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
-from rq.job import Job, JobStatus
-from rq.repeat import Repeat
 from sqlalchemy import select
 
 from hub.core.errors import Conflict, NotFound
-from hub.extensions import db, redis_connection
+from hub.extensions import db
 from hub.models import Connection, utcnow
 from hub.sync import inbox, service
-from hub.sync.queues import SYNC, queue
 
 log = logging.getLogger(__name__)
 
-TICK_JOB_ID = "hub-autosync-tick"
 MIN_INTERVAL, MAX_INTERVAL, DEFAULT_INTERVAL = 30, 1440, 60
-FOREVER = 10**9  # RQ's Repeat needs a count; at one tick a minute this outlives us all
-LIVE = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED, JobStatus.STARTED}
+# A delivery still "received" this long after arriving was never handed to a worker
+# (HUB_WEBHOOK_STRANDED_SECONDS overrides it).
+STRANDED_SECONDS = 300
 
 
 def interval_minutes(conn: Connection) -> int:
@@ -48,16 +47,9 @@ def due_connections(now: datetime | None = None) -> list[Connection]:
     ]
 
 
-# A delivery still "received" this long after arriving was never handed to a worker
-# (HUB_WEBHOOK_STRANDED_SECONDS overrides it).
-STRANDED_SECONDS = 300
-
-
 def tick(now: datetime | None = None) -> dict[str, list[int]]:
-    """One fan-out: resume stale runs, re-queue webhook deliveries stranded by a Redis outage
-    or a lost drain job, then request the due syncs. Never raises for one store, so the chain
-    of ticks goes on."""
-    resumed = service.resume_stale_runs()
+    """One fan-out: re-queue webhook deliveries stranded by a lost hand-over, then request the
+    due syncs. Never raises for one store. Returns the ids of the runs started."""
     stranded = float(current_app.config.get("WEBHOOK_STRANDED_SECONDS", STRANDED_SECONDS))
     inbox.requeue_received(older_than=stranded)
     started: list[int] = []
@@ -68,39 +60,4 @@ def tick(now: datetime | None = None) -> dict[str, list[int]]:
             log.info("auto-sync of store %s skipped: %s", conn.id, exc)
             continue
         started.append(run.id)
-    return {"resumed": resumed, "started": started}
-
-
-def ensure_scheduled() -> Job | None:
-    """Start the chain of ticks unless one is alive. Called when a worker starts."""
-    connection = redis_connection()
-    job = Job.fetch(TICK_JOB_ID, connection=connection) if _exists(connection) else None
-    if job is not None and job.get_status(refresh=True) in LIVE and not _abandoned(job):
-        return None
-    if job is not None:
-        job.delete()
-    seconds = int(current_app.config["AUTOSYNC_TICK_SECONDS"])
-    return queue(SYNC).enqueue_in(
-        timedelta(seconds=1),
-        "hub.sync.jobs.autosync_tick",
-        job_id=TICK_JOB_ID,
-        repeat=Repeat(times=FOREVER, interval=seconds),
-        result_ttl=max(seconds * 3, 600),
-        description="auto-sync fan-out",
-    )
-
-
-def _exists(connection: object) -> bool:
-    return Job.exists(TICK_JOB_ID, connection=connection)
-
-
-def _abandoned(job: Job) -> bool:
-    """A tick marked started whose worker stopped beating (killed mid-tick)."""
-    if job.get_status() != JobStatus.STARTED:
-        return False
-    beat = job.last_heartbeat or job.started_at
-    if beat is None:
-        return True
-    if beat.tzinfo is None:
-        beat = beat.replace(tzinfo=UTC)
-    return beat < datetime.now(UTC) - timedelta(minutes=5)
+    return {"started": started}

@@ -1,5 +1,10 @@
 """Requesting syncs: one run per store at a time (a compare-and-set on
-``connections.active_run_id``), joining a running one, resuming one whose worker died."""
+``connections.active_run_id``), joining a running one, resuming one whose worker died.
+
+The run's row is the request: it is committed before its job is put on the queue. When Redis
+cannot be reached the row stays ``queued`` and QueueUnavailable says so; a queued run whose
+job Redis does not hold is handed to the queue again by the next request or maintenance pass
+(``resume_stale_runs``), as is a running one whose worker stopped beating."""
 
 from __future__ import annotations
 
@@ -7,18 +12,23 @@ import logging
 from datetime import timedelta
 
 from flask import current_app
-from rq.job import Job
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
 from sqlalchemy import select, update
 
-from hub.core.errors import Conflict, NotFound
+from hub.core.errors import Conflict, NotFound, QueueUnavailable
 from hub.extensions import db, redis_connection
 from hub.models import Connection, SyncRun, utcnow
-from hub.sync.queues import SYNC, queue
+from hub.sync.queues import REDIS_DOWN, SYNC, queue
 
 log = logging.getLogger(__name__)
 
 ACTIVE = ("queued", "running", "retrying")
 JOB_FUNC = "hub.sync.jobs.run_sync"
+LIVE_JOB = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED, JobStatus.STARTED}
+# A queued run whose job Redis does not hold after this long was never handed over (Redis was
+# down), or was lost with Redis's data: it is handed over again.
+HANDOVER_GRACE_SECONDS = 10
 
 
 def request_sync(
@@ -37,14 +47,33 @@ def request_sync(
 def request_sync_all(
     workspace_id: int, *, full: bool = False, trigger: str = "manual"
 ) -> list[SyncRun]:
-    """Sync every bound store of the workspace whose sync is not disabled (Y3)."""
+    """Sync every bound store of the workspace whose sync is not disabled (Y3). With Redis
+    down every store's run is still recorded, then QueueUnavailable names them all."""
     ids = db.session.scalars(
         select(Connection.id)
         .where(Connection.workspace_id == workspace_id, Connection.bound_key.is_not(None))
         .where(Connection.sync_mode != "disabled")
         .order_by(Connection.id)
     ).all()
-    return [request_sync(workspace_id, cid, full=full, trigger=trigger) for cid in ids]
+    runs, waiting = [], []
+    for cid in ids:
+        try:
+            runs.append(request_sync(workspace_id, cid, full=full, trigger=trigger))
+        except QueueUnavailable as exc:
+            waiting += exc.run_ids
+    if waiting:
+        raise queue_unavailable(waiting)
+    return runs
+
+
+def queue_unavailable(run_ids: list[int]) -> QueueUnavailable:
+    """The error telling that these runs are kept and wait for the queue."""
+    named = ", ".join(str(i) for i in run_ids)
+    runs = f"sync run {named} is" if len(run_ids) == 1 else f"sync runs {named} are"
+    return QueueUnavailable(
+        f"the queue is unavailable; {runs} kept and will start when the queue is back",
+        run_ids=list(run_ids),
+    )
 
 
 def _connection(workspace_id: int, connection_id: int) -> Connection:
@@ -87,8 +116,17 @@ def _start(conn: Connection, *, full: bool, trigger: str) -> SyncRun | None:
         return None
     run.job_id = f"sync-run-{run.id}"
     db.session.commit()
-    enqueue_run(run)
+    _hand_over(run)
     return run
+
+
+def _hand_over(run: SyncRun) -> None:
+    """Put the committed run's job on the queue; QueueUnavailable when Redis is down."""
+    try:
+        enqueue_run(run)
+    except REDIS_DOWN as exc:
+        log.warning("sync run %s waits for the queue: %s", run.id, exc)
+        raise queue_unavailable([run.id]) from exc
 
 
 def _active_run(connection_id: int) -> SyncRun | None:
@@ -108,35 +146,56 @@ def _active_run(connection_id: int) -> SyncRun | None:
 
 
 def is_stale(run: SyncRun) -> bool:
-    """Running with an old heartbeat (its worker died), or waiting for a job RQ lost."""
-    last = run.heartbeat_at or run.started_at or run.requested_at
-    if last > utcnow() - timedelta(seconds=current_app.config["SYNC_STALE_SECONDS"]):
-        return False
+    """Running with an old heartbeat (its worker died), or waiting for a job that Redis does
+    not hold, or holds as ended (Redis was down, lost its data, or the job died early)."""
     if run.status == "running":
-        return True
-    return not run.job_id or not Job.exists(run.job_id, connection=redis_connection())
+        return _silent_for(run, current_app.config["SYNC_STALE_SECONDS"])
+    if not _silent_for(run, HANDOVER_GRACE_SECONDS):
+        return False
+    try:
+        return not _job_alive(run.job_id)
+    except REDIS_DOWN as exc:
+        raise queue_unavailable([run.id]) from exc
+
+
+def _silent_for(run: SyncRun, seconds: float) -> bool:
+    last = run.heartbeat_at or run.started_at or run.requested_at
+    return last <= utcnow() - timedelta(seconds=seconds)
+
+
+def _job_alive(job_id: str | None) -> bool:
+    if not job_id:
+        return False
+    try:
+        job = Job.fetch(job_id, connection=redis_connection())
+    except NoSuchJobError:
+        return False
+    return job.get_status(refresh=False) in LIVE_JOB
 
 
 def resume(run: SyncRun) -> bool:
-    """Re-enqueue a stale run (same row, trigger "resume"). The CAS on ``job_id`` makes one
-    resumer win, and tells the old worker, should it still live, that it lost the run."""
+    """Re-enqueue a stale run (same row; trigger "resume" once it had started). The CAS on
+    ``job_id`` makes one resumer win, and tells the old worker, should it still live, that it
+    lost the run. QueueUnavailable when Redis is down: the run stays stale for the next try."""
     old_job, new_job = run.job_id, next_job_id(run)
+    trigger = "resume" if run.started_at else run.trigger
     won = db.session.execute(
         update(SyncRun)
         .where(SyncRun.id == run.id, SyncRun.status.in_(ACTIVE))
         .where(SyncRun.job_id.is_(None) if old_job is None else SyncRun.job_id == old_job)
-        .values(status="queued", trigger="resume", job_id=new_job, heartbeat_at=utcnow())
+        .values(status="queued", trigger=trigger, job_id=new_job, heartbeat_at=utcnow())
     ).rowcount
     db.session.commit()
     db.session.refresh(run)
     if won == 1:
-        log.warning("sync run %s was stale (worker gone); resumed as %s", run.id, new_job)
-        enqueue_run(run)
+        why = "was stale (worker gone)" if run.started_at else "waited for the queue"
+        log.warning("sync run %s %s; queued as %s", run.id, why, new_job)
+        _hand_over(run)
     return won == 1
 
 
 def resume_stale_runs() -> list[int]:
-    """Find and resume every stale run, in every workspace (called by the periodic tick)."""
+    """Find and resume every stale run, in every workspace (each worker's maintenance)."""
     runs = db.session.scalars(select(SyncRun).where(SyncRun.status.in_(ACTIVE))).all()
     return [run.id for run in runs if is_stale(run) and resume(run)]
 

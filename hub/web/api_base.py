@@ -25,6 +25,7 @@ from hub.core.errors import (
     Conflict,
     HubError,
     NotFound,
+    QueueUnavailable,
     TransientError,
     ValidationFailed,
 )
@@ -49,6 +50,7 @@ ERROR_MAP: list[tuple[type[BaseException], int, str]] = [
     (AuthError, 400, "credentials_rejected"),
     (ConfigError, 400, "configuration"),
     (TransientError, 503, "platform_unavailable"),
+    (QueueUnavailable, 503, "queue_unavailable"),
 ]
 
 
@@ -138,9 +140,8 @@ def required_role(view: Callable[..., Any] | None, method: str) -> str:
 def hub_error(exc: HubError) -> Any:
     for cls, status, code in ERROR_MAP:
         if isinstance(exc, cls):
-            field = getattr(exc, "field", None)
-            extra = {"field": field} if field else {}
-            return error_response(status, code, str(exc), **extra)
+            extra = {k: getattr(exc, k, None) for k in ("field", "run_ids")}
+            return error_response(status, code, str(exc), **{k: v for k, v in extra.items() if v})
     log.exception("API error", exc_info=exc)
     return error_response(500, "internal_error", "internal error")
 

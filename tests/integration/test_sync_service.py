@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -13,6 +14,8 @@ from hub.core.errors import Conflict, NotFound
 from hub.extensions import db, redis_connection
 from hub.models import Connection, SyncRun, utcnow
 from hub.sync import engine, schedule, service
+from hub.sync.maintenance import EPOCH_KEY, TICK_KEY, Maintenance, RedisWatch
+from hub.sync.queues import QUEUES
 from tests.support.fake_platform import add_connection, make_orders, write_orders
 
 
@@ -146,9 +149,39 @@ def test_y5_autosync_fan_out_picks_due_connections_only(workspace, tmp_path):
     assert fresh.id not in started and manual.id not in started
 
 
-def test_ensure_scheduled_keeps_exactly_one_tick_chain(app):
-    first = schedule.ensure_scheduled()
-    assert first is not None and first.id == schedule.TICK_JOB_ID
-    assert schedule.ensure_scheduled() is None
-    job = Job.fetch(schedule.TICK_JOB_ID, connection=redis_connection())
-    assert job.get_status() == "scheduled"
+def test_maintenance_shares_the_schedule_and_recreates_it_when_redis_comes_back_empty(
+    app, workspace, tmp_path
+):
+    """The periodic work lives in every worker's maintenance, not in a job Redis can lose:
+    two workers' passes run the auto-sync fan-out once per period, and a Redis that lost its
+    data only means the next pass runs it (and the inbox sweep) again."""
+    data = tmp_path / "o.json"
+    write_orders(data, [])
+    auto = add_connection(
+        workspace.id, data, store="auto", sync_mode="auto", sync_interval_minutes=30
+    )  # never synced: due
+    app.config["MAINTENANCE_SECONDS"] = 0.2  # each pass's lease
+    one, two = (Maintenance(app, QUEUES, RedisWatch(redis_connection())) for _ in range(2))
+
+    def auto_runs() -> list[SyncRun]:
+        db.session.rollback()
+        return list(db.session.scalars(select(SyncRun).where(SyncRun.trigger == "auto")))
+
+    one.run_pass()
+    two.run_pass()  # within the first pass's lease: does nothing
+    assert len(auto_runs()) == 1
+    first = auto_runs()[0]
+    assert engine.execute(first.id, job_id=first.job_id) == "succeeded"
+    db.session.get(Connection, auto.id).last_sync_at = utcnow() - timedelta(minutes=31)
+    db.session.commit()  # due again, but the period has not passed
+    time.sleep(0.3)
+    two.run_pass()
+    assert len(auto_runs()) == 1
+    assert redis_connection().ttl(TICK_KEY) > 0
+
+    redis_connection().flushdb()  # Redis restarted without its data
+    time.sleep(0.3)
+    one.run_pass()
+    assert [r.status for r in auto_runs()] == ["succeeded", "queued"]
+    assert redis_connection().exists(TICK_KEY, EPOCH_KEY) == 2
+    assert Job.exists(auto_runs()[1].job_id, connection=redis_connection())

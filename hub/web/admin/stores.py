@@ -9,7 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import login_required
 
 from hub import registry
-from hub.core.errors import HubError, NotFound, ValidationFailed
+from hub.core.errors import HubError, NotFound, QueueUnavailable, ValidationFailed
 from hub.models import SYNC_MODES, Connection
 from hub.web.admin import queries
 from hub.web.admin.common import scoped_or_404
@@ -148,6 +148,9 @@ def sync(connection_id: int) -> Any:
     full = request.form.get("full") == "1"
     try:
         run = _sync_svc().request_sync(workspace_id(), conn.id, full=full, trigger="manual")
+    except QueueUnavailable as exc:
+        flash(_("The queue is unavailable; the sync will start when it is back."), "error")
+        return redirect(url_for("syncs.detail", run_id=exc.run_ids[0]))
     except HubError as exc:
         _flash_error(exc)
         return redirect(url_for("stores.detail", connection_id=conn.id))
@@ -160,6 +163,8 @@ def sync(connection_id: int) -> Any:
 def sync_all() -> Any:
     try:
         runs = _sync_svc().request_sync_all(workspace_id())
+    except QueueUnavailable:
+        flash(_("The queue is unavailable; the syncs will start when it is back."), "error")
     except HubError as exc:
         _flash_error(exc)
     else:
