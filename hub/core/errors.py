@@ -66,13 +66,17 @@ class Conflict(HubError):
 
 class QueueUnavailable(HubError):
     """The queue (Redis) cannot be reached. What was asked is kept in the database and handed
-    to the queue when it is back; ``run_ids`` names the sync runs that wait for it."""
+    to the queue when it is back; ``run_ids`` names the sync runs that wait for it,
+    ``import_id`` the import run."""
 
     error_class = "transient"
 
-    def __init__(self, message: str, *, run_ids: list[int] | None = None) -> None:
+    def __init__(
+        self, message: str, *, run_ids: list[int] | None = None, import_id: int | None = None
+    ) -> None:
         super().__init__(message)
         self.run_ids = run_ids or []
+        self.import_id = import_id
 
 
 def classify(exc: BaseException) -> str:

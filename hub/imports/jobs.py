@@ -4,12 +4,14 @@ file, and keeps progress and counts on the run row."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from flask import current_app
+from sqlalchemy import select
 
-from hub.core.errors import HubError, ValidationFailed
+from hub.core.errors import HubError, QueueUnavailable, ValidationFailed
 from hub.core.ingest import IngestOptions, IngestResult, apply
 from hub.core.records import OrderRecord
 from hub.extensions import db
@@ -24,11 +26,45 @@ class ImportFailed(HubError):
 
 
 def enqueue(run: ImportRun) -> None:
-    from hub.sync.queues import IMPORTS, queue
+    """Hand the committed run to the imports queue. With Redis down the run stays ``queued``
+    (the request is kept) and QueueUnavailable says so; a worker's maintenance hands it over
+    when Redis is back (``requeue_waiting``)."""
+    from hub.sync.queues import IMPORTS, REDIS_DOWN, queue
 
-    job = queue(IMPORTS).enqueue(run_import, run.id, job_timeout=3600, result_ttl=86400)
+    try:
+        job = queue(IMPORTS).enqueue(run_import, run.id, job_timeout=3600, result_ttl=86400)
+    except REDIS_DOWN as exc:
+        raise QueueUnavailable(
+            f"the queue is unavailable; import {run.id} is kept and will start when the queue "
+            "is back",
+            import_id=run.id,
+        ) from exc
     run.job_id = job.id
     db.session.commit()
+
+
+def requeue_waiting(grace_seconds: float = 10.0) -> list[int]:
+    """Queue every import run still ``queued`` whose job Redis does not hold (never handed
+    over while Redis was down, or lost with Redis's data), ``grace_seconds`` after it was
+    recorded. The ids of the runs queued."""
+    from rq.job import Job
+
+    from hub.extensions import redis_connection
+
+    redis = redis_connection()
+    cutoff = utcnow() - timedelta(seconds=grace_seconds)
+    waiting = db.session.scalars(
+        select(ImportRun)
+        .where(ImportRun.status == "queued", ImportRun.created_at <= cutoff)
+        .order_by(ImportRun.id)
+    ).all()
+    queued = []
+    for run in waiting:
+        if run.job_id and Job.exists(run.job_id, connection=redis):
+            continue
+        enqueue(run)
+        queued.append(run.id)
+    return queued
 
 
 def run_import(run_id: int) -> str:

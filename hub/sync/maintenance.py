@@ -6,7 +6,8 @@ A pass runs when the worker starts and every ``HUB_MAINTENANCE_SECONDS`` after. 
 - moves RQ's scheduled jobs (retries waiting for their time) onto their queues, under RQ's
   per-queue scheduler locks (one worker at a time; a dead holder's lock expires in a minute);
 - under a lease in Redis that lives one pass (one worker per pass): resumes stale sync runs
-  and hands queued runs whose job Redis lacks to the queue (``service.resume_stale_runs``);
+  and hands queued runs whose job Redis lacks to the queue (``service.resume_stale_runs``),
+  import runs too (``hub.imports.jobs.requeue_waiting``);
   after Redis came back from an outage, or back without its data, queues every webhook
   delivery left ``received``; and once per ``HUB_AUTOSYNC_TICK_SECONDS`` runs the auto-sync
   fan-out (``schedule.tick``).
@@ -170,6 +171,9 @@ class Maintenance:
         if redis.exists(SWEEP_KEY):
             self._sweep(redis)
         service.resume_stale_runs()
+        from hub.imports import jobs as import_jobs  # imports sit above the sync package
+
+        import_jobs.requeue_waiting()
         if redis.set(TICK_KEY, 1, nx=True, ex=int(self.app.config["AUTOSYNC_TICK_SECONDS"])):
             schedule.tick()
 

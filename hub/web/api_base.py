@@ -140,7 +140,7 @@ def required_role(view: Callable[..., Any] | None, method: str) -> str:
 def hub_error(exc: HubError) -> Any:
     for cls, status, code in ERROR_MAP:
         if isinstance(exc, cls):
-            extra = {k: getattr(exc, k, None) for k in ("field", "run_ids")}
+            extra = {k: getattr(exc, k, None) for k in ("field", "run_ids", "import_id")}
             return error_response(status, code, str(exc), **{k: v for k, v in extra.items() if v})
     log.exception("API error", exc_info=exc)
     return error_response(500, "internal_error", "internal error")

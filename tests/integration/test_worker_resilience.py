@@ -19,7 +19,7 @@ import requests
 from sqlalchemy import select
 
 from hub.extensions import db
-from hub.models import Connection, SyncRun, WebhookDelivery, utcnow
+from hub.models import Connection, ImportRun, SyncRun, WebhookDelivery, utcnow
 from hub.services import connections, tokens
 from hub.sync import engine, service
 from tests.integration.test_webhook_intake import SECRET
@@ -63,6 +63,11 @@ def workers(app, database_url: str, own_redis: RedisServer, tmp_path: Path) -> I
     )  # fmt: skip
     yield procs
     procs.close()
+
+
+def import_status(run_id: int) -> str:
+    db.session.rollback()
+    return db.session.get(ImportRun, run_id, populate_existing=True).status
 
 
 def fresh_run(run_id: int) -> SyncRun:
@@ -174,9 +179,9 @@ def test_b_a_worker_rides_out_a_redis_outage(workspace, own_redis, workers, stor
 def test_c_sign_in_works_and_sync_now_is_kept_while_redis_is_down(
     workspace, own_redis, workers, stores, runner
 ):
-    """While Redis is down, sign-in works; sync now, from the API, the UI and the CLI, says
-    the queue is unavailable (503 / a message / exit 1) and keeps the request, which runs once
-    Redis is back."""
+    """While Redis is down, sign-in works; sync now, from the API, the UI and the CLI, and an
+    import from the API say the queue is unavailable (503 / a message / exit 1) and keep the
+    request, which runs once Redis is back."""
     make_user(workspace, "admin@acme.test")
     auth = {"Authorization": f"Bearer {tokens.create_token(workspace.id, 'ops')[1]}"}
     manual, by_hand = stores.manual, stores.by_hand
@@ -190,6 +195,14 @@ def test_c_sign_in_works_and_sync_now_is_kept_while_redis_is_down(
     error = answer.json()["error"]
     assert error["code"] == "queue_unavailable" and "when the queue is back" in error["message"]
     assert runs_of(manual.id) == [("api", "queued")]  # the request is kept
+    csv = "name,mobile\n王芳,13800139000\n".encode()
+    answer = requests.post(f"{url}/api/v1/imports", headers=auth, timeout=30,
+                           data={"kind": "customers"}, files={"file": ("c.csv", csv)})  # fmt: skip
+    assert answer.status_code == 503, answer.text
+    error = answer.json()["error"]
+    assert error["code"] == "queue_unavailable" and "when the queue is back" in error["message"]
+    import_id = error["import_id"]
+    assert import_status(import_id) == "queued"  # the import is kept too
     browser = requests.Session()
     assert sign_in(browser, url, "wrong password") == 401
     assert sign_in(browser, url, PASSWORD) == 302  # signed in, Redis or not
@@ -208,3 +221,4 @@ def test_c_sign_in_works_and_sync_now_is_kept_while_redis_is_down(
     wait_for(lambda: runs_of(manual.id) == [("api", "succeeded")], 40, "the kept API request")
     wait_for(lambda: runs_of(by_hand.id) == [("manual", "succeeded")], 40, "the UI's request")
     wait_for(lambda: runs_of(stores.from_cli.id) == [("manual", "succeeded")], 40, "the CLI's")
+    wait_for(lambda: import_status(import_id) == "succeeded", 40, "the kept import")

@@ -23,7 +23,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.utils import secure_filename
 
-from hub.core.errors import HubError, NotFound
+from hub.core.errors import HubError, NotFound, QueueUnavailable
 from hub.imports import service
 from hub.models import ImportRun
 from hub.services import parsing
@@ -138,6 +138,9 @@ def settings() -> Any:
         try:
             run = service.start(workspace_id(), stage["kind"], uploads, settings=options,
                                 dry_run=dry_run, created_by=current_user.email)  # fmt: skip
+        except QueueUnavailable:
+            flash(_("The queue is unavailable; the import will start when it is back."), "error")
+            return redirect(url_for("imports.index"))
         except HubError as exc:
             flash(_("The import was refused: %(e)s", e=str(exc)), "error")
             return redirect(url_for("imports.index"))
