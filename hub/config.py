@@ -44,6 +44,7 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "INGEST_BATCH_SIZE": 1000,
         "UPLOAD_FOLDER": str(Path(instance_path) / "uploads"),
         "ALLOW_INSECURE_DEFAULTS": False,
+        "ALLOW_PRIVATE_PLATFORMS": False,  # True: platform APIs on private addresses, over http
         "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,
     }
 
