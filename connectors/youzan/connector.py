@@ -16,7 +16,7 @@ from connectors.youzan.streams import TradesStream, refunds_of
 from hub.connectors import BindInfo, Connector, Stream, WebhookAck, WebhookInfo
 from hub.core.errors import ValidationFailed
 from hub.core.records import Record
-from hub.sync.egress import origin_of
+from hub.sync.egress import origin_of, same_base
 from hub.sync.http import platform_text
 
 
@@ -103,7 +103,7 @@ class YouzanConnector(Connector):
         authority_id is this kdt_id (else the bind is refused). Any other base (a sandbox, a
         server of one's own) gives its origin, under which the claim is kept apart."""
         official = self.context.official_bases.get(self.platform, DEFAULT_BASE)
-        if self.client.api_base.lower() != official.rstrip("/").lower():
+        if not same_base(self.client.api_base, official):
             return origin_of(self.client.api_base)
         if self.client.authority_id != self.store_id:
             authority = platform_text(self.client.authority_id or "(none)")

@@ -86,6 +86,13 @@ def origin_of(url: str) -> str:
     return f"{scheme}://{host}" + (f":{port}" if port and port != default else "")
 
 
+def same_base(url: str, other: str) -> bool:
+    """The same origin and the same path (case and a trailing slash aside): ``url`` reaches
+    exactly the API that ``other`` names."""
+    path = urlsplit(url.strip()).path.strip("/").lower()
+    return origin_of(url) == origin_of(other) and path == urlsplit(other).path.strip("/").lower()
+
+
 def _nat64(ip: IPv6Address) -> IPv4Address | None:
     return IPv4Address(int(ip) & 0xFFFFFFFF) if ip in _NAT64 else None
 

@@ -22,6 +22,7 @@ from hub.sync.egress import (
     literal_address,
     origin_of,
     refusal_reason,
+    same_base,
 )
 from hub.sync.http import INTERACTIVE, HttpClient, platform_text
 from tests.support.listeners import Recorder, ScriptedServer, certificate
@@ -95,6 +96,15 @@ def test_origin_of_is_lower_case_without_the_default_port():
     assert origin_of("HTTPS://Open.YouzanYun.com:443/x?y=1") == "https://open.youzanyun.com"
     assert origin_of("http://127.0.0.1:5001/") == "http://127.0.0.1:5001"
     assert origin_of("https://[::1]:8443") == "https://[::1]:8443"
+
+
+def test_same_base_is_the_same_origin_and_path():
+    official = "https://open.youzanyun.com"
+    assert same_base("HTTPS://Open.YouzanYun.com:443/", official)
+    assert not same_base("https://open.youzanyun.com/proxy", official)
+    assert not same_base("https://open.youzanyun.com.example", official)
+    assert not same_base("http://open.youzanyun.com", official)
+    assert not same_base("https://open.youzanyun.com:8443", official)
 
 
 def guarded(policy: EgressPolicy | None = None, **kwargs) -> HttpClient:

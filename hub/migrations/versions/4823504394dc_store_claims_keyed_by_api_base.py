@@ -57,7 +57,7 @@ def upgrade():
     ).all()
     for row_id, external_id, settings in rows:
         base = str((settings or {}).get("api_base") or OFFICIAL)
-        if base.rstrip("/").lower() != OFFICIAL:
+        if _origin(base) != OFFICIAL or urlsplit(base.strip()).path.strip("/"):
             _set_key(bind, row_id, f"{external_id}@{_origin(base)}")
 
 

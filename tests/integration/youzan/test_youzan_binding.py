@@ -8,11 +8,13 @@ honoured only under TESTING (see test_the_official_stand_in_is_honoured_only_in_
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 
+import flask_migrate
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from connectors.youzan.sandbox import create_app as create_sandbox
 from connectors.youzan.sandbox import demo_bind_config
@@ -24,8 +26,14 @@ from hub.extensions import db
 from hub.models import Connection, Workspace
 from hub.services import connections, tokens
 from hub.sync.runtime import official_bases
+from tests.conftest import ENCRYPTION_KEY
+from tests.integration.test_cli_process import clean_env
+from tests.integration.test_cli_process import hub as run_hub
+from tests.integration.youzan.conftest import YOUZAN
 from tests.support.listeners import Recorder, ScriptedServer
 from tests.support.ui import login, make_user
+
+CLAIMS_REVISION = "4823504394dc"  # store claims keyed by api_base
 
 
 @pytest.fixture
@@ -250,3 +258,150 @@ def test_a_platform_message_is_short_and_sanitised(workspace):
         "(internal root:x:0:0:root:/root:/bin/bash AAA"
     )
     assert "\n" not in message and "A" * 100 not in message and len(message) < 200
+
+
+@pytest.mark.parametrize(
+    ("host", "shown"),
+    [
+        ("10.1.2.3", "10.1.2.3 is a private address"),
+        ("169.254.169.254", "169.254.169.254 is a link-local address"),  # cloud metadata
+        ("[::1]", "::1 is a loopback address"),
+        ("localhost", "localhost (127.0.0.1) is a loopback address"),
+    ],
+)
+def test_api_bind_to_any_private_host_is_refused_at_once(client, auth, public_only, host, shown):
+    started = time.monotonic()
+    resp = api_bind(client, auth, f"https://{host}:8443")
+    assert time.monotonic() - started < 3  # refused before connecting: nothing to wait for
+    assert resp.status_code == 400
+    assert resp.get_json()["error"]["message"] == (
+        f"api_base: {shown}; the hub connects to platforms on public addresses only"
+    )
+
+
+def test_api_squatting_through_a_custom_base_never_blocks_the_real_owner(
+    client, workspace, other_workspace, official, squatter
+):
+    """The issue's scenario through the API: workspace B binds store X with its own token
+    server; the real owner then binds X on the official base, and B cannot take it there."""
+    owner = {"Authorization": f"Bearer {tokens.create_token(workspace.id, 'a')[1]}"}
+    intruder = {"Authorization": f"Bearer {tokens.create_token(other_workspace.id, 'b')[1]}"}
+    squatted = api_bind(client, intruder, squatter)
+    assert squatted.status_code == 201, squatted.get_json()
+    assert squatted.get_json()["store_id"] == KDT_ID
+    owned = api_bind(client, owner, official)
+    assert owned.status_code == 201, owned.get_json()
+    assert owned.get_json()["store_id"] == KDT_ID
+    again = api_bind(client, intruder, official)
+    assert again.status_code == 409
+    assert again.get_json()["error"]["message"].startswith(
+        f"store {KDT_ID} is already bound to another workspace"
+    )
+    keys = db.session.scalars(select(Connection.bound_key).order_by(Connection.id)).all()
+    assert keys == [f"{KDT_ID}@{squatter}", KDT_ID]
+
+
+# ---------------------------------------------------------------------- through the CLI
+def cli_env(database_url: str, redis_url: str, **extra: str) -> dict[str, str]:
+    """A production-like environment: HUB_ALLOW_PRIVATE_PLATFORMS unset unless given."""
+    return clean_env(HUB_DATABASE_URL=database_url, HUB_REDIS_URL=redis_url,
+                     HUB_SECRET_KEY="test-secret-key", HUB_ENCRYPTION_KEY=ENCRYPTION_KEY,
+                     HUB_CONNECTORS=YOUZAN, **extra)  # fmt: skip
+
+
+def cli_connect(base: str, env: dict[str, str]):
+    pairs = [f"--set={key}={value}" for key, value in demo_bind_config(base).items()]
+    return run_hub("connect", "youzan", "--workspace", "acme", *pairs, "--json", env=env)
+
+
+def test_cli_connect_to_a_decimal_loopback_base_is_refused_and_sends_nothing(
+    workspace, database_url, redis_url, recorder
+):
+    result = cli_connect(f"https://2130706433:{recorder.port}", cli_env(database_url, redis_url))
+    assert result.returncode == 1, result.stderr
+    assert json.loads(result.stdout)["error"] == {
+        "code": "configuration",  # the CLI's code for every ValidationFailed
+        "message": "api_base: 127.0.0.1 is a loopback address; "
+        "the hub connects to platforms on public addresses only",
+    }
+    assert (recorder.connections, bytes(recorder.received)) == (0, b"")
+    assert db.session.query(Connection).count() == 0
+
+
+def test_cli_connect_to_plain_http_is_refused_without_the_flag(
+    workspace, database_url, redis_url, recorder
+):
+    result = cli_connect(f"http://127.0.0.1:{recorder.port}", cli_env(database_url, redis_url))
+    assert result.returncode == 1, result.stderr
+    assert json.loads(result.stdout)["error"]["message"] == "api_base must be an https:// address"
+    assert (recorder.connections, bytes(recorder.received)) == (0, b"")
+
+
+def test_cli_connect_with_the_flag_binds_a_local_sandbox(
+    workspace, database_url, redis_url, squatter
+):
+    env = cli_env(database_url, redis_url, HUB_ALLOW_PRIVATE_PLATFORMS="true")
+    result = cli_connect(squatter, env)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["external_id"] == KDT_ID
+    db.session.expire_all()
+    assert db.session.scalar(select(Connection.bound_key)) == f"{KDT_ID}@{squatter}"
+
+
+def test_cli_connect_to_a_refusing_port_fails_at_once(
+    workspace, database_url, redis_url, unused_port
+):
+    env = cli_env(database_url, redis_url, HUB_ALLOW_PRIVATE_PLATFORMS="true")
+    started = time.monotonic()
+    result = cli_connect(f"http://127.0.0.1:{unused_port}", env)
+    elapsed = time.monotonic() - started
+    assert result.returncode == 1
+    assert json.loads(result.stdout)["error"]["message"] == (
+        f"could not reach 127.0.0.1:{unused_port}: the connection failed"
+    )
+    assert elapsed < 15  # the process's start-up included; main retried for about 50 s
+
+
+# ---------------------------------------------------------------------- the migration
+def test_the_migration_keys_custom_bases_apart_and_back(app):
+    """Rows bound before the change: a sandbox-based Youzan store gets ``id@origin``, the
+    official one and other platforms keep their key; downgrading gives the plain id back."""
+    from alembic.script import ScriptDirectory
+
+    from tests.integration.test_migrations import _empty_database
+
+    scripts = ScriptDirectory.from_config(app.extensions["migrate"].migrate.get_config())
+    before = scripts.get_revision(CLAIMS_REVISION).down_revision
+    _empty_database()
+    flask_migrate.upgrade(revision=before)
+    rows = [
+        (1, "youzan", "91000003", {"api_base": "http://127.0.0.1:5001/"}),
+        (2, "youzan", "91000004", {"api_base": "HTTPS://open.youzanyun.com/"}),
+        (3, "youzan", "91000005", {}),
+        (4, "youzan", "91000006", {"api_base": "https://open.youzanyun.com/proxy"}),
+        (5, "tmall", "91000003", {}),
+    ]
+    with db.engine.begin() as conn:
+        conn.execute(text("INSERT INTO workspaces (id, name, slug, created_at) "
+                          "VALUES (1, 'W', 'w', CURRENT_TIMESTAMP)"))  # fmt: skip
+        for row_id, platform, store, settings in rows:
+            conn.execute(
+                text(
+                    "INSERT INTO connections (id, workspace_id, platform, external_id, bound_key,"
+                    " name, settings, status, sync_mode, api_calls, created_at) VALUES (:id, 1,"
+                    " :platform, :store, :store, 'x', :settings, 'active', 'manual', 0,"
+                    " CURRENT_TIMESTAMP)"
+                ),
+                {"id": row_id, "platform": platform, "store": store,
+                 "settings": json.dumps(settings)},
+            )  # fmt: skip
+
+    def keys() -> list[str]:
+        with db.engine.connect() as conn:
+            return list(conn.scalars(text("SELECT bound_key FROM connections ORDER BY id")))
+
+    flask_migrate.upgrade(revision=CLAIMS_REVISION)
+    assert keys() == ["91000003@http://127.0.0.1:5001", "91000004", "91000005",
+                      "91000006@https://open.youzanyun.com", "91000003"]  # fmt: skip
+    flask_migrate.downgrade(revision=before)
+    assert keys() == ["91000003", "91000004", "91000005", "91000006", "91000003"]
