@@ -18,15 +18,17 @@ from cryptography.x509.oid import NameOID
 
 
 class Recorder:
-    """Accepts every TCP connection on ``host:port`` and keeps the bytes sent to it."""
+    """Accepts every TCP connection on ``host:port``, keeps the bytes sent to it and never
+    answers."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, idle: float = 1.0) -> None:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.sock = socket.socket(family, socket.SOCK_STREAM)
         self.sock.bind((host, port))
         self.sock.listen(8)
         self.sock.settimeout(0.1)
         self.port: int = self.sock.getsockname()[1]
+        self.idle = idle  # a connection silent this long is closed; nothing is ever answered
         self.connections = 0
         self.received = bytearray()
         self._stop = threading.Event()
@@ -40,13 +42,24 @@ class Recorder:
             except TimeoutError:
                 continue
             self.connections += 1
-            with conn:
-                conn.settimeout(1)
+            threading.Thread(target=self._keep, args=(conn,), daemon=True).start()
+
+    def _keep(self, conn: socket.socket) -> None:
+        with conn:
+            conn.settimeout(0.1)
+            quiet = 0.0
+            while quiet < self.idle and not self._stop.is_set():
                 try:
-                    while chunk := conn.recv(65536):
-                        self.received += chunk
+                    chunk = conn.recv(65536)
+                except TimeoutError:
+                    quiet += 0.1
+                    continue
                 except OSError:
-                    pass
+                    return
+                if not chunk:
+                    return
+                self.received += chunk
+                quiet = 0.0
 
     def stop(self) -> None:
         self._stop.set()

@@ -25,6 +25,7 @@ from hub.core.errors import AlreadyBound, ConfigError, ValidationFailed
 from hub.extensions import db
 from hub.models import Connection, Workspace
 from hub.services import connections, tokens
+from hub.sync.http import INTERACTIVE
 from hub.sync.runtime import official_bases
 from tests.conftest import ENCRYPTION_KEY
 from tests.integration.test_cli_process import clean_env
@@ -216,6 +217,23 @@ def test_a_refusing_port_fails_the_bind_at_once(client, auth, unused_port):
     assert resp.get_json()["error"]["message"] == (
         f"could not reach 127.0.0.1:{unused_port}: the connection failed"
     )
+
+
+def test_a_silent_server_fails_the_bind_after_one_read_timeout(client, auth):
+    """A server that accepts and never answers: one attempt, the interactive read timeout."""
+    recorder = Recorder("127.0.0.1", idle=30)
+    started = time.monotonic()
+    try:
+        resp = api_bind(client, auth, f"http://127.0.0.1:{recorder.port}")
+    finally:
+        elapsed = time.monotonic() - started
+        recorder.stop()
+    assert resp.status_code == 503
+    assert resp.get_json()["error"]["message"] == (
+        f"could not reach 127.0.0.1:{recorder.port}: no answer within the time allowed"
+    )
+    assert recorder.connections == 1  # not retried
+    assert elapsed < INTERACTIVE["timeout"][1] + 3
 
 
 def test_the_bind_form_fails_fast_with_a_plain_message(client, workspace, unused_port):
