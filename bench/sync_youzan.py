@@ -98,6 +98,7 @@ def run_sync(url: str, database_url: str) -> tuple[float, int, dict[str, Any]]:
         "ENCRYPTION_KEY": Fernet.generate_key().decode(),
         "CONNECTORS": ["connectors.youzan.connector:YouzanConnector"],
         "ALLOW_INSECURE_DEFAULTS": True,
+        "ALLOW_PRIVATE_PLATFORMS": True,  # the sandbox runs on 127.0.0.1
     })  # fmt: skip
     with app.app_context():
         db.drop_all()

@@ -162,7 +162,8 @@ def prepare_hub(tmp: Path) -> tuple[dict[str, str], int, object]:
     env = {"HUB_DATABASE_URL": os.environ.get("HUB_DATABASE_URL", f"sqlite:///{tmp / 'hub.db'}"),
            "HUB_REDIS_URL": f"unix://{redis.socket_file}", "HUB_SECRET_KEY": "bench",
            "HUB_ENCRYPTION_KEY": Fernet.generate_key().decode(),
-           "HUB_CONNECTORS": "connectors.youzan.connector:YouzanConnector"}  # fmt: skip
+           "HUB_CONNECTORS": "connectors.youzan.connector:YouzanConnector",
+           "HUB_ALLOW_PRIVATE_PLATFORMS": "true"}  # fmt: skip
     sandbox = serve(sandbox_app(seed=1, orders=0))
     os.environ.update(env)
     app = create_app()

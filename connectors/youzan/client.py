@@ -1,6 +1,7 @@
 """Youzan Open API client: JSON-only ``/auth/token``, the token in the query string only, the
 token cached in the connection's credentials and refreshed before expiry or on 4202/4203,
-and Youzan's error-in-HTTP-200 envelopes turned into typed errors."""
+and Youzan's error-in-HTTP-200 envelopes turned into typed errors. What the platform says
+reaches messages only as a short sanitised code and message (``platform_text``)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from hub.core.errors import (
     TokenExpired,
     TransientError,
 )
+from hub.sync.http import platform_text, response_host
 
 DEFAULT_BASE = "https://open.youzanyun.com"
 REFRESH_MARGIN_S = 600  # refresh a token this long before it expires
@@ -47,7 +49,7 @@ class YouzanApiError(HubError):
     """A business error answered by an API (``code``/``success:false`` or ``error_response``)."""
 
     def __init__(self, api: str, code: int | None, message: str) -> None:
-        super().__init__(f"{api}: {message} (code {code})")
+        super().__init__(f"{api}: {platform_text(message)} (code {platform_text(code)})")
         self.code = code
 
 
@@ -61,9 +63,9 @@ def classify(response: requests.Response) -> Exception | None:
         return None
     response._yz_body = body  # type: ignore[attr-defined]  # parsed once
     gw = body.get("gw_err_resp") if isinstance(body, dict) else None
-    if not gw:
+    if not gw or not isinstance(gw, dict):
         return None
-    code, text = gw.get("err_code"), gw.get("err_msg") or ""
+    code, text = _code(gw.get("err_code")), platform_text(gw.get("err_msg") or "")
     message = f"{_GATEWAY.get(code, 'Youzan gateway error')}: {text}"
     if code == 4101:
         return RateLimited(message)
@@ -73,12 +75,28 @@ def classify(response: requests.Response) -> Exception | None:
         return AuthError(message)
     if code in (4001, 4004, 4005):
         return ConfigError(f"Youzan rejected the call ({code}): {text}")
-    return HubError(f"Youzan gateway error {code}: {text}")
+    return HubError(f"Youzan gateway error {platform_text(code)}: {text}")
 
 
-def _body(response: requests.Response) -> Any:
+def _code(value: Any) -> int | str | None:
+    """A platform's error code fit for the lookups below (a fake server may send anything)."""
+    return value if isinstance(value, int | str) else None
+
+
+def _body(response: requests.Response) -> dict[str, Any]:
+    """The JSON object answered; anything else is a ConfigError that never shows the body."""
     body = getattr(response, "_yz_body", None)
-    return body if body is not None else orjson.loads(response.content)
+    if body is None:
+        try:
+            body = orjson.loads(response.content)
+        except ValueError:
+            body = None
+    if not isinstance(body, dict):
+        raise ConfigError(
+            f"{response_host(response)} answered HTTP {response.status_code} without a JSON "
+            "object: is api_base the Youzan Open API?"
+        )
+    return body
 
 
 class YouzanClient:
@@ -106,6 +124,7 @@ class YouzanClient:
         self.save = save
         self.clock = clock
         self.token_calls = 0
+        self.authority_id: str | None = None  # the store the last token answer is for
 
     # ------------------------------------------------------------------ token
     def token(self) -> str:
@@ -129,20 +148,20 @@ class YouzanClient:
         response = self.http.post(f"{self.api_base}/auth/token", json=payload)
         body = _body(response)
         if not body.get("success") or not body.get("data"):
-            code = body.get("code")
+            code = _code(body.get("code"))
             raise AuthError(
                 f"Youzan refused the credentials for store {self.grant_id}: "
                 f"{_TOKEN_ERRORS.get(code, 'token refused')} "
-                f"({body.get('message') or 'no message'}, code {code})"
+                f"({platform_text(body.get('message') or 'no message')}, "
+                f"code {platform_text(code)})"
             )
-        data = body["data"]
-        self.token_state = {
-            "access_token": data["access_token"],
-            "token_expires": int(data["expires"]),
-        }
-        expires_at = datetime.fromtimestamp(int(data["expires"]) / 1000, UTC)
+        token, expires = _token_of(response, body["data"])
+        authority = body["data"].get("authority_id")
+        self.authority_id = None if authority is None else str(authority)
+        self.token_state = {"access_token": token, "token_expires": expires}
+        expires_at = datetime.fromtimestamp(expires / 1000, UTC)
         self.save({**self.token_state, "expires_at": expires_at.isoformat()})
-        return data["access_token"]
+        return token
 
     @property
     def expires_at(self) -> datetime | None:
@@ -166,16 +185,29 @@ class YouzanClient:
         return unwrap(api, _body(response))
 
 
+def _token_of(response: requests.Response, data: Any) -> tuple[str, int]:
+    """``access_token`` and ``expires`` (epoch ms) of a token answer's ``data``."""
+    try:
+        return str(data["access_token"]), int(data["expires"])
+    except (KeyError, TypeError, ValueError):
+        raise ConfigError(
+            f"{response_host(response)} answered the token call without a usable "
+            "access_token and expires: is api_base the Youzan Open API?"
+        ) from None
+
+
 def unwrap(api: str, body: dict[str, Any]) -> Any:
     """The payload of either envelope, or a typed error naming the API."""
     if "response" in body:
         return body["response"]
     if "error_response" in body:
-        err = body["error_response"]
+        err = body["error_response"] if isinstance(body["error_response"], dict) else {}
         raise YouzanApiError(api, err.get("code"), err.get("msg") or "error")
     if body.get("success") and body.get("code") == 200:
         return body.get("data")
-    code = body.get("code")
+    code = _code(body.get("code"))
     if code in _RETRYABLE_BUSINESS:
-        raise TransientError(f"{api}: {body.get('message')} (code {code})")
+        raise TransientError(
+            f"{api}: {platform_text(body.get('message'))} (code {platform_text(code)})"
+        )
     raise YouzanApiError(api, code, body.get("message") or "error")

@@ -14,7 +14,10 @@ from connectors.youzan.mapping import PLATFORM, SALES_CHANNEL, ciphertexts, map_
 from connectors.youzan.pii import Decryptor
 from connectors.youzan.streams import TradesStream, refunds_of
 from hub.connectors import BindInfo, Connector, Stream, WebhookAck, WebhookInfo
+from hub.core.errors import ValidationFailed
 from hub.core.records import Record
+from hub.sync.egress import origin_of, same_base
+from hub.sync.http import platform_text
 
 
 class YouzanSettings(Schema):
@@ -34,7 +37,10 @@ class YouzanSettings(Schema):
         metadata={"label": "Store ID (kdt_id)"},
     )
     api_base = fields.URL(
-        load_default=DEFAULT_BASE, require_tld=False, metadata={"label": "API base URL"}
+        load_default=DEFAULT_BASE,
+        require_tld=False,
+        validate=validate.Length(max=150),
+        metadata={"label": "API base URL", "platform_base": True},
     )
     initial_days = fields.Integer(
         load_default=365,
@@ -83,13 +89,30 @@ class YouzanConnector(Connector):
     def check(self) -> BindInfo:
         """Take a token (proves client_id, client_secret and kdt_id) and read the store name."""
         self.client.fetch_token(refresh=False)
+        origin = self._claim_origin()
         name = f"Youzan store {self.store_id}"
         try:
             shop = self.client.call("youzan.shop.get", "3.0.0", {}) or {}
             name = shop.get("name") or name
         except YouzanApiError:  # the name is a nicety; the token already proved the binding
             pass
-        return BindInfo(external_id=self.store_id, name=name, expires_at=self.client.expires_at)
+        return BindInfo(self.store_id, name, self.client.expires_at, origin)
+
+    def _claim_origin(self) -> str | None:
+        """None when Youzan vouches for the store: the official API base, whose token answer's
+        authority_id is this kdt_id (else the bind is refused). Any other base (a sandbox, a
+        server of one's own) gives its origin, under which the claim is kept apart."""
+        official = self.context.official_bases.get(self.platform, DEFAULT_BASE)
+        if not same_base(self.client.api_base, official):
+            return origin_of(self.client.api_base)
+        if self.client.authority_id != self.store_id:
+            authority = platform_text(self.client.authority_id or "(none)")
+            raise ValidationFailed(
+                f"kdt_id: Youzan's token answer is for store {authority} (authority_id), "
+                f"not for store {self.store_id}",
+                field="kdt_id",
+            )
+        return None
 
     def streams(self) -> list[Stream]:
         return [

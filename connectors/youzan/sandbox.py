@@ -112,7 +112,7 @@ def auth_token():
         "access_token": token,
         "expires": expires,
         "scope": "trade user item",
-        "authority_id": KDT_ID,
+        "authority_id": str(state().faults.get("authority_id") or KDT_ID),
     }
     return jsonify({"success": True, "code": 200, "data": data, "message": None})
 

@@ -6,7 +6,8 @@
 - ``POST /_sandbox/push`` {url, duplicate, reorder, retry_delays, bad_sign}: push settings.
 - ``POST /_sandbox/push/flush``: deliver every pending change as a signed push, at once.
 - ``POST /_sandbox/faults`` {throttle, errors_5xx, dup_tid, lag_seconds, token_ttl_ms,
-  expire_tokens, revoke}: inject faults.
+  expire_tokens, revoke, authority_id}: inject faults (authority_id: the store the token
+  answer names instead of the sandbox's own).
 - ``GET /_sandbox/stats``, ``GET /_sandbox/pushes``, ``GET /_sandbox/truth``.
 """
 

@@ -28,7 +28,10 @@ def demo_app(directory: str | None) -> Flask:
     """
     from hub import create_app
 
-    overrides: dict[str, object] = {"ALLOW_INSECURE_DEFAULTS": True}
+    overrides: dict[str, object] = {
+        "ALLOW_INSECURE_DEFAULTS": True,
+        "ALLOW_PRIVATE_PLATFORMS": True,  # the sandboxes run on 127.0.0.1, over plain http
+    }
     path = Path(directory).resolve() if directory else None
     if path and "HUB_DATABASE_URL" not in os.environ:
         overrides["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path / 'hub.db'}"
@@ -81,6 +84,7 @@ def worker_env(app: Flask) -> dict[str, str]:
         HUB_SECRET_KEY=app.config["SECRET_KEY"],
         HUB_ENCRYPTION_KEY=app.config["ENCRYPTION_KEY"],
         HUB_CONNECTORS=",".join(app.config["CONNECTORS"]),
+        HUB_ALLOW_PRIVATE_PLATFORMS=str(bool(app.config["ALLOW_PRIVATE_PLATFORMS"])).lower(),
     )
     return env
 

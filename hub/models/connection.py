@@ -19,7 +19,10 @@ class Connection(db.Model):
 
     ``bound_key`` holds the platform's store id while the store is bound and NULL after unbind:
     the unique (platform, bound_key) pair lets a store be bound to at most one workspace at a
-    time (Y1), across all workspaces, while unbound history rows stay for the orders.
+    time (Y1), across all workspaces, while unbound history rows stay for the orders. A store
+    checked against a custom API base (a sandbox, a server of one's own) is keyed
+    ``<id>@<origin of the base>`` instead, so that it never blocks the real store
+    (``hub.services.connections.claim_key``).
     """
 
     __tablename__ = "connections"

@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
+from flask import current_app
 from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -17,6 +19,7 @@ from hub.extensions import db
 from hub.models import SYNC_MODES, Connection, SyncRun, utcnow
 from hub.services import parsing
 from hub.sync import runtime
+from hub.sync.egress import EgressRefused
 
 log = logging.getLogger(__name__)
 
@@ -49,12 +52,37 @@ def _first_error(messages: Any) -> tuple[str, str]:
     return "settings", str(messages)
 
 
-def make_connector(
+def check_store(
     platform: str, config: Mapping[str, Any], connection_id: int | None = None
-) -> Connector:
-    """A connector built by the sync runtime (shared HTTP client, call meter)."""
-    connector_class(platform)
-    return runtime.make_connector(platform, dict(config), connection_id=connection_id)
+) -> BindInfo:
+    """The connector's credentials check, made while a person waits: short timeouts, no
+    retries. Platform bases must be https unless private platforms are allowed; an address
+    the hub refuses to reach names the setting that holds it."""
+    bases = connector_class(platform).platform_base_fields()
+    if not current_app.config.get("ALLOW_PRIVATE_PLATFORMS"):
+        _require_https(config, bases)
+    connector = runtime.make_connector(
+        platform, dict(config), connection_id=connection_id, interactive=True
+    )
+    try:
+        return connector.check()
+    except EgressRefused as exc:
+        if not bases:
+            raise
+        raise ValidationFailed(f"{bases[0]}: {exc}", field=bases[0]) from None
+
+
+def _require_https(config: Mapping[str, Any], fields: list[str]) -> None:
+    for name in fields:
+        if urlsplit(str(config.get(name) or "")).scheme != "https":
+            raise ValidationFailed(f"{name} must be an https:// address", field=name)
+
+
+def claim_key(info: BindInfo) -> str:
+    """What ``bound_key`` holds: the store id when the platform vouched for it (claimed across
+    all workspaces), else ``id@origin`` of the custom base, which never blocks the real store."""
+    store = str(info.external_id)
+    return store if info.origin is None else f"{store}@{info.origin}"
 
 
 def connector_for(connection: Connection) -> Connector:
@@ -81,14 +109,15 @@ def bind(
     """Check the credentials and bind the store to this workspace (Y1: one workspace at a time)."""
     cls = connector_class(platform)
     config = validate_settings(cls, settings)
-    info: BindInfo = make_connector(platform, config).check()
-    _refuse_if_bound(workspace_id, platform, info.external_id)
+    info = check_store(platform, config)
+    key = claim_key(info)
+    _refuse_if_bound(workspace_id, platform, info.external_id, key)
     plain, secret = _split(cls, config)
     conn = Connection(
         workspace_id=workspace_id,
         platform=platform,
         external_id=str(info.external_id),
-        bound_key=str(info.external_id),
+        bound_key=key,
         name=(name or info.name or str(info.external_id))[:200],
         settings=plain,
         credentials_enc=crypto.encrypt_json(secret),
@@ -101,17 +130,15 @@ def bind(
         db.session.commit()
     except IntegrityError:  # a concurrent bind of the same store won the race
         db.session.rollback()
-        _refuse_if_bound(workspace_id, platform, info.external_id)
+        _refuse_if_bound(workspace_id, platform, info.external_id, key)
         raise
-    log.info("bound %s store %s as connection %s", platform, info.external_id, conn.id)
+    log.info("bound %s store %s as connection %s", platform, key, conn.id)
     return conn
 
 
-def _refuse_if_bound(workspace_id: int, platform: str, external_id: str) -> None:
+def _refuse_if_bound(workspace_id: int, platform: str, external_id: str, key: str) -> None:
     holder = db.session.scalar(
-        select(Connection).where(
-            Connection.platform == platform, Connection.bound_key == str(external_id)
-        )
+        select(Connection).where(Connection.platform == platform, Connection.bound_key == key)
     )
     if holder is None:
         return
@@ -276,13 +303,8 @@ def update_credentials(
     fields = set(cls.settings_schema().fields)
     old = {k: v for k, v in connection_config(conn).items() if k in fields}
     config = validate_settings(cls, {**old, **crypto.unmask(dict(values), old)})
-    info = make_connector(conn.platform, config, conn.id).check()
-    if str(info.external_id) != conn.external_id:
-        raise ValidationFailed(
-            f"these credentials belong to store {info.external_id}, "
-            f"not to the bound store {conn.external_id}",
-            field="credentials",
-        )
+    info = check_store(conn.platform, config, conn.id)
+    _reclaim(conn, info)
     conn.settings, secret = _split(cls, config)
     conn.credentials_enc = crypto.encrypt_json(secret)
     conn.credential_expires_at = info.expires_at
@@ -290,3 +312,17 @@ def update_credentials(
         conn.status = "active"
     db.session.commit()
     return conn
+
+
+def _reclaim(conn: Connection, info: BindInfo) -> None:
+    """New credentials must prove the same store; on another API base the claim moves."""
+    if str(info.external_id) != conn.external_id:
+        raise ValidationFailed(
+            f"these credentials belong to store {info.external_id}, "
+            f"not to the bound store {conn.external_id}",
+            field="credentials",
+        )
+    key = claim_key(info)
+    if key != conn.bound_key:
+        _refuse_if_bound(conn.workspace_id, conn.platform, conn.external_id, key)
+        conn.bound_key = key

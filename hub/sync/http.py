@@ -1,6 +1,8 @@
 """The HTTP client every connector shares: timeouts, retries with backoff and jitter,
 ``Retry-After`` and rate-limit headers, errors-in-200 classification, a call counter, and
-logs that never show a token."""
+logs that never show a token. Every connection goes through an egress policy (public https
+addresses only, see ``hub.sync.egress``), redirects are never followed (platform calls carry
+credentials), and what a platform answered reaches error messages only summarised."""
 
 from __future__ import annotations
 
@@ -17,7 +19,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
 
-from hub.core.errors import AuthError, RateLimited, TransientError
+from hub.core.errors import AuthError, ConfigError, RateLimited, TransientError
+from hub.sync.egress import EgressPolicy, guard
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +30,9 @@ SECRET_PARAMS = frozenset(
 )  # fmt: skip
 REDACTED = "***"
 CALL_LIMIT = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
+PLATFORM_TEXT_MAX = 80
+# Calls made while a person waits (a bind from the UI, the API or the CLI): fail fast.
+INTERACTIVE: dict[str, Any] = {"max_retries": 0, "timeout": (3.0, 10.0)}
 
 Classifier = Callable[[requests.Response], Exception | None]
 OnCall = Callable[[str, str, int | None, float], None]
@@ -62,20 +68,36 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
+def platform_text(value: Any) -> str:
+    """A code or message taken from a platform's answer, made fit for an error message: one
+    line of printable characters, at most PLATFORM_TEXT_MAX of them."""
+    text = " ".join("".join(c if c.isprintable() else " " for c in str(value)).split())
+    if len(text) > PLATFORM_TEXT_MAX:
+        return text[: PLATFORM_TEXT_MAX - 1] + "…"
+    return text
+
+
 def default_classify(response: requests.Response) -> Exception | None:
-    """Status-code classification: 429 rate limited, 5xx transient, 401/403 credentials."""
+    """Status-code classification: 3xx refused (never followed), 429 rate limited, 5xx
+    transient, 401/403 credentials."""
     status = response.status_code
+    if 300 <= status < 400:
+        return ConfigError(
+            f"{response_host(response)} answered a redirect (HTTP {status}); the hub does not "
+            "follow redirects from a platform: check the API address"
+        )
     retry_after = parse_retry_after(response.headers.get("Retry-After"))
     if status == 429:
-        return RateLimited(f"rate limited by {_host(response)} (HTTP 429)", retry_after)
+        return RateLimited(f"rate limited by {response_host(response)} (HTTP 429)", retry_after)
     if status >= 500:
-        return TransientError(f"{_host(response)} answered HTTP {status}", retry_after)
+        return TransientError(f"{response_host(response)} answered HTTP {status}", retry_after)
     if status in (401, 403):
-        return AuthError(f"{_host(response)} refused the credentials (HTTP {status})")
+        return AuthError(f"{response_host(response)} refused the credentials (HTTP {status})")
     return None
 
 
-def _host(response: requests.Response) -> str:
+def response_host(response: requests.Response) -> str:
+    """The host (and port) that answered, for error messages."""
     return urlsplit(response.url or "").netloc or "the platform"
 
 
@@ -100,6 +122,7 @@ class HttpClient:
         sleep: Callable[[float], None] = time.sleep,
         session: requests.Session | None = None,
         headers: dict[str, str] | None = None,
+        egress: EgressPolicy | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
@@ -113,6 +136,7 @@ class HttpClient:
         self.on_call = on_call
         self.sleep = sleep
         self.session = session or requests.Session()
+        guard(self.session, egress or EgressPolicy())
         # requests reads proxies, CA bundle and .netrc from the environment on every call
         # when trust_env is on; read them once per origin instead (see _environment).
         self._trust_env = self.session.trust_env
@@ -137,6 +161,7 @@ class HttpClient:
         """Send with retries. Raises the classified error once retries or wait run out."""
         url = self._with_params(self._absolute(url), kwargs.pop("params", None))
         kwargs.setdefault("timeout", self.timeout)
+        kwargs["allow_redirects"] = False  # a redirect would carry the credentials elsewhere
         waited_here = 0.0
         for attempt in range(self.max_retries + 1):
             self._wait(self._take_pause())
@@ -144,7 +169,7 @@ class HttpClient:
                 response = self._send(method, url, **kwargs)
                 error = self._classify(response, classify)
             except (requests.ConnectionError, requests.Timeout) as exc:
-                error = TransientError(f"{method} {urlsplit(url).netloc}: {type(exc).__name__}")
+                error = TransientError(f"could not reach {urlsplit(url).netloc}: {_failure(exc)}")
             else:
                 self._pause = self._rate_limit_pause(response)
                 if error is None:
@@ -248,6 +273,14 @@ class HttpClient:
         if seconds > 0:
             self.waited += seconds
             self.sleep(seconds)
+
+
+def _failure(exc: Exception) -> str:
+    if isinstance(exc, requests.ConnectTimeout):
+        return "no connection within the time allowed"
+    if isinstance(exc, requests.Timeout):
+        return "no answer within the time allowed"
+    return "the connection failed"
 
 
 def _reset_seconds(value: str) -> float:

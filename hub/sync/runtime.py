@@ -4,11 +4,11 @@ refreshed credentials persisted (encrypted) and API calls counted on the connect
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
@@ -16,7 +16,8 @@ from hub import crypto, registry
 from hub.connectors import Connector, ConnectorContext
 from hub.extensions import db
 from hub.models import Connection, SyncRun
-from hub.sync.http import HttpClient
+from hub.sync.egress import policy_for
+from hub.sync.http import INTERACTIVE, HttpClient
 
 
 class CallMeter:
@@ -43,19 +44,38 @@ def make_connector(
     connection_id: int | None = None,
     on_credentials: Callable[[dict[str, Any]], None] | None = None,
     app: Flask | None = None,
+    interactive: bool = False,
 ) -> Connector:
-    """A connector of ``platform`` with its own HttpClient (counting calls on ``meter``)."""
+    """A connector of ``platform`` with its own HttpClient (counting calls on ``meter``),
+    reaching only the addresses the app's egress policy allows. ``interactive``: a person
+    waits for it (a bind), so calls fail fast: short timeouts and no retries."""
+    app = app or current_app
     cls = registry.get(platform, app)
     meter = CallMeter()
     secrets = cls.secret_fields()
+    http = HttpClient(
+        on_call=meter, egress=policy_for(app.config), **(INTERACTIVE if interactive else {})
+    )
     context = ConnectorContext(
         connection_id=connection_id,
         credentials={k: v for k, v in config.items() if k in secrets},
-        http=HttpClient(on_call=meter),
+        http=http,
         save_credentials=on_credentials or (lambda _creds: None),
         extra={"meter": meter},
+        official_bases=official_bases(app.config),
     )
     return cls(config, context)
+
+
+def official_bases(config: Mapping[str, Any]) -> dict[str, str]:
+    """``OFFICIAL_API_BASES``: stand-ins for platforms' official API bases, so that a test can
+    serve "the official Youzan" from a local sandbox. Honoured only when TESTING and given as
+    a mapping by the code that creates the app: the environment only gives strings (ignored),
+    and bind settings never reach the configuration."""
+    overrides = config.get("OFFICIAL_API_BASES")
+    if config.get("TESTING") and isinstance(overrides, Mapping):
+        return {str(k): str(v) for k, v in overrides.items()}
+    return {}
 
 
 def connector_for(connection: Connection) -> Connector:

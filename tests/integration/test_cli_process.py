@@ -58,6 +58,7 @@ def hub_env(database_url: str, redis_url: str) -> dict[str, str]:
         HUB_ENCRYPTION_KEY=ENCRYPTION_KEY,
         HUB_CONNECTORS="tests.support.fake_platform:FakeConnector",
         HUB_SYNC_HEARTBEAT_SECONDS="1",
+        HUB_ALLOW_PRIVATE_PLATFORMS="true",
     )
 
 

@@ -69,6 +69,7 @@ def start_worker(database_url: str, redis_url: str, tmp_path: Path) -> Iterator[
         "HUB_ENCRYPTION_KEY": ENCRYPTION_KEY,
         "HUB_CONNECTORS": ",".join([*TEST_CONNECTORS, YOUZAN]),
         "HUB_SYNC_HEARTBEAT_SECONDS": "1",
+        "HUB_ALLOW_PRIVATE_PLATFORMS": "true",
         "HUB_SYNC_STALE_SECONDS": "600",  # the worker must not resume at start: the request does
         "HUB_AUTOSYNC_TICK_SECONDS": "3600",
         "HUB_SYNC_READ_AHEAD": str(READ_AHEAD),

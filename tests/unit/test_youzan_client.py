@@ -12,6 +12,7 @@ from connectors.youzan.sandbox import create_app, demo_bind_config
 from connectors.youzan.sandbox_server import serve
 from hub.connectors import ConnectorContext, SyncWindow
 from hub.core.errors import AuthError
+from hub.sync.egress import EgressPolicy
 from hub.sync.http import HttpClient
 
 
@@ -43,7 +44,7 @@ def connector(url, saved=None, **over):
     ctx = ConnectorContext(
         connection_id=None,
         credentials={"client_secret": cfg["client_secret"]},
-        http=HttpClient(),
+        http=HttpClient(egress=EgressPolicy(allow_private=True)),  # the sandbox is on 127.0.0.1
         save_credentials=saved.append,
     )
     return YouzanConnector(cfg, ctx)
