@@ -35,6 +35,7 @@ STALE = 8  # seconds without a heartbeat before a run counts as stale
 CONNECTORS = [
     "tests.support.fake_platform:FakeConnector",
     "tests.support.fake_push:FakePushConnector",
+    "connectors.customers.connector:CustomersConnector",
 ]
 
 
