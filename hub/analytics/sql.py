@@ -38,7 +38,9 @@ def workspace_id(workspace: Any, engine: Engine) -> int:
     """A Workspace, its id, or its slug -> the id (an unknown slug is an error)."""
     if hasattr(workspace, "id"):
         return int(workspace.id)
-    if isinstance(workspace, int) or (isinstance(workspace, str) and workspace.isdigit()):
+    if isinstance(workspace, int) or (
+        isinstance(workspace, str) and workspace.isascii() and workspace.isdigit()
+    ):
         return int(workspace)
     with engine.connect() as conn:
         found = conn.execute(

@@ -204,7 +204,7 @@ class Resolver:
         """(value, owning customer) of the identities of ``type_`` that exist."""
         ws = self.workspace_id
         if type_ == "customer_id":  # the value is the customer's own id (a merged one's heir)
-            ids = sorted({int(v) for v in values if v.isdigit()})
+            ids = sorted({int(v) for v in values if v.isascii() and v.isdigit()})
             if self.reader is not None:
                 return _Rekeyed(self.reader.json(_CUSTOMER_IDS_SQL, (ws, _json_list(ids))))
             cust = Customer.__table__.c

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import faulthandler
 import functools
+import io
 import logging
 import signal
 import sys
@@ -146,7 +147,8 @@ def run_worker(app: Flask, queues: Sequence[str] = QUEUES, *, burst: bool = Fals
     # the host process configured logging already.
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     # `kill -USR1 <pid>` writes every thread's stack to stderr: what a stuck worker waits for.
-    faulthandler.register(signal.SIGUSR1, all_threads=True)
+    with contextlib.suppress(io.UnsupportedOperation, ValueError):  # stderr with no file (tests)
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
     with app.app_context():
         watch = RedisWatch(redis_connection(app))  # starts the embedded server if no URL
         maintenance = Maintenance(app, queues, watch)
