@@ -232,8 +232,8 @@ def _succeed(run: SyncRun, connector: Connector | None) -> str:
         conn.status, conn.last_error = "active", None
     if connector is not None:
         record_api_calls(db.session, connector, conn.id, run.id)
+    release(conn.id, run.id, commit=False)
     db.session.commit()
-    release(conn.id, run.id)
     return "succeeded"
 
 
@@ -258,8 +258,8 @@ def _fail(run_id: int, exc: Exception, connector: Connector | None) -> str:
     conn.last_sync_at = run.finished_at
     if error_class == "configuration":
         conn.status, conn.last_error = "error", message
+    release(conn.id, run.id, commit=False)
     db.session.commit()
-    release(conn.id, run.id)
     return "failed"
 
 

@@ -222,11 +222,14 @@ def enqueue_run(run: SyncRun, delay: float | None = None) -> Job:
     return queue(SYNC).enqueue(JOB_FUNC, run.id, **options)
 
 
-def release(connection_id: int, run_id: int) -> None:
-    """Free the store for the next run (CAS: only if this run still holds it)."""
+def release(connection_id: int, run_id: int, *, commit: bool = True) -> None:
+    """Free the store for the next run (CAS: only if this run still holds it). A run that
+    ends passes ``commit=False`` and commits it with its final status: a worker killed in
+    between must not leave a finished run holding its store."""
     db.session.execute(
         update(Connection)
         .where(Connection.id == connection_id, Connection.active_run_id == run_id)
         .values(active_run_id=None)
     )
-    db.session.commit()
+    if commit:
+        db.session.commit()
