@@ -11,7 +11,8 @@ from sqlalchemy.exc import IntegrityError
 
 from hub.extensions import db
 from hub.models import Group, Product, Tag
-from hub.web.admin import queries
+from hub.queries import products as q_products
+from hub.queries import workspace as q_workspace
 from hub.web.admin.common import paginate, scoped_or_404
 from hub.web.auth import admin_required, workspace_id
 from hub.web.i18n import _
@@ -23,16 +24,15 @@ bp = Blueprint("catalog", __name__)
 @login_required
 def products() -> Any:
     ws = workspace_id()
-    q = request.args.get("q", "").strip()
-    source = request.args.get("source", "").strip()
-    pager = paginate(queries.products_stmt(ws, q, source or None))
-    sources = sorted(
-        s
-        for s in db.session.scalars(
-            select(Product.source).where(Product.workspace_id == ws).distinct()
-        )
+    filters = q_products.ProductFilter.from_args(request.args)
+    pager = paginate(q_products.search(ws, filters))
+    return render_template(
+        "admin/products.html",
+        pager=pager,
+        q=filters.q or "",
+        source=filters.source or "",
+        sources=q_products.sources(ws),
     )
-    return render_template("admin/products.html", pager=pager, q=q, source=source, sources=sources)
 
 
 @bp.get("/products/<int:product_id>")
@@ -46,7 +46,9 @@ def product(product_id: int) -> Any:
 def tags() -> Any:
     ws = workspace_id()
     return render_template(
-        "admin/tags.html", tags=queries.tags_with_counts(ws), groups=queries.groups_with_counts(ws)
+        "admin/tags.html",
+        tags=q_workspace.tags_with_counts(ws),
+        groups=q_workspace.groups_with_counts(ws),
     )
 
 

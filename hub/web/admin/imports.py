@@ -26,8 +26,9 @@ from werkzeug.utils import secure_filename
 from hub.core.errors import HubError, NotFound, QueueUnavailable
 from hub.imports import service
 from hub.models import ImportRun
+from hub.queries import workspace as q_workspace
 from hub.services import parsing
-from hub.web.admin import import_preview, queries
+from hub.web.admin import import_preview
 from hub.web.admin.common import paginate
 from hub.web.auth import admin_required, workspace_id
 from hub.web.i18n import _
@@ -149,7 +150,7 @@ def settings() -> Any:
             session.pop(STAGE_KEY, None)
         flash(_("Import #%(id)s started. Its result appears below.", id=run.id), "success")
         return redirect(url_for("imports.index"))
-    groups = [g for g, _n in queries.groups_with_counts(workspace_id())]
+    groups = [g for g, _n in q_workspace.groups_with_counts(workspace_id())]
     return render_template("admin/import_settings.html", stage=stage, groups=groups, kinds=_kinds())
 
 
