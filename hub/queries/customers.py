@@ -19,8 +19,8 @@ from hub.extensions import db
 from hub.models import Customer, CustomerTag, Event, Group, GroupMember, Identity, MergeLedger, Tag
 from hub.queries.paging import contains, text_arg
 
-_PHONE = re.compile(r"[\d\s\-\u2010-\u2015\u00a0().+/·０-９]+")
-_PUNCTUATION = re.compile(r"[^\d]")
+_PHONE = re.compile(r"[0-9０-９\s\-\u2010-\u2015\u00a0().+/·]+")
+_NOT_DIGIT = re.compile(r"[^0-9]")
 _FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 
 
@@ -69,7 +69,7 @@ def phone_digits(q: str) -> str | None:
     try:
         return normalise_mobile(q)
     except InvalidValue:
-        return _PUNCTUATION.sub("", q.translate(_FULL_WIDTH_DIGITS)) or None
+        return _NOT_DIGIT.sub("", q.translate(_FULL_WIDTH_DIGITS)) or None
 
 
 def get(workspace_id: int, customer_id: int) -> Customer:
