@@ -119,6 +119,16 @@ def timeline(workspace_id: int, customer_id: int) -> Select[Any]:
     )
 
 
+def group_members(workspace_id: int, group_id: int) -> Select[Any]:
+    """The customers of one static group, oldest first."""
+    return (
+        select(Customer)
+        .join(GroupMember, GroupMember.customer_id == Customer.id)
+        .where(GroupMember.group_id == group_id, Customer.workspace_id == workspace_id)
+        .order_by(Customer.id)
+    )
+
+
 def names(workspace_id: int, ids: set[int]) -> dict[int, str]:
     """A label per customer id: the name, else the mobile, the e-mail or "#id"."""
     if not ids:

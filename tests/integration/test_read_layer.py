@@ -158,3 +158,16 @@ def test_the_orders_page_shows_several_statuses_chosen(ui, shop):
     html = ui.get("/orders", query_string={"status": ["paid", "shipped"]}).get_data(as_text=True)
     chosen = set(re.findall(r'<option value="(\w+)" selected', html))
     assert chosen == {"paid", "shipped"}
+
+
+def test_paging_links_keep_every_chosen_status(ui, workspace, shop):
+    more = [order(f"P-{n}", status="paid", at=T0 + timedelta(hours=n)) for n in range(30)]
+    ingest.apply(db.session, workspace.id, more)
+    db.session.commit()
+    html = ui.get("/orders", query_string={"status": ["paid", "shipped"]}).get_data(as_text=True)
+    following = re.search(r'<a rel="next" href="([^"]+)"', html)
+    assert following, "a second page"
+    link = following.group(1).replace("&amp;", "&")
+    assert "status=paid" in link and "status=shipped" in link and "page=2" in link
+    second = ui.get(link).get_data(as_text=True)
+    assert len(set(re.findall(r'href="/orders/(\d+)"', second))) == 32 - 25  # 31 paid, 1 shipped

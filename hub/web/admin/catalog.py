@@ -6,11 +6,11 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_required
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from hub.extensions import db
 from hub.models import Group, Product, Tag
+from hub.queries import customers as q_customers
 from hub.queries import products as q_products
 from hub.queries import workspace as q_workspace
 from hub.web.admin.common import paginate, scoped_or_404
@@ -84,12 +84,5 @@ def create_group() -> Any:
 @login_required
 def group(group_id: int) -> Any:
     g = scoped_or_404(Group, group_id)
-    from hub.models import Customer, GroupMember
-
-    stmt = (
-        select(Customer)
-        .join(GroupMember, GroupMember.customer_id == Customer.id)
-        .where(GroupMember.group_id == g.id, Customer.workspace_id == workspace_id())
-        .order_by(Customer.id)
-    )
-    return render_template("admin/group_detail.html", g=g, pager=paginate(stmt))
+    members = q_customers.group_members(workspace_id(), g.id)
+    return render_template("admin/group_detail.html", g=g, pager=paginate(members))
