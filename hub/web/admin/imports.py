@@ -20,12 +20,11 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
-from sqlalchemy import select
 from werkzeug.utils import secure_filename
 
 from hub.core.errors import HubError, NotFound, QueueUnavailable
 from hub.imports import service
-from hub.models import ImportRun
+from hub.queries import imports as q_imports
 from hub.queries import workspace as q_workspace
 from hub.services import parsing
 from hub.web.admin import import_preview
@@ -40,8 +39,8 @@ STAGE_KEY = "import_stage"
 @bp.get("")
 @login_required
 def index() -> Any:
-    stmt = select(ImportRun).where(ImportRun.workspace_id == workspace_id())
-    pager = paginate(stmt.order_by(ImportRun.id.desc()))
+    filters = q_imports.ImportFilter.from_args(request.args)
+    pager = paginate(q_imports.runs(workspace_id(), filters))
     return render_template("admin/imports.html", pager=pager, kinds=_kinds())
 
 
