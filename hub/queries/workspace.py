@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from hub.extensions import db
-from hub.models import Connection, CustomerTag, Group, GroupMember, Tag
+from hub.models import Connection, CustomerTag, Event, EventSetting, Group, GroupMember, Tag
 
 
 def connection_names(workspace_id: int) -> dict[int, str]:
@@ -55,3 +55,15 @@ def groups_with_counts(workspace_id: int) -> list[tuple[Group, int]]:
         .order_by(Group.name)
     )
     return [(g, n) for g, n in db.session.execute(stmt)]
+
+
+def event_types(workspace_id: int) -> list[str]:
+    """Every event type seen or configured in the workspace, sorted (Y10)."""
+    seen = select(Event.type).where(Event.workspace_id == workspace_id).distinct()
+    configured = select(EventSetting.event_type).where(EventSetting.workspace_id == workspace_id)
+    return sorted({*db.session.scalars(seen), *db.session.scalars(configured)})
+
+
+def event_settings(workspace_id: int) -> dict[str, EventSetting]:
+    rows = db.session.scalars(select(EventSetting).where(EventSetting.workspace_id == workspace_id))
+    return {s.event_type: s for s in rows}

@@ -171,3 +171,29 @@ def test_paging_links_keep_every_chosen_status(ui, workspace, shop):
     assert "status=paid" in link and "status=shipped" in link and "page=2" in link
     second = ui.get(link).get_data(as_text=True)
     assert len(set(re.findall(r'href="/orders/(\d+)"', second))) == 32 - 25  # 31 paid, 1 shipped
+
+
+READ_MODELS = {
+    *("Customer", "Identity", "Order", "OrderLine", "OrderRefund", "Event", "Product"),
+    *("SyncRun", "WebhookDelivery", "ImportRun", "MergeLedger", "Tag", "Group", "EventSetting"),
+}
+
+
+def test_no_read_query_is_written_in_the_web_layer():
+    """The pages and the API read these through hub.queries; a SELECT of one of them in
+    hub/web is a second read path that can drift from the first."""
+    import ast
+    from pathlib import Path
+
+    import hub.web
+
+    found = []
+    for path in Path(hub.web.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "select":
+                names = {
+                    n.id for arg in node.args for n in ast.walk(arg) if isinstance(n, ast.Name)
+                }
+                if names & READ_MODELS:
+                    found.append(f"{path.name}:{node.lineno}")
+    assert not found, f"read queries outside hub/queries: {found}"
