@@ -17,6 +17,7 @@ from hub import registry
 from hub.core.errors import NotFound, ValidationFailed
 from hub.extensions import db
 from hub.models import Group, IdentityType, ImportRun
+from hub.queries import imports as q_imports
 
 POLICIES = ("new_only", "all")
 Upload = tuple[str, IO[bytes] | Path]  # (original name, stream or a path to copy)
@@ -162,11 +163,8 @@ def get_run(workspace_id: int, run_id: int) -> ImportRun:
 
 def history(workspace_id: int, limit: int = 50, kind: str | None = None) -> list[ImportRun]:
     """Every import, newest first, with who, when, the original files and the failure file."""
-    query = select(ImportRun).where(ImportRun.workspace_id == workspace_id)
-    if kind:
-        query = query.where(ImportRun.kind == kind)
-    query = query.order_by(ImportRun.id.desc()).limit(limit)
-    return list(db.session.scalars(query))
+    query = q_imports.runs(workspace_id, q_imports.ImportFilter(kind=kind or None))
+    return list(db.session.scalars(query.limit(limit)))
 
 
 def failure_file(workspace_id: int, run_id: int) -> Path:

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from flask import Blueprint, current_app, g, jsonify, request
 from marshmallow import ValidationError
+from sqlalchemy import Select
 from werkzeug.exceptions import HTTPException, default_exceptions
 
 from hub import registry
@@ -30,7 +31,8 @@ from hub.core.errors import (
     ValidationFailed,
 )
 from hub.models import ApiToken
-from hub.services import parsing, queries, tokens
+from hub.queries.paging import page_of
+from hub.services import parsing, tokens
 
 log = logging.getLogger(__name__)
 
@@ -73,11 +75,14 @@ def page_args() -> tuple[int, int]:
     return parsing.paging(request.args.get("page"), request.args.get("per_page"))
 
 
-def paged(result: queries.Paged, serialise: Callable[[Any], dict]) -> Any:
+def paged(stmt: Select[Any], serialise: Callable[[Any], dict]) -> Any:
+    """The page of ``stmt`` that ``?page=&per_page=`` ask for, as JSON."""
+    page, per_page = page_args()
+    result = page_of(stmt, page, per_page)
     return jsonify(
         items=[serialise(item) for item in result.items],
-        page=result.page,
-        per_page=result.per_page,
+        page=page,
+        per_page=per_page,
         total=result.total,
     )
 

@@ -8,9 +8,10 @@ from flask import jsonify, request
 
 from hub.core.errors import ValidationFailed
 from hub.models import Connection
-from hub.services import connections, parsing, queries
+from hub.queries import syncs as q_syncs
+from hub.services import connections
 from hub.web import api_serial as ser
-from hub.web.api_base import bp, json_body, page_args, paged, workspace_id
+from hub.web.api_base import bp, json_body, paged, workspace_id
 
 TRUE = {"1", "true", "yes", "on"}
 
@@ -92,17 +93,10 @@ def unbind(connection_id: int) -> Any:
 
 @bp.get("/syncs")
 def syncs() -> Any:
-    page, per_page = page_args()
-    result = queries.list_syncs(
-        workspace_id(),
-        page,
-        per_page,
-        connection_id=parsing.record_id(request.args.get("connection_id"), "connection_id"),
-        status=request.args.get("status") or None,
-    )
-    return paged(result, ser.sync_run)
+    filters = q_syncs.RunFilter.from_args(request.args)
+    return paged(q_syncs.runs(workspace_id(), filters), ser.sync_run)
 
 
 @bp.get("/syncs/<int:run_id>")
 def sync(run_id: int) -> Any:
-    return jsonify(ser.sync_run(queries.get_sync(workspace_id(), run_id)))
+    return jsonify(ser.sync_run(q_syncs.get_run(workspace_id(), run_id)))

@@ -6,32 +6,34 @@ from typing import Any
 
 from flask import jsonify, request
 
-from hub.services import queries
+from hub.queries import customers as q_customers
+from hub.queries import orders as q_orders
 from hub.web import api_serial as ser
-from hub.web.api_base import bp, page_args, paged, workspace_id
+from hub.web.api_base import bp, paged, workspace_id
 
 
 @bp.get("/customers")
 def customers() -> Any:
-    page, per_page = page_args()
-    result = queries.search_customers(workspace_id(), request.args.get("q"), page, per_page)
-    return paged(result, ser.customer)
+    found = q_customers.CustomerFilter.from_args(request.args)
+    return paged(q_customers.search(workspace_id(), found), ser.customer)
 
 
 @bp.get("/customers/<int:customer_id>")
 def customer(customer_id: int) -> Any:
     ws = workspace_id()
-    found = queries.get_customer(ws, customer_id)
-    return jsonify(ser.customer_detail(found, queries.customer_profile(ws, found)))
+    found = q_customers.get(ws, customer_id)
+    return jsonify(ser.customer_detail(found, q_customers.profile(ws, found.id)))
 
 
 @bp.get("/customers/<int:customer_id>/timeline")
 def customer_timeline(customer_id: int) -> Any:
-    page, per_page = page_args()
-    return paged(queries.customer_timeline(workspace_id(), customer_id, page, per_page), ser.event)
+    ws = workspace_id()
+    q_customers.get(ws, customer_id)
+    return paged(q_customers.timeline(ws, customer_id), ser.event)
 
 
 @bp.get("/customers/<int:customer_id>/orders")
 def customer_orders(customer_id: int) -> Any:
-    page, per_page = page_args()
-    return paged(queries.customer_orders(workspace_id(), customer_id, page, per_page), ser.order)
+    ws = workspace_id()
+    q_customers.get(ws, customer_id)
+    return paged(q_orders.search(ws, q_orders.OrderFilter(customer_id=customer_id)), ser.order)

@@ -6,29 +6,26 @@ from typing import Any
 
 from flask import jsonify, request
 
-from hub.services import queries
+from hub.queries import orders as q_orders
+from hub.queries import products as q_products
 from hub.web import api_serial as ser
-from hub.web.api_base import bp, page_args, paged, workspace_id
+from hub.web.api_base import bp, paged, workspace_id
 
 
 @bp.get("/orders")
 def orders() -> Any:
-    page, per_page = page_args()
-    filters = queries.OrderFilters.from_args(request.args)
-    return paged(queries.list_orders(workspace_id(), filters, page, per_page), ser.order)
+    filters = q_orders.OrderFilter.from_args(request.args)
+    return paged(q_orders.search(workspace_id(), filters), ser.order)
 
 
 @bp.get("/orders/<int:order_id>")
 def order(order_id: int) -> Any:
     ws = workspace_id()
-    found = queries.get_order(ws, order_id)
-    return jsonify(ser.order_detail(found, queries.order_details(ws, found)))
+    found = q_orders.get(ws, order_id)
+    return jsonify(ser.order_detail(found, q_orders.details(ws, found.id)))
 
 
 @bp.get("/products")
 def products() -> Any:
-    page, per_page = page_args()
-    result = queries.list_products(
-        workspace_id(), request.args.get("q"), request.args.get("source"), page, per_page
-    )
-    return paged(result, ser.product)
+    filters = q_products.ProductFilter.from_args(request.args)
+    return paged(q_products.search(workspace_id(), filters), ser.product)

@@ -7,6 +7,8 @@ from decimal import Decimal
 from typing import Any
 
 from hub.models import Customer, Event, Identity, Order, OrderLine, OrderRefund, Product, SyncRun
+from hub.queries.customers import Profile
+from hub.queries.orders import Details
 
 
 def money(value: Decimal | None) -> str | None:
@@ -44,13 +46,13 @@ def identity(i: Identity) -> dict[str, Any]:
     return {"type": i.type, "value": i.value, "source": i.source}
 
 
-def customer_detail(c: Customer, profile: dict[str, Any]) -> dict[str, Any]:
+def customer_detail(c: Customer, profile: Profile) -> dict[str, Any]:
     return {
         **customer(c),
         "properties": c.properties or {},
-        "identities": [identity(i) for i in profile["identities"]],
-        "tags": profile["tags"],
-        "groups": [{"id": gid, "name": name} for gid, name in profile["groups"]],
+        "identities": [identity(i) for i in profile.identities],
+        "tags": [t.name for t in profile.tags],
+        "groups": [{"id": g.id, "name": g.name} for g in profile.groups],
     }
 
 
@@ -116,7 +118,7 @@ def refund(r: OrderRefund) -> dict[str, Any]:
     }
 
 
-def order_detail(o: Order, details: dict[str, list]) -> dict[str, Any]:
+def order_detail(o: Order, details: Details) -> dict[str, Any]:
     consignee = {
         "name": o.consignee_name,
         "phone": o.consignee_phone,
@@ -132,9 +134,9 @@ def order_detail(o: Order, details: dict[str, list]) -> dict[str, Any]:
         "payment_no": o.payment_no,
         "payment_method": o.payment_method,
         "properties": o.properties or {},
-        "lines": [line(li) for li in details["lines"]],
-        "refunds": [refund(r) for r in details["refunds"]],
-        "events": [event(e) for e in details["events"]],
+        "lines": [line(li) for li in details.lines],
+        "refunds": [refund(r) for r in details.refunds],
+        "events": [event(e) for e in details.events],
     }
 
 

@@ -10,7 +10,8 @@ import pytest
 from hub.core import ingest
 from hub.extensions import db
 from hub.models import Customer, CustomerTag, Group, GroupMember, Order, Tag
-from hub.services import queries, tokens
+from hub.queries import products
+from hub.services import tokens
 from tests.support.orders import T0, order
 
 API = "/api/v1"
@@ -161,7 +162,7 @@ def test_api_unexpected_failure_is_500_json(client, auth, monkeypatch):
     def broken(*_args, **_kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(queries, "list_products", broken)
+    monkeypatch.setattr(products, "search", broken)
     resp = client.get(API + "/products", headers=auth)
     assert resp.status_code == 500
     assert resp.get_json() == {"error": {"code": "internal_error", "message": "internal error"}}

@@ -6,12 +6,13 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_required
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from hub.extensions import db
 from hub.models import Group, Product, Tag
-from hub.web.admin import queries
+from hub.queries import customers as q_customers
+from hub.queries import products as q_products
+from hub.queries import workspace as q_workspace
 from hub.web.admin.common import paginate, scoped_or_404
 from hub.web.auth import admin_required, workspace_id
 from hub.web.i18n import _
@@ -23,16 +24,15 @@ bp = Blueprint("catalog", __name__)
 @login_required
 def products() -> Any:
     ws = workspace_id()
-    q = request.args.get("q", "").strip()
-    source = request.args.get("source", "").strip()
-    pager = paginate(queries.products_stmt(ws, q, source or None))
-    sources = sorted(
-        s
-        for s in db.session.scalars(
-            select(Product.source).where(Product.workspace_id == ws).distinct()
-        )
+    filters = q_products.ProductFilter.from_args(request.args)
+    pager = paginate(q_products.search(ws, filters))
+    return render_template(
+        "admin/products.html",
+        pager=pager,
+        q=filters.q or "",
+        source=filters.source or "",
+        sources=q_products.sources(ws),
     )
-    return render_template("admin/products.html", pager=pager, q=q, source=source, sources=sources)
 
 
 @bp.get("/products/<int:product_id>")
@@ -46,7 +46,9 @@ def product(product_id: int) -> Any:
 def tags() -> Any:
     ws = workspace_id()
     return render_template(
-        "admin/tags.html", tags=queries.tags_with_counts(ws), groups=queries.groups_with_counts(ws)
+        "admin/tags.html",
+        tags=q_workspace.tags_with_counts(ws),
+        groups=q_workspace.groups_with_counts(ws),
     )
 
 
@@ -82,12 +84,5 @@ def create_group() -> Any:
 @login_required
 def group(group_id: int) -> Any:
     g = scoped_or_404(Group, group_id)
-    from hub.models import Customer, GroupMember
-
-    stmt = (
-        select(Customer)
-        .join(GroupMember, GroupMember.customer_id == Customer.id)
-        .where(GroupMember.group_id == g.id, Customer.workspace_id == workspace_id())
-        .order_by(Customer.id)
-    )
-    return render_template("admin/group_detail.html", g=g, pager=paginate(stmt))
+    members = q_customers.group_members(workspace_id(), g.id)
+    return render_template("admin/group_detail.html", g=g, pager=paginate(members))

@@ -9,6 +9,7 @@ from sqlalchemy import Select
 
 from hub.core.errors import HubError
 from hub.extensions import db
+from hub.queries.paging import page_of
 from hub.services import parsing
 from hub.web.auth import workspace_id
 from hub.web.i18n import _
@@ -26,22 +27,14 @@ def scoped_or_404(model: type[M], object_id: int) -> M:
 
 
 def paginate(stmt: Select[Any], per_page: int = PER_PAGE) -> Any:
-    """A Flask-SQLAlchemy pagination of ``stmt`` for the ``page`` query argument."""
-    page = parsing.page_number(request.args.get("page"), per_page)
-    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+    """The page of ``stmt`` that the ``page`` query argument asks for."""
+    return page_of(stmt, parsing.page_number(request.args.get("page"), per_page), per_page)
 
 
 def form_id(name: str) -> int | None:
     """The id chosen or typed in form field ``name``; None when blank or no id (the view then
     asks for one)."""
     return parsing.as_id(request.form.get(name, ""))
-
-
-def page_args(**overrides: Any) -> dict[str, Any]:
-    """The current query arguments with ``overrides``, for paging links that keep filters."""
-    args = {k: v for k, v in request.args.items() if v}
-    args.update(overrides)
-    return args
 
 
 def error_text(exc: HubError) -> str:
@@ -56,13 +49,13 @@ def store_filter(ws: int) -> tuple[int | None, dict[str, Any]]:
     """The ``?store=`` filter of a per-store list: 404 for another workspace's store, and the
     template context of the store picker."""
     from hub.models import Connection
-    from hub.web.admin import queries
+    from hub.queries import workspace
 
     connection_id = parsing.record_id(request.args.get("store"), "store")
     if connection_id:
         scoped_or_404(Connection, connection_id)
     return connection_id, {
-        "names": queries.connection_names(ws),
-        "stores": queries.bound_connections(ws),
+        "names": workspace.connection_names(ws),
+        "stores": workspace.bound_connections(ws),
         "store_id": connection_id,
     }

@@ -12,8 +12,10 @@ from hub.core import identity
 from hub.core.errors import HubError, NotFound
 from hub.extensions import db
 from hub.models import Customer
+from hub.queries import customers as q_customers
+from hub.queries import orders as q_orders
+from hub.queries import workspace as q_workspace
 from hub.services import customers as service
-from hub.web.admin import queries
 from hub.web.admin.common import error_text, form_id, paginate, scoped_or_404
 from hub.web.auth import admin_required, workspace_id
 from hub.web.i18n import _
@@ -24,37 +26,37 @@ bp = Blueprint("customers", __name__)
 @bp.get("/customers")
 @login_required
 def index() -> Any:
-    q = request.args.get("q", "").strip()
-    pager = paginate(queries.customers_stmt(workspace_id(), q))
-    return render_template("admin/customers.html", pager=pager, q=q)
+    filters = q_customers.CustomerFilter.from_args(request.args)
+    pager = paginate(q_customers.search(workspace_id(), filters))
+    return render_template("admin/customers.html", pager=pager, q=filters.q or "")
 
 
 @bp.get("/customers/<int:customer_id>")
 @login_required
 def detail(customer_id: int) -> Any:
     ws = workspace_id()
-    customer = scoped_or_404(Customer, customer_id)
+    customer = q_customers.get(ws, customer_id)
     tab = request.args.get("tab", "timeline")
     if tab == "orders":
-        pager = paginate(queries.orders_stmt(ws, {"customer_id": customer.id}))
+        pager = paginate(q_orders.search(ws, q_orders.OrderFilter(customer_id=customer.id)))
     else:
         tab = "timeline"
-        pager = paginate(queries.timeline_stmt(ws, customer.id))
+        pager = paginate(q_customers.timeline(ws, customer.id))
     merged_into = (
         db.session.get(Customer, customer.merged_into_id) if customer.merged_into_id else None
     )
-    groups = queries.customer_groups(customer.id)
-    member_of = {g.id for g in groups}
+    profile = q_customers.profile(ws, customer.id)
+    member_of = {g.id for g in profile.groups}
     return render_template(
         "admin/customer_detail.html",
         c=customer,
         tab=tab,
         pager=pager,
-        identities=queries.customer_identities(customer.id),
-        tags=queries.customer_tags(customer.id),
-        groups=groups,
-        other_groups=[g for g in queries.workspace_groups(ws) if g.id not in member_of],
-        tag_names=queries.tag_names(ws),
+        identities=profile.identities,
+        tags=profile.tags,
+        groups=profile.groups,
+        other_groups=[g for g in q_workspace.groups(ws) if g.id not in member_of],
+        tag_names=q_workspace.tag_names(ws),
         merged_into=merged_into,
     )
 
@@ -152,9 +154,9 @@ def merge(customer_id: int) -> Any:
 @login_required
 def merges() -> Any:
     ws = workspace_id()
-    pager = paginate(queries.merges_stmt(ws))
+    pager = paginate(q_customers.merges(ws))
     ids = {e.kept_id for e in pager.items} | {e.merged_id for e in pager.items}
-    return render_template("admin/merges.html", pager=pager, names=queries.customer_names(ws, ids))
+    return render_template("admin/merges.html", pager=pager, names=q_customers.names(ws, ids))
 
 
 @bp.post("/merges/<int:ledger_id>/undo")

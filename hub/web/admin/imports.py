@@ -20,14 +20,14 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
-from sqlalchemy import select
 from werkzeug.utils import secure_filename
 
 from hub.core.errors import HubError, NotFound, QueueUnavailable
 from hub.imports import service
-from hub.models import ImportRun
+from hub.queries import imports as q_imports
+from hub.queries import workspace as q_workspace
 from hub.services import parsing
-from hub.web.admin import import_preview, queries
+from hub.web.admin import import_preview
 from hub.web.admin.common import paginate
 from hub.web.auth import admin_required, workspace_id
 from hub.web.i18n import _
@@ -39,8 +39,8 @@ STAGE_KEY = "import_stage"
 @bp.get("")
 @login_required
 def index() -> Any:
-    stmt = select(ImportRun).where(ImportRun.workspace_id == workspace_id())
-    pager = paginate(stmt.order_by(ImportRun.id.desc()))
+    filters = q_imports.ImportFilter.from_args(request.args)
+    pager = paginate(q_imports.runs(workspace_id(), filters))
     return render_template("admin/imports.html", pager=pager, kinds=_kinds())
 
 
@@ -149,7 +149,7 @@ def settings() -> Any:
             session.pop(STAGE_KEY, None)
         flash(_("Import #%(id)s started. Its result appears below.", id=run.id), "success")
         return redirect(url_for("imports.index"))
-    groups = [g for g, _n in queries.groups_with_counts(workspace_id())]
+    groups = [g for g, _n in q_workspace.groups_with_counts(workspace_id())]
     return render_template("admin/import_settings.html", stage=stage, groups=groups, kinds=_kinds())
 
 

@@ -9,7 +9,7 @@ from flask_login import login_required
 
 from hub.core.errors import HubError
 from hub.models import WebhookDelivery
-from hub.web.admin import queries
+from hub.queries import syncs as q_syncs
 from hub.web.admin.common import paginate, scoped_or_404, store_filter
 from hub.web.auth import admin_required, workspace_id
 from hub.web.i18n import _
@@ -32,7 +32,7 @@ def index() -> Any:
     ws = workspace_id()
     connection_id, picker = store_filter(ws)
     status = request.args.get("status") if request.args.get("status") in STATUSES else None
-    pager = paginate(queries.inbox_stmt(ws, connection_id, status))
+    pager = paginate(q_syncs.deliveries(ws, q_syncs.RunFilter(connection_id, status)))
     return render_template(
         "admin/inbox.html",
         pager=pager,

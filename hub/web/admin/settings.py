@@ -7,12 +7,12 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from hub.core.errors import NotFound, ValidationFailed
 from hub.core.events import STAGES
 from hub.extensions import db
-from hub.models import ApiToken, Event, EventSetting
+from hub.models import ApiToken, EventSetting
+from hub.queries import workspace as q_workspace
 from hub.services import customers, parsing, tokens
 from hub.web.admin.common import error_text
 from hub.web.auth import admin_required, workspace_id
@@ -25,16 +25,7 @@ MAX_SCORE = 1000
 
 
 def _event_types(ws: int) -> list[str]:
-    seen = db.session.scalars(select(Event.type).where(Event.workspace_id == ws).distinct())
-    configured = db.session.scalars(
-        select(EventSetting.event_type).where(EventSetting.workspace_id == ws)
-    )
-    return list(dict.fromkeys([*BUILTIN_TYPES, *sorted({*seen, *configured})]))
-
-
-def _settings(ws: int) -> dict[str, EventSetting]:
-    rows = db.session.scalars(select(EventSetting).where(EventSetting.workspace_id == ws))
-    return {s.event_type: s for s in rows}
+    return list(dict.fromkeys([*BUILTIN_TYPES, *q_workspace.event_types(ws)]))
 
 
 @bp.get("/events")
@@ -42,7 +33,10 @@ def _settings(ws: int) -> dict[str, EventSetting]:
 def events() -> Any:
     ws = workspace_id()
     return render_template(
-        "admin/event_settings.html", types=_event_types(ws), settings=_settings(ws), stages=STAGES
+        "admin/event_settings.html",
+        types=_event_types(ws),
+        settings=q_workspace.event_settings(ws),
+        stages=STAGES,
     )
 
 
@@ -67,7 +61,7 @@ def _parse(event_type: str) -> tuple[str | None, int]:
 @admin_required
 def save_events() -> Any:
     ws = workspace_id()
-    current = _settings(ws)
+    current = q_workspace.event_settings(ws)
     try:
         parsed = {t: _parse(t) for t in _event_types(ws)}
     except ValueError as exc:

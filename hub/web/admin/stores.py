@@ -11,7 +11,7 @@ from flask_login import login_required
 from hub import registry
 from hub.core.errors import HubError, NotFound, QueueUnavailable, ValidationFailed
 from hub.models import SYNC_MODES, Connection
-from hub.web.admin import queries
+from hub.queries import syncs as q_syncs
 from hub.web.admin.common import scoped_or_404
 from hub.web.admin.schema_form import field_specs, read_form
 from hub.web.auth import admin_required, workspace_id
@@ -107,7 +107,7 @@ def detail(connection_id: int) -> Any:
         conn=conn,
         cls=cls,
         fields=specs,
-        runs=queries.recent_runs(workspace_id(), conn.id, limit=10),
+        runs=q_syncs.recent_runs(workspace_id(), conn.id, limit=10),
         modes=SYNC_MODES,
     )
 

@@ -8,7 +8,7 @@ from flask import Blueprint, jsonify, render_template
 from flask_login import login_required
 
 from hub.models import Connection, SyncRun
-from hub.web.admin import queries
+from hub.queries import syncs as q_syncs
 from hub.web.admin.common import paginate, scoped_or_404, store_filter
 from hub.web.auth import workspace_id
 from hub.web.i18n import N_, _
@@ -51,7 +51,7 @@ def percent(run: SyncRun) -> int | None:
 def index() -> Any:
     ws = workspace_id()
     connection_id, picker = store_filter(ws)
-    pager = paginate(queries.runs_stmt(ws, connection_id))
+    pager = paginate(q_syncs.runs(ws, q_syncs.RunFilter(connection_id)))
     return render_template(
         "admin/syncs.html",
         pager=pager,

@@ -1,0 +1,147 @@
+"""Orders: the one order filter (S1) and an order's lines, refunds and events.
+
+- ``order_no``: the order number pasted whole or its beginning typed, either case; the
+  platform's order id (``external_id``) pasted whole also finds it.
+- ``status``: one or more of STATUSES, comma-separated or repeated (``status=paid,shipped``).
+- ``from``/``to`` (the pages' date fields send ``since``/``until``): an inclusive range of
+  order times, ISO-8601 with an offset or a date (a whole UTC day).
+- ``store``: a platform store id, a store name, or the id of one of the workspace's stores.
+- ``source``: the platform or the sales channel ("WeChat Mini Shop"), either case.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, or_, select
+
+from hub.core.errors import NotFound, ValidationFailed
+from hub.extensions import db
+from hub.models import STATUSES, Event, Order, OrderLine, OrderRefund
+from hub.queries.paging import escape_like, text_arg
+from hub.services import parsing
+
+
+@dataclass(frozen=True)
+class OrderFilter:
+    order_no: str | None = None
+    statuses: tuple[str, ...] = ()
+    start: datetime | None = None
+    end: datetime | None = None
+    store: str | None = None
+    source: str | None = None
+    customer_id: int | None = None
+
+    @classmethod
+    def from_args(cls, args: Any) -> OrderFilter:
+        """From query arguments: order_no, status, from (or since), to (or until), store,
+        source; ValidationFailed naming the argument for a value that cannot be taken."""
+        start_name = "from" if args.get("from") is not None else "since"
+        end_name = "to" if args.get("to") is not None else "until"
+        return cls(
+            order_no=text_arg(args, "order_no"),
+            statuses=_statuses(args),
+            start=parsing.moment(args.get(start_name), start_name),
+            end=parsing.moment(args.get(end_name), end_name, end=True),
+            store=text_arg(args, "store"),
+            source=text_arg(args, "source"),
+        )
+
+
+def _statuses(args: Any) -> tuple[str, ...]:
+    chosen: list[str] = []
+    for value in args.getlist("status"):
+        for one in (part.strip() for part in value.split(",")):
+            if one and one not in STATUSES:
+                raise ValidationFailed(
+                    f"status must be one of {', '.join(STATUSES)}, not {one!r}", field="status"
+                )
+            if one and one not in chosen:
+                chosen.append(one)
+    return tuple(chosen)
+
+
+def search(workspace_id: int, f: OrderFilter) -> Select[Any]:
+    """The workspace's orders matching ``f``, newest first."""
+    stmt = select(Order).where(Order.workspace_id == workspace_id)
+    for condition in _conditions(f):
+        stmt = stmt.where(condition)
+    return stmt.order_by(Order.ordered_at.desc(), Order.id.desc())
+
+
+def _conditions(f: OrderFilter) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if f.order_no:
+        prefix = f"{escape_like(f.order_no)}%"
+        conditions.append(
+            or_(Order.order_no.ilike(prefix, escape="\\"), Order.external_id == f.order_no)
+        )
+    if f.statuses:
+        conditions.append(Order.status.in_(f.statuses))
+    if f.start:
+        conditions.append(Order.ordered_at >= f.start)
+    if f.end:
+        conditions.append(Order.ordered_at <= f.end)
+    if f.store:
+        conditions.append(_store(f.store))
+    if f.source:
+        source = f.source.lower()
+        conditions.append(
+            or_(func.lower(Order.source) == source, func.lower(Order.sales_channel) == source)
+        )
+    if f.customer_id:
+        conditions.append(Order.customer_id == f.customer_id)
+    return conditions
+
+
+def _store(store: str) -> ColumnElement[bool]:
+    """A platform store id, a store name, or a store (connection) id of this workspace."""
+    clauses = [Order.store_id == store, Order.store_name == store]
+    if (connection_id := parsing.as_id(store)) is not None:
+        clauses.append(Order.connection_id == connection_id)
+    return or_(*clauses)
+
+
+def get(workspace_id: int, order_id: int) -> Order:
+    order = db.session.scalar(
+        select(Order).where(Order.id == order_id, Order.workspace_id == workspace_id)
+    )
+    if order is None:
+        raise NotFound(f"order {order_id} not found")
+    return order
+
+
+@dataclass
+class Details:
+    lines: list[OrderLine]
+    refunds: list[OrderRefund]
+    events: list[Event]
+
+
+def details(workspace_id: int, order_id: int) -> Details:
+    """Lines, refunds and events of one order of the workspace."""
+    scope = {"workspace_id": workspace_id, "order_id": order_id}
+    lines = select(OrderLine).filter_by(**scope).order_by(OrderLine.id)
+    refunds = select(OrderRefund).filter_by(**scope).order_by(OrderRefund.refunded_at)
+    events = select(Event).filter_by(**scope).order_by(Event.occurred_at, Event.id)
+    return Details(
+        list(db.session.scalars(lines)),
+        list(db.session.scalars(refunds)),
+        list(db.session.scalars(events)),
+    )
+
+
+def sources(workspace_id: int) -> list[str]:
+    """Distinct sources and sales channels, e.g. "WeChat Mini Shop" (W6)."""
+    values: set[str] = set()
+    for column in (Order.source, Order.sales_channel):
+        stmt = select(column).where(Order.workspace_id == workspace_id).distinct()
+        values.update(v for v in db.session.scalars(stmt) if v)
+    return sorted(values)
+
+
+def stores(workspace_id: int) -> list[str]:
+    stmt = select(Order.store_name).where(Order.workspace_id == workspace_id).distinct()
+    return sorted(v for v in db.session.scalars(stmt) if v)

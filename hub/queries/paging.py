@@ -1,0 +1,29 @@
+"""One way to page a SELECT, for the pages and the API alike."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import Select
+
+from hub.extensions import db
+
+
+def page_of(stmt: Select[Any], page: int, per_page: int) -> Pagination:
+    """Page ``page`` (from 1) of ``stmt``; a page past the end is empty, never an error."""
+    return db.paginate(stmt, page=page, per_page=per_page, error_out=False, max_per_page=None)
+
+
+def text_arg(args: Any, name: str) -> str | None:
+    """A query argument stripped, None when absent or blank."""
+    return (args.get(name) or "").strip() or None
+
+
+def contains(text: str) -> str:
+    """A LIKE pattern matching ``text`` anywhere (``%``, ``_`` and ``\\`` taken literally)."""
+    return f"%{escape_like(text)}%"
+
+
+def escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
