@@ -70,10 +70,8 @@ def credentials(connection_id: int) -> Any:
 def sync_one(connection_id: int) -> Any:
     from hub.sync import service
 
-    conn = connections.get(workspace_id(), connection_id)
-    connections.ensure_syncable(conn)
     full = request.args.get("full", "").lower() in TRUE
-    run = service.request_sync(workspace_id(), conn.id, full=full, trigger="api")
+    run = service.request_sync(workspace_id(), connection_id, full=full, trigger="api")
     return jsonify(ser.sync_run(run)), 202
 
 
