@@ -167,6 +167,11 @@ def ensure_syncable(connection: Connection) -> None:
         raise Conflict("sync is disabled for this store; change its sync settings")
 
 
+def latest_run(connection: Connection) -> SyncRun | None:
+    """The store's latest run, finished or not: what its ``sync_status`` shows (Y2)."""
+    return _latest_runs([connection.id]).get(connection.id)
+
+
 def active_run(connection: Connection) -> SyncRun | None:
     """The store's latest unfinished run, if any."""
     return db.session.scalar(

@@ -16,8 +16,7 @@ TRUE = {"1", "true", "yes", "on"}
 
 
 def _connection(conn: Connection) -> dict[str, Any]:
-    run = connections.active_run(conn)
-    body = ser.plain(connections.summary(conn, run))
+    body = ser.plain(connections.summary(conn, connections.latest_run(conn)))
     body["settings"] = connections.masked_settings(conn) if conn.is_bound else {}
     return body
 
