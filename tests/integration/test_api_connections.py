@@ -176,3 +176,17 @@ def test_y2_api_store_shows_the_sync_status_the_store_list_shows(client, auth, s
     [listed] = client.get(API + "/connections", headers=auth).get_json()["items"]
     shown = client.get(f"{API}/connections/{store['id']}", headers=auth).get_json()
     assert listed["sync_status"] == shown["sync_status"] == "succeeded"
+
+
+def test_y5_api_sync_refusals_say_what_the_ui_and_cli_say(client, auth, other_auth, store):
+    """One lookup and one "may this store sync" check: the API answers with their words."""
+    url = f"{API}/connections/{store['id']}"
+    resp = client.post(f"{url}/sync", headers=other_auth)
+    assert resp.get_json()["error"]["message"] == (
+        f"connection {store['id']} does not exist in this workspace"
+    )
+    client.patch(f"{url}/settings", headers=auth, json={"mode": "disabled"})
+    resp = client.post(f"{url}/sync", headers=auth)
+    assert resp.get_json()["error"]["message"] == (
+        "sync is disabled for this store; change its sync settings"
+    )
