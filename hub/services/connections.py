@@ -59,8 +59,8 @@ def check_store(
     bases = connector_class(platform).platform_base_fields()
     if not current_app.config.get("ALLOW_PRIVATE_PLATFORMS"):
         _require_https(config, bases)
-    store = Connection(id=connection_id, platform=platform)  # not stored: only built from
-    connector = runtime.connector_for(store, config=config, interactive=True)
+    unsaved = Connection(id=connection_id, platform=platform)  # never added to the session
+    connector = runtime.connector_for(unsaved, config=config, interactive=True)
     try:
         return connector.check()
     except EgressRefused as exc:
