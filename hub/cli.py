@@ -134,12 +134,13 @@ def _parse_settings(pairs: tuple[str, ...]) -> dict[str, str]:
 
 
 def _connection(connection_id: int) -> Any:
-    from hub.models import Connection
+    from hub.core.errors import NotFound
+    from hub.services.connections import get_any
 
-    conn = db.session.get(Connection, connection_id)
-    if conn is None:
-        raise CommandFailed(f"connection {connection_id} does not exist", "not_found")
-    return conn
+    try:
+        return get_any(connection_id)
+    except NotFound as exc:
+        raise CommandFailed(str(exc), "not_found") from None
 
 
 @cli.command("connect")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
@@ -48,9 +48,19 @@ class Connection(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     unbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    # Y5: an automatic sync runs every N minutes, INTERVAL_MIN <= N <= INTERVAL_MAX.
+    INTERVAL_MIN, INTERVAL_MAX, INTERVAL_DEFAULT = 30, 1440, 60
+
     @property
     def is_bound(self) -> bool:
         return self.bound_key is not None
+
+    @property
+    def sync_interval(self) -> timedelta:
+        """The time between automatic syncs: the stored minutes (INTERVAL_DEFAULT when unset),
+        kept within Y5's bounds."""
+        minutes = self.sync_interval_minutes or self.INTERVAL_DEFAULT
+        return timedelta(minutes=max(self.INTERVAL_MIN, min(self.INTERVAL_MAX, minutes)))
 
 
 class SyncRun(db.Model):
@@ -62,8 +72,7 @@ class SyncRun(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
     connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id"))
-    status: Mapped[str] = mapped_column(String(20), default="queued")
-    # queued | running | retrying | succeeded | failed
+    status: Mapped[str] = mapped_column(String(20), default="queued")  # one of STATUSES
     full: Mapped[bool] = mapped_column(default=False)
     trigger: Mapped[str] = mapped_column(String(20), default="manual")  # manual|auto|api|resume
     job_id: Mapped[str | None] = mapped_column(String(100))
@@ -80,7 +89,9 @@ class SyncRun(db.Model):
     error_class: Mapped[str | None] = mapped_column(String(20))  # configuration|transient|system
     error_message: Mapped[str | None] = mapped_column(Text)
 
+    ACTIVE = ("queued", "running", "retrying")  # the run holds its store (one at a time)
     FINISHED = ("succeeded", "failed")
+    STATUSES = ACTIVE + FINISHED
 
 
 class Cursor(db.Model):

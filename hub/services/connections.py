@@ -20,11 +20,9 @@ from hub.models import SYNC_MODES, Connection, SyncRun, utcnow
 from hub.services import parsing
 from hub.sync import runtime
 from hub.sync.egress import EgressRefused
+from hub.sync.runtime import connection_config
 
 log = logging.getLogger(__name__)
-
-ACTIVE_RUN_STATUSES = ("queued", "running", "retrying")
-INTERVAL_MIN, INTERVAL_MAX = 30, 1440
 
 
 def connector_class(platform: str) -> type[Connector]:
@@ -61,9 +59,8 @@ def check_store(
     bases = connector_class(platform).platform_base_fields()
     if not current_app.config.get("ALLOW_PRIVATE_PLATFORMS"):
         _require_https(config, bases)
-    connector = runtime.make_connector(
-        platform, dict(config), connection_id=connection_id, interactive=True
-    )
+    unsaved = Connection(id=connection_id, platform=platform)  # never added to the session
+    connector = runtime.connector_for(unsaved, config=config, interactive=True)
     try:
         return connector.check()
     except EgressRefused as exc:
@@ -83,16 +80,6 @@ def claim_key(info: BindInfo) -> str:
     all workspaces), else ``id@origin`` of the custom base, which never blocks the real store."""
     store = str(info.external_id)
     return store if info.origin is None else f"{store}@{info.origin}"
-
-
-def connector_for(connection: Connection) -> Connector:
-    """The connector of a bound connection, with its decrypted configuration."""
-    return runtime.connector_for(connection)
-
-
-def connection_config(connection: Connection) -> dict[str, Any]:
-    """Plain settings plus decrypted secrets: what the connector is built from."""
-    return {**(connection.settings or {}), **crypto.decrypt_json(connection.credentials_enc)}
 
 
 def _split(cls: type[Connector], config: Mapping[str, Any]) -> tuple[dict, dict]:
@@ -160,17 +147,36 @@ def get(workspace_id: int, connection_id: int) -> Connection:
         )
     )
     if conn is None:
-        raise NotFound(f"connection {connection_id} not found")
+        raise NotFound(f"connection {connection_id} does not exist in this workspace")
     return conn
 
 
+def get_any(connection_id: int) -> Connection:
+    """A connection of any workspace: for the operator's CLI only."""
+    conn = db.session.get(Connection, connection_id)
+    if conn is None:
+        raise NotFound(f"connection {connection_id} does not exist")
+    return conn
+
+
+def ensure_syncable(connection: Connection) -> None:
+    """May this store sync? Not when it is unbound or its sync is disabled (Y5): Conflict."""
+    if not connection.is_bound:
+        raise Conflict(f"store {connection.name!r} is unbound; bind it again to sync it")
+    if connection.sync_mode == "disabled":
+        raise Conflict("sync is disabled for this store; change its sync settings")
+
+
+def latest_run(connection: Connection) -> SyncRun | None:
+    """The store's latest run, finished or not: what its ``sync_status`` shows (Y2)."""
+    return _latest_runs([connection.id]).get(connection.id)
+
+
 def active_run(connection: Connection) -> SyncRun | None:
+    """The store's latest unfinished run, if any."""
     return db.session.scalar(
         select(SyncRun)
-        .where(
-            SyncRun.connection_id == connection.id,
-            SyncRun.status.in_(ACTIVE_RUN_STATUSES),
-        )
+        .where(SyncRun.connection_id == connection.id, SyncRun.status.in_(SyncRun.ACTIVE))
         .order_by(SyncRun.id.desc())
         .limit(1)
     )
@@ -199,7 +205,7 @@ def unbind(workspace_id: int, connection_id: int) -> Connection:
 def update_sync_settings(
     workspace_id: int, connection_id: int, mode: str, interval_minutes: Any = None
 ) -> Connection:
-    """Y5: manual, auto every N minutes (30 <= N <= 1440), or disabled."""
+    """Y5: manual, auto every N minutes (Connection.INTERVAL_MIN..INTERVAL_MAX), or disabled."""
     conn = get(workspace_id, connection_id)
     if not conn.is_bound:
         raise Conflict(f"connection {conn.id} is unbound; bind the store again first")
@@ -222,15 +228,8 @@ def _check_interval(value: Any, *, required: bool) -> int | None:
                 "interval_minutes is required for automatic sync", field="interval_minutes"
             )
         return None
-    return parsing.whole_number(value, "interval_minutes", low=INTERVAL_MIN, high=INTERVAL_MAX)
-
-
-def ensure_syncable(connection: Connection) -> None:
-    """Refuse a sync request for an unbound store or one whose sync is disabled (Y5)."""
-    if not connection.is_bound:
-        raise Conflict(f"connection {connection.id} is unbound")
-    if connection.sync_mode == "disabled":
-        raise Conflict(f"sync is disabled for connection {connection.id}")
+    low, high = Connection.INTERVAL_MIN, Connection.INTERVAL_MAX
+    return parsing.whole_number(value, "interval_minutes", low=low, high=high)
 
 
 def list_connections(workspace_id: int, platform: str | None = None) -> list[dict[str, Any]]:

@@ -1,12 +1,13 @@
-"""Building connectors: configuration + decrypted credentials + a shared HttpClient, with
-refreshed credentials persisted (encrypted) and API calls counted on the connection."""
+"""The connector factory (``connector_for``): a connection's settings + decrypted credentials
++ its own HttpClient, with refreshed credentials persisted (encrypted) and API calls counted on
+the connection (``record_api_calls``)."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from flask import Flask, current_app
 from sqlalchemy import update
@@ -37,34 +38,63 @@ class CallMeter:
             return count
 
 
-def make_connector(
-    platform: str,
-    config: dict[str, Any],
+class StoredConnection(Protocol):
+    """What the factory reads of a connection: a ``Connection`` or a row of its columns."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def platform(self) -> str: ...
+    @property
+    def settings(self) -> dict[str, Any] | None: ...
+    @property
+    def credentials_enc(self) -> bytes | None: ...
+
+
+def connection_config(connection: StoredConnection) -> dict[str, Any]:
+    """Plain settings plus decrypted secrets: what the connector is built from."""
+    return {**(connection.settings or {}), **crypto.decrypt_json(connection.credentials_enc)}
+
+
+def connector_for(
+    connection: StoredConnection,
     *,
-    connection_id: int | None = None,
-    on_credentials: Callable[[dict[str, Any]], None] | None = None,
-    app: Flask | None = None,
+    config: Mapping[str, Any] | None = None,
     interactive: bool = False,
+    app: Flask | None = None,
 ) -> Connector:
-    """A connector of ``platform`` with its own HttpClient (counting calls on ``meter``),
-    reaching only the addresses the app's egress policy allows. ``interactive``: a person
-    waits for it (a bind), so calls fail fast: short timeouts and no retries."""
+    """The one connector factory: the connector of ``connection`` built from its settings and
+    decrypted credentials, with its own HttpClient (counting calls for ``record_api_calls``)
+    that reaches only the addresses the app's egress policy allows. Credentials the connector
+    refreshes are saved (encrypted) on the connection.
+
+    ``config`` checks other settings instead of the stored ones (a bind, new credentials):
+    nothing the connector refreshes is saved then. ``interactive``: a person waits for it,
+    so calls fail fast: short timeouts and no retries."""
     app = app or current_app
-    cls = registry.get(platform, app)
+    cls = registry.get(connection.platform, app)
+    stored = config is None
+    config = connection_config(connection) if stored else dict(config)
     meter = CallMeter()
-    secrets = cls.secret_fields()
     http = HttpClient(
         on_call=meter, egress=policy_for(app.config), **(INTERACTIVE if interactive else {})
     )
+    secrets = cls.secret_fields()
     context = ConnectorContext(
-        connection_id=connection_id,
+        connection_id=connection.id,
         credentials={k: v for k, v in config.items() if k in secrets},
         http=http,
-        save_credentials=on_credentials or (lambda _creds: None),
+        save_credentials=_saver(connection.id if stored else None),
         extra={"meter": meter},
         official_bases=official_bases(app.config),
     )
     return cls(config, context)
+
+
+def _saver(connection_id: int | None) -> Callable[[dict[str, Any]], None]:
+    if connection_id is None:
+        return lambda _creds: None
+    return lambda new: save_credentials(connection_id, new)
 
 
 def official_bases(config: Mapping[str, Any]) -> dict[str, str]:
@@ -76,29 +106,6 @@ def official_bases(config: Mapping[str, Any]) -> dict[str, str]:
     if config.get("TESTING") and isinstance(overrides, Mapping):
         return {str(k): str(v) for k, v in overrides.items()}
     return {}
-
-
-def connector_for(connection: Connection) -> Connector:
-    """The connector of a bound store: settings merged with its decrypted credentials."""
-    return connector_from(
-        connection.id, connection.platform, connection.settings, connection.credentials_enc
-    )
-
-
-def connector_from(
-    connection_id: int,
-    platform: str,
-    settings: dict[str, Any] | None,
-    credentials_enc: bytes | None,
-) -> Connector:
-    """``connector_for`` from a connection's columns (no ORM object needed)."""
-    credentials = crypto.decrypt_json(credentials_enc)
-    return make_connector(
-        platform,
-        {**(settings or {}), **credentials},
-        connection_id=connection_id,
-        on_credentials=lambda new: save_credentials(connection_id, new),
-    )
 
 
 def save_credentials(connection_id: int, new: dict[str, Any]) -> None:

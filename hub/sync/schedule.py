@@ -1,5 +1,5 @@
 """Automatic sync: the fan-out requests a sync (trigger "auto") for every bound store in
-automatic mode whose interval (30..1440 minutes, Y5) has passed, and re-queues webhook
+automatic mode whose interval (``Connection.sync_interval``, Y5) has passed, and re-queues webhook
 deliveries stranded in ``received``. Every worker's maintenance loop (hub.sync.maintenance)
 runs it once per ``HUB_AUTOSYNC_TICK_SECONDS`` across all workers: no job in Redis holds the
 schedule, so nothing is lost when Redis loses its data."""
@@ -7,7 +7,7 @@ schedule, so nothing is lost when Redis loses its data."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import select
@@ -19,16 +19,9 @@ from hub.sync import inbox, service
 
 log = logging.getLogger(__name__)
 
-MIN_INTERVAL, MAX_INTERVAL, DEFAULT_INTERVAL = 30, 1440, 60
 # A delivery still "received" this long after arriving was never handed to a worker
 # (HUB_WEBHOOK_STRANDED_SECONDS overrides it).
 STRANDED_SECONDS = 300
-
-
-def interval_minutes(conn: Connection) -> int:
-    """The store's interval, kept within Y5's bounds."""
-    minutes = conn.sync_interval_minutes or DEFAULT_INTERVAL
-    return max(MIN_INTERVAL, min(MAX_INTERVAL, minutes))
 
 
 def due_connections(now: datetime | None = None) -> list[Connection]:
@@ -41,9 +34,7 @@ def due_connections(now: datetime | None = None) -> list[Connection]:
         .order_by(Connection.id)
     ).all()
     return [
-        c
-        for c in candidates
-        if c.last_sync_at is None or c.last_sync_at + timedelta(minutes=interval_minutes(c)) <= now
+        c for c in candidates if c.last_sync_at is None or c.last_sync_at + c.sync_interval <= now
     ]
 
 

@@ -16,14 +16,14 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlalchemy import select, update
 
-from hub.core.errors import Conflict, NotFound, QueueUnavailable
+from hub.core.errors import Conflict, QueueUnavailable
 from hub.extensions import db, redis_connection
 from hub.models import Connection, SyncRun, utcnow
+from hub.services import connections
 from hub.sync.queues import REDIS_DOWN, SYNC, queue
 
 log = logging.getLogger(__name__)
 
-ACTIVE = ("queued", "running", "retrying")
 JOB_FUNC = "hub.sync.jobs.run_sync"
 LIVE_JOB = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED, JobStatus.STARTED}
 # A queued run whose job Redis does not hold after this long was never handed over (Redis was
@@ -35,8 +35,8 @@ def request_sync(
     workspace_id: int, connection_id: int, *, full: bool = False, trigger: str = "manual"
 ) -> SyncRun:
     """Start a sync of one store, or join the one already running (returned as is)."""
-    conn = _connection(workspace_id, connection_id)
-    _check_syncable(conn)
+    conn = connections.get(workspace_id, connection_id)
+    connections.ensure_syncable(conn)
     for _ in range(5):
         run = _active_run(conn.id) or _start(conn, full=full, trigger=trigger)
         if run is not None:
@@ -74,24 +74,6 @@ def queue_unavailable(run_ids: list[int]) -> QueueUnavailable:
         f"the queue is unavailable; {runs} kept and will start when the queue is back",
         run_ids=list(run_ids),
     )
-
-
-def _connection(workspace_id: int, connection_id: int) -> Connection:
-    conn = db.session.scalar(
-        select(Connection).where(
-            Connection.id == connection_id, Connection.workspace_id == workspace_id
-        )
-    )
-    if conn is None:
-        raise NotFound(f"store {connection_id} does not exist in this workspace")
-    return conn
-
-
-def _check_syncable(conn: Connection) -> None:
-    if not conn.is_bound:
-        raise Conflict(f"store {conn.name!r} is unbound; bind it again to sync it")
-    if conn.sync_mode == "disabled":
-        raise Conflict("sync is disabled for this store; change its sync settings")
 
 
 def _start(conn: Connection, *, full: bool, trigger: str) -> SyncRun | None:
@@ -137,7 +119,7 @@ def _active_run(connection_id: int) -> SyncRun | None:
     if active_id is None:
         return None
     run = db.session.get(SyncRun, active_id, populate_existing=True)
-    if run is None or run.status not in ACTIVE:
+    if run is None or run.status not in SyncRun.ACTIVE:
         release(connection_id, active_id)
         return None
     if is_stale(run):
@@ -181,7 +163,7 @@ def resume(run: SyncRun) -> bool:
     trigger = "resume" if run.started_at else run.trigger
     won = db.session.execute(
         update(SyncRun)
-        .where(SyncRun.id == run.id, SyncRun.status.in_(ACTIVE))
+        .where(SyncRun.id == run.id, SyncRun.status.in_(SyncRun.ACTIVE))
         .where(SyncRun.job_id.is_(None) if old_job is None else SyncRun.job_id == old_job)
         .values(status="queued", trigger=trigger, job_id=new_job, heartbeat_at=utcnow())
     ).rowcount
@@ -196,7 +178,7 @@ def resume(run: SyncRun) -> bool:
 
 def resume_stale_runs() -> list[int]:
     """Find and resume every stale run, in every workspace (each worker's maintenance)."""
-    runs = db.session.scalars(select(SyncRun).where(SyncRun.status.in_(ACTIVE))).all()
+    runs = db.session.scalars(select(SyncRun).where(SyncRun.status.in_(SyncRun.ACTIVE))).all()
     return [run.id for run in runs if is_stale(run) and resume(run)]
 
 

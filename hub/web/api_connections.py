@@ -17,8 +17,7 @@ TRUE = {"1", "true", "yes", "on"}
 
 
 def _connection(conn: Connection) -> dict[str, Any]:
-    run = connections.active_run(conn)
-    body = ser.plain(connections.summary(conn, run))
+    body = ser.plain(connections.summary(conn, connections.latest_run(conn)))
     body["settings"] = connections.masked_settings(conn) if conn.is_bound else {}
     return body
 
@@ -71,10 +70,8 @@ def credentials(connection_id: int) -> Any:
 def sync_one(connection_id: int) -> Any:
     from hub.sync import service
 
-    conn = connections.get(workspace_id(), connection_id)
-    connections.ensure_syncable(conn)
     full = request.args.get("full", "").lower() in TRUE
-    run = service.request_sync(workspace_id(), conn.id, full=full, trigger="api")
+    run = service.request_sync(workspace_id(), connection_id, full=full, trigger="api")
     return jsonify(ser.sync_run(run)), 202
 
 

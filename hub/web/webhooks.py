@@ -40,7 +40,12 @@ DROPPED_HEADERS = frozenset({"cookie", "authorization"})
 CACHE_SIZE = 1024
 _CONN = BoundStore.__table__.c
 TARGET = select(
-    _CONN.platform, _CONN.workspace_id, _CONN.bound_key, _CONN.settings, _CONN.credentials_enc
+    _CONN.id,
+    _CONN.platform,
+    _CONN.workspace_id,
+    _CONN.bound_key,
+    _CONN.settings,
+    _CONN.credentials_enc,
 ).where(_CONN.id == bindparam("id"))
 INSERT = insert(WebhookDelivery.__table__)
 
@@ -90,7 +95,7 @@ def _connector(connection_id: int, target: Row) -> Connector:
     key = (target.platform, target.settings, target.credentials_enc)
     connector = cache.get(connection_id, key)
     if connector is None:
-        connector = runtime.connector_from(connection_id, *key)
+        connector = runtime.connector_for(target)
         cache.put(connection_id, key, connector)
     return connector
 

@@ -164,3 +164,29 @@ def test_api_connections_and_syncs_are_scoped(client, auth, other_auth, store):
     assert client.get(API + "/syncs", headers=other_auth).get_json()["total"] == 0
     assert client.post(API + "/connections/sync", headers=other_auth).get_json()["items"] == []
     assert db.session.get(Connection, cid).is_bound
+
+
+def test_y2_api_store_shows_the_sync_status_the_store_list_shows(client, auth, store):
+    """One summary of a store: its latest run's status, finished or not, in the list and in
+    the store's own view alike (the view showed only an unfinished run's)."""
+    from hub.sync import engine
+
+    run_id = client.post(f"{API}/connections/{store['id']}/sync", headers=auth).get_json()["id"]
+    assert engine.execute(run_id) == "succeeded"
+    [listed] = client.get(API + "/connections", headers=auth).get_json()["items"]
+    shown = client.get(f"{API}/connections/{store['id']}", headers=auth).get_json()
+    assert listed["sync_status"] == shown["sync_status"] == "succeeded"
+
+
+def test_y5_api_sync_refusals_say_what_the_ui_and_cli_say(client, auth, other_auth, store):
+    """One lookup and one "may this store sync" check: the API answers with their words."""
+    url = f"{API}/connections/{store['id']}"
+    resp = client.post(f"{url}/sync", headers=other_auth)
+    assert resp.get_json()["error"]["message"] == (
+        f"connection {store['id']} does not exist in this workspace"
+    )
+    client.patch(f"{url}/settings", headers=auth, json={"mode": "disabled"})
+    resp = client.post(f"{url}/sync", headers=auth)
+    assert resp.get_json()["error"]["message"] == (
+        "sync is disabled for this store; change its sync settings"
+    )

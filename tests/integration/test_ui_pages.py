@@ -240,3 +240,9 @@ def test_y3_sync_one_and_sync_all(admin, workspace, shop):
     assert b"1 sync queued." in resp.data
     assert len(db.session.scalars(select(SyncRun)).all()) == 1
     assert f"/syncs/{run.id}".encode() in admin.get(f"/syncs?store={shop.connection_id}").data
+
+
+def test_y5_store_form_offers_the_interval_bounds_the_service_takes(admin, shop):
+    page = admin.get(f"/stores/{shop.connection_id}").get_data(as_text=True)
+    assert 'min="30" max="1440" step="1" class="short" value="60"' in page
+    assert "minutes (30–1440)" in page
