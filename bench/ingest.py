@@ -329,8 +329,10 @@ def run_child(system: str, n: int, buyers: int, size: int, url: str | None = Non
     out = subprocess.run(
         [sys.executable, __file__, "--child", system, "--orders", str(n), "--buyers", str(buyers),
          "--batch", str(size), *extra],
-        check=True, capture_output=True, text=True, cwd=ROOT,
+        capture_output=True, text=True, cwd=ROOT,
     )  # fmt: skip
+    if out.returncode:
+        sys.exit(f"{system} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
