@@ -1,6 +1,7 @@
 """Benchmark: canonical orders through the one ingest entry, beside two peers in the same run.
 
     python bench/ingest.py [--orders 200000] [--buyers 50000] [--runs 3] [--batch 5000]
+                           [--database-url postgresql+psycopg://user@host/db]
 
 - hub:     ``hub.core.ingest.apply`` on SQLite, batches of --batch orders (2 lines each),
            buyers resolved by identity (yz_open_id / openid / unionid / mobile mix);
@@ -10,6 +11,12 @@
            resolution, no events, no validation);
 - dlt:     the same records loaded by dlt with ``write_disposition="merge"`` into SQLite
            through its sqlalchemy destination (the peer most users would pick).
+
+With ``--database-url`` (PostgreSQL) every system writes to PostgreSQL instead, each run into a
+scratch database of its own created on that server (the URL's database itself is not touched):
+the hub, ``psycopg`` (the same rows COPYed into temporary tables and upserted by one
+``INSERT ... SELECT ... ON CONFLICT`` per table: the ceiling) and dlt through its postgres
+destination.
 
 Each measurement runs in a fresh process, the systems taking turns round by round; the figures
 are medians over --runs (each run is printed too), with each process's peak RSS. The hub is
@@ -28,6 +35,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,7 +50,32 @@ def batches(n: int, buyers: int, size: int) -> Iterator[list]:
         yield shop_batch(start, min(size, n - start), buyers)
 
 
-def run_hub(n: int, buyers: int, size: int, workdir: str, y10: bool = False) -> float:
+@contextmanager
+def scratch_database(url: str | None, workdir: str, name: str) -> Iterator[str | None]:
+    """A new, empty PostgreSQL database on the server of ``url`` (dropped afterwards), as a
+    URL with the same driver; None when ``url`` is None (SQLite: the caller uses ``workdir``)."""
+    if url is None:
+        yield None
+        return
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    base = make_url(url)
+    scratch = f"bench_{name}_{os.getpid()}"
+    admin = base.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as con:
+        con.execute(f"DROP DATABASE IF EXISTS {scratch}")
+        con.execute(f"CREATE DATABASE {scratch}")
+    try:
+        yield base.set(database=scratch).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as con:
+            con.execute(f"DROP DATABASE IF EXISTS {scratch} WITH (FORCE)")
+
+
+def run_hub(
+    n: int, buyers: int, size: int, workdir: str, url: str | None = None, y10: bool = False
+) -> float:
     os.environ.setdefault("HUB_ALLOW_INSECURE_DEFAULTS", "true")
     from hub import create_app
     from hub.core import ingest
@@ -51,7 +84,7 @@ def run_hub(n: int, buyers: int, size: int, workdir: str, y10: bool = False) -> 
 
     app = create_app(
         {
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{workdir}/hub.db",
+            "SQLALCHEMY_DATABASE_URI": url or f"sqlite:///{workdir}/hub.db",
             "SECRET_KEY": "bench",
             "ENCRYPTION_KEY": "bench",
             "CONNECTORS": [],
@@ -85,7 +118,9 @@ def run_hub(n: int, buyers: int, size: int, workdir: str, y10: bool = False) -> 
     return elapsed
 
 
-def _flat_rows(batch: list) -> tuple[list, list, list]:
+def _flat_rows(batch: list, text: bool = True) -> tuple[list, list, list]:
+    """The rows of the raw peers; with ``text`` money and times as SQLite's text (sqlite3),
+    else as the Decimal and datetime that psycopg adapts."""
     orders, lines, idents = [], [], []
     for o in batch:
         orders.append(
@@ -94,20 +129,21 @@ def _flat_rows(batch: list) -> tuple[list, list, list]:
                 o.external_id,
                 o.order_no,
                 o.status,
-                str(o.amount_paid),
-                o.ordered_at.isoformat(),
+                str(o.amount_paid) if text else o.amount_paid,
+                o.ordered_at.isoformat() if text else o.ordered_at,
                 o.effective_version(),
             )
         )
         lines += [
-            (o.external_id, li.external_id, li.product_external_id, li.name, li.qty, str(li.paid))
+            (o.external_id, li.external_id, li.product_external_id, li.name, li.qty,
+             str(li.paid) if text else li.paid)
             for li in o.lines
-        ]
+        ]  # fmt: skip
         idents += [(t, v) for t, v in o.buyer.identities]
     return orders, lines, idents
 
 
-def run_sqlite3(n: int, buyers: int, size: int, workdir: str) -> float:
+def run_sqlite3(n: int, buyers: int, size: int, workdir: str, url: str | None = None) -> float:
     import sqlite3
 
     con = sqlite3.connect(f"{workdir}/raw.db")
@@ -139,7 +175,67 @@ def run_sqlite3(n: int, buyers: int, size: int, workdir: str) -> float:
     return elapsed
 
 
-def run_dlt(n: int, buyers: int, size: int, workdir: str) -> float:
+_PG_TABLES = """
+    CREATE TABLE orders (source TEXT, external_id TEXT, order_no TEXT, status TEXT,
+        amount_paid NUMERIC(14, 2), ordered_at TIMESTAMPTZ, version BIGINT,
+        PRIMARY KEY (source, external_id));
+    CREATE TABLE lines (order_id TEXT, external_id TEXT, product TEXT, name TEXT,
+        qty INTEGER, paid NUMERIC(14, 2), PRIMARY KEY (order_id, external_id));
+    CREATE TABLE identities (type TEXT, value TEXT, PRIMARY KEY (type, value));
+"""
+_PG_UPSERTS = (
+    ("orders", "source, external_id, order_no, status, amount_paid, ordered_at, version",
+     "ON CONFLICT (source, external_id) DO UPDATE SET status = excluded.status, "
+     "amount_paid = excluded.amount_paid, version = excluded.version"),
+    ("lines", "order_id, external_id, product, name, qty, paid",
+     "ON CONFLICT (order_id, external_id) DO UPDATE SET qty = excluded.qty, "
+     "paid = excluded.paid"),
+    ("identities", "type, value", "ON CONFLICT DO NOTHING"),
+)  # fmt: skip
+
+
+def run_psycopg(n: int, buyers: int, size: int, workdir: str, url: str | None = None) -> float:
+    """The PostgreSQL ceiling: per batch, each table's rows COPYed into a temporary table and
+    upserted by one ``INSERT ... SELECT ... ON CONFLICT``, one commit."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    assert url is not None, "psycopg runs on PostgreSQL (--database-url)"
+    con = psycopg.connect(make_url(url).set(drivername="postgresql").render_as_string(False))
+    con.execute(_PG_TABLES)
+    for table, _columns, _conflict in _PG_UPSERTS:
+        con.execute(f"CREATE TEMP TABLE tmp_{table} (LIKE {table}) ON COMMIT DELETE ROWS")
+    con.commit()
+    elapsed = 0.0
+    for batch in batches(n, buyers, size):
+        t = time.perf_counter()
+        orders, lines, idents = _flat_rows(batch, text=False)
+        with con.cursor() as cur:
+            for (table, columns, conflict), rows in zip(
+                _PG_UPSERTS, (orders, lines, idents), strict=True
+            ):
+                with cur.copy(f"COPY tmp_{table} ({columns}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+                # The batch's own duplicates (a buyer's identity twice) collapse first: one
+                # INSERT ... ON CONFLICT may not touch a row twice.
+                cur.execute(
+                    f"INSERT INTO {table} ({columns}) SELECT DISTINCT ON ({_key(table)}) "
+                    f"{columns} FROM tmp_{table} {conflict}"
+                )
+        con.commit()
+        elapsed += time.perf_counter() - t
+    con.close()
+    return elapsed
+
+
+def _key(table: str) -> str:
+    return {"orders": "source, external_id", "lines": "order_id, external_id"}.get(
+        table, "type, value"
+    )
+
+
+def run_dlt(n: int, buyers: int, size: int, workdir: str, url: str | None = None) -> float:
     os.environ["DLT_DATA_DIR"] = f"{workdir}/dlt"
     os.environ["RUNTIME__LOG_LEVEL"] = "WARNING"
     import dlt
@@ -185,10 +281,19 @@ def run_dlt(n: int, buyers: int, size: int, workdir: str) -> float:
     resource_ = dlt.resource(
         records(), name="orders", write_disposition="merge", primary_key=("source", "external_id")
     )
+    if url is None:
+        destination = dlt.destinations.sqlalchemy(f"sqlite:///{workdir}/dlt.db")
+    else:  # dlt's own postgres destination (psycopg2), as its users would pick
+        from sqlalchemy.engine import make_url
+
+        pg = make_url(url).set(drivername="postgresql")
+        # dlt insists on a password; a server that trusts the connection ignores it
+        pg = pg.set(password=pg.password or "unused").render_as_string(hide_password=False)
+        destination = dlt.destinations.postgres(pg)
     pipeline = dlt.pipeline(
         pipeline_name="bench",
         pipelines_dir=f"{workdir}/dlt/pipelines",
-        destination=dlt.destinations.sqlalchemy(f"sqlite:///{workdir}/dlt.db"),
+        destination=destination,
         dataset_name="main",
     )
     t = time.perf_counter()
@@ -196,37 +301,51 @@ def run_dlt(n: int, buyers: int, size: int, workdir: str) -> float:
     return time.perf_counter() - t - generating
 
 
-def run_hub_y10(n: int, buyers: int, size: int, workdir: str) -> float:
-    return run_hub(n, buyers, size, workdir, y10=True)
+def run_hub_y10(n: int, buyers: int, size: int, workdir: str, url: str | None = None) -> float:
+    return run_hub(n, buyers, size, workdir, url, y10=True)
 
 
-SYSTEMS = {"hub": run_hub, "hub+y10": run_hub_y10, "sqlite3": run_sqlite3, "dlt": run_dlt}
+SYSTEMS = {
+    "hub": run_hub,
+    "hub+y10": run_hub_y10,
+    "sqlite3": run_sqlite3,
+    "psycopg": run_psycopg,
+    "dlt": run_dlt,
+}
 
 
-def child(system: str, n: int, buyers: int, size: int) -> None:
-    with tempfile.TemporaryDirectory() as workdir:
-        seconds = SYSTEMS[system](n, buyers, size, workdir)
+def child(system: str, n: int, buyers: int, size: int, url: str | None) -> None:
+    with (
+        tempfile.TemporaryDirectory() as workdir,
+        scratch_database(url, workdir, system.replace("+", "_")) as scratch,
+    ):
+        seconds = SYSTEMS[system](n, buyers, size, workdir, scratch)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"seconds": seconds, "peak_mb": peak_mb}))
 
 
-def run_child(system: str, n: int, buyers: int, size: int) -> dict:
+def run_child(system: str, n: int, buyers: int, size: int, url: str | None = None) -> dict:
+    extra = ["--database-url", url] if url else []
     out = subprocess.run(
         [sys.executable, __file__, "--child", system, "--orders", str(n), "--buyers", str(buyers),
-         "--batch", str(size)],
-        check=True, capture_output=True, text=True, cwd=ROOT,
+         "--batch", str(size), *extra],
+        capture_output=True, text=True, cwd=ROOT,
     )  # fmt: skip
+    if out.returncode:
+        sys.exit(f"{system} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def measure(plan: list[tuple[str, str, int, int]], size: int, runs: int) -> dict[str, dict]:
+def measure(
+    plan: list[tuple[str, str, int, int]], size: int, runs: int, url: str | None = None
+) -> dict[str, dict]:
     """Every (label, system, orders, buyers) once per round, rounds interleaved: this machine's
     speed drifts over minutes, so a slow spell falls on every system alike rather than on the
     one measured at that time. Medians over the rounds."""
     results: dict[str, list[dict]] = {label: [] for label, *_ in plan}
     for _ in range(runs):
         for label, system, n, buyers in plan:
-            results[label].append(run_child(system, n, buyers, size))
+            results[label].append(run_child(system, n, buyers, size, url))
     rows = {}
     for label, _system, n, _ in plan:
         seconds = statistics.median(r["seconds"] for r in results[label])
@@ -245,21 +364,30 @@ def main() -> None:
     parser.add_argument("--buyers", type=int, default=50_000)
     parser.add_argument("--batch", type=int, default=5000, help="orders per apply (as the sync)")
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--systems", default="hub,hub+y10,sqlite3,dlt")
+    parser.add_argument("--systems", help="default: hub,hub+y10,<raw ceiling>,dlt")
+    parser.add_argument(
+        "--database-url",
+        help="PostgreSQL server to run on (postgresql+psycopg://...): each run creates and "
+        "drops a scratch database there; default SQLite files in a temporary directory",
+    )
     parser.add_argument("--child")
     args = parser.parse_args()
+    url = args.database_url
     if args.child:
-        child(args.child, args.orders, args.buyers, args.batch)
+        child(args.child, args.orders, args.buyers, args.batch, url)
         return
+    raw = "psycopg" if url else "sqlite3"
+    systems = (args.systems or f"hub,hub+y10,{raw},dlt").split(",")
     n, buyers = args.orders, args.buyers
     print(
         f"{n:,} orders x 2 lines, {buyers:,} buyers, batches of {args.batch}, "
-        f"median of {args.runs} interleaved runs, each in a fresh process"
+        f"median of {args.runs} interleaved runs, each in a fresh process, "
+        f"on {'PostgreSQL' if url else 'SQLite'}"
     )
-    plan = [(s, s, n, buyers) for s in args.systems.split(",")]
-    if "hub" in args.systems.split(","):
+    plan = [(s, s, n, buyers) for s in systems]
+    if "hub" in systems:
         plan.append((f"hub at {n // 4:,}", "hub", n // 4, buyers // 4))
-    rows = measure(plan, args.batch, args.runs)
+    rows = measure(plan, args.batch, args.runs, url)
     print(f"{'system':<16}{'orders/s':>12}{'seconds':>10}{'peak RSS MB':>14}   each run (orders/s)")
     for name, r in rows.items():
         print(
@@ -272,10 +400,12 @@ def main() -> None:
             f"hub / dlt: {rows['hub']['orders_per_s'] / rows['dlt']['orders_per_s']:.1f}x "
             f"(round by round: {', '.join(f'{x:.1f}x' for x in rounds)})"
         )
-    if "hub" in rows and "sqlite3" in rows:
+    if "hub" in rows and raw in rows:
+        rounds = [h / r for h, r in zip(rows["hub"]["runs"], rows[raw]["runs"], strict=True)]
         print(
-            f"hub / raw sqlite3 ceiling: "
-            f"{rows['hub']['orders_per_s'] / rows['sqlite3']['orders_per_s']:.2f}"
+            f"hub / raw {raw} ceiling: "
+            f"{rows['hub']['orders_per_s'] / rows[raw]['orders_per_s']:.2f} "
+            f"(round by round: {', '.join(f'{x:.2f}' for x in rounds)})"
         )
 
 

@@ -24,6 +24,7 @@ import orjson
 from sqlalchemy import JSON, Table, bindparam, event, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from hub.core import postgres
 from hub.models.types import (
     Money,
     UTCDateTime,
@@ -46,6 +47,10 @@ def is_sqlite(session: Session) -> bool:
     return session.get_bind().dialect.name == "sqlite"
 
 
+def is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
 def fetch_by(
     session: Session,
     table: Table,
@@ -63,6 +68,8 @@ def fetch_by(
         return []
     if is_sqlite(session):
         return _fetch_by_sqlite(session, table, tuple(columns), key, ordered, filters, named)
+    if is_postgres(session):
+        return postgres.fetch_by(session, table, columns, key, ordered, filters, named)
     cols = [table.c[name] for name in columns]
     where = [table.c[name] == value for name, value in filters.items()]
     rows: list[Any] = []
@@ -76,6 +83,8 @@ def count_by(
 ) -> list[tuple[Any, Any, int]]:
     """(key, group, count) of the rows of ``table`` whose ``key`` is in ``values``."""
     ordered = sorted(set(values))
+    if is_postgres(session):
+        return postgres.count_by(session, table, key, group, ordered)
     k, g = table.c[key], table.c[group]
     rows: list[Any] = []
     if not is_sqlite(session):
@@ -190,8 +199,12 @@ def insert_rows(
     holding one value throughout, like a workspace id or a batch's timestamp, is converted
     once), and the statement goes straight to the driver: SQLAlchemy's per-row parameter
     machinery costs more than SQLite itself. Inside ``write_behind`` the rows go to its thread;
-    otherwise one executemany. Elsewhere SQLAlchemy's batched insertmanyvalues."""
+    otherwise one executemany. PostgreSQL: one unnesting INSERT (``hub.core.postgres``).
+    Elsewhere SQLAlchemy's batched insertmanyvalues."""
     if not rows:
+        return
+    if is_postgres(session):
+        postgres.insert_rows(session, table, columns, rows)
         return
     if not is_sqlite(session):
         session.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
@@ -261,7 +274,8 @@ def insert_returning_ids(
 ) -> list[int]:
     """Insert many rows in one statement; their new ids in the same order.
 
-    PostgreSQL: ``INSERT ... RETURNING`` ordered by parameter (batched by SQLAlchemy).
+    PostgreSQL: ids drawn from the sequence, then one unnesting INSERT (``hub.core.postgres``).
+    Other engines: ``INSERT ... RETURNING`` ordered by parameter (batched by SQLAlchemy).
     SQLite: ordered RETURNING would fall back to one statement per row, so insert in one
     executemany and read the ids back: SQLite gives each new row max(rowid) + 1, and this
     transaction holds the database's only write lock from its first write to its commit, so
@@ -269,6 +283,8 @@ def insert_returning_ids(
     """
     if not rows:
         return []
+    if is_postgres(session):
+        return postgres.insert_returning_ids(session, table, columns, rows)
     if not is_sqlite(session):
         stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
         params = [dict(zip(columns, row, strict=True)) for row in rows]
@@ -299,8 +315,12 @@ def _max_id(cursor: Any, table: Table) -> int:
 
 
 def update_many(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    """executemany UPDATE by id; every row must carry the same keys, ``id`` among them."""
+    """executemany UPDATE by id; every row must carry the same keys, ``id`` among them.
+    PostgreSQL: one unnesting UPDATE (``hub.core.postgres``)."""
     if not rows:
+        return
+    if is_postgres(session):
+        postgres.update_many(session, table, rows)
         return
     keys = [k for k in rows[0] if k != "id"]
     stmt = (

@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy import delete as sql_delete
 from sqlalchemy.orm import Session
 
+from hub.core import postgres
 from hub.core.events import Plan, advance_stage
 from hub.core.identity import Resolution
 from hub.core.normalise import InvalidValue, normalise_email, normalise_mobile
@@ -20,6 +21,7 @@ from hub.core.upsert import (
     fetch_by,
     insert_returning_ids,
     insert_rows,
+    is_postgres,
     is_sqlite,
     link_missing,
     update_many,
@@ -521,7 +523,7 @@ def apply_event_settings(
             stage = advance_stage(stage, s.advance_to_stage)
         changes.append((stage, sum(s.score_delta for s in hits), cid))
     # One executemany for the batch, not one UPDATE per customer; on SQLite on the driver's
-    # cursor, as insert_rows does.
+    # cursor, as insert_rows does; on PostgreSQL one statement.
     now = utcnow()
     if is_sqlite(session):
         stamp = sqlite_utc_text(now)
@@ -529,6 +531,13 @@ def apply_event_settings(
         executemany_raw(session, _SETTINGS_UPDATE, rows)
         return
     table = Customer.__table__
+    if is_postgres(session):  # one UPDATE ... FROM unnest(...), the score added
+        rows = [
+            {"id": cid, "stage": stage, "activity_score": delta, "updated_at": now}
+            for stage, delta, cid in changes
+        ]
+        postgres.update_many(session, table, rows, add=("activity_score",))
+        return
     session.execute(
         update(table)
         .where(table.c.id == bindparam("_id"))
