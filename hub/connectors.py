@@ -4,15 +4,17 @@ credentials it refreshed (tokens), and reads pages from its streams."""
 
 from __future__ import annotations
 
+import sys
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar
+from pathlib import Path
+from typing import Any, ClassVar, Protocol
 
 from marshmallow import Schema
 
-from hub.core.records import Record
+from hub.core.records import CustomerRecord, OrderRecord, Record
 
 CAPABILITIES = frozenset({"pull", "push", "ship", "file_import"})
 
@@ -157,3 +159,174 @@ class Connector(ABC):
     def handle_webhook(self, headers: Mapping[str, str], body: bytes) -> list[Record]:
         """Turn a stored delivery into records (may call the platform's API)."""
         raise NotImplementedError
+
+
+# --------------------------------------------------------------------------- file imports
+# The contract between a file connector (capability "file_import") and the hub's import job.
+#
+# A file connector opens the uploaded files (refusing them before anything is written when the
+# files or their headers are wrong) and streams batches of canonical records, each record
+# carrying the source rows it came from so that the job can write exactly those rows, with a
+# reason, to the failure file when the row or the record fails. Opening reads only each file's
+# header (a bounded preview, what a web request may do); the import job calls ``prepare`` and
+# ``batches``, which read the whole files within the connector's limits. The hub knows a file
+# connector only through this contract: its kind, what it produces (``entity``), its checks
+# against the database (``precheck``), whether its columns are mapped by the user
+# (``column_mapping``) and its demo samples; never by its kind's name.
+
+BATCH_CHARS = 8 * 1024 * 1024  # text one batch keeps, whatever its row count
+
+
+class SourceRow(Protocol):
+    """One data row of an uploaded file: its line (or row number) and its cells as text."""
+
+    line: int
+    cells: list[str]
+
+
+class SourceTable(Protocol):
+    """The uploaded file whose rows go into the failure file."""
+
+    format: str  # xlsx | csv
+
+
+class FailureSink(Protocol):
+    """The failure file: the failed rows, each with its reason."""
+
+    def add(self, cells: Sequence[str], reason: str) -> None: ...
+
+    def close(self) -> Path | None:
+        """Finish the file; its path, or None when no row failed."""
+
+
+@dataclass(slots=True)
+class Item:
+    """A record and the rows of the failure file it came from."""
+
+    record: Record
+    rows: list[SourceRow]
+
+
+@dataclass(slots=True)
+class RowFailure:
+    row: SourceRow
+    reason: str  # names the field (column) and the rule
+
+
+@dataclass
+class Batch:
+    items: list[Item] = field(default_factory=list)
+    failures: list[RowFailure] = field(default_factory=list)
+    skipped: int = 0  # rows left out by rule (e.g. Tmall orders in a state not taken)
+    rows: int = 0  # data rows this batch covers
+    chars: int = 0  # text of the rows it keeps (for the failure file)
+    # Records taken only from rows that did not fail (e.g. products found in order rows, S6):
+    # called with the failed rows' line numbers after the batch is applied.
+    late: Callable[[set[int]], list[Item]] | None = None
+
+    def add_row(self, row: SourceRow) -> None:
+        self.rows += 1
+        self.chars += sum(map(len, row.cells))
+
+    def full(self, size: int) -> bool:
+        """``size`` rows, or fewer holding BATCH_CHARS of text (long rows: a small workbook
+        can repeat a long shared string on every row)."""
+        return self.rows >= size or self.chars >= BATCH_CHARS
+
+
+@dataclass
+class ImportContext:
+    """What the hub knows that the mapping needs: the workspace's custom fields (I2)."""
+
+    custom_identities: dict[str, str] = field(default_factory=dict)  # name -> label
+    custom_properties: dict[str, str] = field(default_factory=dict)
+
+
+class Prechecks(Protocol):
+    """Checks of imported records against the database, offered by the hub
+    (``hub.imports.precheck``) to a file connector's ``precheck`` hook."""
+
+    def customers(self, records: list[CustomerRecord]) -> dict[int, str]:
+        """Reasons by index for customer records that must fail (I4)."""
+        ...
+
+    def merge_stored_lines(self, records: list[OrderRecord]) -> None:
+        """Add the stored lines an order record does not mention to it (S4)."""
+        ...
+
+
+class FileImport(ABC):
+    """One opened import. ``table`` is the file whose rows go into the failure file."""
+
+    table: SourceTable
+    summary: dict[str, Any]
+
+    def prepare(self) -> None:  # noqa: B027 (optional hook)
+        """Read what must be checked before anything is written (the whole file against the
+        row limit, in-file duplicates); raises ValidationFailed. Called once, by the job."""
+
+    @abstractmethod
+    def total_rows(self) -> int:
+        """Data rows of the failure-file table (for progress), once prepared."""
+
+    @abstractmethod
+    def batches(self, size: int) -> Iterator[Batch]:
+        """Stream the file as batches of about ``size`` rows."""
+
+
+class FileConnector(Connector):
+    """A connector fed by uploaded files instead of an API. Nothing to bind."""
+
+    capabilities: ClassVar[frozenset[str]] = frozenset({"file_import"})
+    import_kind: ClassVar[str]  # the name used by `hub import <kind>` and the API
+    entity: ClassVar[str]  # what the import creates and updates: "customers" | "orders"
+    file_count: ClassVar[int] = 1  # how many files one import takes
+    column_mapping: ClassVar[bool] = False  # the user maps its columns (preview: mapping, targets)
+    samples: ClassVar[tuple[str, ...]] = ()  # demo files in ``samples/`` beside the module
+
+    def check(self) -> BindInfo:
+        return BindInfo(external_id=self.platform, name=self.display_name)
+
+    @classmethod
+    def make_context(cls, identities: dict[str, str], properties: dict[str, str]) -> ImportContext:
+        return ImportContext(custom_identities=identities, custom_properties=properties)
+
+    @classmethod
+    def precheck(cls, records: list[Record], checks: Prechecks) -> dict[int, str]:
+        """Before a batch is applied: reasons by record index for records that must fail. The
+        hook may also complete records from the database (``checks.merge_stored_lines``)."""
+        return {}
+
+    @classmethod
+    def sample_files(cls) -> list[Path]:
+        """The demo's sample files of this kind, in upload order."""
+        folder = Path(sys.modules[cls.__module__].__file__ or "").parent / "samples"
+        return [folder / name for name in cls.samples]
+
+    @classmethod
+    @abstractmethod
+    def failure_writer(cls, path: Path, table: SourceTable) -> FailureSink:
+        """The failure file of ``table``: same format, same columns, plus a reason column."""
+
+    @classmethod
+    @abstractmethod
+    def preview(cls, files: Sequence[tuple[Path, str]], context: ImportContext) -> dict[str, Any]:
+        """What the upload page shows before the import: each file's header (``headers``); with
+        ``column_mapping``, also the suggested ``mapping`` and every possible ``targets``."""
+
+    @classmethod
+    @abstractmethod
+    def template(cls) -> tuple[list[str], list[list[str]]]:
+        """The template's headers (required ones marked *) and example rows."""
+
+    @classmethod
+    @abstractmethod
+    def write_template(cls, path: Path) -> Path:
+        """Write the downloadable template (.xlsx or .csv by the path's suffix)."""
+
+    @classmethod
+    @abstractmethod
+    def open_import(
+        cls, files: Sequence[tuple[Path, str]], settings: dict[str, Any], context: ImportContext
+    ) -> FileImport:
+        """Open (path, original name) files; raises ValidationFailed before anything is written."""

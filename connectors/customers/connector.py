@@ -11,9 +11,18 @@ from typing import IO, TYPE_CHECKING, Any, ClassVar
 
 from connectors.customers import mapping
 from connectors.customers.template import TEMPLATE_EXAMPLE, TEMPLATE_HEADERS
-from connectors.files.base import Batch, FileConnector, FileImport, ImportContext, Item, RowFailure
+from connectors.files.base import (
+    Batch,
+    FileImport,
+    ImportContext,
+    Item,
+    RowFailure,
+    SpreadsheetConnector,
+)
 from connectors.files.reader import SourceRow, Table, open_table
+from hub.connectors import Prechecks
 from hub.core.errors import ValidationFailed
+from hub.core.records import CustomerRecord, Record
 
 if TYPE_CHECKING:
     import numpy as np
@@ -109,10 +118,20 @@ def _spooled(spool: IO[bytes]) -> Iterator[SourceRow]:
         yield SourceRow(line, cells)
 
 
-class CustomersConnector(FileConnector):
+class CustomersConnector(SpreadsheetConnector):
     platform: ClassVar[str] = "customers"
     display_name: ClassVar[str] = "Customer spreadsheet"
     import_kind: ClassVar[str] = "customers"
+    entity: ClassVar[str] = "customers"
+    column_mapping: ClassVar[bool] = True
+    samples: ClassVar[tuple[str, ...]] = ("customers.csv",)
+
+    @classmethod
+    def precheck(cls, records: list[Record], checks: Prechecks) -> dict[int, str]:
+        """I4: unknown customer ids, and identities owned by another or by several customers."""
+        found = [(i, r) for i, r in enumerate(records) if isinstance(r, CustomerRecord)]
+        failed = checks.customers([record for _i, record in found])
+        return {found[n][0]: reason for n, reason in failed.items()}
 
     @classmethod
     def template(cls) -> tuple[list[str], list[list[str]]]:

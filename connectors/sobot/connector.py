@@ -7,13 +7,21 @@ from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
-from connectors.files.base import Batch, FileConnector, FileImport, ImportContext, RowFailure
+from connectors.files.base import (
+    Batch,
+    FileImport,
+    ImportContext,
+    RowFailure,
+    SpreadsheetConnector,
+)
 from connectors.files.cells import CellError
 from connectors.files.limits import Limits
 from connectors.files.reader import SourceRow, Table, open_table
 from connectors.sobot import mapping
 from connectors.sobot.template import MAX_ROWS, template_example, template_headers
+from hub.connectors import Prechecks
 from hub.core.errors import ValidationFailed
+from hub.core.records import OrderRecord, Record
 
 
 class SobotImport(FileImport):
@@ -52,11 +60,19 @@ class SobotImport(FileImport):
         yield batch
 
 
-class SobotConnector(FileConnector):
+class SobotConnector(SpreadsheetConnector):
     platform: ClassVar[str] = "sobot"
     display_name: ClassVar[str] = "Sobot orders"
     import_kind: ClassVar[str] = "sobot-orders"
+    entity: ClassVar[str] = "orders"
+    samples: ClassVar[tuple[str, ...]] = ("sobot-orders.csv",)
     limits: ClassVar[Limits] = Limits(rows=MAX_ROWS)
+
+    @classmethod
+    def precheck(cls, records: list[Record], checks: Prechecks) -> dict[int, str]:
+        """S4: a new product under a known order no merges into the stored order."""
+        checks.merge_stored_lines([r for r in records if isinstance(r, OrderRecord)])
+        return {}
 
     @classmethod
     def template(cls) -> tuple[list[str], list[list[str]]]:

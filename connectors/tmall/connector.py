@@ -6,7 +6,14 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
-from connectors.files.base import Batch, FileConnector, FileImport, ImportContext, Item, RowFailure
+from connectors.files.base import (
+    Batch,
+    FileImport,
+    ImportContext,
+    Item,
+    RowFailure,
+    SpreadsheetConnector,
+)
 from connectors.files.cells import CellError
 from connectors.files.limits import Limits
 from connectors.files.reader import Table, open_table
@@ -105,10 +112,12 @@ def _require(table: Table, required: Sequence[str], what: str) -> None:
         )
 
 
-class TmallConnector(FileConnector):
+class TmallConnector(SpreadsheetConnector):
     platform: ClassVar[str] = "tmall"
     display_name: ClassVar[str] = "Tmall order reports"
     import_kind: ClassVar[str] = "tmall-orders"
+    entity: ClassVar[str] = "orders"
+    samples: ClassVar[tuple[str, ...]] = ("ExportOrderList.csv", "ExportOrderDetailList.csv")
     file_count: ClassVar[int] = 2
     limits: ClassVar[Limits] = Limits(rows=MAX_ROWS)
 

@@ -1,4 +1,5 @@
-"""The demo step that imports the sample spreadsheets shipped with the file connectors.
+"""The demo step that imports the sample spreadsheets shipped with the file connectors: each
+registered file connector declares its samples (``FileConnector.samples``).
 
 Each sample goes through ``hub.imports.service.start`` like an upload from the web, run in
 this process (the worker may still be syncing; SQLite is in WAL mode). Imports are
@@ -8,37 +9,27 @@ changes no customer or order.
 
 from __future__ import annotations
 
-from importlib import import_module
 from pathlib import Path
 from typing import Any
 
 from hub.core.errors import ValidationFailed
 from hub.imports import service
 
-# import kind -> (package holding samples/, its sample files in upload order)
-SAMPLES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "customers": ("connectors.customers", ("customers.csv",)),
-    "sobot-orders": ("connectors.sobot", ("sobot-orders.csv",)),
-    "tmall-orders": ("connectors.tmall", ("ExportOrderList.csv", "ExportOrderDetailList.csv")),
-}
 COUNTS = ("created", "updated", "skipped", "failed")
 
 
 def sample_files(kind: str) -> list[Path]:
-    """The sample files of ``kind``, from the installed package."""
-    package, names = SAMPLES[kind]
-    folder = Path(import_module(package).__file__ or "").parent / "samples"
-    return [folder / name for name in names]
+    """The sample files of ``kind``, as its connector declares them (upload order)."""
+    return service.connector_for(kind).sample_files()
 
 
 def import_samples(workspace_id: int) -> dict[str, Any]:
-    """Import every sample whose kind is registered; counts per kind for the demo summary."""
-    registered = service.kinds()
+    """Import the samples of every registered kind that declares some; counts per kind for
+    the demo summary."""
     imports: dict[str, dict[str, Any]] = {}
-    for kind in SAMPLES:
-        if kind not in registered:
-            continue
-        imports[kind] = _import_one(workspace_id, kind)
+    for kind, cls in service.kinds().items():
+        if cls.samples:
+            imports[kind] = _import_one(workspace_id, kind)
     failed = sum(int(entry.get("failed", 0)) for entry in imports.values())
     broken = [k for k, entry in imports.items() if entry["status"] != "succeeded"]
     status = f"failed ({', '.join(broken)})" if broken else "imported"

@@ -1,5 +1,6 @@
-"""``hub import <customers|sobot-orders|tmall-orders> FILE... [--group G --tag T --dry-run]``
-and ``hub import template <kind>``. The import runs here (no worker needed) unless --queue."""
+"""``hub import <kind> FILE... [--group G --tag T --dry-run]`` and ``hub import template <kind>``,
+one kind per registered file connector (customers, sobot-orders, tmall-orders as shipped).
+The import runs here (no worker needed) unless --queue."""
 
 from __future__ import annotations
 
@@ -8,15 +9,55 @@ from pathlib import Path
 from typing import Any
 
 import click
+from flask import Flask, current_app
+from flask.cli import ScriptInfo
 
+from hub import config, registry
 from hub.cli_support import CommandFailed, emit, hub_command
 from hub.extensions import db
 from hub.imports import service
 
-KINDS = ("customers", "sobot-orders", "tmall-orders")
+
+def registered_kinds(ctx: click.Context) -> list[str]:
+    """The import kinds of the app's registry (the app the command runs with). Without the
+    app's secrets, those of the configured connectors (so that ``--help`` still lists them)."""
+    try:
+        app: Flask = current_app or ctx.ensure_object(ScriptInfo).load_app()
+    except config.ConfigError:
+        paths = config.from_environment().get("CONNECTORS", config.DEFAULT_CONNECTORS)
+        return sorted(service.file_kinds(registry.load(paths).values()))
+    return sorted(service.kinds(app))
 
 
-@click.group("import")
+class ImportGroup(click.Group):
+    """``hub import``: its own commands plus one per registered import kind."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *registered_kinds(ctx)})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is None and cmd_name in registered_kinds(ctx):
+            command = _kind_command(cmd_name)
+        return command
+
+
+class KindChoice(click.ParamType):
+    """One of the registered import kinds."""
+
+    name = "kind"
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context) -> str:
+        return "{" + "|".join(registered_kinds(ctx)) + "}"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        known = registered_kinds(ctx or click.get_current_context())
+        if value not in known:
+            self.fail(f"{value!r} is not one of {', '.join(map(repr, known))}.", param, ctx)
+        return str(value)
+
+
+@click.group("import", cls=ImportGroup)
 def import_group() -> None:
     """Import spreadsheets: customers, Sobot orders, Tmall order reports."""
 
@@ -88,7 +129,7 @@ def _mapping(raw: str | None) -> dict[str, str] | None:
 
 
 @import_group.command("template")
-@click.argument("kind", type=click.Choice(KINDS))
+@click.argument("kind", type=KindChoice())
 @click.option("--out", "out", default=None, help="Where to write (.xlsx or .csv).")
 @hub_command()
 def template(kind: str, out: str | None) -> None:
@@ -112,7 +153,3 @@ def history(slug: str, limit: int) -> None:
              for r in runs]  # fmt: skip
     emit({"items": [r.to_dict() for r in runs]}, "\n".join(lines) or "No imports yet.")
     db.session.remove()
-
-
-for _kind in KINDS:
-    import_group.add_command(_kind_command(_kind))

@@ -4,21 +4,21 @@ file, and keeps progress and counts on the run row."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
 
+from hub.connectors import Batch, FailureSink, FileImport, Item, SourceRow
 from hub.core.errors import HubError, QueueUnavailable, ValidationFailed
 from hub.core.ingest import IngestOptions, IngestResult, apply
-from hub.core.records import OrderRecord
 from hub.extensions import db
 from hub.imports import precheck, service
 from hub.models import ImportRun, utcnow
 
-ENTITY = {"customers": "customers", "sobot-orders": "orders", "tmall-orders": "orders"}
+Fail = Callable[[list[SourceRow], str], None]  # write these rows to the failure file, with why
 
 
 class ImportFailed(HubError):
@@ -82,7 +82,7 @@ def run_import(run_id: int) -> str:
             db.session.remove()
 
 
-def open_run(run: ImportRun) -> Any:
+def open_run(run: ImportRun) -> FileImport:
     """Open the run's files with its connector (raises ValidationFailed)."""
     cls = service.connector_for(run.kind)
     context = cls.make_context(*service.custom_fields(run.workspace_id))
@@ -97,7 +97,7 @@ def mark_failed(run: ImportRun, message: str) -> None:
     db.session.commit()
 
 
-def execute(run_id: int, opened: Any = None, *, reraise: bool = False) -> str:
+def execute(run_id: int, opened: FileImport | None = None, *, reraise: bool = False) -> str:
     """Run one import to the end; returns its final status. ``opened`` is the import as
     ``start`` opened it, when it runs in the same process. A refused file (ValidationFailed)
     ends the run failed, and is raised again with ``reraise``."""
@@ -123,7 +123,7 @@ class _Runner:
     def __init__(self, run: ImportRun) -> None:
         self.run_id = run.id
         self.ws = run.workspace_id
-        self.kind = run.kind
+        self.connector = service.connector_for(run.kind)
         self.dry_run = run.dry_run
         self.settings = dict(run.settings or {})
         self.folder = Path(run.files[0]["path"]).parent
@@ -132,7 +132,7 @@ class _Runner:
         self.failed_rows = 0
         self.done = 0
 
-    def run(self, opened: Any = None) -> None:
+    def run(self, opened: FileImport | None = None) -> None:
         run = db.session.get(ImportRun, self.run_id)
         opened = opened or open_run(run)
         opened.prepare()  # the whole file against its limits: nothing is written before
@@ -140,7 +140,7 @@ class _Runner:
         table = opened.table
         stem = Path(service.clean_filename(run.files[0]["name"])).stem[:60]
         name = f"failures-{stem}.{table.format}"
-        writer = service.connector_for(self.kind).failure_writer(self.folder / name, table)
+        writer = self.connector.failure_writer(self.folder / name, table)
         size = int(current_app.config.get("INGEST_BATCH_SIZE", 1000))
         for batch in opened.batches(size):
             self._batch(batch, options, writer)
@@ -159,10 +159,10 @@ class _Runner:
             dry_run=self.dry_run,
         )
 
-    def _batch(self, batch: Any, options: IngestOptions, writer: Any) -> None:
+    def _batch(self, batch: Batch, options: IngestOptions, writer: FailureSink) -> None:
         failed_lines: set[int] = set()
 
-        def fail(rows: list[Any], reason: str) -> None:
+        def fail(rows: list[SourceRow], reason: str) -> None:
             for row in rows:
                 if row.line not in failed_lines:
                     failed_lines.add(row.line)
@@ -178,19 +178,15 @@ class _Runner:
         self.failed_rows += len(failed_lines)
         self.done += batch.rows
 
-    def _prechecked(self, items: list[Any], fail: Any) -> list[Any]:
-        records = [i.record for i in items]
-        if self.kind == "customers":
-            bad = precheck.check_customers(db.session, self.ws, records)  # type: ignore[arg-type]
-            for index, reason in bad.items():
-                fail(items[index].rows, reason)
-            return [item for i, item in enumerate(items) if i not in bad]
-        orders = [r for r in records if isinstance(r, OrderRecord)]
-        if self.kind == "sobot-orders":
-            precheck.merge_stored_lines(db.session, self.ws, orders)
-        return items
+    def _prechecked(self, items: list[Item], fail: Fail) -> list[Item]:
+        """The connector's checks against the database (``FileConnector.precheck``)."""
+        checks = precheck.DatabaseChecks(db.session, self.ws)
+        bad = self.connector.precheck([i.record for i in items], checks)
+        for index, reason in bad.items():
+            fail(items[index].rows, reason)
+        return [item for i, item in enumerate(items) if i not in bad]
 
-    def _apply(self, items: list[Any], options: IngestOptions, fail: Any) -> None:
+    def _apply(self, items: list[Item], options: IngestOptions, fail: Fail) -> None:
         if not items:
             return
         result = apply(db.session, self.ws, [i.record for i in items], options=options)
@@ -198,7 +194,7 @@ class _Runner:
             fail(items[failure.index].rows, failure.reason)
         self.totals.merge(result)
 
-    def _progress(self, opened: Any) -> None:
+    def _progress(self, opened: FileImport) -> None:
         run = db.session.get(ImportRun, self.run_id)
         run.progress_done = self.done
         if run.progress_total is None:
@@ -207,7 +203,7 @@ class _Runner:
         db.session.commit()
 
     def _counts(self, run: ImportRun) -> None:
-        entity = self.totals.counts.get(ENTITY[self.kind], {})
+        entity = self.totals.counts.get(self.connector.entity, {})
         run.created = entity.get("created", 0)
         run.updated = entity.get("updated", 0)
         run.skipped = self.rows_skipped + entity.get("unchanged", 0) + entity.get("skipped", 0)

@@ -1,4 +1,6 @@
 """Checks of imported records that need the database, run before the batch reaches ingest.
+A file connector's ``precheck`` hook chooses among them (``DatabaseChecks``, the hub's side
+of ``hub.connectors.Prechecks``).
 
 Customers (I4): an unknown customer id fails; with a customer id, an identity that belongs
 to another customer fails; without one, identities that match several customers fail.
@@ -20,6 +22,20 @@ from hub.models import Customer, Identity, Order, OrderLine
 CHUNK = 500
 MAX_ID = 2**31 - 1  # ids are INTEGER columns (32 bits on PostgreSQL)
 PLAIN_KEYS = ("customer_id", "mobile", "email")
+
+
+class DatabaseChecks:
+    """The checks against one workspace's stored customers and orders."""
+
+    def __init__(self, session: Session, workspace_id: int) -> None:
+        self.session = session
+        self.workspace_id = workspace_id
+
+    def customers(self, records: list[CustomerRecord]) -> dict[int, str]:
+        return check_customers(self.session, self.workspace_id, records)
+
+    def merge_stored_lines(self, records: list[OrderRecord]) -> None:
+        merge_stored_lines(self.session, self.workspace_id, records)
 
 
 def check_customers(

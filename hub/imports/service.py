@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -14,6 +14,7 @@ from sqlalchemy import select
 from werkzeug.utils import secure_filename
 
 from hub import registry
+from hub.connectors import Connector, FileConnector
 from hub.core.errors import NotFound, ValidationFailed
 from hub.extensions import db
 from hub.models import Group, IdentityType, ImportRun
@@ -24,13 +25,17 @@ Upload = tuple[str, IO[bytes] | Path]  # (original name, stream or a path to cop
 CONTROL = ("Cc", "Cf", "Cs", "Zl", "Zp")  # control, format, surrogate, line/paragraph breaks
 
 
-def kinds(app: Flask | None = None) -> dict[str, type]:
+def kinds(app: Flask | None = None) -> dict[str, type[FileConnector]]:
     """import kind -> file connector class, from the registry (never imported directly)."""
-    found = registry.connectors(app).values()
-    return {c.import_kind: c for c in found if getattr(c, "import_kind", None)}
+    return file_kinds(registry.connectors(app).values())
 
 
-def connector_for(kind: str) -> Any:
+def file_kinds(classes: Iterable[type[Connector]]) -> dict[str, type[FileConnector]]:
+    """import kind -> class, of the file connectors among ``classes``."""
+    return {c.import_kind: c for c in classes if issubclass(c, FileConnector)}
+
+
+def connector_for(kind: str) -> type[FileConnector]:
     try:
         return kinds()[kind]
     except KeyError:

@@ -20,7 +20,7 @@ class ImportRun(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
-    kind: Mapped[str] = mapped_column(String(40))  # customers | sobot-orders | tmall-orders
+    kind: Mapped[str] = mapped_column(String(40))  # a FileConnector.import_kind
     created_by: Mapped[str | None] = mapped_column(String(320))  # user email or "cli"/token
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

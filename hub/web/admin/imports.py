@@ -83,7 +83,8 @@ def upload() -> Any:
                 stored.append({"path": str(path), "name": name})
             session[STAGE_KEY] = {"ws": workspace_id(), "token": token, "kind": kind,
                                   "files": stored, "mapping": None}  # fmt: skip
-            step = "imports.mapping" if kind == "customers" else "imports.settings"
+            mapped = service.connector_for(kind).column_mapping
+            step = "imports.mapping" if mapped else "imports.settings"
             return redirect(url_for(step))
     return render_template("admin/import_upload.html", kinds=kinds)
 
