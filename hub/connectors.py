@@ -1,6 +1,8 @@
 """The connector interface. A connector maps a platform to canonical records; it never touches
 the database. The engine gives it its configuration, an HTTP client and a way to persist
-credentials it refreshed (tokens), and reads pages from its streams."""
+credentials it refreshed (tokens), and reads pages from its streams. A file connector
+(``FileConnector``, below) is fed by uploaded files instead: the import job opens them and
+streams their batches."""
 
 from __future__ import annotations
 
