@@ -15,7 +15,8 @@ from hub.core.errors import HubError, QueueUnavailable, ValidationFailed
 from hub.core.ingest import IngestOptions, IngestResult, apply
 from hub.core.records import OrderRecord
 from hub.extensions import db
-from hub.imports import precheck, service
+from hub.imports import lookups as service  # what it shares with hub.imports.service
+from hub.imports import precheck
 from hub.models import ImportRun, utcnow
 
 ENTITY = {"customers": "customers", "sobot-orders": "orders", "tmall-orders": "orders"}
@@ -29,7 +30,7 @@ def enqueue(run: ImportRun) -> None:
     """Hand the committed run to the imports queue. With Redis down the run stays ``queued``
     (the request is kept) and QueueUnavailable says so; a worker's maintenance hands it over
     when Redis is back (``requeue_waiting``)."""
-    from hub.sync.queues import IMPORTS, REDIS_DOWN, queue
+    from hub.jobs.queues import IMPORTS, REDIS_DOWN, queue
 
     try:
         job = queue(IMPORTS).enqueue(run_import, run.id, job_timeout=3600, result_ttl=86400)
@@ -69,7 +70,7 @@ def requeue_waiting(grace_seconds: float = 10.0) -> list[int]:
 
 def run_import(run_id: int) -> str:
     """RQ entry point."""
-    from hub.sync.jobs import app_context
+    from hub.jobs.context import app_context
 
     with app_context():
         try:
