@@ -235,3 +235,21 @@ def test_webhook_bad_payload_marks_the_delivery_failed_with_the_reason(app, clie
     assert "ordered_at" in row.error
     assert row.attempts == 1
     assert db.session.scalar(select(Order)) is None
+
+
+def test_jobs_queued_by_the_previous_release_still_run(app, client, store):
+    """Issue 21.5 moved the inbox jobs from hub.sync.inbox to hub.inbox.processing: a job the
+    previous release queued under the old dotted path (a delivery, a drain) still runs."""
+    post(client, store, order_payload())
+    assert intake.flush_announcements(app)
+    webhooks = queue(WEBHOOKS)
+    webhooks.empty()  # today's drain job; its id stays announced in Redis
+    [row] = inbox_rows()
+    redis = redis_connection(app)
+    assert redis.lrange(intake.PENDING_KEY, 0, -1) == [str(row.id).encode()]
+    drain = webhooks.enqueue("hub.sync.inbox.drain_announced")
+    old = webhooks.enqueue("hub.sync.inbox.process_delivery", row.id)
+    SimpleWorker([webhooks], connection=redis).work(burst=True)
+    assert drain.get_status(refresh=True) == "finished" and drain.return_value() == 1
+    assert old.get_status(refresh=True) == "finished" and old.return_value() == "processed"
+    assert inbox_rows()[0].status == "processed"
