@@ -169,7 +169,7 @@ def _package(tmp_path: Path, files: dict[str, str]) -> Path:
     ("files", "expected"),
     [
         (  # module level, two modules
-            {"pkg/__init__.py": "", "pkg/a.py": "import pkg.b\n", "pkg/b.py": "from pkg import a\n"},
+            {"pkg/__init__.py": "", "pkg/a.py": "import pkg.b\n", "pkg/b.py": "from pkg import a"},
             {("pkg.a", "pkg.b")},
         ),
         (  # inside a function, relative, through a package __init__, three modules
