@@ -220,7 +220,7 @@ def main() -> None:
     print(f"ratio hub/bare: {ratio:.2f} (target >= 0.5)  hub p99 {results['hub']['p99']:.1f} ms "
           f"(target < 50)")  # fmt: skip
     print(f"pushes sent {sent}, inbox rows {stored}, lost {sent - stored}")
-    from hub.sync.inbox import PENDING_KEY
+    from hub.inbox.intake import PENDING_KEY
 
     handed = redis.llen(PENDING_KEY)
     print(f"handed to the webhooks queue {handed} (drain jobs queued: "

@@ -112,7 +112,7 @@ def _workspace(slug: str, create: bool = False) -> Any:
 def worker(burst: bool, queues: str | None) -> None:
     """Run a worker on the hub's queues, with its maintenance (stale runs, auto-sync);
     it waits out Redis outages."""
-    from hub.sync.worker import run_worker
+    from hub.jobs.worker import run_worker
 
     kwargs: dict[str, Any] = {"burst": burst}
     if queues:
@@ -241,9 +241,9 @@ def init_app(app: Flask) -> None:
 
 
 def _create_app() -> Flask:
-    from hub import create_app
+    from hub.app_factory import build_app
 
-    return create_app()
+    return build_app()
 
 
 def main() -> None:

@@ -41,7 +41,7 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "SYNC_READ_AHEAD": 50,  # pages read while earlier ones are applied (0: none)
         "WEBHOOK_MAX_BYTES": 1024 * 1024,
         "AUTOSYNC_TICK_SECONDS": 60,
-        "MAINTENANCE_SECONDS": 5,  # each worker's maintenance pass (hub.sync.maintenance)
+        "MAINTENANCE_SECONDS": 5,  # each worker's maintenance pass (hub.jobs.maintenance)
         "INGEST_BATCH_SIZE": 1000,
         "UPLOAD_FOLDER": str(Path(instance_path) / "uploads"),
         "ALLOW_INSECURE_DEFAULTS": False,

@@ -90,13 +90,13 @@ def worker_env(app: Flask) -> dict[str, str]:
 
 
 class WorkerProcess:
-    """``python -m hub.sync.worker`` in its own process group, logging to a file."""
+    """``python -m hub.jobs.worker`` in its own process group, logging to a file."""
 
     def __init__(self, app: Flask) -> None:
         self.log_path = Path(app.instance_path) / "demo-worker.log"
         self._log: IO[bytes] = self.log_path.open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "hub.sync.worker"],
+            [sys.executable, "-m", "hub.jobs.worker"],
             env=worker_env(app),
             stdin=subprocess.DEVNULL,
             stdout=self._log,

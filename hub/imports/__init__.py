@@ -1,2 +1,2 @@
 """Spreadsheet imports, the hub side: start/dry-run/history (service), the RQ job (jobs),
-database pre-checks (precheck), the ``hub import`` commands (cli)."""
+what both look up (lookups), database pre-checks (precheck), the ``hub import`` commands (cli)."""

@@ -15,7 +15,7 @@ from hub.connectors import Batch, FailureSink, FileImport, Item, SourceRow
 from hub.core.errors import HubError, QueueUnavailable, ValidationFailed
 from hub.core.ingest import IngestOptions, IngestResult, apply
 from hub.extensions import db
-from hub.imports import precheck, service
+from hub.imports import lookups, precheck
 from hub.models import ImportRun, utcnow
 
 Fail = Callable[[list[SourceRow], str], None]  # write these rows to the failure file, with why
@@ -29,7 +29,7 @@ def enqueue(run: ImportRun) -> None:
     """Hand the committed run to the imports queue. With Redis down the run stays ``queued``
     (the request is kept) and QueueUnavailable says so; a worker's maintenance hands it over
     when Redis is back (``requeue_waiting``)."""
-    from hub.sync.queues import IMPORTS, REDIS_DOWN, queue
+    from hub.jobs.queues import IMPORTS, REDIS_DOWN, queue
 
     try:
         job = queue(IMPORTS).enqueue(run_import, run.id, job_timeout=3600, result_ttl=86400)
@@ -69,7 +69,7 @@ def requeue_waiting(grace_seconds: float = 10.0) -> list[int]:
 
 def run_import(run_id: int) -> str:
     """RQ entry point."""
-    from hub.sync.jobs import app_context
+    from hub.jobs.context import app_context
 
     with app_context():
         try:
@@ -84,8 +84,8 @@ def run_import(run_id: int) -> str:
 
 def open_run(run: ImportRun) -> FileImport:
     """Open the run's files with its connector (raises ValidationFailed)."""
-    cls = service.connector_for(run.kind)
-    context = cls.make_context(*service.custom_fields(run.workspace_id))
+    cls = lookups.connector_for(run.kind)
+    context = cls.make_context(*lookups.custom_fields(run.workspace_id))
     files = [(Path(f["path"]), f["name"]) for f in run.files]
     return cls.open_import(files, dict(run.settings or {}), context)
 
@@ -123,7 +123,7 @@ class _Runner:
     def __init__(self, run: ImportRun) -> None:
         self.run_id = run.id
         self.ws = run.workspace_id
-        self.connector = service.connector_for(run.kind)
+        self.connector = lookups.connector_for(run.kind)
         self.dry_run = run.dry_run
         self.settings = dict(run.settings or {})
         self.folder = Path(run.files[0]["path"]).parent
@@ -138,7 +138,7 @@ class _Runner:
         opened.prepare()  # the whole file against its limits: nothing is written before
         options = self._options()
         table = opened.table
-        stem = Path(service.clean_filename(run.files[0]["name"])).stem[:60]
+        stem = Path(lookups.clean_filename(run.files[0]["name"])).stem[:60]
         name = f"failures-{stem}.{table.format}"
         writer = self.connector.failure_writer(self.folder / name, table)
         size = int(current_app.config.get("INGEST_BATCH_SIZE", 1000))
@@ -149,7 +149,7 @@ class _Runner:
         self._finish(path)
 
     def _options(self) -> IngestOptions:
-        group_id = service.resolve_group(self.ws, self.settings.get("group"),
+        group_id = lookups.resolve_group(self.ws, self.settings.get("group"),
                                          create=not self.dry_run)  # fmt: skip
         return IngestOptions(
             identity_conflict="drop",

@@ -17,10 +17,10 @@ from hub.core import ingest
 from hub.core.checkpoint import checkpoint_soon
 from hub.core.errors import classify
 from hub.extensions import db
+from hub.jobs.heartbeat import Heartbeat
 from hub.models import Connection, Cursor, SyncRun, utcnow
 from hub.sync import window as windows
 from hub.sync.batch import PageBatch, ReadPage, frozen
-from hub.sync.heartbeat import Heartbeat
 from hub.sync.readahead import ReadAhead
 from hub.sync.runtime import connector_for, record_api_calls
 from hub.sync.service import enqueue_run, next_job_id, release

@@ -1,51 +1,16 @@
-"""RQ job functions. They take ids, never ORM objects, and run inside a Flask app context:
-the current one when pushed (a worker started by ``run_worker``), else one app per process
-built from the environment on first use (never at import)."""
+"""The sync's RQ job: ``run_sync`` takes a run id and runs it in the job app context
+(``hub.jobs.context``). Its dotted path is ``hub.sync.service.JOB_FUNC``."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-from flask import Flask, has_app_context
 from rq import get_current_job
 
 from hub.core.errors import HubError
-
-_app: Flask | None = None
-_pid: int | None = None
+from hub.jobs.context import app_context
 
 
 class SyncFailed(HubError):
     """The run ended failed; its row says why. Raised so RQ records the job as failed."""
-
-
-@contextmanager
-def app_context() -> Iterator[None]:
-    """Enter an application context, creating the process's app if none is pushed."""
-    global _app
-    if has_app_context():
-        _fresh_connections()
-        yield
-        return
-    if _app is None:
-        from hub import create_app
-
-        _app = create_app()
-    with _app.app_context():
-        _fresh_connections()
-        yield
-
-
-def _fresh_connections() -> None:
-    """After a fork (RQ runs each job in a work horse), never reuse the parent's sockets."""
-    global _pid
-    if _pid != os.getpid():
-        from hub.extensions import db
-
-        db.engine.dispose(close=False)
-        _pid = os.getpid()
 
 
 def run_sync(run_id: int) -> str:

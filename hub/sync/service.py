@@ -18,9 +18,9 @@ from sqlalchemy import select, update
 
 from hub.core.errors import Conflict, QueueUnavailable
 from hub.extensions import db, redis_connection
+from hub.jobs.queues import REDIS_DOWN, SYNC, queue
 from hub.models import Connection, SyncRun, utcnow
 from hub.services import connections
-from hub.sync.queues import REDIS_DOWN, SYNC, queue
 
 log = logging.getLogger(__name__)
 

@@ -5,9 +5,9 @@ to the "webhooks" queue, answer with the platform's expected body. No login; the
 the authentication. Per request: one pooled connection (SQLAlchemy Core; the ORM session is
 never opened) for an indexed SELECT of the connection's columns and one INSERT + COMMIT; no
 cookie session either. The committed row's id goes to the process's announcer
-(``inbox.announce``), whose thread hands it to Redis while the answer is already on its way: the
-row, not the queue entry, is what makes a push safe, and a row never handed over is queued by the
-scheduler's tick. The SELECT runs before any write, so the INSERT starts a fresh write
+(``hub.inbox.intake.announce``), whose thread hands it to Redis while the answer is already on
+its way: the row, not the queue entry, is what makes a push safe, and a row never handed over is
+queued by the scheduler's tick. The SELECT runs before any write, so the INSERT starts a fresh write
 transaction.
 
 Connectors used for verification are kept per process, keyed on the connection id and checked
@@ -29,9 +29,10 @@ from sqlalchemy.exc import IntegrityError
 from hub import registry
 from hub.connectors import Connector
 from hub.extensions import db
+from hub.inbox import intake
 from hub.models import Connection as BoundStore
 from hub.models import WebhookDelivery, utcnow
-from hub.sync import inbox, runtime
+from hub.sync import runtime
 
 log = logging.getLogger(__name__)
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
@@ -81,7 +82,7 @@ def receive(platform: str, connection_id: int) -> Any:
         headers = {k: v for k, v in request.headers.items() if k.lower() not in DROPPED_HEADERS}
         delivery_id = _store(sql, connection_id, target, info, headers, body)
     if delivery_id is not None:
-        inbox.announce(delivery_id)
+        intake.announce(delivery_id)
     ack = connector.webhook_ack()
     return Response(ack.body, status=ack.status, content_type=ack.content_type)
 

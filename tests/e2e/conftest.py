@@ -50,12 +50,12 @@ def live_server(app) -> Iterator[str]:
 
 @pytest.fixture
 def worker(app, tmp_path: Path) -> Iterator[subprocess.Popen]:
-    """``python -m hub.sync.worker``: a real RQ worker on the same database and Redis."""
+    """``python -m hub.jobs.worker``: a real RQ worker on the same database and Redis."""
     from hub.demo.environment import worker_env
 
     log = (tmp_path / "worker.log").open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "hub.sync.worker"],
+        [sys.executable, "-m", "hub.jobs.worker"],
         cwd=ROOT,
         env=worker_env(app),
         stdout=log,

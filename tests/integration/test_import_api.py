@@ -11,9 +11,9 @@ from rq import SimpleWorker
 from sqlalchemy import func, select
 
 from hub.extensions import db, redis_connection
+from hub.jobs.queues import IMPORTS, queue
 from hub.models import Customer, ImportRun
 from hub.services import tokens
-from hub.sync.queues import IMPORTS, queue
 from tests.support.spreadsheets import IMPORT_CONNECTORS, read_xlsx, write_csv, write_xlsx
 
 

@@ -9,13 +9,13 @@ import json
 from pathlib import Path
 
 import pytest
+from hub.jobs.queues import IMPORTS, queue
 from rq import SimpleWorker
 from sqlalchemy import select
 
 from hub.extensions import db, redis_connection
 from hub.models import Customer, ImportRun
 from hub.services import tokens
-from hub.sync.queues import IMPORTS, queue
 from tests.support.guestbook import GuestbookConnector
 from tests.support.spreadsheets import read_csv
 

@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 
 from hub.connectors import Page
 from hub.extensions import db
+from hub.jobs.queues import SYNC, queue
 from hub.models import Connection, Cursor, Order, SyncRun, utcnow
 from hub.sync import engine, service
-from hub.sync.queues import SYNC, queue
 from tests.support.fake_platform import (
     FakeOrders,
     add_connection,

@@ -12,10 +12,11 @@ from sqlalchemy import func, select
 
 from hub.core.errors import Conflict, NotFound
 from hub.extensions import db, redis_connection
+from hub.jobs import schedule
+from hub.jobs.maintenance import EPOCH_KEY, TICK_KEY, Maintenance, RedisWatch
+from hub.jobs.queues import QUEUES
 from hub.models import Connection, SyncRun, utcnow
-from hub.sync import engine, schedule, service
-from hub.sync.maintenance import EPOCH_KEY, TICK_KEY, Maintenance, RedisWatch
-from hub.sync.queues import QUEUES
+from hub.sync import engine, service
 from tests.support.fake_platform import add_connection, make_orders, write_orders
 
 

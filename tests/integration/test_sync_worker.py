@@ -1,4 +1,4 @@
-"""X2 with real processes: a real RQ worker (``python -m hub.sync.worker``) killed with
+"""X2 with real processes: a real RQ worker (``python -m hub.jobs.worker``) killed with
 SIGKILL again and again in the middle of a sync, while it holds many pages read ahead of the
 batches it applied; each time a new worker and a new request resume the run, and at the end
 the whole workspace equals an uninterrupted sync of the same data into another workspace."""
@@ -80,7 +80,7 @@ def start_worker(database_url: str, redis_url: str, tmp_path: Path) -> Iterator[
     def start(name: str, batch: int) -> subprocess.Popen:
         log = (tmp_path / f"{name}.log").open("wb")
         proc = subprocess.Popen(
-            [sys.executable, "-m", "hub.sync.worker", "sync"],
+            [sys.executable, "-m", "hub.jobs.worker", "sync"],
             cwd=ROOT, env={**env, "HUB_SYNC_BATCH_RECORDS": str(batch)},
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip

@@ -203,8 +203,8 @@ def test_sync_progress_json(admin, app, workspace, shop):
 
 
 def test_webhook_inbox_lists_and_replays(admin, app, workspace, shop):
+    from hub.jobs.queues import WEBHOOKS, queue
     from hub.models import WebhookDelivery
-    from hub.sync.queues import WEBHOOKS, queue
 
     row = WebhookDelivery(
         workspace_id=workspace.id,

@@ -15,10 +15,10 @@ from rq import SimpleWorker
 from sqlalchemy import select
 
 from hub.extensions import db, redis_connection
+from hub.inbox import intake, processing
+from hub.jobs.queues import WEBHOOKS, queue
 from hub.models import WebhookDelivery
 from hub.services import connections
-from hub.sync import inbox
-from hub.sync.queues import WEBHOOKS, queue
 from tests.integration.test_webhooks import order_payload
 from tests.support.fake_push import ACK, sign
 from tests.support.ui import login, make_user
@@ -45,14 +45,14 @@ def push(client, conn, delivery: str, *, secret: str = SECRET):
 
 
 def queued_functions() -> list[str]:
-    assert inbox.flush_announcements(timeout=5)
+    assert intake.flush_announcements(timeout=5)
     return [job.func_name.rsplit(".", 1)[-1] for job in queue(WEBHOOKS).jobs]
 
 
 def drained() -> int:
     """Run the drain job here, once this process's announcer has handed over its ids."""
-    assert inbox.flush_announcements(timeout=5)
-    return inbox.drain_announced()
+    assert intake.flush_announcements(timeout=5)
+    return processing.drain_announced()
 
 
 def statuses() -> dict[str, str]:
@@ -64,7 +64,7 @@ def test_a_burst_of_pushes_queues_one_drain_job(client, store):
     for n in range(5):
         assert push(client, store, f"d-{n}").get_data(as_text=True) == ACK
     assert queued_functions() == ["drain_announced"]
-    assert redis_connection().llen(inbox.PENDING_KEY) == 5
+    assert redis_connection().llen(intake.PENDING_KEY) == 5
 
 
 def test_the_drain_queues_one_retried_job_per_delivery_on_the_webhooks_queue(client, store):
@@ -74,8 +74,8 @@ def test_the_drain_queues_one_retried_job_per_delivery_on_the_webhooks_queue(cli
     assert drained() == 3
     jobs = [j for j in queue(WEBHOOKS).jobs if j.func_name.endswith("process_delivery")]
     assert sorted(j.args[0] for j in jobs) == ids
-    assert all(j.retries_left == len(inbox.RETRY_INTERVALS) for j in jobs)
-    assert redis_connection().llen(inbox.PENDING_KEY) == 0
+    assert all(j.retries_left == len(processing.RETRY_INTERVALS) for j in jobs)
+    assert redis_connection().llen(intake.PENDING_KEY) == 0
 
 
 def test_a_push_after_the_drain_started_queues_the_next_drain(client, store):
@@ -90,7 +90,7 @@ def test_every_stored_push_is_processed_by_a_webhooks_worker(app, client, store)
     for n in range(4):
         push(client, store, f"d-{n}")
     push(client, store, "d-1")  # a retried delivery: stored and queued once
-    assert inbox.flush_announcements(app)
+    assert intake.flush_announcements(app)
     SimpleWorker([queue(WEBHOOKS)], connection=redis_connection(app)).work(burst=True)
     assert set(statuses()) == {"d-0", "d-1", "d-2", "d-3"}
     assert set(statuses().values()) == {"processed"}
@@ -102,12 +102,12 @@ def test_redis_outage_acks_keeps_the_row_received_for_requeue(app, client, store
     app.extensions["hub.redis"] = Redis(unix_socket_path="/nonexistent/redis.sock")
     try:
         assert push(client, store, "d-1").get_data(as_text=True) == ACK
-        assert inbox.flush_announcements(app, timeout=60)  # tried, logged, gave up
+        assert intake.flush_announcements(app, timeout=60)  # tried, logged, gave up
     finally:
         app.extensions["hub.redis"] = live
     assert statuses() == {"d-1": "received"}
     assert queue(WEBHOOKS).count == 0
-    assert inbox.requeue_received() == 1
+    assert processing.requeue_received() == 1
     assert queued_functions() == ["process_delivery"]
 
 
@@ -121,15 +121,15 @@ def test_the_push_is_answered_without_waiting_for_redis(app, client, store):
     answered = time.monotonic() - started
     assert statuses() == {"d-1": "received"}
     assert answered < 1.0
-    assert inbox.flush_announcements(app, timeout=10)
+    assert intake.flush_announcements(app, timeout=10)
     assert time.monotonic() - started >= 1.4  # the hand-over did wait for the pause
-    assert redis.lrange(inbox.PENDING_KEY, 0, -1) == [str(_id("d-1")).encode()]
+    assert redis.lrange(intake.PENDING_KEY, 0, -1) == [str(_id("d-1")).encode()]
 
 
 def test_ids_announced_from_many_threads_are_each_handed_over_once(app, store):
     """Concurrent requests of one worker share the announcer: it takes every id waiting on
     each wake-up, loses none, doubles none and queues one drain job for the burst."""
-    announcer = inbox.Announcer.of(app)
+    announcer = intake.Announcer.of(app)
     ids = range(1, 801)
     redis_connection(app).config_resetstat()
 
@@ -143,7 +143,7 @@ def test_ids_announced_from_many_threads_are_each_handed_over_once(app, store):
     for t in threads:
         t.join()
     assert announcer.flush(10)
-    handed = [int(i) for i in redis_connection(app).lrange(inbox.PENDING_KEY, 0, -1)]
+    handed = [int(i) for i in redis_connection(app).lrange(intake.PENDING_KEY, 0, -1)]
     assert sorted(handed) == list(ids)
     assert queued_functions() == ["drain_announced"]
     assert redis_connection(app).info("commandstats")["cmdstat_rpush"]["calls"] <= 10
@@ -152,7 +152,7 @@ def test_ids_announced_from_many_threads_are_each_handed_over_once(app, store):
 def test_pushes_arriving_one_by_one_are_handed_over_together(app, store):
     """One push a millisecond, as a gunicorn sync worker takes them: the announcer waits
     LINGER_SECONDS after the first id, so 20 pushes cost a few Redis round trips, not 20."""
-    announcer = inbox.Announcer.of(app)
+    announcer = intake.Announcer.of(app)
     redis = redis_connection(app)
     redis.config_resetstat()
     started = time.monotonic()
@@ -161,7 +161,7 @@ def test_pushes_arriving_one_by_one_are_handed_over_together(app, store):
         time.sleep(0.001)
     spread = time.monotonic() - started
     assert announcer.flush(5)
-    assert [int(i) for i in redis.lrange(inbox.PENDING_KEY, 0, -1)] == list(range(1, 21))
+    assert [int(i) for i in redis.lrange(intake.PENDING_KEY, 0, -1)] == list(range(1, 21))
     # at most one round trip per 10 ms of the burst (a loaded machine spreads it out)
     calls = redis.info("commandstats")["cmdstat_rpush"]["calls"]
     assert calls <= spread / 0.01 + 2
@@ -170,21 +170,21 @@ def test_pushes_arriving_one_by_one_are_handed_over_together(app, store):
 def test_a_forked_process_announces_through_its_own_thread(app, store):
     """gunicorn forks its workers: the child must not reuse the parent's announcer, whose
     thread does not exist in the child."""
-    parent = inbox.Announcer.of(app)
+    parent = intake.Announcer.of(app)
     parent.put(1)
     assert parent.flush(5)
     pid = os.fork()
     if pid == 0:  # the child: announce, wait, and report through the exit status
         ok = False
         try:
-            child = inbox.Announcer.of(app)
+            child = intake.Announcer.of(app)
             child.put(2)
             ok = child is not parent and child.flush(5)
         finally:
             os._exit(0 if ok else 1)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
-    assert redis_connection(app).lrange(inbox.PENDING_KEY, 0, -1) == [b"1", b"2"]
+    assert redis_connection(app).lrange(intake.PENDING_KEY, 0, -1) == [b"1", b"2"]
 
 
 def _id(delivery: str) -> int:
@@ -211,15 +211,15 @@ def test_unbind_after_a_cached_push_is_404(client, store, workspace):
 def test_the_autosync_tick_requeues_only_stranded_deliveries(app, client, store):
     from datetime import timedelta
 
+    from hub.jobs import schedule
     from hub.models import utcnow
-    from hub.sync import schedule
 
     live = app.extensions["hub.redis"]
     app.extensions["hub.redis"] = Redis(unix_socket_path="/nonexistent/redis.sock")
     try:
         push(client, store, "old")
         push(client, store, "new")
-        assert inbox.flush_announcements(app, timeout=60)
+        assert intake.flush_announcements(app, timeout=60)
     finally:
         app.extensions["hub.redis"] = live
     old = db.session.scalar(select(WebhookDelivery).where(WebhookDelivery.delivery_id == "old"))
@@ -248,8 +248,8 @@ def test_hub_webhook_stranded_seconds_sets_when_the_tick_requeues(app, client, s
     soak test) need not wait the default five minutes for the tick to pick deliveries up."""
     from datetime import timedelta
 
+    from hub.jobs import schedule
     from hub.models import utcnow
-    from hub.sync import schedule
 
     app.config["WEBHOOK_STRANDED_SECONDS"] = 15
     live = app.extensions["hub.redis"]
@@ -257,7 +257,7 @@ def test_hub_webhook_stranded_seconds_sets_when_the_tick_requeues(app, client, s
     try:
         push(client, store, "lost-in-the-restart")
         push(client, store, "just-now")
-        assert inbox.flush_announcements(app, timeout=60)
+        assert intake.flush_announcements(app, timeout=60)
     finally:
         app.extensions["hub.redis"] = live
     lost = db.session.scalar(

@@ -11,10 +11,10 @@ from rq import SimpleWorker
 from sqlalchemy import select, text
 
 from hub.extensions import db, redis_connection
+from hub.inbox import intake, processing
+from hub.jobs.queues import WEBHOOKS, queue
 from hub.models import Customer, Event, Order, OrderLine, WebhookDelivery
 from hub.services import connections
-from hub.sync import inbox
-from hub.sync.queues import WEBHOOKS, queue
 from tests.support.fake_push import ACK, sign
 
 SECRET = "push-secret-123"
@@ -68,12 +68,12 @@ def inbox_rows() -> list[WebhookDelivery]:
 
 def queued() -> int:
     """Jobs on the "webhooks" queue once this process's announcer has handed over its ids."""
-    assert inbox.flush_announcements()
+    assert intake.flush_announcements()
     return queue(WEBHOOKS).count
 
 
 def run_worker(app) -> None:
-    inbox.flush_announcements(app)
+    intake.flush_announcements(app)
     conn = redis_connection(app)
     SimpleWorker([queue(WEBHOOKS)], connection=conn).work(burst=True)
 
@@ -183,12 +183,12 @@ def test_x1_webhook_processing_twice_changes_nothing(app, client, store):
     run_worker(app)
     before = core_snapshot()
     [row] = inbox_rows()
-    assert inbox.process_delivery(row.id) == "processed"
+    assert processing.process_delivery(row.id) == "processed"
     assert core_snapshot() == before
     # Forced: the same delivery applied again through ingest leaves the core identical.
     row.status = "received"
     db.session.commit()
-    assert inbox.process_delivery(row.id) == "processed"
+    assert processing.process_delivery(row.id) == "processed"
     assert core_snapshot() == before
 
 
@@ -198,7 +198,7 @@ def test_x1_webhook_replay_reprocesses_without_changing_the_core(app, client, st
     before = core_snapshot()
     [row] = inbox_rows()
     attempts = row.attempts
-    inbox.replay(workspace.id, row.id)
+    processing.replay(workspace.id, row.id)
     assert inbox_rows()[0].status == "received"
     run_worker(app)
     [row] = inbox_rows()
@@ -213,7 +213,7 @@ def test_webhook_replay_is_scoped_to_the_workspace(app, client, store, other_wor
     post(client, store, order_payload())
     [row] = inbox_rows()
     with pytest.raises(NotFound):
-        inbox.replay(other_workspace.id, row.id)
+        processing.replay(other_workspace.id, row.id)
 
 
 def test_x3_webhook_older_snapshot_after_newer_does_not_move_the_order_back(app, client, store):
@@ -235,3 +235,21 @@ def test_webhook_bad_payload_marks_the_delivery_failed_with_the_reason(app, clie
     assert "ordered_at" in row.error
     assert row.attempts == 1
     assert db.session.scalar(select(Order)) is None
+
+
+def test_jobs_queued_by_the_previous_release_still_run(app, client, store):
+    """Issue 21.5 moved the inbox jobs from hub.sync.inbox to hub.inbox.processing: a job the
+    previous release queued under the old dotted path (a delivery, a drain) still runs."""
+    post(client, store, order_payload())
+    assert intake.flush_announcements(app)
+    webhooks = queue(WEBHOOKS)
+    webhooks.empty()  # today's drain job; its id stays announced in Redis
+    [row] = inbox_rows()
+    redis = redis_connection(app)
+    assert redis.lrange(intake.PENDING_KEY, 0, -1) == [str(row.id).encode()]
+    drain = webhooks.enqueue("hub.sync.inbox.drain_announced")
+    old = webhooks.enqueue("hub.sync.inbox.process_delivery", row.id)
+    SimpleWorker([webhooks], connection=redis).work(burst=True)
+    assert drain.get_status(refresh=True) == "finished" and drain.return_value() == 1
+    assert old.get_status(refresh=True) == "finished" and old.return_value() == "processed"
+    assert inbox_rows()[0].status == "processed"

@@ -10,7 +10,7 @@ import pytest
 from rq.job import Job
 
 from hub.extensions import redis_connection
-from hub.sync.queues import WEBHOOKS, queue
+from hub.jobs.queues import WEBHOOKS, queue
 from tests.conftest import ENCRYPTION_KEY
 from tests.integration.test_cli_process import clean_env
 from tests.support.served import HUB, Processes, wait_for

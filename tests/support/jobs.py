@@ -8,11 +8,11 @@ from sqlalchemy import text
 
 
 def probe_session(statements: int = 6) -> dict[str, Any]:
-    """Like every hub job: the app context of ``hub.sync.jobs``, the session, one statement
+    """Like every hub job: the app context of ``hub.jobs.context``, the session, one statement
     run often enough for psycopg to prepare it server-side (its threshold is 5); reports
     whether the job's session started inside a transaction it did not open."""
     from hub.extensions import db
-    from hub.sync.jobs import app_context
+    from hub.jobs.context import app_context
 
     with app_context():
         inherited = db.session().in_transaction()

@@ -21,9 +21,9 @@ STATUSES = ("received", "processed", "ignored", "failed")
 
 def _replay(delivery: WebhookDelivery) -> None:
     """Queue the stored delivery for processing again (the intake's job; idempotent, X1)."""
-    from hub.sync import inbox
+    from hub.inbox import processing
 
-    inbox.replay(delivery.workspace_id, delivery.id)
+    processing.replay(delivery.workspace_id, delivery.id)
 
 
 @bp.get("")

@@ -17,10 +17,11 @@ from connectors.youzan.sandbox import create_app as create_sandbox
 from connectors.youzan.sandbox import demo_bind_config
 from connectors.youzan.sandbox_server import serve
 from hub.extensions import db, redis_connection
+from hub.inbox import intake
+from hub.jobs.queues import WEBHOOKS, queue
 from hub.models import Connection, Customer, Event, Identity, Order, OrderLine, SyncRun
 from hub.services import connections
-from hub.sync import engine, inbox, service
-from hub.sync.queues import WEBHOOKS, queue
+from hub.sync import engine, service
 
 YOUZAN = "connectors.youzan.connector:YouzanConnector"
 
@@ -91,7 +92,7 @@ def sync(conn: Connection, *, full: bool = False) -> SyncRun:
 
 
 def run_webhook_worker(app) -> None:
-    inbox.flush_announcements(app)
+    intake.flush_announcements(app)
     SimpleWorker([queue(WEBHOOKS)], connection=redis_connection(app)).work(burst=True)
 
 

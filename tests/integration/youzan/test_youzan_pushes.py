@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from hub.core.errors import TransientError
 from hub.extensions import db
+from hub.inbox import processing
 from hub.models import Order, WebhookDelivery
-from hub.sync import inbox
 from tests.integration.youzan.conftest import hub_orders, run_webhook_worker, sync
 
 
@@ -74,7 +74,7 @@ def test_an_older_push_processed_last_never_regresses_the_order(
     sandbox.control("push/flush")
     run_webhook_worker(app)
     assert hub_orders(workspace.id)[tid]["status"] == "completed"
-    inbox.replay(workspace.id, early)  # the "paid" push again, after the newer ones
+    processing.replay(workspace.id, early)  # the "paid" push again, after the newer ones
     run_webhook_worker(app)
     assert hub_orders(workspace.id)[tid]["status"] == "completed"
     assert hub_orders(workspace.id)[tid]["events"] == {"purchase": 1, "return": 0, "cancel": 0}
@@ -102,18 +102,18 @@ def test_query_lag_after_a_push_is_retried_until_the_trade_is_visible(
     sandbox.control("push/flush")
     rows = db.session.scalars(select(WebhookDelivery.id).order_by(WebhookDelivery.id)).all()
     with pytest.raises(TransientError, match="not visible|not up to date"):
-        inbox.process_delivery(rows[-1])
+        processing.process_delivery(rows[-1])
     assert tid not in hub_orders(workspace.id)
     time.sleep(1.6)
-    assert inbox.process_delivery(rows[-1]) == "processed"
+    assert processing.process_delivery(rows[-1]) == "processed"
     assert hub_orders(workspace.id)[tid]["status"] == "paid"
     sandbox.control(f"orders/{tid}/ship")  # the query API keeps the "paid" snapshot a while
     sandbox.control("push/flush")
     last = db.session.scalar(select(func.max(WebhookDelivery.id)))
     with pytest.raises(TransientError, match="not up to date"):
-        inbox.process_delivery(last)
+        processing.process_delivery(last)
     time.sleep(1.6)
-    assert inbox.process_delivery(last) == "processed"
+    assert processing.process_delivery(last) == "processed"
     assert hub_orders(workspace.id)[tid]["status"] == "shipped"
 
 

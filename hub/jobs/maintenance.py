@@ -32,9 +32,12 @@ from rq.scheduler import RQScheduler
 
 from hub.core.errors import QueueUnavailable
 from hub.extensions import db, redis_connection
+from hub.imports import jobs as import_jobs
+from hub.inbox import processing as inbox
+from hub.jobs import schedule
+from hub.jobs.queues import REDIS_DOWN
 from hub.models import utcnow
-from hub.sync import inbox, schedule, service
-from hub.sync.queues import REDIS_DOWN
+from hub.sync import service
 
 log = logging.getLogger(__name__)
 
@@ -171,8 +174,6 @@ class Maintenance:
         if redis.exists(SWEEP_KEY):
             self._sweep(redis)
         service.resume_stale_runs()
-        from hub.imports import jobs as import_jobs  # imports sit above the sync package
-
         import_jobs.requeue_waiting()
         if redis.set(TICK_KEY, 1, nx=True, ex=int(self.app.config["AUTOSYNC_TICK_SECONDS"])):
             schedule.tick()

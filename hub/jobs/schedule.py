@@ -1,6 +1,6 @@
 """Automatic sync: the fan-out requests a sync (trigger "auto") for every bound store in
 automatic mode whose interval (``Connection.sync_interval``, Y5) has passed, and re-queues webhook
-deliveries stranded in ``received``. Every worker's maintenance loop (hub.sync.maintenance)
+deliveries stranded in ``received``. Every worker's maintenance loop (hub.jobs.maintenance)
 runs it once per ``HUB_AUTOSYNC_TICK_SECONDS`` across all workers: no job in Redis holds the
 schedule, so nothing is lost when Redis loses its data."""
 
@@ -14,8 +14,9 @@ from sqlalchemy import select
 
 from hub.core.errors import Conflict, NotFound
 from hub.extensions import db
+from hub.inbox import processing as inbox
 from hub.models import Connection, utcnow
-from hub.sync import inbox, service
+from hub.sync import service
 
 log = logging.getLogger(__name__)
 

@@ -1,10 +1,10 @@
 """The worker: RQ 3 on the application's Redis, with the hub's maintenance thread beside it
-(hub.sync.maintenance: scheduled jobs, stale runs, stranded deliveries, auto-sync).
+(hub.jobs.maintenance: scheduled jobs, stale runs, stranded deliveries, auto-sync).
 
 Redis going away never ends the process: the RQ loop is left quietly, the worker waits for
 Redis with backoff (one log line when it goes, one when it is back) and starts a fresh RQ
 loop; a job running meanwhile goes on in its work horse. SIGTERM / SIGINT stop it as usual.
-``python -m hub.sync.worker`` runs one from the environment (HUB_* variables)."""
+``python -m hub.jobs.worker`` runs one from the environment (HUB_* variables)."""
 
 from __future__ import annotations
 
@@ -24,9 +24,10 @@ from flask import Flask
 from rq import Queue, Worker
 from rq.exceptions import StopRequested
 
+from hub.app_factory import build_app
 from hub.extensions import db, redis_connection
-from hub.sync.maintenance import FORK_GUARD, Maintenance, RedisWatch
-from hub.sync.queues import QUEUES, REDIS_DOWN
+from hub.jobs.maintenance import FORK_GUARD, Maintenance, RedisWatch
+from hub.jobs.queues import QUEUES, REDIS_DOWN
 
 log = logging.getLogger(__name__)
 
@@ -188,13 +189,11 @@ def _serve(queues: Sequence[str], watch: RedisWatch, stop: _StopSignal) -> bool:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``python -m hub.sync.worker [QUEUE...] [--burst]``."""
-    from hub import create_app
-
+    """Entry point of ``python -m hub.jobs.worker [QUEUE...] [--burst]``."""
     args = list(sys.argv[1:] if argv is None else argv)
     burst = "--burst" in args
     names = [a for a in args if not a.startswith("--")] or list(QUEUES)
-    run_worker(create_app(), names, burst=burst)
+    run_worker(build_app(), names, burst=burst)
     return 0
 
 
