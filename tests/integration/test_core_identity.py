@@ -5,8 +5,8 @@ from sqlalchemy import func, select
 
 from hub.core import ingest
 from hub.core.errors import Conflict
-from hub.core.merge import merge, undo_merge
 from hub.core.ingest import IngestOptions
+from hub.core.merge import merge, undo_merge
 from hub.core.records import CustomerRecord, DeletionRecord
 from hub.extensions import db
 from hub.models import Customer, CustomerTag, Event, Identity, MergeLedger, Order, Tag
