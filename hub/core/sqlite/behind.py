@@ -223,13 +223,20 @@ def write_behind(session: Session, id_tables: Sequence[Table] = ()) -> Iterator[
     else:
         behind.close()
     finally:
-        sys.setswitchinterval(interval)
+        set_switch_interval(interval)
         event.remove(connection, "before_cursor_execute", _wait_for_write_behind)
         _behind.reset(token)
 
 
 # How soon the planning thread yields the GIL to the writer whose statement has finished.
 SWITCH_INTERVAL = 0.0002
+
+
+def set_switch_interval(seconds: float) -> None:
+    """``sys.setswitchinterval`` such that ``sys.getswitchinterval`` then gives ``seconds``
+    back: the interpreter keeps whole microseconds, truncated, so setting back what it gave
+    (0.003699 is 3698.99... microseconds) would lose one at every batch."""
+    sys.setswitchinterval((round(seconds * 1e6) + 0.5) / 1e6)
 
 
 def _wait_for_write_behind(*_args: Any) -> None:
