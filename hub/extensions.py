@@ -45,7 +45,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         # Checkpoint every 16,384 pages (64 MiB of WAL), not every 1,000: one ingest batch of
         # 5,000 orders writes more than 1,000 pages, so the default checkpointed after every
         # commit and copied the same hot index pages back each time (+12% in bench/ingest.py).
-        # After each ingest commit a background thread checkpoints (hub.core.checkpoint), so
+        # After each ingest commit a background thread checkpoints (hub.core.sqlite.checkpoint), so
         # this automatic one is the fallback for a WAL the background one could not keep short.
         cur.execute("PRAGMA wal_autocheckpoint=16384")
         cur.close()

@@ -85,3 +85,96 @@ def test_no_dependency_carries_a_second_sqlite() -> None:
     names = {re.split(r"[\[<>=~!; ]", line.strip())[0].lower().replace("-", "_")
              for block in wanted for line in block.splitlines() if line.strip()}  # fmt: skip
     assert "flask" in names and names.isdisjoint(SQLITE_COPIES)
+
+
+# ---------------------------------------------------------------- hub/core's own shape (issue 21.1)
+
+CORE = ROOT / "hub" / "core"
+MAX_CORE_LINES = 300
+
+
+def core_modules() -> dict[str, Path]:
+    """Dotted name -> file of every module under hub/core (a package by its __init__)."""
+    out = {}
+    for path in sorted(CORE.rglob("*.py")):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        out[".".join(parts)] = path
+    return out
+
+
+def core_import_graph(modules: dict[str, Path]) -> dict[str, set[str]]:
+    """Module -> the hub/core modules it imports, wherever the import statement is (module
+    level, inside a function, under TYPE_CHECKING): ``from a import b`` counts as a.b when
+    that is a module, else as a."""
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        targets = set()
+        for _line, imported in imported_names(path.read_text(encoding="utf-8")):
+            while imported and imported not in modules:
+                imported = imported.rpartition(".")[0]
+            if imported and imported != name:
+                targets.add(imported)
+        graph[name] = targets
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """One path per import cycle found (depth-first)."""
+    found: list[list[str]] = []
+    state: dict[str, int] = {}  # 1 on the current path, 2 done
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = 1
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                found.append([*path[path.index(nxt) :], nxt])
+            elif nxt not in state:
+                visit(nxt, [*path, nxt])
+        state[node] = 2
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node, [node])
+    return found
+
+
+def test_no_core_module_is_over_300_lines() -> None:
+    long = {
+        str(path.relative_to(ROOT)): n
+        for path in core_modules().values()
+        if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_CORE_LINES
+    }
+    assert long == {}
+
+
+def test_no_import_cycle_inside_the_core() -> None:
+    assert cycles(core_import_graph(core_modules())) == []
+
+
+def test_the_cycle_finder_sees_function_level_and_type_checking_imports() -> None:
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert cycles(graph) == [["a", "b", "c", "a"]]
+    source = "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from x import y\n"
+    source += "def f():\n    import z.w\n"
+    assert {name for _, name in imported_names(source)} >= {"x.y", "z.w"}
+
+
+def test_planning_reads_nothing_itself() -> None:
+    """Planning (hub/core/plan) asks the store through functions: it imports no SQLAlchemy,
+    no session, no backend."""
+    forbidden = ("sqlalchemy", "hub.extensions", "hub.core.store", "hub.core.sqlite",
+                 "hub.core.postgres")  # fmt: skip
+    assert (CORE / "plan").is_dir()
+    assert violations(CORE / "plan", forbidden) == []
+
+
+def test_only_the_core_reaches_the_sqlite_fast_path() -> None:
+    """The fast path's threads and checkpoints are the core's business: no caller (the sync
+    engine, imports, web) asks for a checkpoint or a write-behind itself."""
+    found = []
+    for folder in sorted((ROOT / "hub").iterdir()):
+        if folder.is_dir() and folder.name != "core":
+            found += violations(folder, ("hub.core.sqlite", "hub.core.checkpoint"))
+    assert found == []

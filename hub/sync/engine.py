@@ -14,7 +14,6 @@ from sqlalchemy import select, update
 
 from hub.connectors import Connector, Stream, SyncWindow
 from hub.core import ingest
-from hub.core.checkpoint import checkpoint_soon
 from hub.core.errors import classify
 from hub.extensions import db
 from hub.jobs.heartbeat import Heartbeat
@@ -171,7 +170,6 @@ def _commit_page(
     _own(run, progress_done=progress_done, progress_total=total, counts=counts)
     record_api_calls(db.session, connector, run.connection_id, run.id)
     db.session.commit()  # expires run: the next batch reads the values just written
-    checkpoint_soon(db.session)  # SQLite: the batch leaves the WAL while the next is read
     log.debug("run %s: batch of %d committed (%d before it)", run.id, len(page.records),
               stream_before)  # fmt: skip
 

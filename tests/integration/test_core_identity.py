@@ -5,8 +5,8 @@ from sqlalchemy import func, select
 
 from hub.core import ingest
 from hub.core.errors import Conflict
-from hub.core.identity import merge, undo_merge
 from hub.core.ingest import IngestOptions
+from hub.core.merge import merge, undo_merge
 from hub.core.records import CustomerRecord, DeletionRecord
 from hub.extensions import db
 from hub.models import Customer, CustomerTag, Event, Identity, MergeLedger, Order, Tag
@@ -99,14 +99,15 @@ def test_x4_limit_holds_across_batches_for_a_returning_customer(workspace):
 
 
 def test_x4_limit_is_checked_for_a_customer_the_prefetch_did_not_foresee(workspace):
-    from hub.core.identity import Resolver
+    from hub.core.plan.identity import Resolver
+    from hub.core.store.lookups import session_lookups
 
     ingest.apply(
         db.session,
         workspace.id,
         [person(("yz_open_id", "yz1"), *[("mobile", f"1391234560{i}") for i in range(3)])],
     )
-    resolver = Resolver(db.session, workspace.id)
+    resolver = Resolver(workspace.id, session_lookups(db.session, workspace.id))
     resolver.prefetch([[("yz_open_id", "yz1")]])  # nothing new: no identity counts loaded
     res = resolver.resolve(person(("yz_open_id", "yz1"), ("mobile", "13912345609")))
     assert res.attach == []

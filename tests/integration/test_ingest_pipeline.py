@@ -12,7 +12,8 @@ from collections import Counter
 import pytest
 from sqlalchemy import func, select
 
-from hub.core import ingest, upsert
+from hub.core import ingest
+from hub.core.sqlite import snapshot
 from hub.extensions import db
 from hub.models import Customer, Identity, Order
 from tests.support.orders import order
@@ -24,13 +25,13 @@ CHUNK = ingest.ORDERS_PER_CHUNK
 def reads(monkeypatch) -> Counter:
     """How many queries each snapshot reader ran (none on PostgreSQL)."""
     calls: Counter = Counter()
-    real = upsert.SnapshotReader.json
+    real = snapshot.SnapshotReader.json
 
     def json(self, sql, params):
         calls["json"] += 1
         return real(self, sql, params)
 
-    monkeypatch.setattr(upsert.SnapshotReader, "json", json)
+    monkeypatch.setattr(snapshot.SnapshotReader, "json", json)
     return calls
 
 

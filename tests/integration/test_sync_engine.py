@@ -254,11 +254,14 @@ def test_pages_read_ahead_or_inline_commit_the_same(app, workspace, data_file, r
 def test_each_committed_batch_asks_for_a_background_checkpoint(
     app, workspace, data_file, monkeypatch
 ):
-    """The engine commits its batches itself (records, cursor and progress together), so it
-    asks for the WAL checkpoint itself: no batch waits for one in its commit (SQLite)."""
+    """The engine commits its batches itself (records, cursor and progress together); the
+    core's store asks for the WAL checkpoint at that commit: no batch waits for one in its
+    commit (SQLite)."""
+    from hub.core.sqlite import checkpoint
+
     asked = []
-    real = engine.checkpoint_soon
-    monkeypatch.setattr(engine, "checkpoint_soon", lambda session: asked.append(real(session)))
+    real = checkpoint.checkpoint_soon
+    monkeypatch.setattr(checkpoint, "checkpoint_soon", lambda s: asked.append(real(s)))
     monkeypatch.setitem(app.config, "SYNC_BATCH_RECORDS", 10)
     write_orders(data_file, make_orders(25, start=utcnow() - timedelta(days=3)))
     run = sync(add_connection(workspace.id, data_file))

@@ -309,14 +309,14 @@ def test_tag_and_group_forms_need_the_csrf_token(app, admin, workspace, shop):
 
 
 def test_x4_merged_away_customer_tags_are_refused_with_where_to_go(admin, workspace, tmp_path):
-    from hub.core import identity
+    from hub.core import merge as ledger
 
     keep = seed(workspace, tmp_path, tag="A")
     seed(workspace, tmp_path, tag="B")
     gone = db.session.scalar(select(Customer.id).where(Customer.id != keep.customer_id))
     assert gone and gone != keep.customer_id
-    identity.merge(db.session, workspace.id, keep.customer_id, gone,
-                   reason="same person", actor="test")  # fmt: skip
+    ledger.merge(db.session, workspace.id, keep.customer_id, gone,
+                 reason="same person", actor="test")  # fmt: skip
     db.session.commit()
     url = f"/customers/{gone}"
     assert 'data-test="add-tag"' not in admin.get(url).get_data(as_text=True)

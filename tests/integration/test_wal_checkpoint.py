@@ -1,4 +1,4 @@
-"""Background WAL checkpoints (hub.core.checkpoint): after an ingest commit on SQLite the
+"""Background WAL checkpoints (hub.core.sqlite.checkpoint): after an ingest commit on SQLite the
 batch's pages reach the database file without a checkpoint in the committing thread, the WAL
 is started again instead of growing, the thread ends when idle, and a failure is logged, not
 raised into the ingest.
@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
-from hub.core import checkpoint, ingest
+from hub.core import ingest
+from hub.core.sqlite import checkpoint
 from tests.support.orders import shop_batch
 
 
@@ -60,7 +61,7 @@ def test_the_batch_reaches_the_database_file_without_a_checkpoint_in_the_commit(
 def test_without_the_request_the_batch_stays_in_the_wal(sqlite_session, tmp_path, monkeypatch):
     """The control for the test above: the copy of the file alone lacks the batch."""
     session, ws, path = sqlite_session
-    monkeypatch.setattr(ingest, "checkpoint_soon", lambda session: None)
+    monkeypatch.setattr(checkpoint, "checkpoint_soon", lambda session: None)
     ingest.apply(session, ws, shop_batch(0, 300, 100))
     assert orders_in_file_alone(path, tmp_path) == 0
 
@@ -72,7 +73,7 @@ def test_the_wal_is_started_again_rather_than_growing(sqlite_session, monkeypatc
     five, as the automatic checkpoint waits for 16,384 pages."""
     session, ws, path = sqlite_session
     if not background:
-        monkeypatch.setattr(ingest, "checkpoint_soon", lambda session: None)
+        monkeypatch.setattr(checkpoint, "checkpoint_soon", lambda session: None)
     wal = Path(f"{path}-wal")
     sizes = []
     for start in range(0, 2000, 400):
@@ -106,7 +107,7 @@ def test_a_failed_checkpoint_is_logged_and_not_raised(tmp_path, caplog):
     not_a_database = tmp_path / "folder"
     not_a_database.mkdir()
     worker = checkpoint._Checkpointer(str(not_a_database))
-    with caplog.at_level(logging.ERROR, logger="hub.core.checkpoint"):
+    with caplog.at_level(logging.ERROR, logger="hub.core.sqlite.checkpoint"):
         worker.start()
         worker.thread.join(timeout=5)
     assert worker.stopped

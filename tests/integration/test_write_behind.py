@@ -1,4 +1,4 @@
-"""SQLite's write-behind thread (hub.core.upsert.write_behind): what it is handed is written,
+"""SQLite's write-behind thread (hub.core.sqlite.behind.write_behind): what it is handed is written,
 in order, inside the caller's transaction; reads wait for it; the ids it gives are the rows'
 ids; no other connection can write meanwhile; a failure fails the block and leaves nothing.
 
@@ -17,7 +17,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from hub.core.upsert import insert_returning_ids, insert_rows, raw_cursor, write_behind
+from hub.core.sqlite.behind import write_behind
+from hub.core.sqlite.sql import raw_cursor
+from hub.core.store.sql import insert_returning_ids, insert_rows
 from hub.models import Customer, Event, Tag, utcnow
 
 

@@ -1,4 +1,4 @@
-"""The PostgreSQL backend of the ingest's set-based helpers (``hub.core.upsert``).
+"""The PostgreSQL backend of the ingest's set-based helpers (``hub.core.store.sql``).
 
 Every helper costs one statement whatever the number of rows: rows travel as one array
 parameter per column (psycopg dumps a list in binary, in C) and the statement unnests them:

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from hub.core import identity
+from hub.core import merge as ledger
 from hub.core.errors import HubError, NotFound
 from hub.extensions import db
 from hub.models import Customer
@@ -130,7 +130,7 @@ def merge(customer_id: int) -> Any:
         flash(_("Enter the number of the customer to merge into this one."), "error")
         return redirect(url_for("customers.detail", customer_id=keep.id))
     try:
-        identity.merge(
+        ledger.merge(
             db.session, workspace_id(), keep.id, other, reason=reason, actor=current_user.email
         )
     except NotFound:
@@ -163,7 +163,7 @@ def merges() -> Any:
 @admin_required
 def undo(ledger_id: int) -> Any:
     try:
-        identity.undo_merge(db.session, workspace_id(), ledger_id)
+        ledger.undo_merge(db.session, workspace_id(), ledger_id)
     except NotFound:
         db.session.rollback()
         abort(404)

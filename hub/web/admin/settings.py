@@ -9,7 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 
 from hub.core.errors import NotFound, ValidationFailed
-from hub.core.events import STAGES
+from hub.core.plan.settings import STAGES
 from hub.extensions import db
 from hub.models import ApiToken, EventSetting
 from hub.queries import workspace as q_workspace

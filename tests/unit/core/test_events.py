@@ -2,7 +2,8 @@
 
 from decimal import Decimal
 
-from hub.core.events import StoredOrder, advance_stage, plan_order
+from hub.core.plan.orders import StoredOrder, plan_order
+from hub.core.plan.settings import advance_stage
 from tests.support.orders import order
 
 D = Decimal

@@ -1,4 +1,5 @@
-"""Identity resolution (Y8, I4, S5, H1) and the merge ledger (X4).
+"""Identity resolution (Y8, I4, S5, H1), in memory: what it needs to know of the database it
+asks through :class:`Lookups`; merges are ``hub.core.merge``.
 
 A record carries its identities in the source's priority order. The customer of the
 highest-priority identity already known is the match; identities still free are attached to
@@ -10,31 +11,14 @@ on request (admin or API) and every merge is recorded in a ledger that can undo 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from concurrent.futures import Future
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 
-import orjson
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
-
-from hub.core.errors import Conflict, NotFound
 from hub.core.normalise import InvalidValue, junk_reason, normalise_identity
 from hub.core.records import CustomerRecord
-from hub.core.upsert import Ready, SnapshotReader, count_by, fetch_by
-from hub.models import (
-    Customer,
-    CustomerTag,
-    Event,
-    GroupMember,
-    Identity,
-    MergeLedger,
-    Order,
-    utcnow,
-)
 
 # How many identities of one type a customer may hold; others default to DEFAULT_LIMIT.
 IDENTITY_LIMITS: dict[str, int] = {
@@ -47,7 +31,38 @@ IDENTITY_LIMITS: dict[str, int] = {
     "nickname": 5,
 }
 DEFAULT_LIMIT = 10
-CHUNK = 500
+
+
+class Pending(Protocol):
+    """An answer now or later: a future, or :class:`Ready`."""
+
+    def result(self) -> Any: ...
+
+
+class Ready:
+    """A result already at hand, with the ``result()`` of a future."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def result(self) -> Any:
+        return self.value
+
+
+class Lookups(NamedTuple):
+    """What the resolver asks the database, as two functions a backend provides.
+
+    ``owners(type, values)``: the (value, owning customer id) pairs of the identities of
+    ``type`` that exist among ``values``, as a :class:`Pending` (so a backend may answer on a
+    thread of its own while the caller goes on). For ``customer_id`` the value is the
+    customer's own id, and its owner the customer it was merged into, if any.
+    ``counts(customer_ids)``: (customer id, type, how many) of the identities they hold.
+    """
+
+    owners: Callable[[str, Iterable[str]], Pending]
+    counts: Callable[[set[int]], Iterable[tuple[int, str, int]]]
 
 
 @dataclass(slots=True)
@@ -65,37 +80,7 @@ class Prefetch:
     """Owners asked for by ``Resolver.start_prefetch``, for ``finish_prefetch``."""
 
     people: list[Sequence[tuple[str, str]]]
-    owners: list[tuple[str, dict[str, tuple[str, str]], Ready | Future[Any]]]
-
-
-class _Rekeyed:
-    """Customer ids found, as the (value, owner) pairs of the ``customer_id`` identity."""
-
-    def __init__(self, rows: Future[Any]) -> None:
-        self.rows = rows
-
-    def result(self) -> list[tuple[str, int]]:
-        return [(str(cid), owner) for cid, owner in self.rows.result()]
-
-
-def _json_list(values: Iterable[Any]) -> str:
-    return orjson.dumps(list(values)).decode()
-
-
-# The snapshot reader's queries (SQLite): one JSON array each.
-_OWNERS_SQL = (
-    "SELECT json_group_array(json_array(value, customer_id)) FROM identities "
-    "WHERE workspace_id = ? AND type = ? AND value IN (SELECT value FROM json_each(?))"
-)
-_CUSTOMER_IDS_SQL = (
-    "SELECT json_group_array(json_array(id, coalesce(merged_into_id, id))) FROM customers "
-    "WHERE workspace_id = ? AND id IN (SELECT value FROM json_each(?))"
-)
-_COUNTS_SQL = (
-    "SELECT json_group_array(json_array(customer_id, type, n)) FROM ("
-    "SELECT customer_id, type, count(*) AS n FROM identities "
-    "WHERE customer_id IN (SELECT value FROM json_each(?)) GROUP BY customer_id, type)"
-)
+    owners: list[tuple[str, dict[str, tuple[str, str]], Pending]]
 
 
 class ResolutionFailed(Exception):
@@ -127,29 +112,27 @@ def clean_identities(
 
 
 class Resolver:
-    """Resolves many records against one workspace with a handful of queries.
+    """Resolves many records against one workspace with a handful of lookups.
 
     Call ``prefetch`` with the identities of the records (or ``start_prefetch`` and, later,
     ``finish_prefetch``), then ``resolve`` per record; the resolver remembers what earlier
-    records of the batch created or attached. With a ``reader`` (a
-    :class:`hub.core.upsert.SnapshotReader`) the queries run on its thread, so the caller can go
-    on between ``start_prefetch`` and ``finish_prefetch``.
+    records of the batch created or attached. It reads nothing itself: it asks ``lookups``
+    (:class:`Lookups`), which may answer later, so the caller can go on between
+    ``start_prefetch`` and ``finish_prefetch``. ``lookups`` may be replaced between prefetches.
     """
 
     def __init__(
         self,
-        session: Session,
         workspace_id: int,
+        lookups: Lookups,
         *,
         on_conflict: str = "drop",
         limits: dict[str, int] | None = None,
-        reader: SnapshotReader | None = None,
     ) -> None:
-        self.session = session
         self.workspace_id = workspace_id
+        self.lookups = lookups
         self.on_conflict = on_conflict
         self.limits = {**IDENTITY_LIMITS, **(limits or {})}
-        self.reader = reader
         self.owner: dict[tuple[str, str], int | str] = {}
         self.held: dict[tuple[int | str, str], int] = {}
         self.known_customers: set[int] = set()
@@ -173,7 +156,7 @@ class Resolver:
         for pair in wanted:
             by_type[pair[0]][pair[1]] = pair
         return Prefetch(
-            people, [(t, pairs, self._owners(t, pairs)) for t, pairs in by_type.items()]
+            people, [(t, pairs, self.lookups.owners(t, pairs)) for t, pairs in by_type.items()]
         )
 
     def finish_prefetch(self, prefetch: Prefetch) -> None:
@@ -200,39 +183,10 @@ class Resolver:
                 receiving.update(o for pair in identities if type(o := get(pair)) is int)
         self._prefetch_counts(receiving - self.known_customers)
 
-    def _owners(self, type_: str, values: Iterable[str]) -> Ready | Future[Any]:
-        """(value, owning customer) of the identities of ``type_`` that exist."""
-        ws = self.workspace_id
-        if type_ == "customer_id":  # the value is the customer's own id (a merged one's heir)
-            ids = sorted({int(v) for v in values if v.isascii() and v.isdigit()})
-            if self.reader is not None:
-                return _Rekeyed(self.reader.json(_CUSTOMER_IDS_SQL, (ws, _json_list(ids))))
-            cust = Customer.__table__.c
-            rows = []
-            for i in range(0, len(ids), CHUNK):
-                rows += self.session.execute(
-                    select(cust.id, cust.merged_into_id).where(
-                        cust.workspace_id == ws, cust.id.in_(ids[i : i + CHUNK])
-                    )
-                )
-            return Ready([(str(cid), merged_into or cid) for cid, merged_into in rows])
-        if self.reader is not None:
-            return self.reader.json(_OWNERS_SQL, (ws, type_, _json_list(values)))
-        table = Identity.__table__
-        columns = ["value", "customer_id"]
-        return Ready(
-            fetch_by(self.session, table, columns, "value", values, named=False, workspace_id=ws,
-                     type=type_)
-        )  # fmt: skip
-
     def _prefetch_counts(self, customer_ids: set[int]) -> None:
         if not customer_ids:
             return
-        if self.reader is not None:
-            counts = self.reader.json(_COUNTS_SQL, (_json_list(customer_ids),)).result()
-        else:
-            counts = count_by(self.session, Identity.__table__, "customer_id", "type", customer_ids)
-        for cid, type_, n in counts:
+        for cid, type_, n in self.lookups.counts(customer_ids):
             self.held[(cid, type_)] = n
         self.known_customers |= customer_ids
 
@@ -327,128 +281,3 @@ def _describe(identities: Sequence[tuple[str, str]]) -> str:
 
 def _describe_blocked(blocked: list[dict[str, Any]]) -> str:
     return "; ".join(b["reason"] for b in blocked) or "the record has no identities"
-
-
-# ---------------------------------------------------------------- merge ledger (X4)
-
-MOVABLE = (
-    ("identities", Identity),
-    ("orders", Order),
-    ("events", Event),
-)
-
-
-def merge(
-    session: Session,
-    workspace_id: int,
-    keep_id: int,
-    merge_id: int,
-    *,
-    reason: str,
-    actor: str | None = None,
-    limits: dict[str, int] | None = None,
-) -> MergeLedger:
-    """Move everything of ``merge_id`` onto ``keep_id`` and record it; refuses over-limit merges."""
-    if keep_id == merge_id:
-        raise Conflict("a customer cannot be merged into itself")
-    keep, gone = (_customer(session, workspace_id, cid) for cid in (keep_id, merge_id))
-    if keep.merged_into_id or gone.merged_into_id:
-        raise Conflict("one of the customers was already merged into another")
-    _check_merge_limits(session, keep_id, merge_id, {**IDENTITY_LIMITS, **(limits or {})})
-    moved: dict[str, Any] = {}
-    for name, model in MOVABLE:
-        ids = list(session.scalars(select(model.id).where(model.customer_id == merge_id)))
-        moved[name] = ids
-        if ids:
-            session.execute(update(model).where(model.id.in_(ids)).values(customer_id=keep_id))
-    moved["tags"] = _move_links(session, CustomerTag, "tag_id", keep_id, merge_id)
-    moved["groups"] = _move_links(session, GroupMember, "group_id", keep_id, merge_id)
-    moved["customer"] = {
-        "activity_score": gone.activity_score,
-        "keep_score_before": keep.activity_score,
-    }
-    keep.activity_score += gone.activity_score
-    gone.merged_into_id = keep_id
-    entry = MergeLedger(
-        workspace_id=workspace_id,
-        kept_id=keep_id,
-        merged_id=merge_id,
-        reason=reason,
-        actor=actor,
-        moved=moved,
-    )
-    session.add(entry)
-    session.commit()
-    return entry
-
-
-def undo_merge(session: Session, workspace_id: int, ledger_id: int) -> None:
-    """Put back exactly what the merge moved."""
-    entry = session.get(MergeLedger, ledger_id)
-    if entry is None or entry.workspace_id != workspace_id:
-        raise NotFound(f"merge {ledger_id} not found")
-    if entry.undone_at is not None:
-        raise Conflict("this merge was already undone")
-    for name, model in MOVABLE:
-        ids = entry.moved.get(name) or []
-        if ids:
-            session.execute(
-                update(model)
-                .where(model.id.in_(ids), model.customer_id == entry.kept_id)
-                .values(customer_id=entry.merged_id)
-            )
-    _restore_links(session, CustomerTag, "tag_id", entry, entry.moved.get("tags", {}))
-    _restore_links(session, GroupMember, "group_id", entry, entry.moved.get("groups", {}))
-    keep = _customer(session, workspace_id, entry.kept_id)
-    gone = session.get(Customer, entry.merged_id)
-    assert gone is not None
-    keep.activity_score -= entry.moved.get("customer", {}).get("activity_score", 0)
-    gone.merged_into_id = None
-    entry.undone_at = utcnow()
-    session.commit()
-
-
-def _customer(session: Session, workspace_id: int, customer_id: int) -> Customer:
-    customer = session.get(Customer, customer_id)
-    if customer is None or customer.workspace_id != workspace_id:
-        raise NotFound(f"customer {customer_id} not found")
-    return customer
-
-
-def _check_merge_limits(
-    session: Session, keep_id: int, merge_id: int, limits: dict[str, int]
-) -> None:
-    rows = session.execute(
-        select(Identity.type, func.count())
-        .where(Identity.customer_id.in_([keep_id, merge_id]))
-        .group_by(Identity.type)
-    )
-    for type_, n in rows:
-        limit = limits.get(type_, DEFAULT_LIMIT)
-        if n > limit:
-            raise Conflict(
-                f"merging would give one customer {n} {type_} identities (limit {limit}); "
-                "remove some first"
-            )
-
-
-def _move_links(session: Session, model: Any, col: str, keep_id: int, merge_id: int) -> dict:
-    """Re-point link rows; remember which were moved and which were dropped as duplicates."""
-    theirs = set(session.scalars(select(getattr(model, col)).where(model.customer_id == merge_id)))
-    ours = set(session.scalars(select(getattr(model, col)).where(model.customer_id == keep_id)))
-    session.execute(model.__table__.delete().where(model.customer_id == merge_id))
-    for key in theirs - ours:
-        session.add(model(customer_id=keep_id, **{col: key}))
-    return {"moved": sorted(theirs - ours), "shared": sorted(theirs & ours)}
-
-
-def _restore_links(session: Session, model: Any, col: str, entry: MergeLedger, info: dict) -> None:
-    moved, shared = info.get("moved", []), info.get("shared", [])
-    if moved:
-        session.execute(
-            model.__table__.delete().where(
-                model.customer_id == entry.kept_id, getattr(model, col).in_(moved)
-            )
-        )
-    for key in [*moved, *shared]:
-        session.add(model(customer_id=entry.merged_id, **{col: key}))

@@ -1,5 +1,5 @@
-"""Event derivation from an order's state change (MISSION Y7, written once for every source),
-and the per-event-type settings applied when an event is recorded (Y10)."""
+"""Order planning: what a snapshot does to the stored order and which events it records
+(MISSION Y7, written once for every source). In memory; the row sets are ``hub.core.plan.rows``."""
 
 from __future__ import annotations
 
@@ -15,8 +15,6 @@ from hub.models.order import STATUSES
 PURCHASE, RETURN, CANCEL = "purchase", "return", "cancel"
 PURCHASED = frozenset({"paid", "shipped", "completed"})
 RANK = {status: i for i, status in enumerate(STATUSES)}
-# Customer stages in the order they advance; an event can only move a customer forward.
-STAGES = ("prospect", "lead", "customer", "repeat", "loyal")
 ZERO = Decimal("0.00")
 
 
@@ -169,12 +167,3 @@ def _cancel(rec: OrderRecord, amount: Decimal) -> PlannedEvent:
     return PlannedEvent(
         CANCEL, when, amount, "cancel", {"order_no": rec.order_no or rec.external_id}
     )
-
-
-def advance_stage(current: str | None, target: str | None) -> str | None:
-    """The later of two stages; unknown targets change nothing."""
-    if target is None or target not in STAGES:
-        return current
-    if current is None or current not in STAGES:
-        return target
-    return target if STAGES.index(target) > STAGES.index(current) else current

@@ -4,7 +4,8 @@ In WAL mode a commit appends pages to the ``-wal`` file; a checkpoint copies the
 the database file. SQLite's automatic checkpoint runs inside the commit that crosses its
 threshold (``wal_autocheckpoint``, see ``hub.extensions``), so every twelfth ingest batch or so
 stalled for a third of a second while 64 MiB of pages were copied and synced. After each
-ingest commit :func:`checkpoint_soon` instead wakes a thread of this process that runs a
+ingest commit (whoever commits: :func:`checkpoint_after_commit` hooks the session's next
+commit) :func:`checkpoint_soon` instead wakes a thread of this process that runs a
 PASSIVE checkpoint on a connection of its own: SQLite copies the pages without the GIL and
 without blocking readers or the writer, while the next batch is being prepared. A WAL that is
 wholly copied is started again from its beginning by the next write, so it stays about one
@@ -20,7 +21,8 @@ import os
 import sqlite3
 import threading
 
-from sqlalchemy.orm import Session
+from sqlalchemy import event
+from sqlalchemy.orm import Session, scoped_session
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,31 @@ def _forget_after_fork() -> None:
 
 
 os.register_at_fork(after_in_child=_forget_after_fork)
+
+
+# The session's info key marking a checkpoint asked for at its next commit.
+_PENDING = "hub_checkpoint_after_commit"
+
+
+def checkpoint_after_commit(session: Session | scoped_session[Session]) -> None:
+    """Ask for :func:`checkpoint_soon` when the session's transaction commits, whether the core
+    or its caller (the sync engine, which commits its progress with the batch) commits it; a
+    rollback forgets the request. The hooks live on that session only, and a session (a
+    request's, a job's) asks once per commit however many batches it applies."""
+    target = session() if isinstance(session, scoped_session) else session
+    target.info[_PENDING] = True
+    if not event.contains(target, "after_commit", _after_commit):
+        event.listen(target, "after_commit", _after_commit)
+        event.listen(target, "after_rollback", _after_rollback)
+
+
+def _after_commit(session: Session) -> None:
+    if session.info.pop(_PENDING, False):
+        checkpoint_soon(session)
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_PENDING, None)
 
 
 def checkpoint_soon(session: Session) -> None:

@@ -1,0 +1,187 @@
+"""One batch through the core: records sorted by kind, buyers resolved, orders planned chunk by
+chunk and their row sets handed to the store. On SQLite the fast path joins in: the buyers of
+the next chunk are read by the snapshot reader while the write-behind thread writes this one."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from hub.core.plan.customers import CustomerPlan
+from hub.core.plan.identity import (
+    Prefetch,
+    Resolution,
+    ResolutionFailed,
+    Resolver,
+    clean_identities,
+)
+from hub.core.plan.orders import StoredOrder, never_taken, plan_order
+from hub.core.records import (
+    CustomerRecord,
+    DeletionRecord,
+    OrderRecord,
+    ProductRecord,
+    Record,
+)
+from hub.core.results import Failure, IngestOptions, IngestResult
+from hub.core.sqlite.behind import write_behind
+from hub.core.sqlite.snapshot import SnapshotReader, snapshot_lookups, snapshot_reader
+from hub.core.store.customers import write_customers
+from hub.core.store.lookups import session_lookups
+from hub.core.store.orders import OrderWriter, stored_orders
+from hub.core.store.products import delete, upsert_products
+from hub.core.store.sql import chunks
+from hub.models import Customer, Order
+
+# Orders planned and handed to the writer at a time (see ``Batch._take_orders``).
+ORDERS_PER_CHUNK = 1024
+
+
+class Batch:
+    """A batch applied in the session's transaction; ``run`` plans and writes it."""
+
+    def __init__(
+        self,
+        session: Session,
+        workspace_id: int,
+        connection_id: int | None,
+        options: IngestOptions,
+        result: IngestResult,
+    ) -> None:
+        self.session = session
+        self.ws = workspace_id
+        self.connection_id = connection_id
+        self.options = options
+        self.result = result
+        self.reader: SnapshotReader | None = None
+        lookups = session_lookups(session, workspace_id)
+        self.resolver = Resolver(workspace_id, lookups, on_conflict=options.identity_conflict)
+        self.customers = CustomerPlan(workspace_id, options, result)
+        self.cleaned: dict[int, tuple[list[tuple[str, str]], list[dict[str, Any]]]] = {}
+
+    def run(self, records: Sequence[Record]) -> None:
+        try:
+            self._run(records)
+        finally:
+            if self.reader is not None:
+                self.reader.close()
+
+    def _run(self, records: Sequence[Record]) -> None:
+        orders: dict[tuple[str, str], tuple[int, OrderRecord]] = {}
+        people: list[tuple[int, CustomerRecord]] = []
+        products: list[ProductRecord] = []
+        deletions: list[DeletionRecord] = []
+        for i, rec in enumerate(records):
+            if isinstance(rec, OrderRecord):
+                key = (rec.source, rec.external_id)
+                old = orders.get(key)
+                if old is None or rec.effective_version() >= old[1].effective_version():
+                    orders[key] = (i, rec)
+                if old is not None:
+                    self.result.add("orders", "deduplicated")
+            elif isinstance(rec, CustomerRecord):
+                people.append((i, rec))
+            elif isinstance(rec, ProductRecord):
+                products.append(rec)
+            elif isinstance(rec, DeletionRecord):
+                deletions.append(rec)
+            else:
+                raise TypeError(f"not a canonical record: {type(rec).__name__}")
+        if len(orders) > ORDERS_PER_CHUNK:
+            # Before anything is written: on SQLite the buyers of the next chunk are looked up
+            # on a connection of its own while the writer thread writes this one.
+            self.reader = snapshot_reader(self.session)
+            if self.reader is not None:
+                self.resolver.lookups = snapshot_lookups(self.reader, self.ws)
+        if people:
+            self.resolver.finish_prefetch(self._start_prefetch([r for _, r in people]))
+        for i, rec in people:
+            self._take_customer(i, rec)
+        if orders:
+            self._take_orders(list(orders.values()))
+        write_customers(self.session, self.customers, self.result)
+        if products:
+            upsert_products(self.session, self.ws, products, self.result)
+        for deletion in deletions:
+            delete(self.session, self.ws, deletion, self.result)
+
+    def _start_prefetch(self, people: list[CustomerRecord]) -> Prefetch:
+        """Clean the records' identities and ask for their owners."""
+        cleaned = self.cleaned
+        for person in people:
+            cleaned[id(person)] = clean_identities(person.identities)
+        return self.resolver.start_prefetch([cleaned[id(person)][0] for person in people])
+
+    def _resolve(self, index: int, key: str, person: CustomerRecord) -> Resolution | None:
+        try:
+            res = self.resolver.resolve(
+                person, create=self.options.create_customers, cleaned=self.cleaned.get(id(person))
+            )
+        except ResolutionFailed as exc:
+            self.result.failures.append(Failure(index, key, f"buyer: {exc}"))
+            return None
+        for conflict in res.conflicts:
+            self.result.conflicts.append({**conflict, "record": key})
+        return res
+
+    def _take_customer(self, index: int, person: CustomerRecord) -> None:
+        key = person.identities[0][1] if person.identities else f"row {index}"
+        res = self._resolve(index, str(key), person)
+        if res is not None:
+            self.customers.take(res, person, overwrite=True)
+
+    def _take_orders(self, batch: list[tuple[int, OrderRecord]]) -> None:
+        """Read what the whole batch needs first, then plan and write it chunk by chunk: on
+        SQLite the writes of one chunk run on a second thread while the next is planned
+        (``hub.core.sqlite.behind.write_behind``); the chunks are one transaction all the same."""
+        parts = list(chunks(batch, ORDERS_PER_CHUNK))
+        # The buyers of each chunk are looked up while the previous chunk is planned: on
+        # SQLite by the snapshot reader, the first chunk's while the stored orders are read.
+        buyers = [[rec.buyer for _, rec in part if rec.buyer] for part in parts]
+        prefetch = self._start_prefetch(buyers[0])
+        stored = stored_orders(self.session, self.ws, [rec for _, rec in batch])
+        orders = OrderWriter(self.session, self.ws, self.connection_id, self.result)
+        taken = []  # the orders that may be written: their lines' products are made up front
+        for _, rec in batch:
+            prior = stored.get((rec.source, rec.external_id))
+            if not never_taken(prior[1] if prior else None, rec):
+                taken.append(rec)
+        orders.prepare(taken, [prior[0] for prior in stored.values()])
+        with write_behind(self.session, (Customer.__table__, Order.__table__)):
+            for k, part in enumerate(parts):
+                self.resolver.finish_prefetch(prefetch)
+                if k + 1 < len(parts):
+                    prefetch = self._start_prefetch(buyers[k + 1])
+                orders.write(self._plan_orders(part, stored), self.customers.ids)
+        orders.finish()
+
+    def _plan_orders(
+        self,
+        part: Sequence[tuple[int, OrderRecord]],
+        stored: dict[tuple[str, str], tuple[int, StoredOrder, int | None]],
+    ) -> list[tuple[OrderRecord, Any, int | None, int | str | None]]:
+        """Each order's plan, its buyer resolved; new customers are written before the plans
+        are returned, so the plans' customer keys all have ids."""
+        plans = []
+        for index, rec in part:
+            prior = stored.get((rec.source, rec.external_id))
+            plan = plan_order(prior[1] if prior else None, rec)
+            if plan.action == "skip":
+                self.result.add("orders", "skipped")
+                self.result.skipped.append(Failure(index, rec.external_id, plan.reason or ""))
+                continue
+            if plan.action == "unchanged":
+                self.result.add("orders", "unchanged")
+                continue
+            customer: int | str | None = prior[2] if prior else None
+            if customer is None and rec.buyer is not None:
+                res = self._resolve(index, rec.external_id, rec.buyer)
+                if res is None:
+                    self.result.add("orders", "failed")
+                    continue
+                customer = self.customers.take(res, rec.buyer, overwrite=False)
+            plans.append((rec, plan, prior[0] if prior else None, customer))
+        write_customers(self.session, self.customers, self.result)
+        return plans

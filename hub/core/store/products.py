@@ -1,0 +1,83 @@
+"""The store's products and deletions: a batch's product records upserted, an order or product
+deleted at the source deleted here (H7)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import delete as sql_delete
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from hub.core.records import DeletionRecord, ProductRecord
+from hub.core.store.sql import fetch_by, insert_rows, update_many
+from hub.models import Event, Order, OrderLine, OrderRefund, Product, utcnow
+
+if TYPE_CHECKING:
+    from hub.core.results import IngestResult
+
+
+def upsert_products(
+    session: Session, workspace_id: int, records: list[ProductRecord], result: IngestResult
+) -> None:
+    latest = {(r.source, r.external_id): r for r in records}
+    found: dict[tuple[str, str], Any] = {}
+    for source in {s for s, _ in latest}:
+        exts = [e for s, e in latest if s == source]
+        for row in fetch_by(
+            session,
+            Product.__table__,
+            ["id", "source", "external_id", "name", "price", "status", "properties"],
+            "external_id",
+            exts,
+            workspace_id=workspace_id,
+            source=source,
+        ):
+            found[(row.source, row.external_id)] = row
+    now = utcnow()
+    inserts, updates = [], []
+    for key, rec in latest.items():
+        values = {
+            "name": rec.name,
+            "price": rec.price,
+            "status": rec.status,
+            "properties": rec.properties,
+        }
+        old = found.get(key)
+        if old is None:
+            inserts.append((workspace_id, rec.source, rec.external_id, *values.values(), now, now))
+        elif any(getattr(old, k) != v for k, v in values.items()):
+            updates.append({"id": old.id, **values, "updated_at": now})
+        else:
+            result.add("products", "unchanged")
+    columns = ("workspace_id", "source", "external_id", "name", "price", "status", "properties")
+    insert_rows(session, Product.__table__, (*columns, "created_at", "updated_at"), inserts)
+    update_many(session, Product.__table__, updates)
+    result.add("products", "created", len(inserts))
+    result.add("products", "updated", len(updates))
+
+
+def delete(session: Session, workspace_id: int, rec: DeletionRecord, result: IngestResult) -> None:
+    """An order or product deleted at the source is deleted here (H7)."""
+    model = {"order": Order, "product": Product}.get(rec.object)
+    if model is None:
+        raise ValueError(f"cannot delete objects of kind {rec.object!r}")
+    target = session.scalar(
+        select(model.id).where(
+            model.workspace_id == workspace_id,
+            model.source == rec.source,
+            model.external_id == rec.external_id,
+        )
+    )
+    if target is None:
+        result.add(f"{rec.object}s", "delete_missing")
+        return
+    if model is Order:
+        for child in (Event, OrderRefund, OrderLine):
+            session.execute(sql_delete(child).where(child.order_id == target))
+    else:
+        session.execute(
+            update(OrderLine).where(OrderLine.product_id == target).values(product_id=None)
+        )
+    session.execute(sql_delete(model).where(model.id == target))
+    result.add(f"{rec.object}s", "deleted")
