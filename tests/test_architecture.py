@@ -104,42 +104,6 @@ def core_modules() -> dict[str, Path]:
     return out
 
 
-def core_import_graph(modules: dict[str, Path]) -> dict[str, set[str]]:
-    """Module -> the hub/core modules it imports, wherever the import statement is (module
-    level, inside a function, under TYPE_CHECKING): ``from a import b`` counts as a.b when
-    that is a module, else as a."""
-    graph: dict[str, set[str]] = {}
-    for name, path in modules.items():
-        targets = set()
-        for _line, imported in imported_names(path.read_text(encoding="utf-8")):
-            while imported and imported not in modules:
-                imported = imported.rpartition(".")[0]
-            if imported and imported != name:
-                targets.add(imported)
-        graph[name] = targets
-    return graph
-
-
-def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
-    """One path per import cycle found (depth-first)."""
-    found: list[list[str]] = []
-    state: dict[str, int] = {}  # 1 on the current path, 2 done
-
-    def visit(node: str, path: list[str]) -> None:
-        state[node] = 1
-        for nxt in sorted(graph.get(node, ())):
-            if state.get(nxt) == 1:
-                found.append([*path[path.index(nxt) :], nxt])
-            elif nxt not in state:
-                visit(nxt, [*path, nxt])
-        state[node] = 2
-
-    for node in sorted(graph):
-        if node not in state:
-            visit(node, [node])
-    return found
-
-
 def test_no_core_module_is_over_300_lines() -> None:
     long = {
         str(path.relative_to(ROOT)): n
@@ -147,18 +111,6 @@ def test_no_core_module_is_over_300_lines() -> None:
         if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_CORE_LINES
     }
     assert long == {}
-
-
-def test_no_import_cycle_inside_the_core() -> None:
-    assert cycles(core_import_graph(core_modules())) == []
-
-
-def test_the_cycle_finder_sees_function_level_and_type_checking_imports() -> None:
-    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
-    assert cycles(graph) == [["a", "b", "c", "a"]]
-    source = "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from x import y\n"
-    source += "def f():\n    import z.w\n"
-    assert {name for _, name in imported_names(source)} >= {"x.y", "z.w"}
 
 
 def test_planning_reads_nothing_itself() -> None:

@@ -9,11 +9,11 @@ import json
 from pathlib import Path
 
 import pytest
-from hub.jobs.queues import IMPORTS, queue
 from rq import SimpleWorker
 from sqlalchemy import select
 
 from hub.extensions import db, redis_connection
+from hub.jobs.queues import IMPORTS, queue
 from hub.models import Customer, ImportRun
 from hub.services import tokens
 from tests.support.guestbook import GuestbookConnector
