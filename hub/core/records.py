@@ -15,7 +15,9 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from hub.models.order import STATUSES
+# Normalised order statuses, in the order an order moves through them (the ORM models and
+# the read layer take them from here).
+STATUSES = ("pending", "paid", "shipped", "completed", "closed")
 
 
 @dataclass(slots=True)
@@ -69,7 +71,7 @@ class OrderRecord:
 
     source: str
     external_id: str
-    status: str  # one of models.order.STATUSES
+    status: str  # one of STATUSES
     ordered_at: datetime
     order_no: str | None = None
     platform_status: str | None = None

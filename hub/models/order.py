@@ -9,11 +9,11 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from hub.core.records import STATUSES
 from hub.extensions import db
 from hub.models.types import Money, UTCDateTime, utcnow
 
-# Normalised order statuses, in the order an order moves through them.
-STATUSES = ("pending", "paid", "shipped", "completed", "closed")
+__all__ = ["STATUSES", "Order", "OrderLine", "OrderRefund"]
 
 
 class Order(db.Model):
