@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from hub.core import writers
 from hub.core.checkpoint import checkpoint_soon
+from hub.core.checks import check_records
 from hub.core.events import StoredOrder, never_taken, plan_order
 from hub.core.identity import (
     Prefetch,
@@ -102,6 +103,7 @@ def apply(
 ) -> IngestResult:
     """Apply a batch in one transaction (see the module docstring). With ``dry_run`` the
     report is computed the same way and the transaction is rolled back."""
+    check_records(records)  # raises InvalidRecord naming the record and field
     options = options or IngestOptions()
     result = IngestResult()
     try:
