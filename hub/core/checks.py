@@ -44,6 +44,7 @@ Fault = tuple[str, str] | None
 def check_records(records: Sequence[object]) -> None:
     """Raise :class:`InvalidRecord` for the first record of ``records`` that breaks the
     contract; return None when all keep it."""
+    fault: Fault
     for index, rec in enumerate(records):
         if type(rec) is OrderRecord and _order_keeps(rec):
             continue  # the common case: one expression, no call per field
@@ -91,8 +92,8 @@ def _order_keeps(r: OrderRecord) -> bool:
         and type(r.payment_no) in TEXT_OR_NONE and type(r.version) in INT_OR_NONE
     ):  # fmt: skip
         return False
-    for at in (r.updated_at, r.paid_at, r.closed_at):
-        if at is not None and (not isinstance(at, datetime) or at.tzinfo is None):
+    for when in (r.updated_at, r.paid_at, r.closed_at):
+        if when is not None and (not isinstance(when, datetime) or when.tzinfo is None):
             return False
     if r.buyer is not None and (type(r.buyer) is not CustomerRecord or _customer(r.buyer)):
         return False

@@ -4,7 +4,9 @@ base (same registry, same metadata and naming convention)."""
 
 from __future__ import annotations
 
-from sqlalchemy import MetaData
+from typing import ClassVar
+
+from sqlalchemy import MetaData, Table
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING = {
@@ -18,3 +20,4 @@ NAMING = {
 
 class Model(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+    __table__: ClassVar[Table]  # every model maps one table (the core writes them in bulk)
