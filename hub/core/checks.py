@@ -92,11 +92,20 @@ def _order_keeps(r: OrderRecord) -> bool:
         and type(r.payment_no) in TEXT_OR_NONE and type(r.version) in INT_OR_NONE
     ):  # fmt: skip
         return False
-    for when in (r.updated_at, r.paid_at, r.closed_at):
-        if when is not None and (not isinstance(when, datetime) or when.tzinfo is None):
-            return False
-    if r.buyer is not None and (type(r.buyer) is not CustomerRecord or _customer(r.buyer)):
+    up, paid, closed = r.updated_at, r.paid_at, r.closed_at
+    if not (
+        (up is None or (isinstance(up, datetime) and up.tzinfo is not None))
+        and (paid is None or (isinstance(paid, datetime) and paid.tzinfo is not None))
+        and (closed is None or (isinstance(closed, datetime) and closed.tzinfo is not None))
+    ):
         return False
+    buyer = r.buyer
+    if buyer is not None:
+        if type(buyer) is not CustomerRecord:
+            return False
+        for pair in buyer.identities:
+            if type(pair) is not tuple or len(pair) != 2 or type(pair[0]) is not str or not pair[0]:
+                return False
     for li in r.lines:
         if not (
             type(li) is LineRecord and type(li.external_id) is str and li.external_id
