@@ -164,9 +164,9 @@ def build_here(path: Path, orders: int, customers: int) -> None:
     from cryptography.fernet import Fernet
 
     from hub import create_app
-    from hub.analytics.sample import load_sample_shop
     from hub.extensions import db
     from hub.models import Workspace
+    from tests.support.sample_shop import load_sample_shop
 
     config = {
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
+if TYPE_CHECKING:  # Flask is loaded by create_app, not by importing hub (hub.core stays Flask-free)
+    from flask import Flask
 
 __version__ = "0.1.0"
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """The application factory. Nothing connects here; extensions bind lazily."""
+    from flask import Flask
+
     from hub import cli, config, extensions, registry, web
 
     app = Flask(__name__, instance_relative_config=True)

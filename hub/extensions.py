@@ -14,20 +14,13 @@ from flask_sqlalchemy import SQLAlchemy
 from redis import Redis, RedisError
 from redis.backoff import NoBackoff
 from redis.retry import Retry
-from sqlalchemy import MetaData, event
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from hub.models.base import Model
 from hub.processes import process_alive
 
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING))
+db = SQLAlchemy(model_class=Model)  # the tables' base: plain SQLAlchemy (hub.core loads no Flask)
 migrate = Migrate(directory=str(Path(__file__).parent / "migrations"))
 
 

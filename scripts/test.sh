@@ -52,6 +52,7 @@ export CI="${CI:-}" PYTHONDONTWRITEBYTECODE=1
 failed=()
 echo "==> ruff check" && .venv/bin/ruff check . || failed+=("ruff check")
 echo "==> ruff format --check" && .venv/bin/ruff format --check . || failed+=("ruff format")
+echo "==> mypy hub/core" && .venv/bin/mypy hub/core || failed+=("mypy")
 
 summaries=()
 run_pytest() {  # run_pytest NAME [ENV=VALUE...] -- [pytest args...]

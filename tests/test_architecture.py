@@ -9,6 +9,7 @@ import configparser
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -117,7 +118,7 @@ def test_planning_reads_nothing_itself() -> None:
     """Planning (hub/core/plan) asks the store through functions: it imports no SQLAlchemy,
     no session, no backend."""
     forbidden = ("sqlalchemy", "hub.extensions", "hub.core.store", "hub.core.sqlite",
-                 "hub.core.postgres")  # fmt: skip
+                 "hub.core.postgres", "hub.models")  # fmt: skip
     assert (CORE / "plan").is_dir()
     assert violations(CORE / "plan", forbidden) == []
 
@@ -130,3 +131,98 @@ def test_only_the_core_reaches_the_sqlite_fast_path() -> None:
         if folder.is_dir() and folder.name != "core":
             found += violations(folder, ("hub.core.sqlite", "hub.core.checkpoint"))
     assert found == []
+
+
+# ---------------------------------------------------------------- what is loaded (issue 21.8)
+# The rules above read import statements; these import the modules in a fresh interpreter and
+# look at what came in with them, so a dependency reached through another module (hub.core ->
+# hub.models -> hub.extensions -> flask) is caught too.
+
+# Never loaded by hub.core (nor by any of its modules).
+CORE_UNLOADED = ("flask", "redis", "rq", "requests", "werkzeug", "jinja2")
+# Never loaded by a connector's mapping (a pure function of the platform's payload).
+MAPPING_UNLOADED = ("flask", "werkzeug", "jinja2", "rq")
+
+_LOADED = """
+import importlib, json, os, sys
+unwanted, names = set(sys.argv[1].split(",")), sys.argv[3:]
+def found():
+    return sorted({m.split(".")[0] for m in sys.modules} & unwanted)
+if sys.argv[2] == "together":
+    for name in names:
+        importlib.import_module(name)
+    print(json.dumps(found()))
+else:  # each module in a child forked from this bare interpreter: nothing imported before it
+    report = {}
+    for name in names:
+        read, write = os.pipe()
+        if os.fork() == 0:
+            importlib.import_module(name)
+            os.write(write, json.dumps(found()).encode())
+            os._exit(0)
+        os.close(write)
+        with os.fdopen(read) as pipe:
+            report[name] = json.loads(pipe.read() or '["(import failed)"]')
+        os.wait()
+    print(json.dumps({name: bad for name, bad in report.items() if bad}))
+"""
+
+
+def loaded(
+    modules: list[str], unwanted: tuple[str, ...], path: Path = ROOT, *, each: bool = False
+) -> Any:
+    """Which of ``unwanted`` (top-level packages) a fresh interpreter has loaded once it has
+    imported ``modules`` from ``path``; with ``each``, {module: those it loaded} for every
+    module imported alone that loaded any."""
+    import json
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-c", _LOADED, ",".join(unwanted), "each" if each else "together",
+         *modules],
+        capture_output=True, text=True, cwd=path, timeout=50, check=False,
+        env={"PYTHONPATH": str(path), "PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+def modules_under(folder: str) -> list[str]:
+    """The dotted names of a package and every module below it."""
+    return sorted(
+        ".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        for p in (ROOT / folder).rglob("*.py")
+    )
+
+
+def test_importing_the_core_loads_no_web_queue_or_http_library() -> None:
+    core = modules_under("hub/core")
+    assert "hub.core" in core and "hub.core.ingest" in core and len(core) > 10
+    assert loaded(core, CORE_UNLOADED) == []
+
+
+def test_each_core_module_alone_loads_no_web_queue_or_http_library() -> None:
+    """One interpreter per module: a module that only loads Flask when imported first is
+    caught too (together, an earlier import could hide it)."""
+    assert loaded(modules_under("hub/core"), CORE_UNLOADED, each=True) == {}
+
+
+def test_connector_mappings_load_no_flask() -> None:
+    mappings = [m for m in modules_under("connectors") if m.endswith(".mapping")]
+    assert len(mappings) >= 4
+    assert loaded(mappings, MAPPING_UNLOADED) == []
+
+
+def test_the_loaded_check_catches_a_module_that_imports_flask(tmp_path: Path) -> None:
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "plain.py").write_text("import json\n")
+    (tmp_path / "pkg" / "helper.py").write_text("def f():\n    return 1\nimport flask\n")
+    (tmp_path / "pkg" / "core.py").write_text("from pkg import helper  # flask, one step away\n")
+    assert loaded(["pkg.plain"], CORE_UNLOADED, tmp_path) == []
+    assert loaded(["pkg.plain", "pkg.core"], CORE_UNLOADED, tmp_path, each=True) == {
+        "pkg.core": ["flask", "jinja2", "werkzeug"]
+    }
+    assert loaded(["pkg.plain", "pkg.core"], CORE_UNLOADED, tmp_path) == ["flask", "jinja2",
+                                                                         "werkzeug"]  # fmt: skip

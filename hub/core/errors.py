@@ -50,6 +50,15 @@ class ValidationFailed(HubError):
         self.row = row
 
 
+class InvalidRecord(ValidationFailed, TypeError):
+    """A canonical record that breaks the contract of ``hub.core.records`` (a naive time, a
+    float amount, an unknown status, an empty id), naming the record and the field. It is a
+    mistake of the code that built the record, so it is a system error: the run fails with
+    this message, nothing of its batch is written and nothing is retried."""
+
+    error_class = "system"
+
+
 class AlreadyBound(HubError):
     """A store is bound to at most one workspace at a time (Y1)."""
 

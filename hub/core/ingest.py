@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from hub.core.batch import ORDERS_PER_CHUNK, Batch
+from hub.core.checks import check_records
 from hub.core.records import Record
 from hub.core.results import CursorUpdate, Failure, IngestOptions, IngestResult
 from hub.core.scope import cycle_collector_paused
@@ -51,6 +52,7 @@ def apply(
     report is computed the same way and the transaction is rolled back. With ``commit=False``
     the caller commits; the store's work after a commit (SQLite: a background WAL
     checkpoint) happens at that commit all the same."""
+    check_records(records)  # raises InvalidRecord naming the record and field
     options = options or IngestOptions()
     result = IngestResult()
     try:

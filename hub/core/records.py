@@ -1,9 +1,9 @@
 """Canonical records: the contract between connectors (and imports) and the core.
 
-Connectors map platform payloads to these, either by building the dataclasses directly in a
-pure mapping function or by loading a dict through the marshmallow schemas below (which
-validate and return the same dataclasses). Money is Decimal, time is timezone-aware, and
-platform ids are strings.
+Connectors map platform payloads to these dataclasses in pure mapping functions. Money is
+Decimal, time is timezone-aware, platform ids are non-empty strings and an order's status is
+one of ``STATUSES``; ``hub.core.checks`` holds every batch handed to ``ingest.apply`` to that
+and refuses one that breaks it, naming the record and the field.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
-
-from hub.models.order import STATUSES
+# Normalised order statuses, in the order an order moves through them (the ORM models and
+# the read layer take them from here).
+STATUSES = ("pending", "paid", "shipped", "completed", "closed")
 
 
 @dataclass(slots=True)
@@ -69,7 +69,7 @@ class OrderRecord:
 
     source: str
     external_id: str
-    status: str  # one of models.order.STATUSES
+    status: str  # one of STATUSES
     ordered_at: datetime
     order_no: str | None = None
     platform_status: str | None = None
@@ -120,128 +120,3 @@ class DeletionRecord:
 
 
 Record = CustomerRecord | OrderRecord | ProductRecord | DeletionRecord
-
-
-# ---------------------------------------------------------------- marshmallow schemas
-
-
-class AwareDateTime(fields.AwareDateTime):
-    """ISO-8601 with an offset; a naive time is an error, not a guess."""
-
-
-class _Base(Schema):
-    class Meta:
-        ordered = True
-
-
-class IdentitySchema(_Base):
-    type = fields.String(required=True, validate=validate.Length(min=1, max=40))
-    value = fields.String(required=True, validate=validate.Length(min=1, max=320))
-
-
-class CustomerSchema(_Base):
-    identities = fields.List(fields.Nested(IdentitySchema), load_default=list)
-    name = fields.String(allow_none=True, load_default=None)
-    mobile = fields.String(allow_none=True, load_default=None)
-    email = fields.String(allow_none=True, load_default=None)
-    properties = fields.Dict(load_default=dict)
-    tags = fields.List(fields.String(), load_default=list)
-    original_source = fields.String(allow_none=True, load_default=None)
-
-    @post_load
-    def make(self, data: dict[str, Any], **_: Any) -> CustomerRecord:
-        data["identities"] = [(i["type"], i["value"]) for i in data["identities"]]
-        return CustomerRecord(**data)
-
-
-class LineSchema(_Base):
-    external_id = fields.String(required=True)
-    product_external_id = fields.String(allow_none=True, load_default=None)
-    sku_id = fields.String(allow_none=True, load_default=None)
-    name = fields.String(allow_none=True, load_default=None)
-    qty = fields.Integer(load_default=1, validate=validate.Range(min=0))
-    unit_price = fields.Decimal(allow_none=True, load_default=None, allow_nan=False)
-    total = fields.Decimal(allow_none=True, load_default=None, allow_nan=False)
-    paid = fields.Decimal(allow_none=True, load_default=None, allow_nan=False)
-    properties = fields.Dict(load_default=dict)
-
-    @post_load
-    def make(self, data: dict[str, Any], **_: Any) -> LineRecord:
-        return LineRecord(**data)
-
-
-class RefundSchema(_Base):
-    external_id = fields.String(required=True)
-    amount = fields.Decimal(required=True, allow_nan=False, validate=validate.Range(min=0))
-    refunded_at = AwareDateTime(required=True)
-    reason = fields.String(allow_none=True, load_default=None)
-
-    @post_load
-    def make(self, data: dict[str, Any], **_: Any) -> RefundRecord:
-        return RefundRecord(**data)
-
-
-class ConsigneeSchema(_Base):
-    name = fields.String(allow_none=True, load_default=None)
-    phone = fields.String(allow_none=True, load_default=None)
-    country = fields.String(allow_none=True, load_default=None)
-    province = fields.String(allow_none=True, load_default=None)
-    city = fields.String(allow_none=True, load_default=None)
-    district = fields.String(allow_none=True, load_default=None)
-    address = fields.String(allow_none=True, load_default=None)
-
-    @post_load
-    def make(self, data: dict[str, Any], **_: Any) -> Consignee:
-        return Consignee(**data)
-
-
-class OrderSchema(_Base):
-    source = fields.String(required=True)
-    external_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
-    ordered_at = AwareDateTime(required=True)
-    order_no = fields.String(allow_none=True, load_default=None)
-    platform_status = fields.String(allow_none=True, load_default=None)
-    updated_at = AwareDateTime(allow_none=True, load_default=None)
-    version = fields.Integer(allow_none=True, load_default=None)
-    buyer = fields.Nested(CustomerSchema, allow_none=True, load_default=None)
-    lines = fields.List(fields.Nested(LineSchema), load_default=list)
-    refunds = fields.List(fields.Nested(RefundSchema), load_default=list)
-    amount_total = fields.Decimal(allow_none=True, load_default=None, allow_nan=False)
-    amount_paid = fields.Decimal(allow_none=True, load_default=None, allow_nan=False)
-    currency = fields.String(load_default="CNY", validate=validate.Length(equal=3))
-    paid_at = AwareDateTime(allow_none=True, load_default=None)
-    closed_at = AwareDateTime(allow_none=True, load_default=None)
-    sales_channel = fields.String(allow_none=True, load_default=None)
-    store_id = fields.String(allow_none=True, load_default=None)
-    store_name = fields.String(allow_none=True, load_default=None)
-    consignee = fields.Nested(ConsigneeSchema, allow_none=True, load_default=None)
-    payment_no = fields.String(allow_none=True, load_default=None)
-    payment_method = fields.String(allow_none=True, load_default=None)
-    properties = fields.Dict(load_default=dict)
-
-    @validates_schema
-    def _unique_lines(self, data: dict[str, Any], **_: Any) -> None:
-        ids = [line.external_id for line in data.get("lines", [])]
-        if len(ids) != len(set(ids)):
-            raise ValidationError("line external_id values repeat within one order", "lines")
-
-    @post_load
-    def make(self, data: dict[str, Any], **_: Any) -> OrderRecord:
-        return OrderRecord(**data)
-
-
-class ProductSchema(_Base):
-    source = fields.String(required=True)
-    external_id = fields.String(required=True)
-    name = fields.String(allow_none=True, load_default=None)
-    price = fields.Decimal(allow_none=True, load_default=None, allow_nan=False)
-    status = fields.String(allow_none=True, load_default=None)
-    properties = fields.Dict(load_default=dict)
-
-    @post_load
-    def make(self, data: dict[str, Any], **_: Any) -> ProductRecord:
-        return ProductRecord(**data)
-
-
-order_schema = OrderSchema()

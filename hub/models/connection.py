@@ -8,13 +8,13 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hub.extensions import db
+from hub.models.base import Model
 from hub.models.types import UTCDateTime, utcnow
 
 SYNC_MODES = ("manual", "auto", "disabled")
 
 
-class Connection(db.Model):
+class Connection(Model):
     """A store bound to a workspace.
 
     ``bound_key`` holds the platform's store id while the store is bound and NULL after unbind:
@@ -63,7 +63,7 @@ class Connection(db.Model):
         return timedelta(minutes=max(self.INTERVAL_MIN, min(self.INTERVAL_MAX, minutes)))
 
 
-class SyncRun(db.Model):
+class SyncRun(Model):
     """Business status of one sync: RQ only carries it. id doubles as the RQ job's key."""
 
     __tablename__ = "sync_runs"
@@ -94,7 +94,7 @@ class SyncRun(db.Model):
     STATUSES = ACTIVE + FINISHED
 
 
-class Cursor(db.Model):
+class Cursor(Model):
     """Per-stream state: the bookmark of the last finished window and any in-progress position."""
 
     __tablename__ = "cursors"

@@ -8,11 +8,11 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hub.extensions import db
+from hub.models.base import Model
 from hub.models.types import UTCDateTime, utcnow
 
 
-class Customer(db.Model):
+class Customer(Model):
     __tablename__ = "customers"
     __table_args__ = (Index("ix_customers_ws_mobile", "workspace_id", "mobile"),)
 
@@ -31,7 +31,7 @@ class Customer(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
-class Identity(db.Model):
+class Identity(Model):
     """One identity value of one customer; a value belongs to one customer per workspace."""
 
     __tablename__ = "identities"
@@ -52,7 +52,7 @@ class Identity(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class Tag(db.Model):
+class Tag(Model):
     __tablename__ = "tags"
     __table_args__ = (UniqueConstraint("workspace_id", "name"),)
 
@@ -61,14 +61,14 @@ class Tag(db.Model):
     name: Mapped[str] = mapped_column(String(100))
 
 
-class CustomerTag(db.Model):
+class CustomerTag(Model):
     __tablename__ = "customer_tags"
 
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), primary_key=True)
     tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id"), primary_key=True)
 
 
-class Group(db.Model):
+class Group(Model):
     """A static group of customers."""
 
     __tablename__ = "groups"
@@ -80,14 +80,14 @@ class Group(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class GroupMember(db.Model):
+class GroupMember(Model):
     __tablename__ = "group_members"
 
     group_id: Mapped[int] = mapped_column(ForeignKey("groups.id"), primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), primary_key=True)
 
 
-class IdentityType(db.Model):
+class IdentityType(Model):
     """Custom identity types and properties must exist before an import maps to them (I2)."""
 
     __tablename__ = "custom_fields"
@@ -100,7 +100,7 @@ class IdentityType(db.Model):
     label: Mapped[str | None] = mapped_column(String(200))
 
 
-class MergeLedger(db.Model):
+class MergeLedger(Model):
     """Every merge, with enough of what moved to undo it (X4)."""
 
     __tablename__ = "merge_ledger"

@@ -9,11 +9,11 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hub.extensions import db
+from hub.models.base import Model
 from hub.models.types import Money, UTCDateTime, utcnow
 
 
-class Event(db.Model):
+class Event(Model):
     __tablename__ = "events"
     __table_args__ = (
         UniqueConstraint("workspace_id", "dedupe_key"),
@@ -36,7 +36,7 @@ class Event(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class EventSetting(db.Model):
+class EventSetting(Model):
     """Stage advancement and activity score applied when an event of this type is recorded."""
 
     __tablename__ = "event_settings"

@@ -8,11 +8,11 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hub.extensions import db
+from hub.models.base import Model
 from hub.models.types import UTCDateTime, utcnow
 
 
-class ImportRun(db.Model):
+class ImportRun(Model):
     """Business status of one import; RQ only carries it. ``files`` are the stored originals."""
 
     __tablename__ = "import_runs"

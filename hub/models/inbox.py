@@ -8,11 +8,11 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hub.extensions import db
+from hub.models.base import Model
 from hub.models.types import UTCDateTime, utcnow
 
 
-class WebhookDelivery(db.Model):
+class WebhookDelivery(Model):
     __tablename__ = "webhook_inbox"
     __table_args__ = (UniqueConstraint("connection_id", "delivery_id"),)
 

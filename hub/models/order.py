@@ -9,14 +9,14 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hub.extensions import db
+from hub.core.records import STATUSES
+from hub.models.base import Model
 from hub.models.types import Money, UTCDateTime, utcnow
 
-# Normalised order statuses, in the order an order moves through them.
-STATUSES = ("pending", "paid", "shipped", "completed", "closed")
+__all__ = ["STATUSES", "Order", "OrderLine", "OrderRefund"]
 
 
-class Order(db.Model):
+class Order(Model):
     __tablename__ = "orders"
     __table_args__ = (
         UniqueConstraint("workspace_id", "source", "external_id"),
@@ -64,7 +64,7 @@ class Order(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
-class OrderLine(db.Model):
+class OrderLine(Model):
     __tablename__ = "order_lines"
     __table_args__ = (UniqueConstraint("order_id", "external_id"),)
 
@@ -83,7 +83,7 @@ class OrderLine(db.Model):
     properties: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
-class OrderRefund(db.Model):
+class OrderRefund(Model):
     __tablename__ = "order_refunds"
     __table_args__ = (UniqueConstraint("order_id", "external_id"),)
 

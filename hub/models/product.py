@@ -9,11 +9,11 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hub.extensions import db
+from hub.models.base import Model
 from hub.models.types import Money, UTCDateTime, utcnow
 
 
-class Product(db.Model):
+class Product(Model):
     __tablename__ = "products"
     __table_args__ = (UniqueConstraint("workspace_id", "source", "external_id"),)
 

@@ -8,11 +8,11 @@ from typing import Any
 from sqlalchemy import ForeignKey, String, UniqueConstraint, delete, event, inspect
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hub.extensions import db
+from hub.models.base import Model
 from hub.models.types import UTCDateTime, utcnow
 
 
-class Workspace(db.Model):
+class Workspace(Model):
     __tablename__ = "workspaces"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -21,7 +21,7 @@ class Workspace(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class User(db.Model):
+class User(Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -51,7 +51,7 @@ class User(db.Model):
         return str(self.id)
 
 
-class UserSession(db.Model):
+class UserSession(Model):
     """One signed-in browser. The session cookie carries a random key whose SHA-256 is stored
     here; signing out deletes the row, so a copy of the cookie is refused from then on."""
 
@@ -73,7 +73,7 @@ def _end_sessions_on_credential_change(_mapper: Any, connection: Any, user: User
         connection.execute(delete(UserSession).where(UserSession.user_id == user.id))
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A Bearer token for /api/v1. Only its SHA-256 is stored. Its role bounds what it may do
     (hub.web.api_base): admin everything, analyst reads and runs analyses, read-only reads."""
 
@@ -94,7 +94,7 @@ class ApiToken(db.Model):
     ROLES = ("admin", "analyst", "read-only")
 
 
-class SignInThrottle(db.Model):
+class SignInThrottle(Model):
     """Failed sign-ins counted per account (the e-mail typed, known or not) and per client
     address; ``locked_until`` refuses further attempts of that scope and key until then."""
 

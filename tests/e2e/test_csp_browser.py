@@ -9,10 +9,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from hub.analytics.sample import load_sample_shop
 from hub.extensions import db
 from hub.sync import service
 from tests.e2e.test_admin_browser import shot, sign_in
+from tests.support.sample_shop import load_sample_shop
 from tests.support.ui import make_user, seed
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

@@ -9,8 +9,8 @@ import pytest
 
 from hub.analytics import load_transactions
 from hub.analytics.dashboard import build
-from hub.analytics.sample import load_sample_shop
 from hub.extensions import db
+from tests.support.sample_shop import load_sample_shop
 from tests.support.ui import login, make_user
 
 RANGE = {"start": "2024-01-01", "end": "2024-06-29"}

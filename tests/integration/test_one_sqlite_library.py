@@ -14,8 +14,8 @@ from pathlib import Path
 from flask import current_app
 
 from hub.analytics import loaders
-from hub.analytics.sample import load_sample_shop
 from hub.models import Workspace
+from tests.support.sample_shop import load_sample_shop
 from tests.support.ui import login, make_user
 
 # The header every copy of SQLite writes into a database file and checks when opening one.

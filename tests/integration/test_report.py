@@ -10,9 +10,9 @@ import pytest
 
 from hub.analytics.cli import report
 from hub.analytics.report import NOTEBOOKS, available
-from hub.analytics.sample import load_sample_shop
 from hub.extensions import db
 from hub.models import Order
+from tests.support.sample_shop import load_sample_shop
 
 # Figures each notebook draws (a Plotly.newPlot call per figure).
 FIGURES = {

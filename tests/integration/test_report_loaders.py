@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import func, select
 
 from hub.analytics import AnalyticsError, load_events, load_lines, load_transactions, sql
-from hub.analytics.sample import load_sample_shop
 from hub.extensions import db
 from hub.models import Event, Order, OrderLine
+from tests.support.sample_shop import load_sample_shop
 
 LOADERS = {"tx": load_transactions, "lines": load_lines, "events": load_events}
 

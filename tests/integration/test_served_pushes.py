@@ -32,7 +32,7 @@ CONNECTOR = "tests.support.fake_push:FakePushConnector"
 SEED = """
 import sys
 from hub import create_app
-from hub.analytics.sample import load_sample_shop
+from tests.support.sample_shop import load_sample_shop
 from hub.extensions import db
 from hub.services.users import get_workspace
 with create_app().app_context():

@@ -1,7 +1,8 @@
 """A test-only connector with webhooks (platform "fakepush").
 
 Deliveries are signed ``X-Fake-Signature: base64(HMAC-SHA256(secret, raw body))``, carry their
-delivery id in ``X-Fake-Delivery`` and an order JSON (the canonical OrderSchema shape) as body.
+delivery id in ``X-Fake-Delivery`` and an order JSON as body (the shape of
+``tests.support.order_payload.OrderSchema``).
 Binding checks nothing remote: ``store_id`` is the store, a secret of "wrong" is rejected.
 """
 
@@ -18,7 +19,8 @@ from marshmallow import Schema, fields, validate
 
 from hub.connectors import BindInfo, Connector, WebhookAck, WebhookInfo
 from hub.core.errors import AuthError
-from hub.core.records import Record, order_schema
+from hub.core.records import Record
+from tests.support.order_payload import order_schema
 
 ACK = '{"code":0,"msg":"success"}'
 

@@ -9,8 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from hub.core.records import OrderRecord, RefundRecord
-from hub.models.order import STATUSES
+from hub.core.records import STATUSES, OrderRecord, RefundRecord
 
 PURCHASE, RETURN, CANCEL = "purchase", "return", "cancel"
 PURCHASED = frozenset({"paid", "shipped", "completed"})

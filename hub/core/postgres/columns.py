@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from hub.models.types import Money, UTCDateTime, json_text, money_cents_many
 
-DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
+DIALECT = postgresql.dialect()
 
 Convert = Callable[[Sequence[Any]], Sequence[Any]]
 

@@ -1,4 +1,4 @@
-"""A generated shop for notebooks, tests and demos: canonical OrderRecords written through
+"""A generated shop for tests and benchmarks: canonical OrderRecords written through
 ``hub.core.ingest.apply`` like any other source (never straight into the tables)."""
 
 from __future__ import annotations
@@ -15,23 +15,6 @@ from hub.core.records import CustomerRecord, LineRecord, OrderRecord, RefundReco
 SOURCES = (("youzan", "Youzan Tea House"), ("shopify", "Tributary Shopify"), ("tmall", "Tmall"))
 PRODUCTS = [(f"sku-{i:02d}", f"Tea {i:02d}", Decimal(18 + 7 * (i % 9))) for i in range(1, 25)]
 PAIRS = {3: 17, 5: 21, 8: 2}  # planted affinities: a buyer of the key often adds the value
-
-
-def sample_orders(
-    orders: int = 600,
-    customers: int = 200,
-    seed: int = 7,
-    start: datetime = datetime(2024, 1, 1, tzinfo=UTC),
-    days: int = 180,
-) -> tuple[list[OrderRecord], list[OrderRecord]]:
-    """(first snapshots, later snapshots): the later batch closes a few paid orders so the core
-    records cancel events, next to the purchase and return events of the first batch."""
-    first: list[OrderRecord] = []
-    later: list[OrderRecord] = []
-    for batch, closing in iter_sample_orders(orders, customers, seed, start, days, batch=orders):
-        first += batch
-        later += closing
-    return first, later
 
 
 def iter_sample_orders(
