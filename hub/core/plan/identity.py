@@ -212,7 +212,7 @@ class Resolver:
             if type_ == "customer_id":
                 raise ResolutionFailed(f"customer id {value} does not exist")
         is_new = matched is None
-        if not is_new and owners.count(matched) == len(owners):
+        if matched is not None and owners.count(matched) == len(owners):
             # A known buyer whose every identity is already this customer's: nothing to attach
             # and nothing in conflict (the common case of a repeat buyer).
             return Resolution(customer=matched, conflicts=conflicts)

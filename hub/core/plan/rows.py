@@ -4,7 +4,7 @@ in the order of the column lists below (or dicts by id, for updates). In memory.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, cast
 
 from hub.core.plan.orders import Plan
 from hub.core.records import OrderRecord
@@ -128,7 +128,9 @@ def line_rows(
                 workspace_id,
                 order_id,
                 line.external_id,
-                product_of((source, line.product_external_id)),
+                product_of((source, line.product_external_id))
+                if line.product_external_id
+                else None,
                 line.product_external_id,
                 line.sku_id,
                 line.name,
@@ -200,7 +202,8 @@ def order_rows(
     an id or a new customer's key found in ``customer_ids``."""
     new_rows, new_plans, updated = [], [], []
     for rec, plan, order_id, key in plans:
-        customer_id = None if key is None else customer_ids.get(key, key)
+        # an existing customer's id, or a new customer's key made an id by the store
+        customer_id = None if key is None else cast(int, customer_ids.get(key, key))
         if order_id is None:
             values = order_values(rec, plan, customer_id, now)
             new_rows.append((*head, rec.source, rec.external_id, now, *values))

@@ -63,7 +63,9 @@ class WriteBehind:
 
     def __init__(self, session: Session, id_tables: Sequence[Table]) -> None:
         self.connection = session.connection()
-        self.dbapi = self.connection.connection.dbapi_connection
+        dbapi = self.connection.connection.dbapi_connection
+        assert dbapi is not None  # a live connection of the session's transaction
+        self.dbapi = dbapi
         # The driver opens a transaction only before its first INSERT, UPDATE or DELETE, and
         # SQLite takes the write lock at that statement: a transaction already open holds it.
         if not self.dbapi.in_transaction:

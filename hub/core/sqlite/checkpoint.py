@@ -73,7 +73,7 @@ def checkpoint_soon(session: Session) -> None:
     bind = session.get_bind()
     if bind.dialect.name != "sqlite":
         return
-    path = bind.url.database
+    path = bind.engine.url.database
     if not path or path == ":memory:" or path.startswith("file:"):
         return
     path = os.path.abspath(path)

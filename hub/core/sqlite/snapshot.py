@@ -72,10 +72,11 @@ def snapshot_reader(session: Session) -> SnapshotReader | None:
     """A :class:`SnapshotReader` on the session's SQLite file, if its connection has written
     nothing in the current transaction; otherwise None (read through the session)."""
     bind = session.get_bind()
-    path = bind.url.database
+    path = bind.engine.url.database
     if bind.dialect.name != "sqlite" or not path or path == ":memory:" or path.startswith("file:"):
         return None
-    if session.connection().connection.dbapi_connection.in_transaction:
+    dbapi = session.connection().connection.dbapi_connection
+    if dbapi is None or dbapi.in_transaction:
         return None
     return SnapshotReader(path)
 

@@ -84,7 +84,7 @@ def fetch_by(
 @lru_cache(maxsize=256)
 def _result_shape(table: Table, columns: tuple[str, ...], dialect: Any) -> tuple[Any, list]:
     procs = [table.c[name].type.result_processor(dialect, None) for name in columns]
-    row_type = namedtuple("Row", columns)  # attribute access, like SQLAlchemy rows
+    row_type = namedtuple("Row", list(columns))  # type: ignore[misc]  # attribute access, like SQLAlchemy rows
     return row_type, [(i, p) for i, p in enumerate(procs) if p is not None]
 
 

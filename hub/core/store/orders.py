@@ -166,7 +166,9 @@ def line_products(
             found[(source, ext)] = id_
     missing = [k for k in wanted if k not in found]
     now = utcnow()
-    rows = [(workspace_id, s, e, wanted[(s, e)], {}, now, now) for s, e in missing]
+    rows: list[tuple[Any, ...]] = [
+        (workspace_id, s, e, wanted[(s, e)], {}, now, now) for s, e in missing
+    ]
     columns = ("workspace_id", "source", "external_id", "name", "properties")
     ids = insert_returning_ids(
         session, Product.__table__, (*columns, "created_at", "updated_at"), rows

@@ -59,7 +59,8 @@ def upsert_products(
 
 def delete(session: Session, workspace_id: int, rec: DeletionRecord, result: IngestResult) -> None:
     """An order or product deleted at the source is deleted here (H7)."""
-    model = {"order": Order, "product": Product}.get(rec.object)
+    kinds: dict[str, type[Order] | type[Product]] = {"order": Order, "product": Product}
+    model = kinds.get(rec.object)
     if model is None:
         raise ValueError(f"cannot delete objects of kind {rec.object!r}")
     target = session.scalar(
