@@ -7,7 +7,6 @@ import json
 from typing import Any
 
 import pytest
-from rq import SimpleWorker
 from sqlalchemy import select, text
 
 from hub.extensions import db, redis_connection
@@ -15,6 +14,7 @@ from hub.models import Customer, Event, Order, OrderLine, WebhookDelivery
 from hub.services import connections
 from hub.sync import inbox
 from hub.sync.queues import WEBHOOKS, queue
+from tests.support.burst import BurstWorker
 from tests.support.fake_push import ACK, sign
 
 SECRET = "push-secret-123"
@@ -75,7 +75,7 @@ def queued() -> int:
 def run_worker(app) -> None:
     inbox.flush_announcements(app)
     conn = redis_connection(app)
-    SimpleWorker([queue(WEBHOOKS)], connection=conn).work(burst=True)
+    BurstWorker([queue(WEBHOOKS)], connection=conn).work(burst=True)
 
 
 def core_snapshot() -> dict[str, list]:

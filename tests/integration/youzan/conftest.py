@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 import requests
-from rq import SimpleWorker
 from sqlalchemy import select
 
 from connectors.youzan.sandbox import create_app as create_sandbox
@@ -21,6 +20,7 @@ from hub.models import Connection, Customer, Event, Identity, Order, OrderLine, 
 from hub.services import connections
 from hub.sync import engine, inbox, service
 from hub.sync.queues import WEBHOOKS, queue
+from tests.support.burst import BurstWorker
 
 YOUZAN = "connectors.youzan.connector:YouzanConnector"
 
@@ -92,7 +92,7 @@ def sync(conn: Connection, *, full: bool = False) -> SyncRun:
 
 def run_webhook_worker(app) -> None:
     inbox.flush_announcements(app)
-    SimpleWorker([queue(WEBHOOKS)], connection=redis_connection(app)).work(burst=True)
+    BurstWorker([queue(WEBHOOKS)], connection=redis_connection(app)).work(burst=True)
 
 
 def hub_orders(workspace_id: int) -> dict[str, dict[str, Any]]:
