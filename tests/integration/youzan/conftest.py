@@ -81,9 +81,15 @@ def hub_server(app):
     running.stop()
 
 
+def next_second() -> None:
+    """Wait until the second of the last change is over (Youzan times are whole seconds and a
+    sync's window ends at the second it starts): to the next whole second and a little."""
+    time.sleep(1.02 - time.time() % 1)
+
+
 def sync(conn: Connection, *, full: bool = False) -> SyncRun:
     """Request a sync and run it in the test process; returns the finished run."""
-    time.sleep(1.05)  # Youzan times are whole seconds: let the last change fall in the window
+    next_second()  # let the last change fall in the window
     run = service.request_sync(conn.workspace_id, conn.id, full=full)
     engine.execute(run.id, job_id=run.job_id)
     db.session.expire_all()
