@@ -27,6 +27,7 @@ cleanup() {
   for pid_file in "$WORK"/pytest-*.pid; do  # a pass still running (the script was interrupted)
     [ -f "$pid_file" ] && { kill "$(cat "$pid_file")" 2>/dev/null || true; }
   done
+  wait 2>/dev/null || true
   [ -f "$PG_DATA/postmaster.pid" ] && as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -m immediate stop >/dev/null 2>&1
   [ -f "$WORK/redis.pid" ] && kill "$(cat "$WORK/redis.pid")" 2>/dev/null
   rm -rf "$WORK"
@@ -85,7 +86,7 @@ finish_pytest() {  # finish_pytest NAME: wait for it (a progress line a minute),
     [ $((waited % 60)) = 0 ] || continue
     line="  ... running:"
     for pass in "${passes[@]}"; do
-      line+=" ${pass%%:*} $(grep -o '[0-9]*%' "$WORK/pytest-${pass%%:*}.log" 2>/dev/null | tail -n 1)"
+      line+=" ${pass%%:*} $({ grep -o '[0-9]*%' "$WORK/pytest-${pass%%:*}.log" || true; } | tail -n 1)"
     done
     echo "$line"
   done
