@@ -37,8 +37,25 @@ def test_the_postgresql_pass_keeps_exactly_the_tests_that_reach_the_database() -
         "tests/integration/test_wal_checkpoint.py::test_a_failed_checkpoint_is_logged_and_not_raised"
     }
     assert f"{len(kept)}/{len(everything)} tests collected ({len(left_out)} deselected)" in output
-    all_of_them, _ = collected(HUB_TEST_DATABASE_URL=url, HUB_TEST_EVERY_TEST="1")
-    assert all_of_them == everything
+
+
+def test_hub_test_every_test_keeps_every_test_in_the_postgresql_pass(monkeypatch) -> None:
+    from types import SimpleNamespace
+
+    from tests.conftest import pytest_collection_modifyitems
+
+    on_db, not_on_db = SimpleNamespace(fixturenames=["app", "postgres_url"]), SimpleNamespace()
+    items = [on_db, not_on_db]
+    deselected: list = []
+    hook = SimpleNamespace(pytest_deselected=lambda items: deselected.extend(items))
+    monkeypatch.setenv("HUB_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:1/x")
+    monkeypatch.setenv("HUB_TEST_EVERY_TEST", "1")
+    kept = list(items)
+    pytest_collection_modifyitems(SimpleNamespace(hook=hook), kept)  # type: ignore[arg-type]
+    assert kept == items and deselected == []
+    monkeypatch.delenv("HUB_TEST_EVERY_TEST")
+    pytest_collection_modifyitems(SimpleNamespace(hook=hook), kept)  # type: ignore[arg-type]
+    assert kept == [on_db] and deselected == [not_on_db]
 
 
 def test_only_the_postgres_url_fixture_reads_the_database_url() -> None:
