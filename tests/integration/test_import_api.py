@@ -7,13 +7,13 @@ import io
 import json
 
 import pytest
-from rq import SimpleWorker
 from sqlalchemy import func, select
 
 from hub.extensions import db, redis_connection
 from hub.jobs.queues import IMPORTS, queue
 from hub.models import Customer, ImportRun
 from hub.services import tokens
+from tests.support.burst import BurstWorker
 from tests.support.spreadsheets import IMPORT_CONNECTORS, read_xlsx, write_csv, write_xlsx
 
 
@@ -28,7 +28,7 @@ def auth(workspace) -> dict:
 
 
 def work(app) -> None:
-    SimpleWorker([queue(IMPORTS)], connection=redis_connection(app)).work(burst=True)
+    BurstWorker([queue(IMPORTS)], connection=redis_connection(app)).work(burst=True)
 
 
 def test_i6_upload_queue_history_and_failure_file(app, client, auth, tmp_path):

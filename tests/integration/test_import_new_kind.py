@@ -9,13 +9,13 @@ import json
 from pathlib import Path
 
 import pytest
-from rq import SimpleWorker
 from sqlalchemy import select
 
 from hub.extensions import db, redis_connection
 from hub.jobs.queues import IMPORTS, queue
 from hub.models import Customer, ImportRun
 from hub.services import tokens
+from tests.support.burst import BurstWorker
 from tests.support.guestbook import GuestbookConnector
 from tests.support.spreadsheets import read_csv
 
@@ -66,7 +66,7 @@ def test_i21_7_new_file_kind_imports_through_the_api_queue(app, client, workspac
                            content_type="multipart/form-data")  # fmt: skip
     assert response.status_code == 202, response.json
     assert response.json["status"] == "queued"
-    SimpleWorker([queue(IMPORTS)], connection=redis_connection(app)).work(burst=True)
+    BurstWorker([queue(IMPORTS)], connection=redis_connection(app)).work(burst=True)
     body = client.get(f"/api/v1/imports/{response.json['id']}", headers=auth).json
     assert body["status"] == "succeeded", body
     assert body["counts"] == {"created": 2, "updated": 0, "skipped": 0, "failed": 2}

@@ -29,6 +29,7 @@ def attempt(client, email: str, password: str = PASSWORD, address: str = "127.0.
     return client.post("/login", data=data, headers=headers, environ_base={"REMOTE_ADDR": address})
 
 
+@pytest.mark.real_password_hashes
 def test_login_time_does_not_tell_known_emails_from_unknown_ones(client, workspace):
     """Medians of several attempts, each from its own address and for its own account so no
     lock shortens any of them: an unknown e-mail costs a password hash like a known one."""

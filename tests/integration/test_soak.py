@@ -31,7 +31,7 @@ from hub.extensions import db
 from hub.models import Connection, Customer, Identity, SyncRun, WebhookDelivery
 from hub.services import connections, users
 from tests.conftest import ENCRYPTION_KEY
-from tests.integration.youzan.conftest import YOUZAN, Sandbox, hub_orders
+from tests.integration.youzan.conftest import YOUZAN, Sandbox, hub_orders, next_second
 from tests.support.dump import dump
 from tests.support.served import (
     HUB,
@@ -334,7 +334,7 @@ def test_soak_pushes_dashboards_imports_sync_worker_kill_and_redis_restart(
     assert fresh(Connection, store_id).active_run_id is None
 
     # the core holds what the inputs say: the shop's truth ...
-    time.sleep(1.05)  # the last change's second is over
+    next_second()  # the last change's second is over
     expected, got = sandbox.expected(), hub_orders(workspace_id)
     missing = sorted(set(expected) - set(got))
     wrong = {t: (got[t], expected[t]) for t in expected if t in got and got[t] != expected[t]}

@@ -11,7 +11,6 @@ import time
 
 import pytest
 from redis import Redis
-from rq import SimpleWorker
 from sqlalchemy import select
 
 from hub.extensions import db, redis_connection
@@ -20,6 +19,7 @@ from hub.jobs.queues import WEBHOOKS, queue
 from hub.models import WebhookDelivery
 from hub.services import connections
 from tests.integration.test_webhooks import order_payload
+from tests.support.burst import BurstWorker
 from tests.support.fake_push import ACK, sign
 from tests.support.ui import login, make_user
 
@@ -91,7 +91,7 @@ def test_every_stored_push_is_processed_by_a_webhooks_worker(app, client, store)
         push(client, store, f"d-{n}")
     push(client, store, "d-1")  # a retried delivery: stored and queued once
     assert intake.flush_announcements(app)
-    SimpleWorker([queue(WEBHOOKS)], connection=redis_connection(app)).work(burst=True)
+    BurstWorker([queue(WEBHOOKS)], connection=redis_connection(app)).work(burst=True)
     assert set(statuses()) == {"d-0", "d-1", "d-2", "d-3"}
     assert set(statuses().values()) == {"processed"}
     assert queue(WEBHOOKS).count == 0

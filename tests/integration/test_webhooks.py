@@ -7,7 +7,6 @@ import json
 from typing import Any
 
 import pytest
-from rq import SimpleWorker
 from sqlalchemy import select, text
 
 from hub.extensions import db, redis_connection
@@ -15,6 +14,7 @@ from hub.inbox import intake, processing
 from hub.jobs.queues import WEBHOOKS, queue
 from hub.models import Customer, Event, Order, OrderLine, WebhookDelivery
 from hub.services import connections
+from tests.support.burst import BurstWorker
 from tests.support.fake_push import ACK, sign
 
 SECRET = "push-secret-123"
@@ -75,7 +75,7 @@ def queued() -> int:
 def run_worker(app) -> None:
     intake.flush_announcements(app)
     conn = redis_connection(app)
-    SimpleWorker([queue(WEBHOOKS)], connection=conn).work(burst=True)
+    BurstWorker([queue(WEBHOOKS)], connection=conn).work(burst=True)
 
 
 def core_snapshot() -> dict[str, list]:
@@ -249,7 +249,7 @@ def test_jobs_queued_by_the_previous_release_still_run(app, client, store):
     assert redis.lrange(intake.PENDING_KEY, 0, -1) == [str(row.id).encode()]
     drain = webhooks.enqueue("hub.sync.inbox.drain_announced")
     old = webhooks.enqueue("hub.sync.inbox.process_delivery", row.id)
-    SimpleWorker([webhooks], connection=redis).work(burst=True)
+    BurstWorker([webhooks], connection=redis).work(burst=True)
     assert drain.get_status(refresh=True) == "finished" and drain.return_value() == 1
     assert old.get_status(refresh=True) == "finished" and old.return_value() == "processed"
     assert inbox_rows()[0].status == "processed"

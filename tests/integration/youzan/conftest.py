@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 import requests
-from rq import SimpleWorker
 from sqlalchemy import select
 
 from connectors.youzan.sandbox import create_app as create_sandbox
@@ -22,6 +21,7 @@ from hub.jobs.queues import WEBHOOKS, queue
 from hub.models import Connection, Customer, Event, Identity, Order, OrderLine, SyncRun
 from hub.services import connections
 from hub.sync import engine, service
+from tests.support.burst import BurstWorker
 
 YOUZAN = "connectors.youzan.connector:YouzanConnector"
 
@@ -82,9 +82,15 @@ def hub_server(app):
     running.stop()
 
 
+def next_second() -> None:
+    """Wait until the second of the last change is over (Youzan times are whole seconds and a
+    sync's window ends at the second it starts): to the next whole second and a little."""
+    time.sleep(1.02 - time.time() % 1)
+
+
 def sync(conn: Connection, *, full: bool = False) -> SyncRun:
     """Request a sync and run it in the test process; returns the finished run."""
-    time.sleep(1.05)  # Youzan times are whole seconds: let the last change fall in the window
+    next_second()  # let the last change fall in the window
     run = service.request_sync(conn.workspace_id, conn.id, full=full)
     engine.execute(run.id, job_id=run.job_id)
     db.session.expire_all()
@@ -93,7 +99,7 @@ def sync(conn: Connection, *, full: bool = False) -> SyncRun:
 
 def run_webhook_worker(app) -> None:
     intake.flush_announcements(app)
-    SimpleWorker([queue(WEBHOOKS)], connection=redis_connection(app)).work(burst=True)
+    BurstWorker([queue(WEBHOOKS)], connection=redis_connection(app)).work(burst=True)
 
 
 def hub_orders(workspace_id: int) -> dict[str, dict[str, Any]]:

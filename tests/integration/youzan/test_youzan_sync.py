@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,7 +13,7 @@ from hub.extensions import db
 from hub.models import Connection, SyncRun
 from hub.services import connections
 from hub.sync import engine, service
-from tests.integration.youzan.conftest import hub_orders, sync
+from tests.integration.youzan.conftest import hub_orders, next_second, sync
 
 
 def test_y1_bind_checks_credentials_and_one_workspace_at_a_time(
@@ -97,7 +96,7 @@ def test_token_expiry_and_4101_storm_during_a_sync(workspace, store, sandbox):
 
 def test_a_4101_storm_longer_than_the_client_retries_resumes_the_run(workspace, store, sandbox):
     sandbox.control("advance", changes=10)
-    time.sleep(1.05)
+    next_second()
     run = service.request_sync(workspace.id, store.id)
     sandbox.control("faults", throttle=40)
     assert engine.execute(run.id, job_id=run.job_id) == "retrying"
