@@ -12,6 +12,7 @@ from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from hub.core.postgres.columns import converter, cursor, quoted, sql_type
+from hub.core.postgres.copy import copy_rows, copy_types
 
 
 def insert_rows(
@@ -73,8 +74,23 @@ def update_many(
 def _insert_columns(
     session: Session, table: Table, columns: tuple[str, ...], cols: list[Sequence[Any]]
 ) -> None:
-    same, params = _params(session, table, columns, cols)
-    _run(session, _insert_sql(table, columns, same), params)
+    """One binary COPY (``hub.core.postgres.copy``) when every column's type allows it,
+    else one unnesting INSERT."""
+    types = copy_types(table, columns)
+    if types is None:
+        same, params = _params(session, table, columns, cols)
+        _run(session, _insert_sql(table, columns, same), params)
+        return
+    dialect = session.get_bind().dialect
+    converted = []
+    for name, col in zip(columns, cols, strict=True):
+        convert = converter(table, name, dialect)
+        converted.append(col if convert is None else convert(col))
+    cur = cursor(session)
+    try:
+        copy_rows(cur, table, columns, types, zip(*converted, strict=True))
+    finally:
+        cur.close()
 
 
 def _params(
