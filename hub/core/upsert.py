@@ -544,6 +544,10 @@ def write_behind(session: Session, id_tables: Sequence[Table] = ()) -> Iterator[
     """Within the block, ``insert_rows`` and ``insert_returning_ids`` of SQLite hand their rows
     to a :class:`WriteBehind` thread; elsewhere (PostgreSQL) they run as before. The block
     ends when every write is done."""
+    if is_postgres(session):  # PostgreSQL's own (hub.core.postgres.behind)
+        with postgres.write_behind(session):
+            yield
+        return
     if not is_sqlite(session) or _behind.get() is not None:
         yield
         return
