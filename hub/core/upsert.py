@@ -542,8 +542,8 @@ def _multi_insert(table: Table, columns: tuple[str, ...], same: tuple[int, ...],
 @contextmanager
 def write_behind(session: Session, id_tables: Sequence[Table] = ()) -> Iterator[None]:
     """Within the block, ``insert_rows`` and ``insert_returning_ids`` of SQLite hand their rows
-    to a :class:`WriteBehind` thread; elsewhere (PostgreSQL) they run as before. The block
-    ends when every write is done."""
+    to a :class:`WriteBehind` thread; PostgreSQL's writes go to its own thread
+    (``hub.core.postgres.behind``). The block ends when every write is done."""
     if is_postgres(session):  # PostgreSQL's own (hub.core.postgres.behind)
         with postgres.write_behind(session):
             yield
