@@ -26,13 +26,12 @@ from hub.core.records import (
     Record,
 )
 from hub.core.results import Failure, IngestOptions, IngestResult
-from hub.core.sqlite.behind import write_behind
 from hub.core.sqlite.snapshot import SnapshotReader, snapshot_lookups, snapshot_reader
 from hub.core.store.customers import write_customers
 from hub.core.store.lookups import session_lookups
 from hub.core.store.orders import OrderWriter, stored_orders
 from hub.core.store.products import delete, upsert_products
-from hub.core.store.sql import chunks
+from hub.core.store.sql import chunks, write_behind
 from hub.models import Customer, Order
 
 # Orders planned and handed to the writer at a time (see ``Batch._take_orders``).
@@ -133,9 +132,9 @@ class Batch:
             self.customers.take(res, person, overwrite=True)
 
     def _take_orders(self, batch: list[tuple[int, OrderRecord]]) -> None:
-        """Read what the whole batch needs first, then plan and write it chunk by chunk: on
-        SQLite the writes of one chunk run on a second thread while the next is planned
-        (``hub.core.sqlite.behind.write_behind``); the chunks are one transaction all the same."""
+        """Read what the whole batch needs first, then plan and write it chunk by chunk: the
+        writes of one chunk run on a second thread while the next is planned
+        (``hub.core.store.sql.write_behind``); the chunks are one transaction all the same."""
         parts = list(chunks(batch, ORDERS_PER_CHUNK))
         # The buyers of each chunk are looked up while the previous chunk is planned: on
         # SQLite by the snapshot reader, the first chunk's while the stored orders are read.

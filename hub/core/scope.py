@@ -1,11 +1,13 @@
 """Process-wide state changed for one batch and restored after it.
 
-The SQLite fast path adds its own, scoped the same way (``hub.core.sqlite.behind``: the
-interpreter's switch interval and a listener on the batch's connection)."""
+The write-behinds add their own, scoped the same way (``hub.core.sqlite.behind`` and
+``hub.core.postgres.behind``: the interpreter's switch interval, and a listener on the batch's
+connection)."""
 
 from __future__ import annotations
 
 import gc
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -25,3 +27,16 @@ def cycle_collector_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+@contextmanager
+def switch_interval(seconds: float) -> Iterator[None]:
+    """The interpreter's switch interval set to ``seconds`` for the block, then set back to
+    exactly what it was: the interpreter keeps whole microseconds, truncated, so setting back
+    the float it gave (0.003699 is 3698.99... microseconds) would lose one at every batch."""
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(seconds)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval((round(before * 1e6) + 0.5) / 1e6)

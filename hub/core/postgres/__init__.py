@@ -8,9 +8,12 @@ statement, so that an insert needs no ``RETURNING`` and its rows' order does not
 
 Nothing here opens a transaction of its own: the statements run on the session's connection,
 inside its transaction, on the driver's cursor (SQLAlchemy's per-row parameter machinery cost
-more than PostgreSQL's work on the rows).
+more than PostgreSQL's work on the rows). Plain inserts go as one binary COPY each
+(``copy``); inside ``write_behind`` the writes run on a second thread while the batch plans
+its next chunk (``behind``).
 """
 
+from hub.core.postgres.behind import write_behind
 from hub.core.postgres.reads import count_by, fetch_by
 from hub.core.postgres.writes import insert_returning_ids, insert_rows, new_ids, update_many
 
@@ -21,4 +24,5 @@ __all__ = [
     "insert_rows",
     "new_ids",
     "update_many",
+    "write_behind",
 ]

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
+from hub.core.postgres.behind import using
 from hub.core.postgres.columns import converter, cursor, quoted, result_processor, sql_type
 
 # Keys per statement: a bound on one array parameter's size, far above a batch's needs.
@@ -36,20 +37,20 @@ def fetch_by(
     row_type, converting = _result_shape(table, tuple(columns), dialect)
     fixed = [_bound(table, name, [value], dialect)[0] for name, value in filters.items()]
     rows: list[Any] = []
-    cur = cursor(session)
-    try:
-        for start in range(0, len(ordered), MAX_KEYS):
-            part = _bound(table, key, ordered[start : start + MAX_KEYS], dialect)
-            raw = cur.execute(sql, [part, *fixed]).fetchall()
-            if converting:
-                raw = [list(r) for r in raw]
-                for values in raw:
-                    for i, proc in converting:
-                        values[i] = proc(values[i])
-            rows.extend(map(row_type._make, raw) if named else map(tuple, raw))
-    finally:
-        cur.close()
-    return rows
+    with using(table.name):  # after the queued writes of this table (hub.core.postgres.behind)
+        cur = cursor(session)
+        try:
+            for start in range(0, len(ordered), MAX_KEYS):
+                part = _bound(table, key, ordered[start : start + MAX_KEYS], dialect)
+                rows.extend(cur.execute(sql, [part, *fixed]).fetchall())
+        finally:
+            cur.close()
+    if converting:
+        rows = [list(r) for r in rows]
+        for values in rows:
+            for i, proc in converting:
+                values[i] = proc(values[i])
+    return list(map(row_type._make, rows) if named else map(tuple, rows))
 
 
 def count_by(
@@ -60,13 +61,14 @@ def count_by(
     sql = f"SELECT {k}, {g}, count(*) FROM {_keyed(table, key)} GROUP BY {k}, {g}"
     dialect = session.get_bind().dialect
     rows: list[tuple[Any, Any, int]] = []
-    cur = cursor(session)
-    try:
-        for start in range(0, len(ordered), MAX_KEYS):
-            part = _bound(table, key, ordered[start : start + MAX_KEYS], dialect)
-            rows.extend(cur.execute(sql, [part]).fetchall())
-    finally:
-        cur.close()
+    with using(table.name):
+        cur = cursor(session)
+        try:
+            for start in range(0, len(ordered), MAX_KEYS):
+                part = _bound(table, key, ordered[start : start + MAX_KEYS], dialect)
+                rows.extend(cur.execute(sql, [part]).fetchall())
+        finally:
+            cur.close()
     return rows
 
 

@@ -11,7 +11,9 @@ from typing import Any
 from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
+from hub.core.postgres import behind
 from hub.core.postgres.columns import converter, cursor, quoted, sql_type
+from hub.core.postgres.copy import copy_rows, copy_types
 
 
 def insert_rows(
@@ -37,15 +39,16 @@ def insert_returning_ids(
 
 def new_ids(session: Session, table: Table, n: int) -> list[int]:
     """``n`` ids from the sequence of ``table``'s id column (as its default would draw them)."""
-    cur = cursor(session)
-    try:
-        cur.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-            (quoted(table.name), n),
-        )
-        return [id_ for (id_,) in cur.fetchall()]
-    finally:
-        cur.close()
+    with behind.using(None):  # a sequence is outside the transaction: no write to wait for
+        cur = cursor(session)
+        try:
+            cur.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                (quoted(table.name), n),
+            )
+            return [id_ for (id_,) in cur.fetchall()]
+        finally:
+            cur.close()
 
 
 def update_many(
@@ -67,14 +70,26 @@ def update_many(
     cols: list[Sequence[Any]] = [ids, *([row[k] for row in rows] for k in keys)]
     same, params = _params(session, table, ("id", *keys), cols)
     sql = _update_sql(table, ("id", *keys), same, tuple(add))
-    _run(session, sql, params)
+    _run(session, table, sql, params)
 
 
 def _insert_columns(
     session: Session, table: Table, columns: tuple[str, ...], cols: list[Sequence[Any]]
 ) -> None:
-    same, params = _params(session, table, columns, cols)
-    _run(session, _insert_sql(table, columns, same), params)
+    """One binary COPY (``hub.core.postgres.copy``) when every column's type allows it,
+    else one unnesting INSERT."""
+    types = copy_types(table, columns)
+    if types is None:
+        same, params = _params(session, table, columns, cols)
+        _run(session, table, _insert_sql(table, columns, same), params)
+        return
+    dialect = session.get_bind().dialect
+    converted = []
+    for name, col in zip(columns, cols, strict=True):
+        convert = converter(table, name, dialect)
+        converted.append(col if convert is None else convert(col))
+    rows = zip(*converted, strict=True)
+    behind.write(session, table.name, lambda cur: copy_rows(cur, table, columns, types, rows))
 
 
 def _params(
@@ -101,12 +116,8 @@ def _params(
     return tuple(same), shared + arrays
 
 
-def _run(session: Session, sql: str, params: list[Any]) -> None:
-    cur = cursor(session)
-    try:
-        cur.execute(sql, params)
-    finally:
-        cur.close()
+def _run(session: Session, table: Table, sql: str, params: list[Any]) -> None:
+    behind.write(session, table.name, lambda cur: cur.execute(sql, params))
 
 
 def _sources(

@@ -6,7 +6,6 @@ block ends."""
 from __future__ import annotations
 
 import queue
-import sys
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -16,6 +15,8 @@ from typing import Any
 
 from sqlalchemy import Table, event
 from sqlalchemy.orm import Session
+
+from hub.core.scope import switch_interval
 
 
 def quoted(name: str) -> str:
@@ -215,30 +216,21 @@ def write_behind(session: Session, id_tables: Sequence[Table] = ()) -> Iterator[
     # Any statement through SQLAlchemy on this connection first waits for the queued writes.
     connection = behind.connection
     event.listen(connection, "before_cursor_execute", _wait_for_write_behind)
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(SWITCH_INTERVAL)
     try:
-        yield
-    except BaseException:
-        behind.close(discard=True)
-        raise
-    else:
-        behind.close()
+        with switch_interval(SWITCH_INTERVAL):
+            try:
+                yield
+            except BaseException:
+                behind.close(discard=True)
+                raise
+            behind.close()
     finally:
-        set_switch_interval(interval)
         event.remove(connection, "before_cursor_execute", _wait_for_write_behind)
         _behind.reset(token)
 
 
 # How soon the planning thread yields the GIL to the writer whose statement has finished.
 SWITCH_INTERVAL = 0.0002
-
-
-def set_switch_interval(seconds: float) -> None:
-    """``sys.setswitchinterval`` such that ``sys.getswitchinterval`` then gives ``seconds``
-    back: the interpreter keeps whole microseconds, truncated, so setting back what it gave
-    (0.003699 is 3698.99... microseconds) would lose one at every batch."""
-    sys.setswitchinterval((round(seconds * 1e6) + 0.5) / 1e6)
 
 
 def _wait_for_write_behind(*_args: Any) -> None:

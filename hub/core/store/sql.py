@@ -10,12 +10,14 @@ driver-level statements (``hub.core.sqlite.sql``), SQLAlchemy Core elsewhere.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from hub.core import postgres
+from hub.core.sqlite import behind as sqlite_behind
 from hub.core.sqlite import sql as sqlite
 
 CHUNK = 500
@@ -32,6 +34,20 @@ def is_sqlite(session: Session) -> bool:
 
 def is_postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
+
+
+@contextmanager
+def write_behind(session: Session, id_tables: Sequence[Table] = ()) -> Iterator[None]:
+    """Within the block, the batch's writes run on a second thread while the next chunk is
+    planned, each backend its own way (``hub.core.postgres.behind``, ``hub.core.sqlite.behind``;
+    ``id_tables``: SQLite numbers these tables' new rows itself). The block ends when every
+    write is done."""
+    if is_postgres(session):
+        with postgres.write_behind(session):
+            yield
+    else:
+        with sqlite_behind.write_behind(session, id_tables):
+            yield
 
 
 def fetch_by(
