@@ -9,7 +9,7 @@ import json
 import flask_migrate
 import pytest
 from flask import url_for
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 from hub.extensions import db
 from hub.models import ApiToken
@@ -150,7 +150,7 @@ def test_settings_page_creates_shows_once_lists_and_revokes(client, workspace, a
     assert b'data-nav="tokens"' in client.get("/customers").data
     page = client.post("/settings/tokens", data={"name": "dashboard feed", "role": "read-only"})
     html = page.get_data(as_text=True)
-    token = ApiToken.query.filter_by(name="dashboard feed").one()
+    token = db.session.scalars(select(ApiToken).filter_by(name="dashboard feed")).one()
     plaintext = html.split('data-test="token-value">')[1].split("<")[0]
     assert token.role == "read-only" and tokens.authenticate(plaintext).id == token.id
     listing = client.get("/settings/tokens").get_data(as_text=True)
@@ -177,7 +177,7 @@ def test_settings_page_refuses_a_bad_form_with_a_plain_message(client, admin_and
         "/settings/tokens", data={"name": "x", "role": "owner"}, follow_redirects=True
     )
     assert "Choose the token" in response.get_data(as_text=True)
-    assert ApiToken.query.count() == 0
+    assert db.session.scalar(select(func.count()).select_from(ApiToken)) == 0
 
 
 def test_settings_page_is_for_admins_of_the_workspace(

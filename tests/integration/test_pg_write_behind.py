@@ -3,7 +3,7 @@ inside the block the planning thread hands its inserts over and goes on while th
 works on them; reads of a table see every write handed over before; a failed write fails
 the block and the rollback leaves nothing.
 
-Always on PostgreSQL: the suite's server when HUB_TEST_DATABASE_URL is set, else a
+Always on PostgreSQL: the suite's server on the PostgreSQL pass (``postgres_url``), else a
 throwaway server of this module's own (initdb + pg_ctl), so the SQLite run tests it too."""
 
 from __future__ import annotations
@@ -34,11 +34,10 @@ def _pg_bin() -> Path:
 
 
 @pytest.fixture(scope="module")
-def pg_server() -> Iterator[str]:
+def pg_server(postgres_url: str | None) -> Iterator[str]:
     """A PostgreSQL URL: the suite's, or a throwaway server's (as scripts/test.sh starts)."""
-    url = os.environ.get("HUB_TEST_DATABASE_URL")
-    if url:
-        yield url
+    if postgres_url:
+        yield postgres_url
         return
     # Under /tmp, not pytest's base directory: that one is private (0700) to this user, and
     # the server runs as postgres when the tests run as root.

@@ -1,7 +1,7 @@
 """bench/scale.py run tiny: stores synced at once by `hub worker` processes on one database and
 one Redis end with the same rows as one sequential sync of the same stores (the check the
 benchmark makes at full size). Real sandboxes under gunicorn, real worker processes, a
-redis-server of the benchmark's own; PostgreSQL when HUB_TEST_DATABASE_URL is set (scratch
+redis-server of the benchmark's own; PostgreSQL on the suite's PostgreSQL pass (scratch
 databases on that server), else SQLite files."""
 
 import subprocess
