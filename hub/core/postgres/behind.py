@@ -20,7 +20,6 @@ thread at the next wait (at the latest when the block ends) and the caller rolls
 
 from __future__ import annotations
 
-import queue
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -30,6 +29,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from hub.core.jobs import JobThread
 from hub.core.postgres.columns import cursor
 from hub.core.scope import switch_interval
 
@@ -40,81 +40,41 @@ _behind: ContextVar[WriteBehind | None] = ContextVar("hub_pg_write_behind", defa
 SWITCH_INTERVAL = 0.0005
 
 
-class WriteBehind:
+class WriteBehind(JobThread):
     def __init__(self, session: Session) -> None:
         dbapi = session.connection().connection.dbapi_connection
         assert dbapi is not None  # a live connection of the session's transaction
         self.dbapi = dbapi
         self.turn = threading.Lock()  # held by whoever uses the connection
-        self.jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self.done = threading.Condition()
-        self.queued = 0  # jobs queued so far; job n is done once finished >= n
-        self.finished = 0
         self.last_write: dict[str, int] = {}  # table -> the last job writing it
-        self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._run, name="hub-pg-write-behind", daemon=True)
-        self.thread.start()
+        super().__init__("hub-pg-write-behind")
 
     def submit(self, table: str, job: Callable[[Any], None]) -> None:
         """Queue ``job(cursor)``, a write of ``table``."""
-        with self.done:
-            if self.error is not None:
-                raise self.error
-            self.queued += 1
-            self.last_write[table] = self.queued
-        self.jobs.put(job)
+        self.last_write[table] = self.put(job)
 
-    def wait(self, table: str | None = None) -> None:
-        """Return once the jobs writing ``table`` (every job, with None) are done; raise the
-        first job's error."""
-        with self.done:
-            target = self.queued if table is None else self.last_write.get(table, 0)
-            while self.finished < target and self.error is None:
-                self.done.wait()
-            if self.error is not None:
-                raise self.error
+    def wait_for(self, table: str) -> None:
+        """Return once the jobs writing ``table`` are done; raise the first job's error."""
+        self.wait(self.last_write.get(table, 0))
 
     @contextmanager
     def using(self, table: str | None = None) -> Iterator[None]:
         """This thread's own use of the connection: after the jobs writing ``table`` (with
         None, after none of them), between two jobs."""
         if table is not None:
-            self.wait(table)
+            self.wait_for(table)
         with self.turn:
             if self.error is not None:
                 raise self.error
             yield
 
-    def close(self, *, discard: bool = False) -> None:
-        """Stop the thread once the queued jobs ran; with ``discard``, drop those not started."""
-        if discard:
-            with self.done:
-                self.error = self.error or _Discarded()
-        self.jobs.put(None)
-        self.thread.join()
-        if not discard:
-            self.wait()
-
-    def _run(self) -> None:
-        while (job := self.jobs.get()) is not None:
-            if self.error is None:
-                try:
-                    with self.turn:
-                        cur = self.dbapi.cursor()
-                        try:
-                            job(cur)
-                        finally:
-                            cur.close()
-                except BaseException as exc:  # handed to the planning thread
-                    with self.done:
-                        self.error = exc
-            with self.done:
-                self.finished += 1
-                self.done.notify_all()
-
-
-class _Discarded(Exception):
-    """The batch failed elsewhere; the jobs still queued were dropped."""
+    def run(self, job: Callable[[Any], None]) -> None:
+        with self.turn:
+            cur = self.dbapi.cursor()
+            try:
+                job(cur)
+            finally:
+                cur.close()
 
 
 def write(session: Session, table: str, job: Callable[[Any], None]) -> None:

@@ -5,8 +5,6 @@ block ends."""
 
 from __future__ import annotations
 
-import queue
-import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -16,6 +14,7 @@ from typing import Any
 from sqlalchemy import Table, event
 from sqlalchemy.orm import Session
 
+from hub.core.jobs import JobThread
 from hub.core.scope import switch_interval
 
 
@@ -48,7 +47,7 @@ MAX_VALUES = 32_766
 EXACT_BELOW = 128
 
 
-class WriteBehind:
+class WriteBehind(JobThread):
     """A batch's INSERTs on a second thread while this thread plans the rest of the batch.
 
     SQLite runs a statement without holding the GIL, so its work on one chunk's rows overlaps
@@ -76,12 +75,7 @@ class WriteBehind:
             self.next_id = {table.name: max_id(cursor, table) + 1 for table in id_tables}
         finally:
             cursor.close()
-        self.jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self.done = threading.Condition()
-        self.pending = 0
-        self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._run, name="hub-write-behind", daemon=True)
-        self.thread.start()
+        super().__init__("hub-write-behind")
 
     def take_ids(self, table: str, n: int) -> list[int]:
         first = self.next_id[table]
@@ -95,45 +89,17 @@ class WriteBehind:
         them: each time it needs the GIL back it may wait a switch interval while this thread
         plans, and building them there made it the slower of the two (8–10% more orders a
         second here, in A/B runs of the ingest)."""
-        statements = _statements(table, columns, cols)
-        with self.done:
-            self.pending += 1
-        self.jobs.put(statements)
+        self.put(_statements(table, columns, cols))
 
-    def wait(self) -> None:
-        """Return once every queued job has run; raise the first job's error."""
-        with self.done:
-            while self.pending and self.error is None:
-                self.done.wait()
-            if self.error is not None:
-                raise self.error
+    def begin(self) -> None:
+        self.cursor = self.dbapi.cursor()
 
-    def close(self, *, discard: bool = False) -> None:
-        """Stop the thread; with ``discard``, jobs not started yet are dropped."""
-        if discard:
-            with self.done:
-                self.error = self.error or _Discarded()
-        self.jobs.put(None)
-        self.thread.join()
-        if not discard:
-            self.wait()
+    def end(self) -> None:
+        self.cursor.close()
 
-    def _run(self) -> None:
-        cursor = self.dbapi.cursor()
-        try:
-            while (job := self.jobs.get()) is not None:
-                if self.error is None:
-                    try:
-                        for sql, params in job:
-                            cursor.execute(sql, params)
-                    except BaseException as exc:  # handed to the planning thread
-                        with self.done:
-                            self.error = exc
-                with self.done:
-                    self.pending -= 1
-                    self.done.notify_all()
-        finally:
-            cursor.close()
+    def run(self, job: list[tuple[str, Sequence[Any]]]) -> None:
+        for sql, params in job:
+            self.cursor.execute(sql, params)
 
 
 def _statements(
@@ -173,10 +139,6 @@ def _statements(
         )
         done += k
     return out
-
-
-class _Discarded(Exception):
-    """The batch failed elsewhere; the jobs still queued were dropped."""
 
 
 def _rows_cap(width: int, shared: int) -> int:
