@@ -13,11 +13,10 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, or_, select
 
-from hub.core.errors import NotFound
 from hub.core.normalise import InvalidValue, normalise_mobile
 from hub.extensions import db
 from hub.models import Customer, CustomerTag, Event, Group, GroupMember, Identity, MergeLedger, Tag
-from hub.queries.paging import contains, text_arg
+from hub.queries.paging import contains, in_workspace, text_arg
 
 _PHONE = re.compile(r"[0-9０-９\s\-\u2010-\u2015\u00a0().+/·]+")
 _NOT_DIGIT = re.compile(r"[^0-9]")
@@ -73,12 +72,7 @@ def phone_digits(q: str) -> str | None:
 
 
 def get(workspace_id: int, customer_id: int) -> Customer:
-    customer = db.session.scalar(
-        select(Customer).where(Customer.id == customer_id, Customer.workspace_id == workspace_id)
-    )
-    if customer is None:
-        raise NotFound(f"customer {customer_id} not found")
-    return customer
+    return in_workspace(Customer, workspace_id, customer_id, "customer")
 
 
 @dataclass

@@ -17,10 +17,10 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, or_, select
 
-from hub.core.errors import NotFound, ValidationFailed
+from hub.core.errors import ValidationFailed
 from hub.extensions import db
 from hub.models import STATUSES, Event, Order, OrderLine, OrderRefund
-from hub.queries.paging import escape_like, text_arg
+from hub.queries.paging import escape_like, in_workspace, text_arg
 from hub.services import parsing
 
 
@@ -105,12 +105,7 @@ def _store(store: str) -> ColumnElement[bool]:
 
 
 def get(workspace_id: int, order_id: int) -> Order:
-    order = db.session.scalar(
-        select(Order).where(Order.id == order_id, Order.workspace_id == workspace_id)
-    )
-    if order is None:
-        raise NotFound(f"order {order_id} not found")
-    return order
+    return in_workspace(Order, workspace_id, order_id, "order")
 
 
 @dataclass

@@ -7,10 +7,9 @@ from typing import Any
 
 from sqlalchemy import Select, select
 
-from hub.core.errors import NotFound
 from hub.extensions import db
 from hub.models import SyncRun, WebhookDelivery
-from hub.queries.paging import text_arg
+from hub.queries.paging import in_workspace, text_arg
 from hub.services import parsing
 
 
@@ -41,12 +40,7 @@ def recent_runs(workspace_id: int, connection_id: int, limit: int) -> list[SyncR
 
 
 def get_run(workspace_id: int, run_id: int) -> SyncRun:
-    run = db.session.scalar(
-        select(SyncRun).where(SyncRun.id == run_id, SyncRun.workspace_id == workspace_id)
-    )
-    if run is None:
-        raise NotFound(f"sync {run_id} not found")
-    return run
+    return in_workspace(SyncRun, workspace_id, run_id, "sync")
 
 
 def deliveries(workspace_id: int, f: RunFilter) -> Select[Any]:

@@ -7,9 +7,8 @@ from typing import Any, TypeVar
 from flask import abort, request
 from sqlalchemy import Select
 
-from hub.core.errors import HubError
-from hub.extensions import db
-from hub.queries.paging import page_of
+from hub.core.errors import HubError, NotFound
+from hub.queries.paging import in_workspace, page_of
 from hub.services import parsing
 from hub.web.auth import workspace_id
 from hub.web.i18n import _
@@ -20,10 +19,10 @@ M = TypeVar("M")
 
 def scoped_or_404(model: type[M], object_id: int) -> M:
     """The object if it belongs to the current workspace; 404 otherwise (never 403: no leak)."""
-    obj = db.session.get(model, object_id)
-    if obj is None or obj.workspace_id != workspace_id():  # type: ignore[attr-defined]
+    try:
+        return in_workspace(model, workspace_id(), object_id, "")
+    except NotFound:
         abort(404)
-    return obj
 
 
 def paginate(stmt: Select[Any], per_page: int = PER_PAGE) -> Any:
