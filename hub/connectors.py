@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
+from zoneinfo import ZoneInfo
 
 from marshmallow import Schema
 
+from hub.core import zones
 from hub.core.records import CustomerRecord, OrderRecord, Record
 
 CAPABILITIES = frozenset({"pull", "push", "ship", "file_import"})
@@ -238,10 +240,16 @@ class Batch:
 
 @dataclass
 class ImportContext:
-    """What the hub knows that the mapping needs: the workspace's custom fields (I2)."""
+    """What the hub knows that the mapping needs: the workspace's custom fields (I2) and its
+    time zone, in which a spreadsheet time without an offset is read."""
 
     custom_identities: dict[str, str] = field(default_factory=dict)  # name -> label
     custom_properties: dict[str, str] = field(default_factory=dict)
+    time_zone: str = zones.DEFAULT_ZONE  # IANA name
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return zones.zone(self.time_zone)
 
 
 class Prechecks(Protocol):
@@ -290,8 +298,15 @@ class FileConnector(Connector):
         return BindInfo(external_id=self.platform, name=self.display_name)
 
     @classmethod
-    def make_context(cls, identities: dict[str, str], properties: dict[str, str]) -> ImportContext:
-        return ImportContext(custom_identities=identities, custom_properties=properties)
+    def make_context(
+        cls,
+        identities: dict[str, str],
+        properties: dict[str, str],
+        time_zone: str = zones.DEFAULT_ZONE,
+    ) -> ImportContext:
+        return ImportContext(
+            custom_identities=identities, custom_properties=properties, time_zone=time_zone
+        )
 
     @classmethod
     def precheck(cls, records: list[Record], checks: Prechecks) -> dict[int, str]:

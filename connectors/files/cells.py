@@ -1,4 +1,4 @@
-"""Parsing helpers for text cells: money, quantities and local times (Asia/Shanghai).
+"""Parsing helpers for text cells: money, quantities and local times (the workspace's zone).
 
 Numbers are ASCII digits (full-width ones, as Chinese input methods type them, are taken as
 such); anything else, like '²' (a digit to str.isdigit(), not to int()), fails its row."""
@@ -6,7 +6,7 @@ such); anything else, like '²' (a digit to str.isdigit(), not to int()), fails 
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
 
 CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")  # no DST since 1991
@@ -46,13 +46,29 @@ def quantity(value: str, header: str) -> int:
     return int(digits)
 
 
-def local_time(value: str, header: str, fmt: str = "%Y-%m-%d %H:%M:%S") -> datetime:
-    """A 'YYYY-MM-DD HH:MM:SS' China time as an aware datetime."""
+def local_time(
+    value: str, header: str, fmt: str = "%Y-%m-%d %H:%M:%S", tz: tzinfo = CHINA
+) -> datetime:
+    """A 'YYYY-MM-DD HH:MM:SS' wall time of ``tz`` (the workspace's zone) as an aware datetime;
+    a format holding an offset (%z) keeps the offset written in the cell."""
+    text = value.strip().translate(FULL_WIDTH)
     try:
-        parsed = datetime.strptime(value.strip().translate(FULL_WIDTH), fmt)
+        parsed = datetime.strptime(text, fmt)
     except ValueError:
+        parsed = _with_offset(text)
+    if parsed is None:
         example = datetime(2022, 9, 14, 11, 3, 23).strftime(fmt)
         raise CellError(f"{header}: {value!r} is not a time like {example!r}") from None
     if not YEARS[0] <= parsed.year <= YEARS[1]:
         raise CellError(f"{header}: {value!r} is not a time between {YEARS[0]} and {YEARS[1]}")
-    return parsed.replace(tzinfo=CHINA)
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=tz)
+
+
+def _with_offset(text: str) -> datetime | None:
+    """An ISO 8601 time that carries its offset ('2026-11-14 11:03:23+08:00', '...Z'), else
+    None: such a cell keeps the offset written in it."""
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00")) if text.isascii() else None
+    except ValueError:
+        return None
+    return parsed if parsed is not None and parsed.tzinfo is not None else None

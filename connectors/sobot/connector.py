@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from datetime import tzinfo
 from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
@@ -14,7 +15,7 @@ from connectors.files.base import (
     RowFailure,
     SpreadsheetConnector,
 )
-from connectors.files.cells import CellError
+from connectors.files.cells import CHINA, CellError
 from connectors.files.limits import Limits
 from connectors.files.reader import SourceRow, Table, open_table
 from connectors.sobot import mapping
@@ -25,9 +26,10 @@ from hub.core.records import OrderRecord, Record
 
 
 class SobotImport(FileImport):
-    def __init__(self, table: Table, index: dict[str, int]):
+    def __init__(self, table: Table, index: dict[str, int], tz: tzinfo = CHINA):
         self.table = table
         self.index = index
+        self.tz = tz  # the workspace's zone: order times are its wall time
         self.rows: list[SourceRow] = []
         self.summary: dict[str, Any] = {}
 
@@ -45,7 +47,7 @@ class SobotImport(FileImport):
         parsed, failures = [], []
         for row in self.rows:
             try:
-                parsed.append((row, mapping.parse_row(row.cells, self.index)))
+                parsed.append((row, mapping.parse_row(row.cells, self.index, self.tz)))
             except CellError as exc:
                 failures.append(RowFailure(row, str(exc)))
         items, more = mapping.build_items(parsed)
@@ -86,4 +88,4 @@ class SobotConnector(SpreadsheetConnector):
             raise ValidationFailed("a Sobot order import takes exactly one file")
         path, name = files[0]
         table = open_table(path, name, cls.limits)
-        return SobotImport(table, mapping.header_index(table.headers))
+        return SobotImport(table, mapping.header_index(table.headers), context.zone)

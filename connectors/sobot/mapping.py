@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import tzinfo
 from decimal import Decimal
 
 from connectors.files.base import Item, RowFailure
-from connectors.files.cells import CellError, local_time, money, quantity
+from connectors.files.cells import CHINA, CellError, local_time, money, quantity
 from connectors.files.reader import SourceRow
 from connectors.sobot.template import COLUMNS, SOURCES, STATUSES, TIME_FORMAT
 from hub.core.errors import ValidationFailed
@@ -62,8 +63,9 @@ class SobotRow:
                 tuple(b.identities))  # fmt: skip
 
 
-def parse_row(cells: Sequence[str], index: dict[str, int]) -> SobotRow:
-    """Validate one row fully; raises CellError naming the column and the rule."""
+def parse_row(cells: Sequence[str], index: dict[str, int], tz: tzinfo = CHINA) -> SobotRow:
+    """Validate one row fully; raises CellError naming the column and the rule. The order time
+    is wall time of ``tz``, the workspace's zone (unless the cell writes its offset)."""
     v = {f: cells[i].strip() for f, i in index.items()}
     for field, (en, _cn, required) in COLUMNS.items():
         if required and not v.get(field):
@@ -84,7 +86,7 @@ def parse_row(cells: Sequence[str], index: dict[str, int]) -> SobotRow:
         source=source,
         platform_status=status_name,
         status=status,
-        ordered_at=local_time(v["order_time"], "Order Time", TIME_FORMAT),
+        ordered_at=local_time(v["order_time"], "Order Time", TIME_FORMAT, tz),
         store_id=v.get("store_id") or None,
         store_no=v.get("store_no") or None,
         buyer=_buyer(v),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -14,7 +15,7 @@ from connectors.files.base import (
     RowFailure,
     SpreadsheetConnector,
 )
-from connectors.files.cells import CellError
+from connectors.files.cells import CHINA, CellError
 from connectors.files.limits import Limits
 from connectors.files.reader import Table, open_table
 from connectors.tmall import mapping
@@ -32,8 +33,9 @@ Lines = dict[str, list[LineRecord] | str]  # order no -> lines, or why its lines
 
 
 class TmallImport(FileImport):
-    def __init__(self, orders: Table, products: Table):
+    def __init__(self, orders: Table, products: Table, tz: tzinfo = CHINA):
         self.table = orders
+        self.tz = tz  # the workspace's zone: the reports' times are its wall time
         self.products = products
         self.summary = {"order_report": orders.path.name, "product_report": products.path.name}
         self._total = 0
@@ -59,7 +61,7 @@ class TmallImport(FileImport):
             try:
                 if isinstance(found, str):
                     raise CellError(found)
-                batch.items.append(Item(mapping.parse_order(cells, found), [row]))
+                batch.items.append(Item(mapping.parse_order(cells, found, self.tz), [row]))
             except mapping.NotTaken:
                 batch.skipped += 1
             except CellError as exc:
@@ -133,4 +135,4 @@ class TmallConnector(SpreadsheetConnector):
         if len(files) != 2:
             raise ValidationFailed("a Tmall import takes two files: the order and product reports")
         orders, products = _classify([open_table(p, n, cls.limits) for p, n in files])
-        return TmallImport(orders, products)
+        return TmallImport(orders, products, context.zone)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import tzinfo
 from decimal import Decimal
 
-from connectors.files.cells import CellError, local_time, money, quantity
+from connectors.files.cells import CHINA, CellError, local_time, money, quantity
 from connectors.tmall.template import NOT_TAKEN, STATES
 from hub.core.normalise import InvalidValue, normalise_mobile
 from hub.core.records import Consignee, CustomerRecord, LineRecord, OrderRecord
@@ -72,8 +73,11 @@ def parse_line(cells: dict[str, str], position: int) -> LineRecord:
     )
 
 
-def parse_order(cells: dict[str, str], lines: Sequence[LineRecord]) -> OrderRecord:
-    """An order report row; raises NotTaken or CellError naming the column and the rule."""
+def parse_order(
+    cells: dict[str, str], lines: Sequence[LineRecord], tz: tzinfo = CHINA
+) -> OrderRecord:
+    """An order report row; raises NotTaken or CellError naming the column and the rule. Times
+    are wall time of ``tz``, the workspace's zone."""
     order_no = text(cells["订单编号"])
     if not order_no:
         raise CellError("订单编号: required")
@@ -91,8 +95,8 @@ def parse_order(cells: dict[str, str], lines: Sequence[LineRecord]) -> OrderReco
         order_no=order_no,
         status=status,
         platform_status=text(cells["订单状态"]),
-        ordered_at=local_time(text(cells["订单创建时间"]), "订单创建时间"),
-        paid_at=local_time(paid_raw, "订单付款时间") if paid_raw else None,
+        ordered_at=local_time(text(cells["订单创建时间"]), "订单创建时间", tz=tz),
+        paid_at=local_time(paid_raw, "订单付款时间", tz=tz) if paid_raw else None,
         buyer=buyer,
         lines=list(lines),
         amount_total=money(text(cells["总金额"]), "总金额"),

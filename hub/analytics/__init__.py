@@ -20,7 +20,13 @@ from hub.analytics.customers import (
 )
 from hub.analytics.frames import AnalyticsError, days
 from hub.analytics.funnel import funnel, furthest_steps
-from hub.analytics.loaders import load_events, load_lines, load_transactions, resolve_engine
+from hub.analytics.loaders import (
+    load_events,
+    load_lines,
+    load_transactions,
+    resolve_engine,
+    workspace_zone,
+)
 from hub.analytics.notebook import export, plotly_js, show
 from hub.analytics.orders import (
     aov,
@@ -74,4 +80,5 @@ __all__ = [
     "stacked_bars",
     "time_between_orders",
     "top_products",
+    "workspace_zone",
 ]

@@ -24,9 +24,13 @@ class Dashboard:
     top_products: pd.DataFrame | None = None
 
 
-def default_range(workspace: Any, engine: Any = None, days: int = 90) -> tuple[str, str]:
-    """The ``days`` days up to the newest order (or today), as inclusive YYYY-MM-DD bounds."""
+def default_range(
+    workspace: Any, engine: Any = None, days: int = 90, tz: str = "UTC"
+) -> tuple[str, str]:
+    """The ``days`` days up to the newest order (or today), as inclusive YYYY-MM-DD bounds of
+    the calendar of ``tz`` (the workspace's zone)."""
     last = loaders.last_order_time(workspace, engine=engine) or pd.Timestamp.now(tz="UTC")
+    last = last.tz_convert(tz)
     return (last - pd.Timedelta(days=days - 1)).strftime("%Y-%m-%d"), last.strftime("%Y-%m-%d")
 
 
@@ -37,16 +41,18 @@ def build(
     sources: list[str] | None = None,
     engine: Any = None,
     freq: str = "D",
+    tz: str = "UTC",
 ) -> Dashboard:
-    """KPIs and figures for orders in [start, end] (days, end included)."""
-    lo = pd.Timestamp(start, tz="UTC")
-    hi = pd.Timestamp(end, tz="UTC") + pd.Timedelta(days=1)
-    tx = loaders.load_transactions(workspace, lo, hi, sources, engine=engine)
-    lines = loaders.load_lines(workspace, lo, hi, sources, engine=engine)
-    first = loaders.load_first_orders(workspace, engine=engine)
+    """KPIs and figures for orders in [start, end] (days of ``tz``, the workspace's zone, end
+    included); the charts' days are that zone's days."""
+    lo = pd.Timestamp(start, tz=tz)
+    hi = (pd.Timestamp(end) + pd.Timedelta(days=1)).tz_localize(tz)  # a DST day: 23 or 25 h
+    tx = loaders.load_transactions(workspace, lo, hi, sources, engine=engine, tz=tz)
+    lines = loaders.load_lines(workspace, lo, hi, sources, engine=engine, tz=tz)
+    first = loaders.load_first_orders(workspace, engine=engine, tz=tz)
     events = loaders.load_events(
         workspace, lo, hi + RECOVERY_WINDOW, sources,
-        types=["checkout_abandoned", "purchase"], engine=engine,
+        types=["checkout_abandoned", "purchase"], engine=engine, tz=tz,
     )  # fmt: skip
     board = Dashboard(lo, hi, list(sources or []))
     board.kpis = _kpis(tx)

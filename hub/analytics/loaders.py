@@ -1,8 +1,10 @@
 """Loaders: read the core into DataFrames in chunks, one workspace at a time.
 
 Amounts come back as float in the shop's currency (integer cents / 100, exact to the cent for
-any realistic total), timestamps as tz-aware UTC (``tz=`` converts), customer ids as the
-surviving customer of a merge. Every query is scoped to the workspace.
+any realistic total), timestamps as tz-aware UTC (``tz=`` converts them, and start/end bounds
+without a zone are then read in it: pass the workspace's zone, ``workspace_zone``, so days,
+weeks and months are the merchant's), customer ids as the surviving customer of a merge.
+Every query is scoped to the workspace.
 """
 
 from __future__ import annotations
@@ -17,7 +19,14 @@ from sqlalchemy import Engine, text
 from hub.analytics import cache, sql
 from hub.analytics.sql import resolve_engine
 
-__all__ = ["load_events", "load_first_orders", "load_lines", "load_transactions", "resolve_engine"]
+__all__ = [
+    "load_events",
+    "load_first_orders",
+    "load_lines",
+    "load_transactions",
+    "resolve_engine",
+    "workspace_zone",
+]
 
 _CUSTOMER = "COALESCE(c.merged_into_id, {t}.customer_id)"
 
@@ -56,7 +65,7 @@ def load_transactions(
             "o.refunded_amount, o.source, COALESCE(o.store_name, o.store_id), o.status "
             "FROM orders o LEFT JOIN customers c ON c.id = o.customer_id WHERE {where}"
         )
-        stmt, params = sql.query("o", "ordered_at", select_sql, bounds, eng.dialect.name)
+        stmt, params = sql.query("o", "ordered_at", select_sql, bounds, eng.dialect.name, tz)
         cols = ["customer_id", "order_id", "ordered_at", "amount", "refunded", "source", "store"]
         df = sql.read(eng, stmt, {**params, "ws": ws}, [*cols, "status"])
         df = df.sort_values("order_id", ignore_index=True)
@@ -65,7 +74,7 @@ def load_transactions(
         df["customer_id"] = df["customer_id"].astype("Int64")
         return df
 
-    return _zone(_load("tx", workspace, bounds, engine, build), "ordered_at", tz)
+    return _zone(_load("tx", workspace, bounds, engine, build, tz), "ordered_at", tz)
 
 
 def load_lines(
@@ -92,13 +101,13 @@ def load_lines(
             "LEFT JOIN products p ON p.id = l.product_id "
             "WHERE o.id = l.order_id AND l.workspace_id = :ws AND {where}"
         )
-        stmt, params = sql.query("o", "ordered_at", select_sql, bounds, eng.dialect.name)
+        stmt, params = sql.query("o", "ordered_at", select_sql, bounds, eng.dialect.name, tz)
         cols = ["order_id", "line_id", "product", "product_id", "qty", "paid"]
         df = sql.read(eng, stmt, {**params, "ws": ws}, cols)
         df = df.sort_values("line_id", ignore_index=True)
         df["paid"] = sql.money(df["paid"])
         df["qty"] = pd.to_numeric(df["qty"]).fillna(0).astype(int)
-        orders = load_transactions(ws, start, end, sources, engine=eng)
+        orders = load_transactions(ws, start, end, sources, engine=eng, tz=tz)
         orders = orders.set_index("order_id")[
             ["customer_id", "ordered_at", "source", "status", "refunded"]
         ].rename(columns={"refunded": "order_refunded"})
@@ -106,7 +115,7 @@ def load_lines(
         order = ["order_id", "line_id", "customer_id", "ordered_at", "source", "status"]
         return df[[*order, "product", "product_id", "qty", "paid", "order_refunded"]]
 
-    return _zone(_load("lines", workspace, bounds, engine, build), "ordered_at", tz)
+    return _zone(_load("lines", workspace, bounds, engine, build, tz), "ordered_at", tz)
 
 
 def load_events(
@@ -132,7 +141,7 @@ def load_events(
             f"e.amount, e.source{props} FROM events e "
             "LEFT JOIN customers c ON c.id = e.customer_id WHERE {where}"
         )
-        stmt, params = sql.query("e", "occurred_at", select_sql, bounds, eng.dialect.name)
+        stmt, params = sql.query("e", "occurred_at", select_sql, bounds, eng.dialect.name, tz)
         cols = ["event_id", "customer_id", "order_id", "type", "occurred_at", "amount", "source"]
         cols += ["properties"] if properties else []
         df = sql.read(eng, stmt, {**params, "ws": ws}, cols)
@@ -144,7 +153,7 @@ def load_events(
             df["properties"] = df["properties"].map(_json)
         return df
 
-    df = _load("events", workspace, bounds, engine, build, properties)
+    df = _load("events", workspace, bounds, engine, build, properties, tz)
     if types is not None:
         df = df[df["type"].isin(list(types))].reset_index(drop=True)
     return _zone(df, "occurred_at", tz)
@@ -160,8 +169,11 @@ def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
-def load_first_orders(workspace: Any, *, engine: Engine | str | None = None) -> pd.Series:
-    """Each customer's first order time ever (any source), aggregated in SQL."""
+def load_first_orders(
+    workspace: Any, *, engine: Engine | str | None = None, tz: str | None = None
+) -> pd.Series:
+    """Each customer's first order time ever (any source), aggregated in SQL (UTC; ``tz``
+    converts)."""
     eng = sql.resolve_engine(engine)
     customer = _CUSTOMER.format(t="o")
     stmt = text(
@@ -171,7 +183,7 @@ def load_first_orders(workspace: Any, *, engine: Engine | str | None = None) -> 
     )
     df = sql.read(eng, stmt, {"ws": sql.workspace_id(workspace, eng)}, ["customer_id", "first"])
     df = df.dropna(subset=["customer_id"])
-    first = sql.times(df["first"], None).to_numpy()
+    first = sql.times(df["first"], tz).to_numpy()
     return pd.Series(first, index=df["customer_id"].astype("Int64"), name="first")
 
 
@@ -195,3 +207,9 @@ def order_sources(workspace: Any, *, engine: Engine | str | None = None) -> list
             {"ws": sql.workspace_id(workspace, eng)},
         )
         return [r[0] for r in rows]
+
+
+def workspace_zone(workspace: Any, *, engine: Engine | str | None = None) -> str:
+    """The workspace's IANA time zone: pass it as ``tz=`` to read days in its calendar."""
+    eng = sql.resolve_engine(engine)
+    return sql.workspace_zone(workspace, eng)

@@ -51,18 +51,34 @@ def workspace_id(workspace: Any, engine: Engine) -> int:
     return int(found)
 
 
-def bound(value: Any, dialect: str) -> Any:
-    """A bound as the column stores it: naive UTC text on SQLite, an aware datetime elsewhere."""
+def workspace_zone(workspace: Any, engine: Engine) -> str:
+    """The workspace's IANA time zone name (days, weeks and months are its calendar's)."""
+    from hub.core.zones import DEFAULT_ZONE
+
+    with engine.connect() as conn:
+        found = conn.execute(
+            text("SELECT time_zone FROM workspaces WHERE id = :ws"),
+            {"ws": workspace_id(workspace, engine)},
+        ).scalar()
+    return found or DEFAULT_ZONE
+
+
+def bound(value: Any, dialect: str, tz: str | None = None) -> Any:
+    """A bound as the column stores it: naive UTC text on SQLite, an aware datetime elsewhere.
+    A bound without a zone ("2024-05-01") is a wall time of ``tz`` (UTC when None)."""
     ts = pd.Timestamp(value)
-    ts = ts.tz_localize(UTC) if ts.tzinfo is None else ts.tz_convert(UTC)
+    ts = ts.tz_localize(tz or UTC) if ts.tzinfo is None else ts.tz_convert(UTC)
+    ts = ts.tz_convert(UTC)
     if dialect == "sqlite":
         return ts.strftime("%Y-%m-%d %H:%M:%S.%f")
     return ts.to_pydatetime()
 
 
-def query(table: str, time_col: str, sql: str, bounds: tuple, dialect: str) -> Any:
+def query(
+    table: str, time_col: str, sql: str, bounds: tuple, dialect: str, tz: str | None = None
+) -> Any:
     """Append the workspace/time/source filters to ``sql`` (which may end in a WHERE clause
-    already, marked by ``{where}``) and bind them."""
+    already, marked by ``{where}``) and bind them (bounds without a zone are in ``tz``)."""
     start, end, sources = bounds
     # Without a time bound the whole workspace is read: a plain scan beats walking an index
     # and fetching every row by id (the unary + keeps SQLite off the index; PostgreSQL plans
@@ -73,10 +89,10 @@ def query(table: str, time_col: str, sql: str, bounds: tuple, dialect: str) -> A
     binds = []
     if start is not None:
         where.append(f"{table}.{time_col} >= :start")
-        params["start"] = bound(start, dialect)
+        params["start"] = bound(start, dialect, tz)
     if end is not None:
         where.append(f"{table}.{time_col} < :end")
-        params["end"] = bound(end, dialect)
+        params["end"] = bound(end, dialect, tz)
     if sources:
         where.append(f"{table}.source IN :sources")
         params["sources"] = list(sources)

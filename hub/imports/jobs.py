@@ -85,7 +85,9 @@ def run_import(run_id: int) -> str:
 def open_run(run: ImportRun) -> FileImport:
     """Open the run's files with its connector (raises ValidationFailed)."""
     cls = lookups.connector_for(run.kind)
-    context = cls.make_context(*lookups.custom_fields(run.workspace_id))
+    context = cls.make_context(
+        *lookups.custom_fields(run.workspace_id), lookups.time_zone(run.workspace_id)
+    )
     files = [(Path(f["path"]), f["name"]) for f in run.files]
     return cls.open_import(files, dict(run.settings or {}), context)
 

@@ -66,3 +66,10 @@ def custom_fields(workspace_id: int) -> tuple[dict[str, str], dict[str, str]]:
     for row in rows:
         (identities if row.kind == "identity" else properties)[row.name] = row.label or ""
     return identities, properties
+
+
+def time_zone(workspace_id: int) -> str:
+    """The workspace's IANA zone: spreadsheet times without an offset are read in it."""
+    from hub.queries.workspace import time_zone as zone_of
+
+    return zone_of(workspace_id)

@@ -19,6 +19,7 @@ from hub.imports.lookups import (  # noqa: F401  (part of this service)
     file_kinds,
     kinds,
     resolve_group,
+    time_zone,
 )
 from hub.models import ImportRun
 from hub.queries import imports as q_imports
@@ -117,7 +118,8 @@ def preview(workspace_id: int, kind: str, files: Sequence[tuple[Path, str]]) -> 
     """Before an import: the files' headers and, for customers, the suggested column mapping
     and every possible target (I2). Raises ValidationFailed for a file that cannot be read."""
     cls = connector_for(kind)
-    return cls.preview(files, cls.make_context(*custom_fields(workspace_id)))
+    context = cls.make_context(*custom_fields(workspace_id), time_zone(workspace_id))
+    return cls.preview(files, context)
 
 
 def check_mapping(
@@ -126,7 +128,7 @@ def check_mapping(
     """Open the files with ``mapping`` as an import would, writing nothing; raises
     ValidationFailed naming the column when the mapping cannot be taken (I2)."""
     cls = connector_for(kind)
-    context = cls.make_context(*custom_fields(workspace_id))
+    context = cls.make_context(*custom_fields(workspace_id), time_zone(workspace_id))
     cls.open_import(files, {"mapping": mapping}, context)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, String, UniqueConstraint, delete, event, inspect
 from sqlalchemy.orm import Mapped, mapped_column
 
+from hub.core.zones import DEFAULT_ZONE
 from hub.models.base import Model
 from hub.models.types import UTCDateTime, utcnow
 
@@ -18,6 +19,11 @@ class Workspace(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     slug: Mapped[str] = mapped_column(String(100), unique=True)
+    # IANA name: times are shown, filtered and bucketed by day in it; spreadsheet times
+    # without an offset are read in it (hub.core.zones). Storage stays UTC.
+    time_zone: Mapped[str] = mapped_column(
+        String(64), default=DEFAULT_ZONE, server_default=DEFAULT_ZONE
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -4,7 +4,7 @@
   platform's order id (``external_id``) pasted whole also finds it.
 - ``status``: one or more of STATUSES, comma-separated or repeated (``status=paid,shipped``).
 - ``from``/``to`` (the pages' date fields send ``since``/``until``): an inclusive range of
-  order times, ISO-8601 with an offset or a date (a whole UTC day).
+  order times, ISO-8601 with an offset or a date (a whole day in the workspace's zone).
 - ``store``: a platform store id, a store name, or the id of one of the workspace's stores.
 - ``source``: the platform or the sales channel ("WeChat Mini Shop"), either case.
 """
@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, or_, select
@@ -35,16 +35,17 @@ class OrderFilter:
     customer_id: int | None = None
 
     @classmethod
-    def from_args(cls, args: Any) -> OrderFilter:
+    def from_args(cls, args: Any, tz: tzinfo = UTC) -> OrderFilter:
         """From query arguments: order_no, status, from (or since), to (or until), store,
-        source; ValidationFailed naming the argument for a value that cannot be taken."""
+        source; ValidationFailed naming the argument for a value that cannot be taken. A date
+        is a whole day in ``tz``, the workspace's zone."""
         start_name = "from" if args.get("from") is not None else "since"
         end_name = "to" if args.get("to") is not None else "until"
         return cls(
             order_no=text_arg(args, "order_no"),
             statuses=_statuses(args),
-            start=parsing.moment(args.get(start_name), start_name),
-            end=parsing.moment(args.get(end_name), end_name, end=True),
+            start=parsing.moment(args.get(start_name), start_name, tz=tz),
+            end=parsing.moment(args.get(end_name), end_name, end=True, tz=tz),
             store=text_arg(args, "store"),
             source=text_arg(args, "source"),
         )

@@ -67,3 +67,12 @@ def event_types(workspace_id: int) -> list[str]:
 def event_settings(workspace_id: int) -> dict[str, EventSetting]:
     rows = db.session.scalars(select(EventSetting).where(EventSetting.workspace_id == workspace_id))
     return {s.event_type: s for s in rows}
+
+
+def time_zone(workspace_id: int) -> str:
+    """The workspace's IANA time zone name (hub.core.zones; the default when unknown)."""
+    from hub.core.zones import DEFAULT_ZONE
+    from hub.models import Workspace
+
+    name = db.session.scalar(select(Workspace.time_zone).where(Workspace.id == workspace_id))
+    return name or DEFAULT_ZONE

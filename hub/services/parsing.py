@@ -18,11 +18,12 @@ Python's arithmetic or the database:
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 import orjson
 
+from hub.core import zones
 from hub.services.customers import N_, Refused
 
 INT64_MAX = 2**63 - 1
@@ -102,15 +103,16 @@ def day(value: str | None, name: str) -> date | None:
     return parsed
 
 
-def moment(value: str | None, name: str, *, end: bool = False) -> datetime | None:
-    """ISO-8601 with an offset, or a date: a whole UTC day (``end`` takes its last instant).
-    The instant, in UTC, lies between EARLIEST and LATEST; None when absent."""
+def moment(value: str | None, name: str, *, end: bool = False, tz: tzinfo = UTC) -> datetime | None:
+    """ISO-8601 with an offset, or a date: a whole day in ``tz``, the workspace's zone
+    (``end`` takes its last instant). The instant lies between EARLIEST and LATEST; None when
+    absent."""
     if value is None or not value.strip():
         return None
     text = value.strip()
     if len(text) == 10:
-        start = datetime.combine(day(text, name), time(), tzinfo=UTC)  # type: ignore[arg-type]
-        return start + timedelta(days=1, microseconds=-1) if end else start
+        first, after = zones.day_bounds(day(text, name), tz)  # type: ignore[arg-type]
+        return after - timedelta(microseconds=1) if end else first
     parsed = _instant(text, name)
     if parsed.tzinfo is None:
         raise Refused(N_("%(name)s needs a UTC offset (e.g. +08:00 or Z)."), field=name, name=name)

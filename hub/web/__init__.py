@@ -19,10 +19,11 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(api.bp)
 
-    from hub.web import admin, auth, i18n, security
+    from hub.web import admin, auth, i18n, security, zones
 
     security.init_app(app)
     i18n.init_app(app)
+    zones.init_app(app)
     auth.init_app(app)
     admin.register(app)
 

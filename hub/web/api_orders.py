@@ -10,11 +10,12 @@ from hub.queries import orders as q_orders
 from hub.queries import products as q_products
 from hub.web import api_serial as ser
 from hub.web.api_base import bp, paged, workspace_id
+from hub.web.zones import workspace_zone
 
 
 @bp.get("/orders")
 def orders() -> Any:
-    filters = q_orders.OrderFilter.from_args(request.args)
+    filters = q_orders.OrderFilter.from_args(request.args, workspace_zone())
     return paged(q_orders.search(workspace_id(), filters), ser.order)
 
 

@@ -13,6 +13,7 @@ from flask_login import login_required
 from hub.services import parsing
 from hub.web.auth import workspace_id
 from hub.web.i18n import _
+from hub.web.zones import zone_name
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
@@ -29,14 +30,15 @@ def index() -> Any:
     from hub.analytics import dashboard, loaders
 
     ws = workspace_id()
-    default_start, default_end = dashboard.default_range(ws)
+    tz = zone_name()
+    default_start, default_end = dashboard.default_range(ws, tz=tz)
     start = _day("start") or default_start
     end = _day("end") or default_end
     if start > end:
         start, end = end, start
     known = loaders.order_sources(ws)
     chosen = [s for s in request.args.getlist("source") if s in known]
-    board = dashboard.build(ws, start, end, chosen or None)
+    board = dashboard.build(ws, start, end, chosen or None, tz=tz)
     figures = {name: json.loads(fig.to_json()) for name, fig in board.figures.items()}
     return render_template(
         "dashboard/index.html",

@@ -67,7 +67,10 @@ NAV = [
     ("settings", "/settings/events", N_("Event settings")),
     ("fields", "/settings/fields", N_("Custom fields")),
 ]
-ADMIN_NAV = [("tokens", "/settings/tokens", N_("API tokens"))]
+ADMIN_NAV = [
+    ("tokens", "/settings/tokens", N_("API tokens")),
+    ("workspace", "/settings/workspace", N_("Workspace")),
+]
 
 HINTS = {
     400: N_("The request was not understood. Reload the page and send the form again."),

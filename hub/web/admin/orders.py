@@ -13,6 +13,7 @@ from hub.queries import customers as q_customers
 from hub.queries import orders as q_orders
 from hub.web.admin.common import paginate
 from hub.web.auth import workspace_id
+from hub.web.zones import workspace_zone
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
 
@@ -21,7 +22,7 @@ bp = Blueprint("orders", __name__, url_prefix="/orders")
 @login_required
 def index() -> Any:
     ws = workspace_id()
-    filters = q_orders.OrderFilter.from_args(request.args)
+    filters = q_orders.OrderFilter.from_args(request.args, workspace_zone())
     pager = paginate(q_orders.search(ws, filters))
     ids = {o.customer_id for o in pager.items if o.customer_id}
     return render_template(

@@ -1,5 +1,6 @@
 """Settings: event settings (Y10: stage advancement and activity score per event type), the
-custom identities and properties imports map columns to (I2), and the workspace's API tokens."""
+custom identities and properties imports map columns to (I2), the workspace's API tokens and
+its time zone."""
 
 from __future__ import annotations
 
@@ -8,12 +9,13 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from hub.core import zones
 from hub.core.errors import NotFound, ValidationFailed
 from hub.core.plan.settings import STAGES
 from hub.extensions import db
 from hub.models import ApiToken, EventSetting
 from hub.queries import workspace as q_workspace
-from hub.services import customers, parsing, tokens
+from hub.services import customers, parsing, tokens, workspaces
 from hub.web.admin.common import error_text
 from hub.web.auth import admin_required, workspace_id
 from hub.web.i18n import N_, _
@@ -183,3 +185,40 @@ def revoke_api_token(token_id: int) -> Any:
         abort(404)
     flash(_("Token “%(name)s” revoked. It no longer works.", name=token.name), "success")
     return redirect(url_for("settings.api_tokens"))
+
+
+@bp.get("/workspace")
+@login_required
+def workspace() -> Any:
+    ws = workspace_id()
+    return render_template(
+        "admin/workspace_settings.html",
+        time_zone=request.args.get("time_zone") or q_workspace.time_zone(ws),
+        zone_names=zones.names(),
+    )
+
+
+@bp.post("/workspace")
+@admin_required
+def save_workspace() -> Any:
+    name = request.form.get("time_zone", "").strip()
+    try:
+        workspaces.set_time_zone(workspace_id(), name)
+    except ValidationFailed:
+        flash(
+            _(
+                "Time zone: “%(name)s” is not a time zone name. Choose one from the list, "
+                "such as Asia/Shanghai or Europe/London.",
+                name=name[:64],
+            ),
+            "error",
+        )
+        return redirect(url_for("settings.workspace", time_zone=name[:64]))
+    flash(
+        _(
+            "Time zone set to %(zone)s. Every time is now shown, and dates are filtered, in it.",
+            zone=name,
+        ),
+        "success",
+    )
+    return redirect(url_for("settings.workspace"))
