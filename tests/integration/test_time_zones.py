@@ -44,7 +44,8 @@ TRADE = {
 }  # fmt: skip
 
 SOBOT_HEADERS = ["Order No*", "Order Source*", "Order Status*", "Order Time*", "Store No",
-                 "Buyer Mobile", "Product ID*", "Product SKU*", "Quantity*", "Unit Price*"]  # fmt: skip
+                 "Buyer Mobile", "Product ID*", "Product SKU*", "Quantity*",
+                 "Unit Price*"]  # fmt: skip
 
 
 @pytest.fixture
