@@ -149,6 +149,7 @@ def prefetch(directory: str, params: dict[str, Any], database_url: str | None) -
 
     url = database_url or loaders.resolve_engine().url.render_as_string(hide_password=False)
     args = (params["workspace"], params.get("start"), params.get("end"), params.get("sources"))
+    args += (params.get("tz"),)  # the notebooks read in the workspace's zone: the same keys
     spawn = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=2, mp_context=spawn) as pool:
         jobs = [pool.submit(_fill, kinds, directory, args, url) for kinds in PREFETCH]
@@ -166,8 +167,10 @@ def _fill(kinds: Sequence[str], directory: str, args: tuple, url: str) -> None:
 
     engine = loaders.resolve_engine(url)
     try:
+        *bounds, tz = args
+        tz = tz or loaders.workspace_zone(bounds[0], engine=engine)
         for kind in kinds:
-            getattr(loaders, kind)(*args, engine=engine)
+            getattr(loaders, kind)(*bounds, engine=engine, tz=tz)
     finally:
         engine.dispose()
 
@@ -181,12 +184,17 @@ def _kernel_env(database_url: str | None) -> dict[str, str]:
 
 
 def parameters(
-    workspace: str | int, start: str | None, end: str | None, sources: Iterable[str] | None
+    workspace: str | int,
+    start: str | None,
+    end: str | None,
+    sources: Iterable[str] | None,
+    tz: str | None = None,
 ) -> dict[str, Any]:
-    """The shared parameters every notebook declares."""
+    """The shared parameters every notebook declares (``tz`` None: the workspace's zone)."""
     return {
         "workspace": workspace,
         "start": start,
         "end": end,
         "sources": list(sources) if sources else None,
+        "tz": tz,
     }

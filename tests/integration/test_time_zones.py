@@ -240,3 +240,31 @@ def test_only_an_admin_sets_the_zone(app, workspace) -> None:
     assert answer.status_code in (302, 403)
     db.session.expire_all()
     assert db.session.get(Workspace, workspace.id).time_zone == "Asia/Shanghai"
+
+
+def test_analyses_read_days_in_the_workspace_zone(app, workspace) -> None:
+    import hub.analytics as ha
+
+    youzan_order(workspace, "LATE", "2026-11-14 23:30:00")
+    youzan_order(workspace, "EARLY", "2026-11-15 00:30:00")
+    tz = ha.workspace_zone(workspace)
+    assert tz == "Asia/Shanghai"
+    tx = ha.load_transactions(workspace, "2026-11-15", "2026-11-16", tz=tz)
+    assert list(tx["ordered_at"].dt.strftime("%Y-%m-%d %H:%M")) == ["2026-11-15 00:30"]
+    every = ha.load_transactions(workspace, tz=tz)
+    days = ha.orders_over_time(every, freq="D")
+    assert [str(d.date()) for d in days.index] == ["2026-11-14", "2026-11-15"]
+
+
+def test_every_notebook_reads_in_the_workspace_zone() -> None:
+    """The notebooks declare ``tz`` (None: the workspace's zone) and hand it to every loader;
+    test_report.py executes them."""
+    from hub.analytics.report import available
+
+    for name, path in available().items():
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+        assert "\ntz = None" in code, name
+        assert "tz = tz or ha.workspace_zone(workspace, engine=engine)" in code, name
+        loads = re.findall(r"ha\.load_\w+\([^)]*\)", code)
+        assert loads and all("tz=tz" in call for call in loads), (name, loads)
