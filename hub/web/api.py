@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from hub.web import api_connections, api_customers, api_orders  # noqa: F401  (routes)
+from hub.web import api_connections, api_customers, api_orders, api_workspace  # noqa: F401
 from hub.web.api_base import bp
 
 __all__ = ["bp"]

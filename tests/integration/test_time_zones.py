@@ -268,3 +268,29 @@ def test_every_notebook_reads_in_the_workspace_zone() -> None:
         assert "tz = tz or ha.workspace_zone(workspace, engine=engine)" in code, name
         loads = re.findall(r"ha\.load_\w+\([^)]*\)", code)
         assert loads and all("tz=tz" in call for call in loads), (name, loads)
+
+
+def test_api_reads_and_sets_the_workspace_zone(app, workspace) -> None:
+    client = app.test_client()
+    _token, admin = create_token(workspace.id, "admin", role="admin")
+    _token, reader = create_token(workspace.id, "reader", role="read-only")
+    as_admin = {"Authorization": f"Bearer {admin}"}
+    got = client.get("/api/v1/workspace", headers={"Authorization": f"Bearer {reader}"})
+    assert got.get_json()["time_zone"] == "Asia/Shanghai"
+    bad = client.patch("/api/v1/workspace/settings", json={"time_zone": "Mars/Olympus"},
+                       headers=as_admin)  # fmt: skip
+    assert bad.status_code == 400
+    assert bad.get_json()["error"]["field"] == "time_zone"
+    assert "Mars/Olympus" in bad.get_json()["error"]["message"]
+    for wrong in (8, None, ""):
+        answer = client.patch("/api/v1/workspace/settings", json={"time_zone": wrong},
+                              headers=as_admin)  # fmt: skip
+        assert answer.status_code == 400 and answer.get_json()["error"]["field"] == "time_zone"
+    denied = client.patch("/api/v1/workspace/settings", json={"time_zone": "Europe/London"},
+                          headers={"Authorization": f"Bearer {reader}"})  # fmt: skip
+    assert denied.status_code == 403
+    ok = client.patch("/api/v1/workspace/settings", json={"time_zone": "Europe/London"},
+                      headers=as_admin)  # fmt: skip
+    assert ok.status_code == 200 and ok.get_json()["time_zone"] == "Europe/London"
+    db.session.expire_all()
+    assert db.session.get(Workspace, workspace.id).time_zone == "Europe/London"
