@@ -28,9 +28,10 @@ def _workspace() -> int | None:
 def workspace_zone() -> ZoneInfo:
     """The zone of this request's workspace (read once per request; the default zone when no
     one is signed in)."""
-    if has_request_context() and "hub_zone" in g:
-        return g.hub_zone
     ws = _workspace()
+    cached = g.get("hub_zone") if has_request_context() else None
+    if cached is not None and cached[0] == ws:
+        return cached[1]
     found = zones.zone(None)
     if ws is not None:
         from hub.queries import workspace as q_workspace
@@ -38,7 +39,7 @@ def workspace_zone() -> ZoneInfo:
         with suppress(ValidationFailed):  # a name this machine's tz database lacks: default
             found = zones.zone(q_workspace.time_zone(ws))
     if has_request_context():
-        g.hub_zone = found
+        g.hub_zone = (ws, found)
     return found
 
 
