@@ -45,8 +45,8 @@ def build(
 ) -> Dashboard:
     """KPIs and figures for orders in [start, end] (days of ``tz``, the workspace's zone, end
     included); the charts' days are that zone's days."""
-    lo = pd.Timestamp(start, tz=tz)
-    hi = (pd.Timestamp(end) + pd.Timedelta(days=1)).tz_localize(tz)  # a DST day: 23 or 25 h
+    lo = _day_start(pd.Timestamp(start), tz)
+    hi = _day_start(pd.Timestamp(end) + pd.Timedelta(days=1), tz)  # a DST day: 23 or 25 h
     tx = loaders.load_transactions(workspace, lo, hi, sources, engine=engine, tz=tz)
     lines = loaders.load_lines(workspace, lo, hi, sources, engine=engine, tz=tz)
     first = loaders.load_first_orders(workspace, engine=engine, tz=tz)
@@ -61,6 +61,11 @@ def build(
     board.figures = _figures(tx, lines, first, board.kpis, freq)
     board.top_products = orders.top_products(lines, n=10) if len(lines) else None
     return board
+
+
+def _day_start(day: pd.Timestamp, tz: str) -> pd.Timestamp:
+    """Midnight of ``day`` in ``tz`` (where a DST change skips midnight, when the day begins)."""
+    return day.tz_localize(tz, nonexistent="shift_forward", ambiguous=True)
 
 
 def _kpis(tx: pd.DataFrame) -> dict[str, float]:

@@ -67,7 +67,8 @@ def bound(value: Any, dialect: str, tz: str | None = None) -> Any:
     """A bound as the column stores it: naive UTC text on SQLite, an aware datetime elsewhere.
     A bound without a zone ("2024-05-01") is a wall time of ``tz`` (UTC when None)."""
     ts = pd.Timestamp(value)
-    ts = ts.tz_localize(tz or UTC) if ts.tzinfo is None else ts.tz_convert(UTC)
+    if ts.tzinfo is None:  # a midnight skipped by a DST change starts when the clock resumes
+        ts = ts.tz_localize(tz or UTC, nonexistent="shift_forward", ambiguous=True)
     ts = ts.tz_convert(UTC)
     if dialect == "sqlite":
         return ts.strftime("%Y-%m-%d %H:%M:%S.%f")

@@ -75,3 +75,14 @@ def test_tmall_report_times_are_read_in_the_zone_given() -> None:
     assert order.ordered_at.astimezone(UTC) == datetime(2026, 11, 14, 23, 30, tzinfo=UTC)
     order = tmall.parse_order(cells, [line], SHANGHAI)
     assert order.ordered_at.astimezone(UTC) == datetime(2026, 11, 14, 15, 30, tzinfo=UTC)
+
+
+def test_analysis_bounds_are_days_of_the_zone_even_when_dst_skips_midnight() -> None:
+    from hub.analytics.sql import bound
+
+    assert bound("2026-11-15", "sqlite", "Asia/Shanghai") == "2026-11-14 16:00:00.000000"
+    assert bound("2026-11-15", "sqlite", None) == "2026-11-15 00:00:00.000000"  # UTC
+    # Santiago's clocks skip 00:00-01:00 on 2026-09-06: the day starts at 01:00 (-03:00)
+    assert bound("2026-09-06", "postgresql", "America/Santiago") == datetime(
+        2026, 9, 6, 4, tzinfo=UTC
+    )
