@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import tzinfo
 from typing import Any
 
 import click
 
 from hub.cli import _workspace
 from hub.cli_support import CommandFailed, emit, hub_command
+from hub.core import zones
 from hub.core.errors import NotFound
 from hub.extensions import db
 from hub.models import ApiToken
@@ -93,8 +95,10 @@ def token_list(slug: str) -> None:
     """List a workspace's API tokens (never their values)."""
     from hub.services.tokens import list_tokens
 
-    items = [_token_data(t) for t in list_tokens(_workspace(slug).id)]
-    lines = [f"{t['id']:>5}  {t['prefix']}…  {t['role']:<9}  {_state(t)}  {t['name']}"
+    ws = _workspace(slug)
+    items = [_token_data(t) for t in list_tokens(ws.id)]
+    tz = zones.zone(ws.time_zone)
+    lines = [f"{t['id']:>5}  {t['prefix']}…  {t['role']:<9}  {_state(t, tz)}  {t['name']}"
              for t in items]  # fmt: skip
     emit({"items": items}, "\n".join(lines) or "No tokens.")
 
@@ -122,8 +126,9 @@ def _token_data(token: ApiToken) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _state(item: dict[str, Any]) -> str:
+def _state(item: dict[str, Any], tz: tzinfo) -> str:
+    """Revoked or last used, in the workspace's zone with its offset."""
     if item["revoked_at"] is not None:
-        return f"revoked {item['revoked_at']:%Y-%m-%d %H:%M} UTC"
+        return f"revoked {zones.labelled(item['revoked_at'], tz)}"
     used = item["last_used_at"]
-    return f"last used {used:%Y-%m-%d %H:%M} UTC" if used else "never used"
+    return f"last used {zones.labelled(used, tz)}" if used else "never used"

@@ -71,6 +71,12 @@ def shown(value: datetime, tz: tzinfo, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return local(value, tz).strftime(fmt)
 
 
+def labelled(value: datetime, tz: tzinfo, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """'2026-11-14 20:33 (UTC+08:00)': ``value`` in ``tz`` with the offset it is shown in."""
+    shown_at = local(value, tz)
+    return f"{shown_at.strftime(fmt)} ({offset_label(shown_at)})"
+
+
 def day_start(day: date, tz: tzinfo) -> datetime:
     """The first instant (UTC) of the calendar ``day`` in ``tz``."""
     return datetime.combine(day, time(), tzinfo=tz).astimezone(UTC)

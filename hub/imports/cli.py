@@ -14,6 +14,7 @@ from flask.cli import ScriptInfo
 
 from hub import config, registry
 from hub.cli_support import CommandFailed, emit, hub_command
+from hub.core import zones
 from hub.extensions import db
 from hub.imports import service
 
@@ -147,8 +148,10 @@ def history(slug: str, limit: int) -> None:
     """List imports with who, when, files and failure files."""
     from hub.cli import _workspace
 
-    runs = service.history(_workspace(slug).id, limit=limit)
-    lines = [f"{r.id}\t{r.kind}\t{r.status}\t{r.created_at:%Y-%m-%d %H:%M}\t{r.created_by}\t"
+    ws = _workspace(slug)
+    runs = service.history(ws.id, limit=limit)
+    tz = zones.zone(ws.time_zone)
+    lines = [f"{r.id}\t{r.kind}\t{r.status}\t{zones.labelled(r.created_at, tz)}\t{r.created_by}\t"
              f"+{r.created} ~{r.updated} ={r.skipped} !{r.failed}\t{r.failure_path or ''}"
              for r in runs]  # fmt: skip
     emit({"items": [r.to_dict() for r in runs]}, "\n".join(lines) or "No imports yet.")

@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from hub.core import zones
 from hub.core.errors import ValidationFailed
 from hub.extensions import db
 from hub.imports import service as imports
-from hub.models import Order, Workspace
+from hub.models import ImportRun, Order, Workspace
 from hub.services import workspaces
 from hub.services.tokens import create_token
 from tests.support.spreadsheets import IMPORT_CONNECTORS, write_csv
@@ -261,3 +262,19 @@ def test_api_reads_and_sets_the_workspace_zone(app, workspace) -> None:
     assert ok.status_code == 200 and ok.get_json()["time_zone"] == "Europe/London"
     db.session.expire_all()
     assert db.session.get(Workspace, workspace.id).time_zone == "Europe/London"
+
+
+def test_cli_lists_show_times_in_the_workspace_zone(app, workspace, runner, tmp_path) -> None:
+    token, _secret = create_token(workspace.id, "etl")
+    token.revoked_at = datetime(2026, 11, 14, 12, 33, tzinfo=UTC)
+    db.session.commit()
+    listed = runner.invoke(args=["hub", "token", "list", "--workspace", "acme"])
+    assert listed.exit_code == 0, listed.output
+    assert "revoked 2026-11-14 20:33 (UTC+08:00)" in listed.output
+    order = _sobot(workspace, tmp_path, "SO-H", "2026-11-14 11:03:23")
+    assert order is not None
+    history = runner.invoke(args=["hub", "import", "history", "--workspace", "acme"])
+    assert history.exit_code == 0, history.output
+    created = db.session.scalar(select(ImportRun.created_at))
+    assert zones.labelled(created, zones.zone("Asia/Shanghai")) in history.output
+    assert "(UTC+08:00)" in history.output
