@@ -20,35 +20,38 @@ MAX_NAME = 64
 
 @lru_cache(maxsize=256)
 def zone(name: str | None) -> ZoneInfo:
-    """The ZoneInfo of an IANA name (None or "" is the default zone); ValidationFailed naming
-    the field for anything else."""
+    """The ZoneInfo of an IANA name, in any case (None or "" is the default zone);
+    ValidationFailed naming the field for anything else."""
     name = (name or "").strip() or DEFAULT_ZONE
-    if len(name) > MAX_NAME or name not in _names():
+    canonical = _names().get(name.lower()) if len(name) <= MAX_NAME else None
+    if canonical is None:
         raise ValidationFailed(
             f"time_zone: {name[:MAX_NAME]!r} is not a time zone name; use an IANA name such as "
             "Asia/Shanghai, Europe/London or UTC",
             field=FIELD,
         )
     try:
-        return ZoneInfo(name)
+        return ZoneInfo(canonical)
     except (ZoneInfoNotFoundError, ValueError):  # listed yet unreadable: refuse, not crash
         message = f"time_zone: {name!r} is not a time zone name"
         raise ValidationFailed(message, field=FIELD) from None
 
 
 def valid_name(name: str | None) -> str:
-    """``name`` stripped, once checked (the default when blank)."""
+    """The IANA spelling of ``name`` ("asia/shanghai" is "Asia/Shanghai"), once checked (the
+    default when blank)."""
     return zone(name).key
 
 
 @lru_cache(maxsize=1)
-def _names() -> frozenset[str]:
-    return frozenset(available_timezones() | {"UTC"})
+def _names() -> dict[str, str]:
+    """Every IANA name by its lower case."""
+    return {name.lower(): name for name in available_timezones() | {"UTC"}}
 
 
 def names() -> list[str]:
     """Every zone name a workspace may take, sorted (for a form's choices)."""
-    return sorted(_names())
+    return sorted(_names().values())
 
 
 def local(value: datetime, tz: tzinfo) -> datetime:

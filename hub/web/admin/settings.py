@@ -203,7 +203,7 @@ def workspace() -> Any:
 def save_workspace() -> Any:
     name = request.form.get("time_zone", "").strip()
     try:
-        workspaces.set_time_zone(workspace_id(), name)
+        ws = workspaces.set_time_zone(workspace_id(), name)
     except ValidationFailed:
         flash(
             _(
@@ -217,7 +217,7 @@ def save_workspace() -> Any:
     flash(
         _(
             "Time zone set to %(zone)s. Every time is now shown, and dates are filtered, in it.",
-            zone=name,
+            zone=ws.time_zone,
         ),
         "success",
     )
