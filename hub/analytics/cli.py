@@ -31,8 +31,12 @@ def _default_workspace() -> str:
     help="Folder for the HTML reports (created if missing).",
 )
 @click.option("--workspace", "workspace", default=None, help="Workspace slug or id.")
-@click.option("--start", default=None, help="First day included (YYYY-MM-DD).")
-@click.option("--end", default=None, help="First day excluded (YYYY-MM-DD).")
+@click.option(
+    "--start", default=None, help="First day included (YYYY-MM-DD, in the workspace's time zone)."
+)
+@click.option(
+    "--end", default=None, help="First day excluded (YYYY-MM-DD, in the workspace's time zone)."
+)
 @click.option("--source", "sources", multiple=True, help="Only these sources (repeatable).")
 @click.option(
     "--export",
