@@ -5,7 +5,7 @@ offset. Dates typed into filters are read in the same zone (``workspace_zone``).
 from __future__ import annotations
 
 from contextlib import suppress
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask, g, has_request_context
@@ -43,21 +43,22 @@ def workspace_zone() -> ZoneInfo:
     return found
 
 
-def to_workspace_time(value: datetime | None) -> datetime | None:
-    """An instant as the wall time of the workspace's zone (an aware datetime)."""
-    return None if value is None else zones.local(value, workspace_zone())
+def to_workspace_time(value: datetime | date | None) -> datetime | date | None:
+    """An instant as the wall time of the workspace's zone (an aware datetime); anything else
+    (None, a calendar date) as it is."""
+    return zones.local(value, workspace_zone()) if isinstance(value, datetime) else value
 
 
-def local_text(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+def local_text(value: datetime | date | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     """'2026-11-14 20:33' in the workspace's zone ('' for None)."""
     local = to_workspace_time(value)
     return "" if local is None else local.strftime(fmt)
 
 
-def offset(value: datetime | None) -> str:
+def offset(value: datetime | date | None) -> str:
     """'UTC+08:00': the offset ``value`` is shown in, in the workspace's zone."""
     local = to_workspace_time(value)
-    return "" if local is None else zones.offset_label(local)
+    return zones.offset_label(local) if isinstance(local, datetime) else ""
 
 
 def zone_name() -> str:
