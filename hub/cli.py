@@ -27,6 +27,7 @@ PLUGIN_COMMANDS: dict[str, str] = {
     "user": "hub.accounts_cli:user_group",
     "token": "hub.accounts_cli:token_group",
     "serve": "hub.serving:serve",
+    "workspace": "hub.workspace_cli:workspace_group",
 }
 
 
@@ -100,7 +101,11 @@ def _workspace(slug: str, create: bool = False) -> Any:
     if ws is None and create:
         ws = create_workspace(slug, slug)
     if ws is None:
-        raise CommandFailed(f"workspace '{slug}' does not exist", "not_found")
+        raise CommandFailed(
+            f"workspace '{slug}' does not exist; create it with `hub workspace create {slug}` "
+            "(`hub workspace list` shows the existing ones)",
+            "not_found",
+        )
     return ws
 
 
