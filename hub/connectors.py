@@ -33,6 +33,9 @@ class BindInfo:
     name: str
     expires_at: datetime | None = None
     origin: str | None = None
+    # What the store's credentials may not do (a permission the platform refused for a call
+    # the connector does without): shown on bind and on the store page, never a failure.
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -117,6 +120,11 @@ class Connector(ABC):
     def __init__(self, config: Mapping[str, Any], context: ConnectorContext) -> None:
         self.config = dict(config)
         self.context = context
+
+    def warnings(self) -> list[str]:
+        """What this connector did without so far (a call the platform refused for lack of
+        permission, say), in plain words: kept on the store and shown on its page."""
+        return []
 
     @classmethod
     def secret_fields(cls) -> set[str]:

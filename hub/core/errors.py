@@ -19,6 +19,12 @@ class AuthError(ConfigError):
     """Credentials rejected by the platform."""
 
 
+class PermissionDenied(AuthError):
+    """The platform refused one API for lack of permission (the app was granted only part of
+    the API, e.g. Youzan 4204): the credentials are good. A call the connector can do without
+    degrades and is reported; one it cannot (reading orders) fails as a configuration error."""
+
+
 class TokenExpired(HubError):
     """An access token expired or vanished; refresh it and try again."""
 

@@ -111,6 +111,7 @@ def bind(
         status="active",
         sync_mode="manual",
         credential_expires_at=info.expires_at,
+        warnings=list(info.warnings) or None,
     )
     db.session.add(conn)
     try:
@@ -272,6 +273,7 @@ def summary(conn: Connection, run: SyncRun | None = None) -> dict[str, Any]:
         "last_sync_at": conn.last_sync_at,
         "last_success_at": conn.last_success_at,
         "last_error": conn.last_error,
+        "warnings": list(conn.warnings or []),
         "created_at": conn.created_at,
         "unbound_at": conn.unbound_at,
     }
@@ -307,6 +309,7 @@ def update_credentials(
     conn.settings, secret = _split(cls, config)
     conn.credentials_enc = crypto.encrypt_json(secret)
     conn.credential_expires_at = info.expires_at
+    conn.warnings = list(info.warnings) or None
     if conn.status == "error":
         conn.status = "active"
     db.session.commit()

@@ -12,14 +12,19 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from flask import Flask
+from rq import Worker
 from sqlalchemy import select
 
 from hub.extensions import db
-from hub.jobs.queues import SYNC, workers_listening
+from hub.jobs.queues import SYNC, queue
 from hub.models import SyncRun
 from tests.integration.test_cli_process import fake_store, hub, hub_env, worker  # noqa: F401
 
 SAMPLE = Path(__file__).resolve().parents[2] / "connectors/customers/samples/customers.csv"
+
+
+def workers_listening(name: str) -> int:
+    return len(Worker.all(queue=queue(name)))
 
 
 def test_sync_wait_without_a_worker_stops_within_seconds_and_says_how(

@@ -87,6 +87,8 @@ def bind(platform: str) -> Any:
             _flash_error(exc)
         else:
             flash(_("Store %(name)s is bound. Run a first sync now.", name=conn.name), "success")
+            for warning in conn.warnings or []:
+                flash(_(warning), "info")
             return redirect(url_for("stores.detail", connection_id=conn.id))
     masked = {k: v for k, v in values.items() if k not in cls.secret_fields()}
     return render_template(
