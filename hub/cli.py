@@ -153,19 +153,48 @@ def _connection(connection_id: int) -> Any:
 @click.option("--workspace", "slug", required=True, help="Workspace slug.")
 @click.option("--name", default=None, help="Display name of the store.")
 @click.option("--set", "pairs", multiple=True, metavar="KEY=VALUE", help="A bind setting.")
+@click.option("--sync-mode", type=click.Choice(["auto", "manual"]), default="auto",
+              show_default=True, help="Sync every --interval-minutes, or on request.")  # fmt: skip
+@click.option("--interval-minutes", type=int, default=60, show_default=True,
+              help="Minutes between automatic syncs (30–1440).")  # fmt: skip
+@click.option("--first-sync/--no-first-sync", default=True, show_default=True,
+              help="Queue the store's first sync once it is bound.")  # fmt: skip
 @hub_command()
-def connect(platform: str, slug: str, name: str | None, pairs: tuple[str, ...]) -> None:
-    """Bind a store of PLATFORM to a workspace; prints the connection id."""
+def connect(platform: str, slug: str, name: str | None, pairs: tuple[str, ...], sync_mode: str,
+            interval_minutes: int, first_sync: bool) -> None:  # fmt: skip
+    """Bind a store of PLATFORM to a workspace; prints the connection id. Its first sync is
+    queued for a worker (`hub worker`) unless --no-first-sync."""
     from hub.services.connections import bind
 
     ws = _workspace(slug)
-    conn = bind(ws.id, platform, _parse_settings(pairs), name=name)
+    interval = interval_minutes if sync_mode == "auto" else None
+    conn = bind(ws.id, platform, _parse_settings(pairs), name=name, sync_mode=sync_mode,
+                interval_minutes=interval)  # fmt: skip
     db.session.commit()
-    emit(
-        {"id": conn.id, "platform": conn.platform, "external_id": conn.external_id,
-         "name": conn.name, "workspace": ws.slug},
-        str(conn.id),
-    )  # fmt: skip
+    for warning in conn.warnings or []:
+        say(f"Warning: {warning}.")
+    data = {"id": conn.id, "platform": conn.platform, "external_id": conn.external_id,
+            "name": conn.name, "workspace": ws.slug, "sync_mode": conn.sync_mode,
+            "sync_interval_minutes": conn.sync_interval_minutes,
+            "warnings": list(conn.warnings or []), "first_sync_run_id": None}  # fmt: skip
+    if first_sync:
+        data["first_sync_run_id"] = _first_sync(conn)
+    emit(data, str(conn.id))
+
+
+def _first_sync(conn: Any) -> int:
+    """Queue the first sync of a store just bound; say so when no worker will take it."""
+    from hub.sync.service import request_sync
+
+    try:
+        run = request_sync(conn.workspace_id, conn.id, trigger="bind")
+    except QueueUnavailable as exc:
+        say(f"Warning: {exc}.")
+        return exc.run_ids[0]
+    db.session.commit()
+    say(f"First sync queued (sync run {run.id}).")
+    _warn_without_worker("sync", f"or run it in this command: `hub sync {conn.id} --inline`")
+    return run.id
 
 
 @cli.command("unbind")

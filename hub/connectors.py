@@ -116,6 +116,9 @@ class Connector(ABC):
     # (the platform's API, for `hub sandbox`, the demo, tests, benchmarks) and
     # ``demo_bind_config(base_url) -> dict`` (bind settings pointing at a running sandbox).
     sandbox_module: ClassVar[str | None] = None
+    # How to register the store's push URL on the platform (a connector with "push"), in
+    # plain English marked for translation; shown beside the URL on the store page.
+    webhook_setup: ClassVar[str | None] = None
 
     def __init__(self, config: Mapping[str, Any], context: ConnectorContext) -> None:
         self.config = dict(config)

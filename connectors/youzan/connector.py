@@ -82,6 +82,11 @@ class YouzanConnector(Connector):
     capabilities = frozenset({"pull", "push"})
     sales_channel = SALES_CHANNEL
     sandbox_module = "connectors.youzan.sandbox"
+    webhook_setup = N_(
+        "In the Youzan Cloud console (console.youzanyun.com), open your app, then Push "
+        "(消息推送): paste this address as the push URL, tick the trade messages (交易消息) "
+        "and save. Youzan signs each push with the app's client secret; the hub checks it."
+    )
 
     def __init__(self, config: Mapping[str, Any], context: Any) -> None:
         super().__init__(config, context)

@@ -91,10 +91,18 @@ def _split(cls: type[Connector], config: Mapping[str, Any]) -> tuple[dict, dict]
 
 
 def bind(
-    workspace_id: int, platform: str, settings: Mapping[str, Any], *, name: str | None = None
+    workspace_id: int,
+    platform: str,
+    settings: Mapping[str, Any],
+    *,
+    name: str | None = None,
+    sync_mode: str = "manual",
+    interval_minutes: Any = None,
 ) -> Connection:
-    """Check the credentials and bind the store to this workspace (Y1: one workspace at a time)."""
+    """Check the credentials and bind the store to this workspace (Y1: one workspace at a time),
+    with its sync settings (Y5). The UI, API and CLI ask for them and start the first sync."""
     cls = connector_class(platform)
+    interval = check_sync_choice(sync_mode, interval_minutes)
     config = validate_settings(cls, settings)
     info = check_store(platform, config)
     key = claim_key(info)
@@ -109,7 +117,8 @@ def bind(
         settings=plain,
         credentials_enc=crypto.encrypt_json(secret),
         status="active",
-        sync_mode="manual",
+        sync_mode=sync_mode,
+        sync_interval_minutes=interval,
         credential_expires_at=info.expires_at,
         warnings=list(info.warnings) or None,
     )
@@ -210,16 +219,21 @@ def update_sync_settings(
     conn = get(workspace_id, connection_id)
     if not conn.is_bound:
         raise Conflict(f"connection {conn.id} is unbound; bind the store again first")
-    if mode not in SYNC_MODES:
-        raise ValidationFailed(
-            f"mode must be one of {', '.join(SYNC_MODES)}, not {mode!r}", field="mode"
-        )
-    interval = _check_interval(interval_minutes, required=mode == "auto")
+    interval = check_sync_choice(mode, interval_minutes)
     conn.sync_mode = mode
     if interval is not None:
         conn.sync_interval_minutes = interval
     db.session.commit()
     return conn
+
+
+def check_sync_choice(mode: Any, interval_minutes: Any = None) -> int | None:
+    """A sync mode of SYNC_MODES and, for "auto", its interval in minutes (checked)."""
+    if mode not in SYNC_MODES:
+        raise ValidationFailed(
+            f"mode must be one of {', '.join(SYNC_MODES)}, not {mode!r}", field="mode"
+        )
+    return _check_interval(interval_minutes, required=mode == "auto")
 
 
 def _check_interval(value: Any, *, required: bool) -> int | None:

@@ -16,6 +16,7 @@ from hub.web.admin.common import scoped_or_404
 from hub.web.admin.schema_form import field_specs, read_form
 from hub.web.auth import admin_required, workspace_id
 from hub.web.i18n import _, ngettext_
+from hub.web.push_urls import push_url, takes_pushes
 
 bp = Blueprint("stores", __name__, url_prefix="/stores")
 
@@ -76,24 +77,61 @@ def bind(platform: str) -> Any:
     schema = cls.settings_schema()
     errors: dict[str, Any] = {}
     values: dict[str, Any] = {}
+    choice = _bind_choice(request.form if request.method == "POST" else None)
     if request.method == "POST":
         values = read_form(schema, request.form)
         try:
-            conn = _svc().bind(workspace_id(), platform, values)
+            conn = _svc().bind(workspace_id(), platform, values, sync_mode=choice["sync_mode"],
+                               interval_minutes=choice["interval_minutes"])  # fmt: skip
         except ValidationFailed as exc:
             errors = {exc.field or "_": str(exc)}
             flash(_("Some fields need attention. Correct them and bind again."), "error")
         except HubError as exc:
             _flash_error(exc)
         else:
-            flash(_("Store %(name)s is bound. Run a first sync now.", name=conn.name), "success")
             for warning in conn.warnings or []:
                 flash(_(warning), "info")
+            if choice["first_sync"]:
+                return _first_sync(conn)
+            flash(_("Store %(name)s is bound. Run a first sync now.", name=conn.name), "success")
             return redirect(url_for("stores.detail", connection_id=conn.id))
     masked = {k: v for k, v in values.items() if k not in cls.secret_fields()}
     return render_template(
-        "admin/store_bind.html", cls=cls, fields=field_specs(schema, masked), errors=errors
-    )
+        "admin/store_bind.html", cls=cls, fields=field_specs(schema, masked), errors=errors,
+        choice=choice, interval_low=Connection.INTERVAL_MIN, interval_high=Connection.INTERVAL_MAX,
+    )  # fmt: skip
+
+
+def _bind_choice(form: Any) -> dict[str, Any]:
+    """How the store syncs once bound; by default: a first sync now, then automatic every
+    Connection.INTERVAL_DEFAULT minutes."""
+    if form is None:
+        return {"sync_mode": "auto", "interval_minutes": Connection.INTERVAL_DEFAULT,
+                "first_sync": True}  # fmt: skip
+    mode = form.get("sync_mode", "auto")
+    interval = (form.get("sync_interval_minutes") or "").strip() or None
+    if interval is None and mode == "auto":
+        interval = Connection.INTERVAL_DEFAULT
+    return {
+        "sync_mode": mode,
+        "interval_minutes": interval,
+        "first_sync": form.get("first_sync") == "1",
+    }
+
+
+def _first_sync(conn: Connection) -> Any:
+    """Start the first sync of a store just bound and show it; the store's page if it cannot."""
+    try:
+        run = _sync_svc().request_sync(workspace_id(), conn.id, trigger="bind")
+    except QueueUnavailable as exc:
+        flash(_("Store %(name)s is bound. The queue is unavailable; its first sync will start "
+                "when it is back.", name=conn.name), "error")  # fmt: skip
+        return redirect(url_for("syncs.detail", run_id=exc.run_ids[0]))
+    except HubError as exc:
+        _flash_error(exc)
+        return redirect(url_for("stores.detail", connection_id=conn.id))
+    flash(_("Store %(name)s is bound and its first sync has started.", name=conn.name), "success")
+    return redirect(url_for("syncs.detail", run_id=run.id))
 
 
 @bp.get("/<int:connection_id>")
@@ -111,6 +149,7 @@ def detail(connection_id: int) -> Any:
         fields=specs,
         runs=q_syncs.recent_runs(workspace_id(), conn.id, limit=10),
         modes=SYNC_MODES,
+        push_url=push_url(conn) if takes_pushes(conn) else None,
     )
 
 
