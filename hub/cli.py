@@ -178,11 +178,11 @@ def connect(platform: str, slug: str, name: str | None, pairs: tuple[str, ...], 
             "sync_interval_minutes": conn.sync_interval_minutes,
             "warnings": list(conn.warnings or []), "first_sync_run_id": None}  # fmt: skip
     if first_sync:
-        data["first_sync_run_id"] = _first_sync(conn)
+        data.update(_first_sync(conn))
     emit(data, str(conn.id))
 
 
-def _first_sync(conn: Any) -> int:
+def _first_sync(conn: Any) -> dict[str, Any]:
     """Queue the first sync of a store just bound; say so when no worker will take it."""
     from hub.sync.service import request_sync
 
@@ -190,11 +190,11 @@ def _first_sync(conn: Any) -> int:
         run = request_sync(conn.workspace_id, conn.id, trigger="bind")
     except QueueUnavailable as exc:
         say(f"Warning: {exc}.")
-        return exc.run_ids[0]
+        return {"first_sync_run_id": exc.run_ids[0], "worker_running": None}
     db.session.commit()
     say(f"First sync queued (sync run {run.id}).")
-    _warn_without_worker("sync", f"or run it in this command: `hub sync {conn.id} --inline`")
-    return run.id
+    hint = f"or run it in this command: `hub sync {conn.id} --inline`"
+    return {"first_sync_run_id": run.id, "worker_running": _warn_without_worker("sync", hint)}
 
 
 @cli.command("unbind")

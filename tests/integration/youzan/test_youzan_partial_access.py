@@ -53,6 +53,8 @@ def test_a_store_granted_part_of_the_api_binds_syncs_and_says_what_it_lacks(
     store_page = client.get(f"/stores/{conn.id}").text
     assert 'data-test="store-warnings"' in store_page
     assert "orders are synced without them" in store_page
+    assert f"http://localhost/webhooks/youzan/{conn.id}</code>" in store_page  # 22.11
+    assert "console.youzanyun.com" in store_page  # how to register it
     api = connections.summary(conn)
     assert len(api["warnings"]) == 2
 
