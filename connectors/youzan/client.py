@@ -17,6 +17,7 @@ from hub.core.errors import (
     AuthError,
     ConfigError,
     HubError,
+    NotPlatformApi,
     PermissionDenied,
     RateLimited,
     TokenExpired,
@@ -96,9 +97,10 @@ def _body(response: requests.Response) -> dict[str, Any]:
         except ValueError:
             body = None
     if not isinstance(body, dict):
-        raise ConfigError(
+        raise NotPlatformApi(
             f"{response_host(response)} answered HTTP {response.status_code} without a JSON "
-            "object: is api_base the Youzan Open API?"
+            "object: is api_base the Youzan Open API?",
+            host=response_host(response),
         )
     return body
 
@@ -211,9 +213,10 @@ def _token_of(response: requests.Response, data: Any) -> tuple[str, int]:
     try:
         return str(data["access_token"]), int(data["expires"])
     except (KeyError, TypeError, ValueError):
-        raise ConfigError(
+        raise NotPlatformApi(
             f"{response_host(response)} answered the token call without a usable "
-            "access_token and expires: is api_base the Youzan Open API?"
+            "access_token and expires: is api_base the Youzan Open API?",
+            host=response_host(response),
         ) from None
 
 

@@ -14,7 +14,17 @@ from sqlalchemy.exc import IntegrityError
 
 from hub import crypto, registry
 from hub.connectors import BindInfo, Connector
-from hub.core.errors import AlreadyBound, Conflict, NotFound, ValidationFailed
+from hub.core.errors import (
+    AlreadyBound,
+    Conflict,
+    NotFound,
+    NotPlatformApi,
+    PlatformUnreachable,
+    StoreApiNotApi,
+    StoreApiTimeout,
+    StoreApiUnreachable,
+    ValidationFailed,
+)
 from hub.extensions import db
 from hub.models import SYNC_MODES, Connection, SyncRun, utcnow
 from hub.services import parsing
@@ -23,6 +33,21 @@ from hub.sync.egress import EgressRefused
 from hub.sync.runtime import connection_config
 
 log = logging.getLogger(__name__)
+
+
+def N_(message: str) -> str:  # noqa: N802  (gettext's marker: translated where it is shown)
+    return message
+
+
+# What a person binding a store reads when the store's address fails (hub.web translates).
+TIMED_OUT = N_(
+    "The store's API did not answer within %(seconds)s seconds: check the address (%(host)s)."
+)
+UNREACHABLE = N_("The store's API could not be reached at %(host)s: check the address.")
+NOT_THE_API = N_(
+    "The store's address (%(host)s) answered something that is not the platform's API: "
+    "check the address."
+)
 
 
 def connector_class(platform: str) -> type[Connector]:
@@ -61,12 +86,21 @@ def check_store(
         _require_https(config, bases)
     unsaved = Connection(id=connection_id, platform=platform)  # never added to the session
     connector = runtime.connector_for(unsaved, config=config, interactive=True)
+    field = bases[0] if bases else None
     try:
         return connector.check()
     except EgressRefused as exc:
         if not bases:
             raise
         raise ValidationFailed(f"{bases[0]}: {exc}", field=bases[0]) from None
+    except PlatformUnreachable as exc:
+        if exc.timed_out:
+            seconds = runtime.interactive_timeout(current_app.config)
+            raise StoreApiTimeout(TIMED_OUT, field=field, seconds=f"{seconds:g}",
+                                  host=exc.host) from None  # fmt: skip
+        raise StoreApiUnreachable(UNREACHABLE, field=field, host=exc.host) from None
+    except NotPlatformApi as exc:
+        raise StoreApiNotApi(NOT_THE_API, field=field, host=exc.host) from None
 
 
 def _require_https(config: Mapping[str, Any], fields: list[str]) -> None:
