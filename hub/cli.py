@@ -15,7 +15,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import ScriptInfo
 
-from hub.cli_support import CommandFailed, emit, hub_command, json_mode
+from hub.cli_support import CommandFailed, emit, hub_command, json_mode, say
 from hub.core.errors import QueueUnavailable
 from hub.extensions import db
 
@@ -27,6 +27,7 @@ PLUGIN_COMMANDS: dict[str, str] = {
     "user": "hub.accounts_cli:user_group",
     "token": "hub.accounts_cli:token_group",
     "serve": "hub.serving:serve",
+    "workspace": "hub.workspace_cli:workspace_group",
 }
 
 
@@ -100,7 +101,11 @@ def _workspace(slug: str, create: bool = False) -> Any:
     if ws is None and create:
         ws = create_workspace(slug, slug)
     if ws is None:
-        raise CommandFailed(f"workspace '{slug}' does not exist", "not_found")
+        raise CommandFailed(
+            f"workspace '{slug}' does not exist; create it with `hub workspace create {slug}` "
+            "(`hub workspace list` shows the existing ones)",
+            "not_found",
+        )
     return ws
 
 
@@ -148,19 +153,48 @@ def _connection(connection_id: int) -> Any:
 @click.option("--workspace", "slug", required=True, help="Workspace slug.")
 @click.option("--name", default=None, help="Display name of the store.")
 @click.option("--set", "pairs", multiple=True, metavar="KEY=VALUE", help="A bind setting.")
+@click.option("--sync-mode", type=click.Choice(["auto", "manual"]), default="auto",
+              show_default=True, help="Sync every --interval-minutes, or on request.")  # fmt: skip
+@click.option("--interval-minutes", type=int, default=60, show_default=True,
+              help="Minutes between automatic syncs (30–1440).")  # fmt: skip
+@click.option("--first-sync/--no-first-sync", default=True, show_default=True,
+              help="Queue the store's first sync once it is bound.")  # fmt: skip
 @hub_command()
-def connect(platform: str, slug: str, name: str | None, pairs: tuple[str, ...]) -> None:
-    """Bind a store of PLATFORM to a workspace; prints the connection id."""
+def connect(platform: str, slug: str, name: str | None, pairs: tuple[str, ...], sync_mode: str,
+            interval_minutes: int, first_sync: bool) -> None:  # fmt: skip
+    """Bind a store of PLATFORM to a workspace; prints the connection id. Its first sync is
+    queued for a worker (`hub worker`) unless --no-first-sync."""
     from hub.services.connections import bind
 
     ws = _workspace(slug)
-    conn = bind(ws.id, platform, _parse_settings(pairs), name=name)
+    interval = interval_minutes if sync_mode == "auto" else None
+    conn = bind(ws.id, platform, _parse_settings(pairs), name=name, sync_mode=sync_mode,
+                interval_minutes=interval)  # fmt: skip
     db.session.commit()
-    emit(
-        {"id": conn.id, "platform": conn.platform, "external_id": conn.external_id,
-         "name": conn.name, "workspace": ws.slug},
-        str(conn.id),
-    )  # fmt: skip
+    for warning in conn.warnings or []:
+        say(f"Warning: {warning}.")
+    data = {"id": conn.id, "platform": conn.platform, "external_id": conn.external_id,
+            "name": conn.name, "workspace": ws.slug, "sync_mode": conn.sync_mode,
+            "sync_interval_minutes": conn.sync_interval_minutes,
+            "warnings": list(conn.warnings or []), "first_sync_run_id": None}  # fmt: skip
+    if first_sync:
+        data.update(_first_sync(conn))
+    emit(data, str(conn.id))
+
+
+def _first_sync(conn: Any) -> dict[str, Any]:
+    """Queue the first sync of a store just bound; say so when no worker will take it."""
+    from hub.sync.service import request_sync
+
+    try:
+        run = request_sync(conn.workspace_id, conn.id, trigger="bind")
+    except QueueUnavailable as exc:
+        say(f"Warning: {exc}.")
+        return {"first_sync_run_id": exc.run_ids[0], "worker_running": None}
+    db.session.commit()
+    say(f"First sync queued (sync run {run.id}).")
+    hint = f"or run it in this command: `hub sync {conn.id} --inline`"
+    return {"first_sync_run_id": run.id, "worker_running": _warn_without_worker("sync", hint)}
 
 
 @cli.command("unbind")
@@ -181,24 +215,70 @@ def unbind(connection_id: int) -> None:
 @click.option("--full", is_flag=True, help="Re-read the whole initial window.")
 @click.option("--wait", is_flag=True, help="Show progress and wait until the run ends.")
 @click.option("--timeout", type=float, default=0, help="Give up waiting after N seconds.")
+@click.option("--inline", is_flag=True, help="Run the sync in this command: no worker needed.")
 @hub_command()
-def sync(connection_id: int, full: bool, wait: bool, timeout: float) -> None:
-    """Request a sync of a store (joins a running one)."""
+def sync(connection_id: int, full: bool, wait: bool, timeout: float, inline: bool) -> None:
+    """Request a sync of a store (joins a running one). A worker (`hub worker`) runs it,
+    or this command with --inline."""
     from hub.sync.service import request_sync
 
     conn = _connection(connection_id)
     try:
         run = request_sync(conn.workspace_id, connection_id, full=full, trigger="manual")
     except QueueUnavailable as exc:
-        raise CommandFailed(str(exc), "queue_unavailable", {"run_id": exc.run_ids[0]}) from exc
+        if not inline:
+            raise CommandFailed(str(exc), "queue_unavailable", {"run_id": exc.run_ids[0]}) from exc
+        run = _run_row(exc.run_ids[0])
     db.session.commit()
-    if wait:
+    worker = None
+    if inline:
+        run = _run_inline(run, timeout)
+    elif wait:
         run = _wait_for_run(run.id, timeout)
+    else:
+        inline_hint = f"or run it in this command: `hub sync {connection_id} --inline`"
+        worker = _warn_without_worker("sync", inline_hint)
     data = _run_data(run)
     if run.status == "failed":
         message = f"sync run {run.id} failed ({run.error_class}): {run.error_message}"
         raise CommandFailed(message, "sync_failed", data)
+    if worker is not None:
+        data["worker_running"] = worker
     emit(data, f"Sync run {run.id}: {run.status}.")
+
+
+def _run_row(run_id: int) -> Any:
+    from hub.models import SyncRun
+
+    db.session.expire_all()
+    return db.session.get(SyncRun, run_id)
+
+
+def _run_inline(run: Any, timeout: float) -> Any:
+    """Run the queued run in this process; a run already started elsewhere is waited for."""
+    from hub.sync import engine
+    from hub.sync.service import take_here
+
+    job_id = take_here(run)
+    if job_id is None:
+        return _wait_for_run(run.id, timeout)
+    engine.execute(run.id, job_id=job_id)
+    return _run_row(run.id)
+
+
+def _warn_without_worker(queue_name: str, alternative: str | None = None) -> bool | None:
+    """Say (humans: on stderr) that no worker will take the job just queued; whether one runs,
+    or None when Redis cannot tell."""
+    from hub.jobs.queues import REDIS_DOWN, no_worker_hint, workers_listening
+
+    try:
+        running = workers_listening(queue_name) > 0
+    except REDIS_DOWN:
+        return None
+    if not running:
+        hint = f"; {alternative}" if alternative else ""
+        say(f"Warning: it stays queued: {no_worker_hint(queue_name)}{hint}.")
+    return running
 
 
 def _run_data(run: Any) -> dict[str, Any]:
@@ -211,10 +291,12 @@ def _run_data(run: Any) -> dict[str, Any]:
 
 
 def _wait_for_run(run_id: int, timeout: float) -> Any:
-    """Poll the SyncRun row until it finishes, feeding a progress bar (humans only)."""
+    """Poll the SyncRun row until it finishes, feeding a progress bar (humans only). Fails
+    within WORKER_CHECK_SECONDS when no worker listens on the sync queue (it would never end)."""
     from hub.models import SyncRun
 
     deadline = time.monotonic() + timeout if timeout else None
+    next_check = time.monotonic()
     with ExitStack() as stack:
         bar, shown = None, 0
         while True:
@@ -231,7 +313,31 @@ def _wait_for_run(run_id: int, timeout: float) -> Any:
             if deadline and time.monotonic() > deadline:
                 message = f"sync run {run_id} still {run.status} after {timeout:g}s"
                 raise CommandFailed(message, "timeout")
+            if time.monotonic() >= next_check:
+                _require_worker(run)
+                next_check = time.monotonic() + WORKER_CHECK_SECONDS
             time.sleep(0.3)
+
+
+WORKER_CHECK_SECONDS = 2.0
+
+
+def _require_worker(run: Any) -> None:
+    """CommandFailed ("no_worker") when no worker listens on the sync queue; Redis down is
+    left to the run's own handling (it waits for the queue)."""
+    from hub.jobs.queues import REDIS_DOWN, SYNC, no_worker_hint, workers_listening
+
+    try:
+        if workers_listening(SYNC):
+            return
+    except REDIS_DOWN:
+        return
+    raise CommandFailed(
+        f"sync run {run.id} is {run.status} but {no_worker_hint(SYNC)}; "
+        f"or run it in this command: `hub sync {run.connection_id} --inline`",
+        "no_worker",
+        _run_data(run),
+    )
 
 
 # --------------------------------------------------------------------------- entry points

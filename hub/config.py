@@ -56,6 +56,12 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "SERVE_CONNECTION_LIMIT": 1000,
         "SERVE_CHANNEL_TIMEOUT": 60,
         "SERVE_TRUSTED_PROXY": None,
+        # The hub's address as platforms reach it (https://hub.example.com): the push URLs
+        # shown on store pages; unset, the address the page was asked on.
+        "PUBLIC_URL": None,
+        # Seconds a platform call made while a person waits (bind, credentials) may take to
+        # connect, and to answer.
+        "PLATFORM_WEB_TIMEOUT": 5,
     }
 
 

@@ -35,6 +35,9 @@ class BindInfo:
     name: str
     expires_at: datetime | None = None
     origin: str | None = None
+    # What the store's credentials may not do (a permission the platform refused for a call
+    # the connector does without): shown on bind and on the store page, never a failure.
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -115,10 +118,18 @@ class Connector(ABC):
     # (the platform's API, for `hub sandbox`, the demo, tests, benchmarks) and
     # ``demo_bind_config(base_url) -> dict`` (bind settings pointing at a running sandbox).
     sandbox_module: ClassVar[str | None] = None
+    # How to register the store's push URL on the platform (a connector with "push"), in
+    # plain English marked for translation; shown beside the URL on the store page.
+    webhook_setup: ClassVar[str | None] = None
 
     def __init__(self, config: Mapping[str, Any], context: ConnectorContext) -> None:
         self.config = dict(config)
         self.context = context
+
+    def warnings(self) -> list[str]:
+        """What this connector did without so far (a call the platform refused for lack of
+        permission, say), in plain words: kept on the store and shown on its page."""
+        return []
 
     @classmethod
     def secret_fields(cls) -> set[str]:

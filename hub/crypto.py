@@ -31,11 +31,15 @@ def encrypt_json(data: dict[str, Any], key: str | None = None) -> bytes:
     return _fernet(key).encrypt(json.dumps(data, sort_keys=True).encode())
 
 
-def decrypt_json(token: bytes | None, key: str | None = None) -> dict[str, Any]:
+def decrypt_json(
+    token: bytes | None, key: str | None = None, ttl: int | None = None
+) -> dict[str, Any]:
+    """The JSON object of ``token``; DecryptionError when the key does not open it, or when it
+    is older than ``ttl`` seconds (if given)."""
     if not token:
         return {}
     try:
-        return json.loads(_fernet(key).decrypt(token))
+        return json.loads(_fernet(key).decrypt(token, ttl=ttl))
     except InvalidToken as exc:
         raise DecryptionError(
             "stored credentials cannot be decrypted with HUB_ENCRYPTION_KEY"

@@ -17,6 +17,8 @@ from hub.core.errors import (
     AuthError,
     ConfigError,
     HubError,
+    NotPlatformApi,
+    PermissionDenied,
     RateLimited,
     TokenExpired,
     TransientError,
@@ -24,7 +26,8 @@ from hub.core.errors import (
 from hub.sync.http import platform_text, response_host
 
 DEFAULT_BASE = "https://open.youzanyun.com"
-REFRESH_MARGIN_S = 600  # refresh a token this long before it expires
+REFRESH_MARGIN_S = 600  # refresh a token this long before it expires, at most
+REFRESH_SHARE = 0.1  # ... and never more than this share of the token's lifetime
 _RETRYABLE_BUSINESS = {106000001, 106100118}  # documented timeouts
 _GATEWAY = {
     4101: "rate limited by Youzan (4101)",
@@ -71,7 +74,9 @@ def classify(response: requests.Response) -> Exception | None:
         return RateLimited(message)
     if code in (4202, 4203):
         return TokenExpired(message)
-    if code in (4201, 4204, 4007):
+    if code == 4204:
+        return PermissionDenied(message)
+    if code in (4201, 4007):
         return AuthError(message)
     if code in (4001, 4004, 4005):
         return ConfigError(f"Youzan rejected the call ({code}): {text}")
@@ -92,16 +97,18 @@ def _body(response: requests.Response) -> dict[str, Any]:
         except ValueError:
             body = None
     if not isinstance(body, dict):
-        raise ConfigError(
+        raise NotPlatformApi(
             f"{response_host(response)} answered HTTP {response.status_code} without a JSON "
-            "object: is api_base the Youzan Open API?"
+            "object: is api_base the Youzan Open API?",
+            host=response_host(response),
         )
     return body
 
 
 class YouzanClient:
     """One store's API access. ``token_state`` holds ``access_token`` and ``token_expires``
-    (epoch ms) and is persisted through ``save`` whenever a new token is taken."""
+    (epoch ms), and ``token_issued`` (epoch ms, when it was taken: its lifetime sets the refresh
+    margin), and is persisted through ``save`` whenever a new token is taken."""
 
     def __init__(
         self,
@@ -125,15 +132,25 @@ class YouzanClient:
         self.clock = clock
         self.token_calls = 0
         self.authority_id: str | None = None  # the store the last token answer is for
+        self.refused: set[str] = set()  # APIs refused for lack of permission (4204)
 
     # ------------------------------------------------------------------ token
     def token(self) -> str:
         """The cached token, or a new one when missing or about to expire."""
         token = self.token_state.get("access_token")
         expires_ms = int(self.token_state.get("token_expires") or 0)
-        if token and expires_ms / 1000 - self.clock() > REFRESH_MARGIN_S:
+        if token and expires_ms / 1000 - self.clock() > self.refresh_margin():
             return token
         return self.fetch_token(refresh=bool(token))
+
+    def refresh_margin(self) -> float:
+        """Seconds before expiry to take a new token: REFRESH_MARGIN_S, but never more than a
+        tenth of the token's lifetime, so a short-lived token is not renewed on every call."""
+        expires_ms = int(self.token_state.get("token_expires") or 0)
+        issued_ms = int(self.token_state.get("token_issued") or 0)
+        if not issued_ms or expires_ms <= issued_ms:
+            return REFRESH_MARGIN_S
+        return min(REFRESH_MARGIN_S, (expires_ms - issued_ms) / 1000 * REFRESH_SHARE)
 
     def fetch_token(self, *, refresh: bool) -> str:
         """POST /auth/token (JSON only). ``refresh`` mints a new token; else the valid one."""
@@ -145,6 +162,7 @@ class YouzanClient:
             "refresh": refresh,
         }
         self.token_calls += 1
+        issued = int(self.clock() * 1000)
         response = self.http.post(f"{self.api_base}/auth/token", json=payload)
         body = _body(response)
         if not body.get("success") or not body.get("data"):
@@ -158,7 +176,7 @@ class YouzanClient:
         token, expires = _token_of(response, body["data"])
         authority = body["data"].get("authority_id")
         self.authority_id = None if authority is None else str(authority)
-        self.token_state = {"access_token": token, "token_expires": expires}
+        self.token_state = {"access_token": token, "token_expires": expires, "token_issued": issued}
         expires_at = datetime.fromtimestamp(expires / 1000, UTC)
         self.save({**self.token_state, "expires_at": expires_at.isoformat()})
         return token
@@ -170,12 +188,17 @@ class YouzanClient:
 
     # ------------------------------------------------------------------ calls
     def call(self, api: str, version: str, params: dict[str, Any]) -> Any:
-        """Call ``api/version``; returns ``data`` (4.x) or ``response`` (3.0.0)."""
+        """Call ``api/version``; returns ``data`` (4.x) or ``response`` (3.0.0). An API refused
+        for lack of permission is remembered in ``refused`` (PermissionDenied is raised)."""
         try:
-            return self._call_once(api, version, params)
-        except TokenExpired:
-            self.fetch_token(refresh=True)  # 4202/4203: take a new token, retry once
-            return self._call_once(api, version, params)
+            try:
+                return self._call_once(api, version, params)
+            except TokenExpired:
+                self.fetch_token(refresh=True)  # 4202/4203: take a new token, retry once
+                return self._call_once(api, version, params)
+        except PermissionDenied:
+            self.refused.add(api)
+            raise
 
     def _call_once(self, api: str, version: str, params: dict[str, Any]) -> Any:
         url = f"{self.api_base}/api/{api}/{version}"
@@ -190,9 +213,10 @@ def _token_of(response: requests.Response, data: Any) -> tuple[str, int]:
     try:
         return str(data["access_token"]), int(data["expires"])
     except (KeyError, TypeError, ValueError):
-        raise ConfigError(
+        raise NotPlatformApi(
             f"{response_host(response)} answered the token call without a usable "
-            "access_token and expires: is api_base the Youzan Open API?"
+            "access_token and expires: is api_base the Youzan Open API?",
+            host=response_host(response),
         ) from None
 
 

@@ -14,10 +14,31 @@ from connectors.youzan.mapping import PLATFORM, SALES_CHANNEL, ciphertexts, map_
 from connectors.youzan.pii import Decryptor
 from connectors.youzan.streams import TradesStream, refunds_of
 from hub.connectors import BindInfo, Connector, Stream, WebhookAck, WebhookInfo
-from hub.core.errors import ValidationFailed
+from hub.core.errors import PermissionDenied, ValidationFailed
 from hub.core.records import Record
 from hub.sync.egress import origin_of, same_base
 from hub.sync.http import platform_text
+
+TOKEN_KEYS = ("access_token", "token_expires", "token_issued")
+
+
+def N_(message: str) -> str:  # noqa: N802  (gettext's marker: translated where it is shown)
+    return message
+
+
+# What a store whose app was granted only part of the API does without (4204), by API.
+_NO_DECRYPT = N_(
+    "Youzan refused to decrypt buyers' names, phones and addresses (the app has no permission "
+    "for youzan.cloud.secret.decrypt): orders are synced without them"
+)
+REFUSED = {
+    "youzan.shop.get": N_(
+        "Youzan refused to tell the store's name (the app has no permission for "
+        "youzan.shop.get): the store is named after its id"
+    ),
+    "youzan.cloud.secret.decrypt.batch": _NO_DECRYPT,
+    "youzan.cloud.secret.decrypt.single": _NO_DECRYPT,
+}
 
 
 class YouzanSettings(Schema):
@@ -61,6 +82,11 @@ class YouzanConnector(Connector):
     capabilities = frozenset({"pull", "push"})
     sales_channel = SALES_CHANNEL
     sandbox_module = "connectors.youzan.sandbox"
+    webhook_setup = N_(
+        "In the Youzan Cloud console (console.youzanyun.com), open your app, then Push "
+        "(消息推送): paste this address as the push URL, tick the trade messages (交易消息) "
+        "and save. Youzan signs each push with the app's client secret; the hub checks it."
+    )
 
     def __init__(self, config: Mapping[str, Any], context: Any) -> None:
         super().__init__(config, context)
@@ -74,7 +100,7 @@ class YouzanConnector(Connector):
             client_secret=str(tokens.get("client_secret") or ""),
             grant_id=str(self.config.get("kdt_id") or ""),
             api_base=str(self.config.get("api_base") or DEFAULT_BASE),
-            token_state={k: tokens[k] for k in ("access_token", "token_expires") if k in tokens},
+            token_state={k: tokens[k] for k in TOKEN_KEYS if k in tokens},
             save=context.save_credentials,
         )
 
@@ -94,9 +120,14 @@ class YouzanConnector(Connector):
         try:
             shop = self.client.call("youzan.shop.get", "3.0.0", {}) or {}
             name = shop.get("name") or name
-        except YouzanApiError:  # the name is a nicety; the token already proved the binding
+        except (YouzanApiError, PermissionDenied):  # a nicety: the token proved the binding
             pass
-        return BindInfo(self.store_id, name, self.client.expires_at, origin)
+        expires = self.client.expires_at
+        return BindInfo(self.store_id, name, expires, origin, warnings=self.warnings())
+
+    def warnings(self) -> list[str]:
+        """The calls Youzan refused for lack of permission that the connector did without."""
+        return list(dict.fromkeys(REFUSED[a] for a in sorted(self.client.refused) if a in REFUSED))
 
     def _claim_origin(self) -> str | None:
         """None when Youzan vouches for the store: the official API base, whose token answer's

@@ -55,6 +55,12 @@ class SandboxState:
             self.current = token
             return token, now_ms + ttl
 
+    def scope(self) -> str:
+        """The token answer's scope: the granted capability groups (partial when APIs of a
+        group are denied)."""
+        denied = {a.split(".")[1] for a in self.faults.get("denied_apis") or () if "." in a}
+        return " ".join(g for g in ("trade", "user", "item", "shop", "cloud") if g not in denied)
+
     def check_token(self, token: str | None) -> tuple[int, str] | None:
         """A gateway error (code, message) or None when the token is good."""
         if not token:
@@ -111,7 +117,7 @@ def auth_token():
     data = {
         "access_token": token,
         "expires": expires,
-        "scope": "trade user item",
+        "scope": state().scope(),
         "authority_id": str(state().faults.get("authority_id") or KDT_ID),
     }
     return jsonify({"success": True, "code": 200, "data": data, "message": None})
@@ -150,6 +156,8 @@ def api(name: str, version: str):
         return _gw_error(*failed)
     with st.lock:
         st.api_calls += 1
+    if name in (st.faults.get("denied_apis") or ()):  # the app was granted part of the API
+        return _gw_error(4204, "无权限访问该接口, 请先订购能力包")
     if st.take_fault("errors_5xx"):
         return "Bad Gateway", 502
     if st.take_fault("throttle"):

@@ -6,8 +6,10 @@
 - ``POST /_sandbox/push`` {url, duplicate, reorder, retry_delays, bad_sign}: push settings.
 - ``POST /_sandbox/push/flush``: deliver every pending change as a signed push, at once.
 - ``POST /_sandbox/faults`` {throttle, errors_5xx, dup_tid, lag_seconds, token_ttl_ms,
-  expire_tokens, revoke, authority_id}: inject faults (authority_id: the store the token
-  answer names instead of the sandbox's own).
+  expire_tokens, revoke, authority_id, denied_apis}: inject faults (authority_id: the store
+  the token answer names instead of the sandbox's own; token_ttl_ms: the lifetime of the
+  tokens taken from now on; denied_apis: API names answered with gateway error 4204, the app
+  lacking permission for them, as for a store that granted only part of the API).
 - ``GET /_sandbox/stats``, ``GET /_sandbox/pushes``, ``GET /_sandbox/truth``.
 """
 

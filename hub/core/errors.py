@@ -19,6 +19,12 @@ class AuthError(ConfigError):
     """Credentials rejected by the platform."""
 
 
+class PermissionDenied(AuthError):
+    """The platform refused one API for lack of permission (the app was granted only part of
+    the API, e.g. Youzan 4204): the credentials are good. A call the connector can do without
+    degrades and is reported; one it cannot (reading orders) fails as a configuration error."""
+
+
 class TokenExpired(HubError):
     """An access token expired or vanished; refresh it and try again."""
 
@@ -37,6 +43,50 @@ class TransientError(HubError):
 
 class RateLimited(TransientError):
     """The platform throttled us; ``retry_after`` seconds if it said so."""
+
+
+class PlatformUnreachable(TransientError):
+    """A platform's address gave no answer: the connection was refused or failed, or no answer
+    came in the time allowed (``timed_out``). ``host`` is the host (and port) called."""
+
+    def __init__(self, message: str, *, host: str, timed_out: bool = False) -> None:
+        super().__init__(message)
+        self.host = host
+        self.timed_out = timed_out
+
+
+class NotPlatformApi(ConfigError):
+    """An address answered, but not as the platform's API does (not JSON, not its envelope)."""
+
+    def __init__(self, message: str, *, host: str) -> None:
+        super().__init__(message)
+        self.host = host
+
+
+class StoreApiFailed(HubError):
+    """A platform call made while a person waits (a bind, new credentials) failed at the
+    store's address. ``message`` % ``params`` is plain and marked for translation; ``field``
+    names the setting that holds the address, if the connector has one."""
+
+    error_class = "configuration"
+
+    def __init__(self, message: str, *, field: str | None = None, **params: object) -> None:
+        super().__init__(message % params)
+        self.message = message
+        self.params = params
+        self.field = field
+
+
+class StoreApiTimeout(StoreApiFailed):
+    """No answer within the time a person is made to wait (a gateway timeout: 504)."""
+
+
+class StoreApiUnreachable(StoreApiFailed):
+    """The address refused the connection or could not be reached (a bad gateway: 502)."""
+
+
+class StoreApiNotApi(StoreApiFailed):
+    """The address answered something that is not the platform's API (a bad gateway: 502)."""
 
 
 class ValidationFailed(HubError):

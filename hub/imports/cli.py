@@ -102,6 +102,12 @@ def _run(kind: str, files: tuple[str, ...], slug: str, **opts: Any) -> None:
     data["failure_file"] = run.failure_path
     if run.status == "failed":
         raise CommandFailed(f"import {run.id} failed: {run.error}", "import_failed", data)
+    if run.status == "queued":
+        from hub.cli import _warn_without_worker
+        from hub.jobs.queues import IMPORTS
+
+        alternative = "or import in this command: run it again without --queue"
+        data["worker_running"] = _warn_without_worker(IMPORTS, alternative)
     emit(data, _summary(run))
 
 

@@ -45,6 +45,9 @@ class Connection(Model):
     last_sync_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # What the store's app may not do that the hub does without (a permission refused): shown
+    # on the store page; set by the bind and each credentials check, added to by syncs.
+    warnings: Mapped[list[str] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     unbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -14,7 +14,17 @@ from sqlalchemy.exc import IntegrityError
 
 from hub import crypto, registry
 from hub.connectors import BindInfo, Connector
-from hub.core.errors import AlreadyBound, Conflict, NotFound, ValidationFailed
+from hub.core.errors import (
+    AlreadyBound,
+    Conflict,
+    NotFound,
+    NotPlatformApi,
+    PlatformUnreachable,
+    StoreApiNotApi,
+    StoreApiTimeout,
+    StoreApiUnreachable,
+    ValidationFailed,
+)
 from hub.extensions import db
 from hub.models import SYNC_MODES, Connection, SyncRun, utcnow
 from hub.services import parsing
@@ -23,6 +33,21 @@ from hub.sync.egress import EgressRefused
 from hub.sync.runtime import connection_config
 
 log = logging.getLogger(__name__)
+
+
+def N_(message: str) -> str:  # noqa: N802  (gettext's marker: translated where it is shown)
+    return message
+
+
+# What a person binding a store reads when the store's address fails (hub.web translates).
+TIMED_OUT = N_(
+    "The store's API did not answer within %(seconds)s seconds: check the address (%(host)s)."
+)
+UNREACHABLE = N_("The store's API could not be reached at %(host)s: check the address.")
+NOT_THE_API = N_(
+    "The store's address (%(host)s) answered something that is not the platform's API: "
+    "check the address."
+)
 
 
 def connector_class(platform: str) -> type[Connector]:
@@ -61,12 +86,21 @@ def check_store(
         _require_https(config, bases)
     unsaved = Connection(id=connection_id, platform=platform)  # never added to the session
     connector = runtime.connector_for(unsaved, config=config, interactive=True)
+    field = bases[0] if bases else None
     try:
         return connector.check()
     except EgressRefused as exc:
         if not bases:
             raise
         raise ValidationFailed(f"{bases[0]}: {exc}", field=bases[0]) from None
+    except PlatformUnreachable as exc:
+        if exc.timed_out:
+            seconds = runtime.interactive_timeout(current_app.config)
+            raise StoreApiTimeout(TIMED_OUT, field=field, seconds=f"{seconds:g}",
+                                  host=exc.host) from None  # fmt: skip
+        raise StoreApiUnreachable(UNREACHABLE, field=field, host=exc.host) from None
+    except NotPlatformApi as exc:
+        raise StoreApiNotApi(NOT_THE_API, field=field, host=exc.host) from None
 
 
 def _require_https(config: Mapping[str, Any], fields: list[str]) -> None:
@@ -91,10 +125,18 @@ def _split(cls: type[Connector], config: Mapping[str, Any]) -> tuple[dict, dict]
 
 
 def bind(
-    workspace_id: int, platform: str, settings: Mapping[str, Any], *, name: str | None = None
+    workspace_id: int,
+    platform: str,
+    settings: Mapping[str, Any],
+    *,
+    name: str | None = None,
+    sync_mode: str = "manual",
+    interval_minutes: Any = None,
 ) -> Connection:
-    """Check the credentials and bind the store to this workspace (Y1: one workspace at a time)."""
+    """Check the credentials and bind the store to this workspace (Y1: one workspace at a time),
+    with its sync settings (Y5). The UI, API and CLI ask for them and start the first sync."""
     cls = connector_class(platform)
+    interval = check_sync_choice(sync_mode, interval_minutes)
     config = validate_settings(cls, settings)
     info = check_store(platform, config)
     key = claim_key(info)
@@ -109,8 +151,10 @@ def bind(
         settings=plain,
         credentials_enc=crypto.encrypt_json(secret),
         status="active",
-        sync_mode="manual",
+        sync_mode=sync_mode,
+        sync_interval_minutes=interval,
         credential_expires_at=info.expires_at,
+        warnings=list(info.warnings) or None,
     )
     db.session.add(conn)
     try:
@@ -209,16 +253,21 @@ def update_sync_settings(
     conn = get(workspace_id, connection_id)
     if not conn.is_bound:
         raise Conflict(f"connection {conn.id} is unbound; bind the store again first")
-    if mode not in SYNC_MODES:
-        raise ValidationFailed(
-            f"mode must be one of {', '.join(SYNC_MODES)}, not {mode!r}", field="mode"
-        )
-    interval = _check_interval(interval_minutes, required=mode == "auto")
+    interval = check_sync_choice(mode, interval_minutes)
     conn.sync_mode = mode
     if interval is not None:
         conn.sync_interval_minutes = interval
     db.session.commit()
     return conn
+
+
+def check_sync_choice(mode: Any, interval_minutes: Any = None) -> int | None:
+    """A sync mode of SYNC_MODES and, for "auto", its interval in minutes (checked)."""
+    if mode not in SYNC_MODES:
+        raise ValidationFailed(
+            f"mode must be one of {', '.join(SYNC_MODES)}, not {mode!r}", field="mode"
+        )
+    return _check_interval(interval_minutes, required=mode == "auto")
 
 
 def _check_interval(value: Any, *, required: bool) -> int | None:
@@ -272,6 +321,7 @@ def summary(conn: Connection, run: SyncRun | None = None) -> dict[str, Any]:
         "last_sync_at": conn.last_sync_at,
         "last_success_at": conn.last_success_at,
         "last_error": conn.last_error,
+        "warnings": list(conn.warnings or []),
         "created_at": conn.created_at,
         "unbound_at": conn.unbound_at,
     }
@@ -307,6 +357,7 @@ def update_credentials(
     conn.settings, secret = _split(cls, config)
     conn.credentials_enc = crypto.encrypt_json(secret)
     conn.credential_expires_at = info.expires_at
+    conn.warnings = list(info.warnings) or None
     if conn.status == "error":
         conn.status = "active"
     db.session.commit()

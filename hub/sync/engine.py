@@ -230,9 +230,17 @@ def _succeed(run: SyncRun, connector: Connector | None) -> str:
         conn.status, conn.last_error = "active", None
     if connector is not None:
         record_api_calls(db.session, connector, conn.id, run.id)
+        _keep_warnings(conn, connector.warnings())
     release(conn.id, run.id, commit=False)
     db.session.commit()
     return "succeeded"
+
+
+def _keep_warnings(conn: Connection, warnings: list[str]) -> None:
+    """Add what the connector did without in this run to the store's warnings."""
+    merged = list(dict.fromkeys([*(conn.warnings or []), *warnings]))
+    if merged != (conn.warnings or []):
+        conn.warnings = merged
 
 
 def _fail(run_id: int, exc: Exception, connector: Connector | None) -> str:

@@ -19,7 +19,13 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
 
-from hub.core.errors import AuthError, ConfigError, RateLimited, TransientError
+from hub.core.errors import (
+    AuthError,
+    ConfigError,
+    PlatformUnreachable,
+    RateLimited,
+    TransientError,
+)
 from hub.sync.egress import EgressPolicy, guard
 
 log = logging.getLogger(__name__)
@@ -168,8 +174,11 @@ class HttpClient:
             try:
                 response = self._send(method, url, **kwargs)
                 error = self._classify(response, classify)
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                error = TransientError(f"could not reach {urlsplit(url).netloc}: {_failure(exc)}")
+            except requests.RequestException as exc:
+                host, late = urlsplit(url).netloc, isinstance(exc, requests.Timeout)
+                error = PlatformUnreachable(
+                    f"could not reach {host}: {_failure(exc)}", host=host, timed_out=late
+                )
             else:
                 self._pause = self._rate_limit_pause(response)
                 if error is None:

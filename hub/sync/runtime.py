@@ -76,9 +76,11 @@ def connector_for(
     stored = config is None
     config = connection_config(connection) if stored else dict(config)
     meter = CallMeter()
-    http = HttpClient(
-        on_call=meter, egress=policy_for(app.config), **(INTERACTIVE if interactive else {})
-    )
+    waiting = {}
+    if interactive:
+        seconds = interactive_timeout(app.config)
+        waiting = {**INTERACTIVE, "timeout": (seconds, seconds)}
+    http = HttpClient(on_call=meter, egress=policy_for(app.config), **waiting)
     secrets = cls.secret_fields()
     context = ConnectorContext(
         connection_id=connection.id,
@@ -89,6 +91,15 @@ def connector_for(
         official_bases=official_bases(app.config),
     )
     return cls(config, context)
+
+
+def interactive_timeout(config: Mapping[str, Any]) -> float:
+    """``PLATFORM_WEB_TIMEOUT``: the seconds a platform call made while a person waits may
+    take to connect, and again to answer (default 5; at least 0.1)."""
+    try:
+        return max(0.1, float(config.get("PLATFORM_WEB_TIMEOUT") or 5))
+    except (TypeError, ValueError):
+        return 5.0
 
 
 def _saver(connection_id: int | None) -> Callable[[dict[str, Any]], None]:

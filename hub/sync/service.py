@@ -204,6 +204,31 @@ def enqueue_run(run: SyncRun, delay: float | None = None) -> Job:
     return queue(SYNC).enqueue(JOB_FUNC, run.id, **options)
 
 
+def take_here(run: SyncRun) -> str | None:
+    """Take a queued run away from the queue to run it in this process (``hub sync --inline``):
+    a new job id by CAS, so a worker that dequeues the old job finds it superseded, and the old
+    job removed from Redis when it can be. The job id to run it under, or None when the run
+    already started elsewhere (then wait for it instead)."""
+    if run.status != "queued":
+        return None
+    old_job, new_job = run.job_id, next_job_id(run)
+    won = db.session.execute(
+        update(SyncRun)
+        .where(SyncRun.id == run.id, SyncRun.status == "queued")
+        .where(SyncRun.job_id.is_(None) if old_job is None else SyncRun.job_id == old_job)
+        .values(job_id=new_job, heartbeat_at=utcnow())
+    ).rowcount
+    db.session.commit()
+    if won != 1:
+        return None
+    if old_job:
+        try:
+            Job.fetch(old_job, connection=redis_connection()).delete()
+        except (NoSuchJobError, *REDIS_DOWN):
+            pass  # never handed over, or Redis is down: the old job id is superseded anyway
+    return new_job
+
+
 def release(connection_id: int, run_id: int, *, commit: bool = True) -> None:
     """Free the store for the next run (CAS: only if this run still holds it). A run that
     ends passes ``commit=False`` and commits it with its final status: a worker killed in

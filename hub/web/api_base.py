@@ -27,6 +27,9 @@ from hub.core.errors import (
     HubError,
     NotFound,
     QueueUnavailable,
+    StoreApiNotApi,
+    StoreApiTimeout,
+    StoreApiUnreachable,
     TransientError,
     ValidationFailed,
 )
@@ -45,6 +48,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 # Typed errors -> (HTTP status, error code), most specific first.
 ERROR_MAP: list[tuple[type[BaseException], int, str]] = [
+    (StoreApiTimeout, 504, "platform_timeout"),
+    (StoreApiUnreachable, 502, "platform_unreachable"),
+    (StoreApiNotApi, 502, "platform_bad_answer"),
     (NotFound, 404, "not_found"),
     (ValidationFailed, 400, "validation_failed"),
     (AlreadyBound, 409, "already_bound"),

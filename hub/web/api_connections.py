@@ -6,12 +6,14 @@ from typing import Any
 
 from flask import jsonify, request
 
-from hub.core.errors import ValidationFailed
-from hub.models import Connection
+from hub.core.errors import QueueUnavailable, ValidationFailed
+from hub.extensions import db
+from hub.models import Connection, SyncRun
 from hub.queries import syncs as q_syncs
 from hub.services import connections
 from hub.web import api_serial as ser
 from hub.web.api_base import bp, json_body, paged, workspace_id
+from hub.web.push_urls import push_url, takes_pushes
 
 TRUE = {"1", "true", "yes", "on"}
 
@@ -19,6 +21,7 @@ TRUE = {"1", "true", "yes", "on"}
 def _connection(conn: Connection) -> dict[str, Any]:
     body = ser.plain(connections.summary(conn, connections.latest_run(conn)))
     body["settings"] = connections.masked_settings(conn) if conn.is_bound else {}
+    body["push_url"] = push_url(conn) if takes_pushes(conn) else None
     return body
 
 
@@ -37,8 +40,27 @@ def bind() -> Any:
     settings = data.get("settings") or {}
     if not isinstance(settings, dict):
         raise ValidationFailed("settings must be an object", field="settings")
-    conn = connections.bind(workspace_id(), platform, settings, name=data.get("name"))
-    return jsonify(_connection(conn)), 201
+    first_sync = data.get("first_sync", True)
+    if not isinstance(first_sync, bool):
+        raise ValidationFailed("first_sync must be true or false", field="first_sync")
+    mode = data.get("sync_mode", "auto")
+    interval = data.get("interval_minutes", Connection.INTERVAL_DEFAULT if mode == "auto" else None)
+    conn = connections.bind(workspace_id(), platform, settings, name=data.get("name"),
+                            sync_mode=mode, interval_minutes=interval)  # fmt: skip
+    body = _connection(conn)
+    body["first_sync_run"] = _first_sync(conn) if first_sync else None
+    return jsonify(body), 201
+
+
+def _first_sync(conn: Connection) -> dict[str, Any]:
+    """The first sync of a store just bound: queued, or kept until the queue is back."""
+    from hub.sync import service
+
+    try:
+        run = service.request_sync(conn.workspace_id, conn.id, trigger="bind")
+    except QueueUnavailable as exc:
+        run = db.session.get(SyncRun, exc.run_ids[0])
+    return ser.sync_run(run)
 
 
 @bp.get("/connections/<int:connection_id>")

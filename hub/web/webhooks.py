@@ -96,7 +96,9 @@ def _connector(connection_id: int, target: Row) -> Connector:
     key = (target.platform, target.settings, target.credentials_enc)
     connector = cache.get(connection_id, key)
     if connector is None:
-        connector = runtime.connector_for(target)
+        # interactive: should verifying a push ever call the platform, the platform's sender
+        # waits, so the call is short (HUB_PLATFORM_WEB_TIMEOUT) and never retried
+        connector = runtime.connector_for(target, interactive=True)
         cache.put(connection_id, key, connector)
     return connector
 

@@ -35,16 +35,34 @@ def bind_sandbox_store(page, base, sandbox, shots) -> int:
     for key, value in sandbox.bind_config().items():
         page.fill(f"#f_{key}", str(value))
     shot(page, shots, "03-store-bind")
+    expect(page.locator("[data-test=bind-sync] input[name=first_sync]")).to_be_checked()
+    expect(page.locator("[data-test=bind-sync] input[value=auto]")).to_be_checked()
     page.click("[data-test=bind-form] button[type=submit]")
-    expect(page.locator(".flash-success")).to_contain_text("is bound")
-    connection_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
+    # issue 22: the bind starts the first sync, then syncs every 60 minutes
+    expect(page.locator(".flash-success")).to_contain_text("is bound and its first sync has")
+    watch_run(page, shots)
+    db.session.expire_all()
+    bound = select(Connection.id).where(Connection.bound_key.is_not(None))
+    connection_id = db.session.scalar(bound)
     page.goto(base + "/stores")
-    expect(page.locator("table.table").first).to_contain_text("manual")
+    expect(page.locator("table.table").first).to_contain_text("every 60 min")
     return connection_id
+
+
+def push_url_shown(page, base, connection_id: int, shots) -> None:
+    page.goto(f"{base}/stores/{connection_id}")
+    url = f"{base}/webhooks/youzan/{connection_id}"
+    expect(page.locator("[data-test=push-url-value]")).to_have_text(url)
+    expect(page.locator("[data-test=push-url]")).to_contain_text("console.youzanyun.com")
+    shot(page, shots, "04-store-detail")
 
 
 def sync_and_watch(page, shots) -> None:
     page.click("[data-test=sync-now]")
+    watch_run(page, shots)
+
+
+def watch_run(page, shots) -> None:
     expect(page).to_have_url(re.compile(r"/syncs/\d+$"))
     assert page.locator("#run .progress").count() == 1
     expect(page.locator("#run-status .badge")).to_have_text("succeeded", timeout=90000)
@@ -143,8 +161,7 @@ def test_admin_journey_in_chromium(
     sign_in(page, base, "admin@acme.test")
     shot(page, screenshots, "02-stores-empty")
     connection_id = bind_sandbox_store(page, base, youzan_sandbox, screenshots)
-    page.goto(f"{base}/stores/{connection_id}")
-    shot(page, screenshots, "04-store-detail")
+    push_url_shown(page, base, connection_id, screenshots)
     sync_and_watch(page, screenshots)
     page.goto(base + "/stores")
     shot(page, screenshots, "04b-stores")

@@ -75,7 +75,11 @@ def test_token_create_for_an_unknown_workspace_fails_in_json(runner: CliRunner) 
     result = invoke(runner, "token", "create", "--workspace", "nope", "--name", "x", "--json")
     assert result.exit_code == 1
     assert as_json(result) == {
-        "error": {"code": "not_found", "message": "workspace 'nope' does not exist"}
+        "error": {
+            "code": "not_found",
+            "message": "workspace 'nope' does not exist; create it with "
+            "`hub workspace create nope` (`hub workspace list` shows the existing ones)",
+        }
     }
 
 
@@ -92,7 +96,7 @@ def test_connect_prints_the_id_and_unbind_releases_it(
     data_file = tmp_path / "orders.json"
     write_orders(data_file, [])
     result = invoke(runner, "connect", "fake", "--workspace", "acme", "--name", "Tea shop",
-                    "--set", "store_id=S9", "--set", "api_key=k-9",
+                    "--set", "store_id=S9", "--set", "api_key=k-9", "--no-first-sync",
                     "--set", f"data_file={data_file}")  # fmt: skip
     assert result.exit_code == 0, result.output
     conn = db.session.get(Connection, int(result.stdout.strip()))

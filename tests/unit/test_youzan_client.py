@@ -105,6 +105,7 @@ def test_token_refreshed_before_it_expires(sandbox):
     conn.check()
     soon = int((datetime.now(UTC) + timedelta(seconds=30)).timestamp() * 1000)
     conn.client.token_state["token_expires"] = soon
+    conn.client.token_state["token_issued"] = soon - 7 * 86400 * 1000  # a week-long token
     conn.client.call("youzan.shop.get", "3.0.0", {})
     assert len(saved) == 2 and saved[1]["token_expires"] > soon
 

@@ -8,11 +8,12 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from hub.core.errors import HubError
-from hub.models import WebhookDelivery
+from hub.models import Connection, WebhookDelivery
 from hub.queries import syncs as q_syncs
 from hub.web.admin.common import paginate, scoped_or_404, store_filter
 from hub.web.auth import admin_required, workspace_id
 from hub.web.i18n import _
+from hub.web.push_urls import push_url, takes_pushes
 
 bp = Blueprint("inbox", __name__, url_prefix="/inbox")
 
@@ -33,12 +34,14 @@ def index() -> Any:
     connection_id, picker = store_filter(ws)
     status = request.args.get("status") if request.args.get("status") in STATUSES else None
     pager = paginate(q_syncs.deliveries(ws, q_syncs.RunFilter(connection_id, status)))
+    store = scoped_or_404(Connection, connection_id) if connection_id else None
     return render_template(
         "admin/inbox.html",
         pager=pager,
         **picker,
         status=status,
         statuses=STATUSES,
+        push_url=push_url(store) if store is not None and takes_pushes(store) else None,
     )
 
 

@@ -6,16 +6,17 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import login_required
+from flask_login import current_user, login_required
 
-from hub import registry
-from hub.core.errors import HubError, NotFound, QueueUnavailable, ValidationFailed
+from hub import crypto, registry
+from hub.core.errors import HubError, NotFound, QueueUnavailable, StoreApiFailed, ValidationFailed
 from hub.models import SYNC_MODES, Connection
 from hub.queries import syncs as q_syncs
-from hub.web.admin.common import scoped_or_404
+from hub.web.admin.common import error_text, scoped_or_404
 from hub.web.admin.schema_form import field_specs, read_form
 from hub.web.auth import admin_required, workspace_id
 from hub.web.i18n import _, ngettext_
+from hub.web.push_urls import push_url, takes_pushes
 
 bp = Blueprint("stores", __name__, url_prefix="/stores")
 
@@ -55,7 +56,8 @@ def _bound(connection_id: int) -> Connection:
 
 
 def _flash_error(exc: Exception) -> None:
-    flash(str(exc) or exc.__class__.__name__, "error")
+    text = error_text(exc) if isinstance(exc, HubError) else str(exc)
+    flash(text or exc.__class__.__name__, "error")
 
 
 @bp.get("")
@@ -76,22 +78,97 @@ def bind(platform: str) -> Any:
     schema = cls.settings_schema()
     errors: dict[str, Any] = {}
     values: dict[str, Any] = {}
+    choice = _bind_choice(request.form if request.method == "POST" else None)
+    kept: dict[str, Any] = {}
     if request.method == "POST":
-        values = read_form(schema, request.form)
+        kept = _kept_secrets(platform, request.form.get("kept_secrets"))
+        values = crypto.unmask(read_form(schema, request.form), kept)
         try:
-            conn = _svc().bind(workspace_id(), platform, values)
+            conn = _svc().bind(workspace_id(), platform, values, sync_mode=choice["sync_mode"],
+                               interval_minutes=choice["interval_minutes"])  # fmt: skip
         except ValidationFailed as exc:
             errors = {exc.field or "_": str(exc)}
             flash(_("Some fields need attention. Correct them and bind again."), "error")
+        except StoreApiFailed as exc:
+            errors = {exc.field or "_": error_text(exc)}
+            _flash_error(exc)
         except HubError as exc:
             _flash_error(exc)
         else:
+            for warning in conn.warnings or []:
+                flash(_(warning), "info")
+            if choice["first_sync"]:
+                return _first_sync(conn)
             flash(_("Store %(name)s is bound. Run a first sync now.", name=conn.name), "success")
             return redirect(url_for("stores.detail", connection_id=conn.id))
-    masked = {k: v for k, v in values.items() if k not in cls.secret_fields()}
+    secrets = {k: v for k, v in values.items() if k in cls.secret_fields() and v}
+    masked = {**values, **dict.fromkeys(secrets, crypto.MASK)}
     return render_template(
-        "admin/store_bind.html", cls=cls, fields=field_specs(schema, masked), errors=errors
-    )
+        "admin/store_bind.html", cls=cls, fields=field_specs(schema, masked), errors=errors,
+        choice=choice, interval_low=Connection.INTERVAL_MIN, interval_high=Connection.INTERVAL_MAX,
+        kept_secrets=_keep_secrets(platform, secrets),
+    )  # fmt: skip
+
+
+KEEP_SECRETS_SECONDS = 900
+
+
+def _keep_secrets(platform: str, secrets: dict[str, Any]) -> str | None:
+    """The secrets typed into a bind form that failed, for the form shown again: encrypted
+    with the hub's key, for this user, workspace and platform, for KEEP_SECRETS_SECONDS. The
+    page never holds them in clear: a secret field shows the mask, and sent back unchanged
+    the mask takes the kept value, so nobody retypes a long secret after a typo elsewhere."""
+    if not secrets:
+        return None
+    owner = {"user": current_user.get_id(), "workspace": workspace_id(), "platform": platform}
+    return crypto.encrypt_json({**owner, "secrets": secrets}).decode()
+
+
+def _kept_secrets(platform: str, token: str | None) -> dict[str, Any]:
+    """The secrets ``_keep_secrets`` kept, if the token is this user's, fresh and intact."""
+    if not token:
+        return {}
+    try:
+        kept = crypto.decrypt_json(token.encode(), ttl=KEEP_SECRETS_SECONDS)
+    except crypto.DecryptionError:
+        return {}
+    owner = {"user": current_user.get_id(), "workspace": workspace_id(), "platform": platform}
+    if any(kept.get(k) != v for k, v in owner.items()):
+        return {}
+    secrets = kept.get("secrets")
+    return secrets if isinstance(secrets, dict) else {}
+
+
+def _bind_choice(form: Any) -> dict[str, Any]:
+    """How the store syncs once bound; by default: a first sync now, then automatic every
+    Connection.INTERVAL_DEFAULT minutes."""
+    if form is None:
+        return {"sync_mode": "auto", "interval_minutes": Connection.INTERVAL_DEFAULT,
+                "first_sync": True}  # fmt: skip
+    mode = form.get("sync_mode", "auto")
+    interval = (form.get("sync_interval_minutes") or "").strip() or None
+    if interval is None and mode == "auto":
+        interval = Connection.INTERVAL_DEFAULT
+    return {
+        "sync_mode": mode,
+        "interval_minutes": interval,
+        "first_sync": form.get("first_sync") == "1",
+    }
+
+
+def _first_sync(conn: Connection) -> Any:
+    """Start the first sync of a store just bound and show it; the store's page if it cannot."""
+    try:
+        run = _sync_svc().request_sync(workspace_id(), conn.id, trigger="bind")
+    except QueueUnavailable as exc:
+        flash(_("Store %(name)s is bound. The queue is unavailable; its first sync will start "
+                "when it is back.", name=conn.name), "error")  # fmt: skip
+        return redirect(url_for("syncs.detail", run_id=exc.run_ids[0]))
+    except HubError as exc:
+        _flash_error(exc)
+        return redirect(url_for("stores.detail", connection_id=conn.id))
+    flash(_("Store %(name)s is bound and its first sync has started.", name=conn.name), "success")
+    return redirect(url_for("syncs.detail", run_id=run.id))
 
 
 @bp.get("/<int:connection_id>")
@@ -109,6 +186,7 @@ def detail(connection_id: int) -> Any:
         fields=specs,
         runs=q_syncs.recent_runs(workspace_id(), conn.id, limit=10),
         modes=SYNC_MODES,
+        push_url=push_url(conn) if takes_pushes(conn) else None,
     )
 
 

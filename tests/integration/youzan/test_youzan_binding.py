@@ -213,9 +213,9 @@ def test_a_refusing_port_fails_the_bind_at_once(client, auth, unused_port):
     started = time.monotonic()
     resp = api_bind(client, auth, f"http://127.0.0.1:{unused_port}")
     assert time.monotonic() - started < 3  # main retried for about 50 s
-    assert resp.status_code == 503
+    assert resp.status_code == 502  # issue 22: a bad gateway, in plain words
     assert resp.get_json()["error"]["message"] == (
-        f"could not reach 127.0.0.1:{unused_port}: the connection failed"
+        f"The store's API could not be reached at 127.0.0.1:{unused_port}: check the address."
     )
 
 
@@ -228,9 +228,10 @@ def test_a_silent_server_fails_the_bind_after_one_read_timeout(client, auth):
     finally:
         elapsed = time.monotonic() - started
         recorder.stop()
-    assert resp.status_code == 503
+    assert resp.status_code == 504  # issue 22: a gateway timeout, in plain words
     assert resp.get_json()["error"]["message"] == (
-        f"could not reach 127.0.0.1:{recorder.port}: no answer within the time allowed"
+        "The store's API did not answer within 5 seconds: check the address "
+        f"(127.0.0.1:{recorder.port})."
     )
     assert recorder.connections == 1  # not retried
     assert elapsed < INTERACTIVE["timeout"][1] + 3
@@ -243,7 +244,9 @@ def test_the_bind_form_fails_fast_with_a_plain_message(client, workspace, unused
     page = client.post("/stores/bind/youzan", follow_redirects=True,
                        data=demo_bind_config(f"http://127.0.0.1:{unused_port}"))  # fmt: skip
     assert time.monotonic() - started < 3
-    assert f"could not reach 127.0.0.1:{unused_port}: the connection failed" in page.text
+    assert (
+        f"The store&#39;s API could not be reached at 127.0.0.1:{unused_port}: check the address."
+    ) in page.text
     assert db.session.scalar(select(Connection)) is None
 
 
@@ -254,10 +257,10 @@ def test_an_answer_that_is_not_json_is_summarised_not_echoed(client, auth):
         resp = api_bind(client, auth, server.url)
     finally:
         server.stop()
-    assert resp.status_code == 400
+    assert resp.status_code == 502  # issue 22: a bad gateway, in plain words
     assert resp.get_json()["error"]["message"] == (
-        f"127.0.0.1:{server.port} answered HTTP 200 without a JSON object: "
-        "is api_base the Youzan Open API?"
+        f"The store's address (127.0.0.1:{server.port}) answered something that is not the "
+        "platform's API: check the address."
     )
 
 
@@ -375,7 +378,7 @@ def test_cli_connect_to_a_refusing_port_fails_at_once(
     elapsed = time.monotonic() - started
     assert result.returncode == 1
     assert json.loads(result.stdout)["error"]["message"] == (
-        f"could not reach 127.0.0.1:{unused_port}: the connection failed"
+        f"The store's API could not be reached at 127.0.0.1:{unused_port}: check the address."
     )
     assert elapsed < 15  # the process's start-up included; main retried for about 50 s
 
