@@ -4,7 +4,7 @@ What a store's platform app may not do that the hub does without (an API refused
 permission, e.g. Youzan 4204): kept on the connection and shown on the store page.
 
 Revision ID: c3a9e51f0b62
-Revises: 4823504394dc
+Revises: 9a1f3c5e7b20
 Create Date: 2026-12-07 10:00:00.000000
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "c3a9e51f0b62"
-down_revision = "4823504394dc"
+down_revision = "9a1f3c5e7b20"
 branch_labels = None
 depends_on = None
 
