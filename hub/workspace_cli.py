@@ -27,15 +27,20 @@ def workspace_group() -> None:
 @workspace_group.command("create")
 @click.argument("name")
 @click.option("--slug", default=None, help="Short name used by --workspace (default: from NAME).")
+@click.option(
+    "--time-zone",
+    default=None,
+    help="IANA time zone the pages show times in and read dates in (default: Asia/Shanghai).",
+)
 @hub_command()
-def workspace_create(name: str, slug: str | None) -> None:
+def workspace_create(name: str, slug: str | None, time_zone: str | None) -> None:
     """Create a workspace NAME; prints its slug."""
     from hub.services.users import create_workspace
 
-    ws = create_workspace(name, slug or slug_of(name))
+    ws = create_workspace(name, slug or slug_of(name), time_zone)
     emit(
-        {"id": ws.id, "name": ws.name, "slug": ws.slug},
-        f"Created workspace {ws.name} (slug {ws.slug}, id {ws.id}).",
+        {"id": ws.id, "name": ws.name, "slug": ws.slug, "time_zone": ws.time_zone},
+        f"Created workspace {ws.name} (slug {ws.slug}, id {ws.id}, times in {ws.time_zone}).",
     )
 
 

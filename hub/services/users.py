@@ -9,6 +9,7 @@ from functools import lru_cache
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from hub.core import zones
 from hub.core.errors import Conflict, ValidationFailed
 from hub.extensions import db
 from hub.models import User, Workspace
@@ -18,8 +19,9 @@ EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 8
 
 
-def create_workspace(name: str, slug: str) -> Workspace:
-    """A new tenant; the slug is lower-case letters, digits and dashes, unique."""
+def create_workspace(name: str, slug: str, time_zone: str | None = None) -> Workspace:
+    """A new tenant; the slug is lower-case letters, digits and dashes, unique; ``time_zone`` an
+    IANA name (default Asia/Shanghai)."""
     name, slug = (name or "").strip(), (slug or "").strip().lower()
     if not name:
         raise ValidationFailed("a workspace needs a name", field="name")
@@ -30,6 +32,8 @@ def create_workspace(name: str, slug: str) -> Workspace:
     if db.session.scalar(select(Workspace.id).where(Workspace.slug == slug)):
         raise Conflict(f"a workspace with slug {slug!r} already exists")
     ws = Workspace(name=name[:200], slug=slug)
+    if time_zone is not None:
+        ws.time_zone = zones.valid_name(time_zone)
     db.session.add(ws)
     db.session.commit()
     return ws

@@ -54,3 +54,15 @@ def test_workspace_create_refuses_a_taken_slug_and_lists_none_at_first(runner: C
     again = invoke(runner, "workspace", "create", "ACME")
     assert again.exit_code == 1
     assert "a workspace with slug 'acme' already exists" in again.output
+
+
+def test_workspace_create_takes_a_time_zone_and_refuses_a_wrong_one(runner: CliRunner) -> None:
+    made = invoke(runner, "workspace", "create", "London Tea", "--time-zone", "europe/london")
+    assert made.exit_code == 0, made.output
+    assert "times in Europe/London" in made.output
+    assert invoke(runner, "workspace", "create", "Shanghai Tea").exit_code == 0
+    wrong = invoke(runner, "workspace", "create", "Mars", "--time-zone", "Mars/Olympus")
+    assert wrong.exit_code == 1
+    assert "Mars/Olympus" in wrong.output
+    zones = dict(db.session.execute(select(Workspace.slug, Workspace.time_zone)).all())
+    assert zones == {"london-tea": "Europe/London", "shanghai-tea": "Asia/Shanghai"}
