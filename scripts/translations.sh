@@ -16,7 +16,7 @@ POT=$(mktemp /tmp/hub-pot.XXXXXX)
 trap 'rm -f "$POT"' EXIT
 
 extract() {
-  "$PY" -m babel.messages.frontend extract -F babel.cfg -o "$POT" --no-location --sort-output \
+  "$PY" -m babel.messages.frontend -q extract -F babel.cfg -o "$POT" --no-location --sort-output \
     -k _ -k N_ -k lazy_ -k gettext_ -k ngettext_:1,2 -k ngettext:1,2 \
     --project Tributary . >/dev/null
 }
@@ -26,7 +26,7 @@ case "${1:-}" in
     extract
     for po in "$DIR"/*/LC_MESSAGES/hub.po; do
       lang=$(basename "$(dirname "$(dirname "$po")")")
-      "$PY" -m babel.messages.frontend update -i "$POT" -d "$DIR" -D hub -l "$lang" \
+      "$PY" -m babel.messages.frontend -q update -i "$POT" -d "$DIR" -D hub -l "$lang" \
         --no-fuzzy-matching --ignore-obsolete >/dev/null
     done
     "$PY" scripts/check_translations.py --list || true

@@ -33,6 +33,7 @@ from hub.core.errors import (
 from hub.models import ApiToken
 from hub.queries.paging import page_of
 from hub.services import parsing, tokens
+from hub.web.i18n import _, error_text
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +94,7 @@ def json_body() -> dict[str, Any]:
         return {}
     data = request.get_json()
     if not isinstance(data, dict):
-        raise ValidationFailed("the request body must be a JSON object", field="body")
+        raise ValidationFailed(_("The request body must be a JSON object."), field="body")
     return data
 
 
@@ -104,7 +105,9 @@ def _authenticate() -> Any:
     token = tokens.authenticate(value.strip()) if scheme.lower() == "bearer" else None
     if token is None:
         return error_response(
-            401, "unauthorized", "a valid API token is required: Authorization: Bearer <token>"
+            401,
+            "unauthorized",
+            _("A valid API token is required: send the header Authorization: Bearer <token>."),
         )
     g.api_token = token
     g.api_workspace_id = token.workspace_id
@@ -113,8 +116,14 @@ def _authenticate() -> Any:
         return error_response(
             403,
             "forbidden",
-            f"this token has the role {token.role}; {request.method} {request.path} needs "
-            f"a token with the role {needed} (or higher)",
+            _(
+                "This token has the role %(role)s; %(method)s %(path)s needs a token with the "
+                "role %(needed)s (or higher).",
+                role=_(token.role),
+                method=request.method,
+                path=request.path,
+                needed=_(needed),
+            ),
         )
     return None
 
@@ -146,9 +155,11 @@ def hub_error(exc: HubError) -> Any:
     for cls, status, code in ERROR_MAP:
         if isinstance(exc, cls):
             extra = {k: getattr(exc, k, None) for k in ("field", "run_ids", "import_id")}
-            return error_response(status, code, str(exc), **{k: v for k, v in extra.items() if v})
+            return error_response(
+                status, code, error_text(exc), **{k: v for k, v in extra.items() if v}
+            )
     log.exception("API error", exc_info=exc)
-    return error_response(500, "internal_error", "internal error")
+    return error_response(500, "internal_error", _("internal error"))
 
 
 def http_error(exc: HTTPException) -> Any:
@@ -160,7 +171,7 @@ def _unexpected(exc: Exception) -> Any:
     if isinstance(exc, HTTPException):
         return http_error(exc)
     log.exception("unhandled API error", exc_info=exc)
-    return error_response(500, "internal_error", "internal error")
+    return error_response(500, "internal_error", _("internal error"))
 
 
 def _marshmallow(exc: ValidationError) -> Any:

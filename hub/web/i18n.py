@@ -65,6 +65,15 @@ def N_(message: str) -> str:  # noqa: N802  (the gettext convention)
     return message
 
 
+def error_text(exc: Exception) -> str:
+    """A service error for the user: translated when the service marked its message (a
+    ``message`` msgid and its ``params``, as ``hub.services.customers.Refused`` does)."""
+    message, params = getattr(exc, "message", None), getattr(exc, "params", None)
+    if isinstance(message, str) and isinstance(params, dict):
+        return gettext_(message, **params)
+    return str(exc)
+
+
 def select_locale() -> str:
     """The user's choice, else the session's, else the browser's, else English."""
     if not has_request_context():

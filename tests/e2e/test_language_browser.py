@@ -58,8 +58,9 @@ def test_accept_language_zh_cn_shows_the_pages_in_chinese(
     page.click("[data-test=tab-orders]")
     expect(page.locator("table.table").first).to_contain_text("订单号")
 
-    page.goto(live_server + "/dashboard?start=2025-12-01&end=2026-01-31")
+    page.goto(live_server + "/dashboard?start=2025-12-01&end=2026-01-31", timeout=60000)
     expect(page.locator("h1")).to_have_text("数据看板")
+    expect(page.locator("#chart-revenue .gtitle")).to_have_text("销售额走势")
     expect(page.locator("form").filter(has_text="从")).to_contain_text("应用")
     body = page.locator("main").inner_text()
     for english in ("Dashboard", "Revenue", "Top products", "Apply"):
