@@ -101,7 +101,7 @@ def json_body() -> dict[str, Any]:
 @bp.before_request
 def _authenticate() -> Any:
     header = request.headers.get("Authorization", "")
-    scheme, _, value = header.partition(" ")
+    scheme, _space, value = header.partition(" ")
     token = tokens.authenticate(value.strip()) if scheme.lower() == "bearer" else None
     if token is None:
         return error_response(
