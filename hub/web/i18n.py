@@ -3,8 +3,8 @@ Jinja, for every page, flash and JSON API message.
 
 The language of a request: the signed-in user's choice (``users.locale``), else the one picked
 on the sign-in page (kept in the session), else the browser's Accept-Language, else English.
-``POST /language`` (field ``locale``: a language code, or empty to follow the browser) changes
-it: for the signed-in user only, or for this browser before sign-in.
+``POST /language`` (hub.web.language; field ``locale``: a code, or empty for the browser's)
+changes it: for the signed-in user only, or for this browser before sign-in.
 
 Catalogs: ``hub/web/translations/<lang>/LC_MESSAGES/hub.po`` and its compiled ``hub.mo`` (both
 committed). ``scripts/translations.sh update`` extracts the strings and lists the untranslated
@@ -17,15 +17,11 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from babel import Locale, support
 from flask import (
-    Blueprint,
     Flask,
-    flash,
     has_request_context,
-    redirect,
     request,
     session,
 )
@@ -36,8 +32,6 @@ DOMAIN = "hub"
 LOCALE_DIR = Path(__file__).parent / "translations"
 DEFAULT = "en"
 SESSION_LOCALE = "hub_locale"  # the language picked before sign-in
-
-bp = Blueprint("i18n", __name__)
 
 
 def languages() -> list[str]:
@@ -79,14 +73,14 @@ def select_locale() -> str:
     if not has_request_context():
         return DEFAULT
     known = languages()
-    chosen = getattr(current_user, "locale", None) if _signed_in() else None
+    chosen = getattr(current_user, "locale", None) if signed_in() else None
     chosen = chosen or session.get(SESSION_LOCALE)  # picked on the sign-in page
     if chosen in known:
         return str(chosen)
     return request.accept_languages.best_match(known) or DEFAULT
 
 
-def _signed_in() -> bool:
+def signed_in() -> bool:
     try:
         return bool(current_user and current_user.is_authenticated)
     except Exception:  # no login manager on this request (e.g. the sessionless API)
@@ -140,36 +134,6 @@ def _native_name(code: str) -> str:
     return (locale.get_display_name(locale) or code).capitalize()
 
 
-@bp.route("/language", methods=["POST"])
-def change_language() -> Any:
-    """Set the language: on the signed-in user (that user only), else in this browser's
-    session. An empty ``locale`` follows the browser's Accept-Language again."""
-    code = (request.form.get("locale") or "").strip()
-    if code and code not in languages():
-        flash(_("Unknown language “%(code)s”. Pick one from the list.", code=code), "error")
-        return redirect(_back())
-    if _signed_in():
-        from hub.services import users
-
-        users.set_locale(int(current_user.id), code or None)
-        session.pop(SESSION_LOCALE, None)
-    else:
-        session[SESSION_LOCALE] = code or None
-    return redirect(_back())
-
-
-def _back() -> str:
-    """The page the selector was on (a local path only), else the home page."""
-    from hub.web.auth import safe_next
-
-    target = request.form.get("next")
-    if not target and request.referrer:
-        parts = urlsplit(request.referrer)
-        if parts.netloc == request.host:
-            target = parts.path + (f"?{parts.query}" if parts.query else "")
-    return safe_next(target)
-
-
 def init_app(app: Flask) -> None:
     """Flask-Babel with the hub's domain and catalogs; ``_``/``gettext``/``ngettext`` in Jinja
     (newstyle: ``_('Hi %(n)s', n=x)``), plus the language selector's context."""
@@ -179,7 +143,6 @@ def init_app(app: Flask) -> None:
         default_domain=DOMAIN,
         default_translation_directories=str(LOCALE_DIR),
     )
-    app.register_blueprint(bp)
     app.context_processor(
         lambda: {
             "html_lang": current_language(),
@@ -191,6 +154,6 @@ def init_app(app: Flask) -> None:
 
 def _chosen() -> str:
     """The locale explicitly chosen (user or session), or "" when following the browser."""
-    if _signed_in() and getattr(current_user, "locale", None):
+    if signed_in() and getattr(current_user, "locale", None):
         return str(current_user.locale)
     return str(session.get(SESSION_LOCALE) or "")
