@@ -8,6 +8,7 @@ Playwright (as tests/e2e/conftest.py launches it, never a downloaded browser) sa
     docs/screenshots/dashboard-empty.png  the dashboard of a workspace with no orders yet
 
 Usage: .venv/bin/python scripts/screenshots.py [--out docs/screenshots] [--orders 120]
+Chinese text needs a CJK font (Debian's fonts-noto-cjk): installed here when missing and root.
 """
 
 from __future__ import annotations
@@ -154,6 +155,18 @@ def _save(page, path: Path) -> Path:
     return path
 
 
+def ensure_cjk_font() -> None:
+    """Chromium draws Chinese as empty boxes without a CJK font: install Noto CJK if needed."""
+    if subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True).stdout.strip():
+        return
+    if os.geteuid() != 0:
+        raise SystemExit("no Chinese font: sudo apt-get install -y fonts-noto-cjk")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+    install = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "fonts-noto-cjk"]
+    subprocess.run(install, check=True, env=env)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
@@ -161,6 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not Path(CHROMIUM).exists():
         raise SystemExit(f"{CHROMIUM} is missing: apt-get install -y chromium")
+    ensure_cjk_font()
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="hub-screenshots-") as tmp:
         work = Path(tmp)
