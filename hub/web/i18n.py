@@ -21,6 +21,8 @@ from typing import Any
 from babel import Locale, support
 from flask import (
     Flask,
+    Response,
+    g,
     has_request_context,
     request,
     session,
@@ -77,6 +79,7 @@ def select_locale() -> str:
     chosen = chosen or session.get(SESSION_LOCALE)  # picked on the sign-in page
     if chosen in known:
         return str(chosen)
+    g.hub_locale_from_header = True  # the answer varies with Accept-Language (see init_app)
     return request.accept_languages.best_match(known) or DEFAULT
 
 
@@ -143,6 +146,7 @@ def init_app(app: Flask) -> None:
         default_domain=DOMAIN,
         default_translation_directories=str(LOCALE_DIR),
     )
+    app.after_request(_vary)
     app.context_processor(
         lambda: {
             "html_lang": current_language(),
@@ -150,6 +154,13 @@ def init_app(app: Flask) -> None:
             "chosen_locale": _chosen(),
         }
     )
+
+
+def _vary(response: Response) -> Response:
+    """A page whose language came from Accept-Language says so to caches."""
+    if g.get("hub_locale_from_header"):
+        response.vary.add("Accept-Language")
+    return response
 
 
 def _chosen() -> str:

@@ -30,8 +30,10 @@ def _switch(client, locale: str, page: str = "/stores", headers=EN):
 def test_accept_language_is_the_default(app, workspace) -> None:
     make_user(workspace, "li@example.com")
     client = browser(app)
-    page = client.get("/login", headers=ZH).get_data(as_text=True)
+    response = client.get("/login", headers=ZH)
+    page = response.get_data(as_text=True)
     assert '<html lang="zh-CN">' in page and "登录您的工作区。" in page
+    assert "Accept-Language" in response.headers["Vary"]  # for caches
     page = client.get("/login", headers=EN).get_data(as_text=True)
     assert '<html lang="en">' in page and "Sign in to your workspace." in page
     login(client, "li@example.com", csrf_token=csrf_token(page))
