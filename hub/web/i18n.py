@@ -121,7 +121,7 @@ class _Catalogs(Domain):
 
 class _Babel(Babel):
     @cached_property
-    def domain_instance(self) -> Domain:  # type: ignore[override]
+    def domain_instance(self) -> Domain:
         return _Catalogs(str(LOCALE_DIR), DOMAIN)
 
 
