@@ -5,12 +5,15 @@ refused by name, and the JSON API answers its messages in the request's language
 
 from __future__ import annotations
 
+import json
+import re
+
 from sqlalchemy import select
 
 from hub.extensions import db
 from hub.models import User
 from hub.services import tokens
-from tests.support.ui import browser, csrf_token, login, make_user
+from tests.support.ui import browser, csrf_token, login, make_user, seed
 
 ZH = {"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"}
 EN = {"Accept-Language": "en-US,en;q=0.9"}
@@ -103,3 +106,21 @@ def test_the_api_answers_in_the_requests_language(app, workspace) -> None:
     english = client.post("/api/v1/connections", json=[1], headers={**auth, **EN})
     assert english.get_json()["error"]["message"] == "The request body must be a JSON object."
     assert "Cookie" not in english.headers.get("Vary", "")
+
+
+def test_the_dashboards_charts_speak_the_pages_language(app, workspace, tmp_path) -> None:
+    """Titles, trace names and bar categories: hub.analytics names them in English."""
+    make_user(workspace, "li@example.com")
+    seed(workspace, tmp_path)
+    client = browser(app)
+    login(
+        client, "li@example.com", csrf_token=csrf_token(client.get("/login").get_data(as_text=True))
+    )
+    page = client.get("/dashboard?start=2025-12-01&end=2026-01-31", headers=ZH)
+    html = page.get_data(as_text=True)
+    figures = json.loads(re.search(r'id="dashboard-figures"[^>]*>(.*?)</script>', html, re.S)[1])
+    titles = json.loads(re.search(r'id="dashboard-titles"[^>]*>(.*?)</script>', html, re.S)[1])
+    assert titles["revenue"] == "销售额走势"
+    names = {t.get("name") for fig in figures.values() for t in fig["data"]} - {None}
+    assert {"新客", "回头客"} <= names and not names & {"new", "returning", "revenue"}
+    assert figures["checkouts"]["data"][0]["x"] == ["放弃", "已挽回"]
