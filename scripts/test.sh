@@ -57,6 +57,8 @@ failed=()
 echo "==> ruff check" && .venv/bin/ruff check . || failed+=("ruff check")
 echo "==> ruff format --check" && .venv/bin/ruff format --check . || failed+=("ruff format")
 echo "==> mypy hub/core" && .venv/bin/mypy hub/core || failed+=("mypy")
+# Extract every string the UI shows (babel.cfg) and fail naming any the zh_CN catalog lacks.
+echo "==> translations" && .venv/bin/python scripts/check_translations.py || failed+=("translations")
 
 summaries=()
 passes=()

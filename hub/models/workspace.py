@@ -37,6 +37,8 @@ class User(Model):
     role: Mapped[str] = mapped_column(String(20), default="admin")  # admin | analyst
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The UI language chosen (zh_CN); None follows the browser's Accept-Language.
+    locale: Mapped[str | None] = mapped_column(String(20), nullable=True)
 
     ROLES = ("admin", "analyst")
 

@@ -90,3 +90,12 @@ def authenticate_user(email: str, password: str) -> User | None:
 @lru_cache(maxsize=1)
 def _dummy_hash() -> str:
     return generate_password_hash(secrets.token_urlsafe(16))
+
+
+def set_locale(user_id: int, locale: str | None) -> None:
+    """The user's UI language (``zh_CN``), or None to follow the browser's Accept-Language."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise LookupError(f"no user {user_id}")
+    user.locale = locale
+    db.session.commit()

@@ -27,6 +27,10 @@ def init_app(app: Flask) -> None:
     auth.init_app(app)
     admin.register(app)
 
+    from hub.web import language
+
+    app.register_blueprint(language.bp)
+
     from hub.web import dashboard
 
     app.register_blueprint(dashboard.bp)

@@ -36,6 +36,7 @@ from hub.core.errors import (
 from hub.models import ApiToken
 from hub.queries.paging import page_of
 from hub.services import parsing, tokens
+from hub.web.i18n import _, error_text
 
 log = logging.getLogger(__name__)
 
@@ -99,18 +100,20 @@ def json_body() -> dict[str, Any]:
         return {}
     data = request.get_json()
     if not isinstance(data, dict):
-        raise ValidationFailed("the request body must be a JSON object", field="body")
+        raise ValidationFailed(_("The request body must be a JSON object."), field="body")
     return data
 
 
 @bp.before_request
 def _authenticate() -> Any:
     header = request.headers.get("Authorization", "")
-    scheme, _, value = header.partition(" ")
+    scheme, _space, value = header.partition(" ")
     token = tokens.authenticate(value.strip()) if scheme.lower() == "bearer" else None
     if token is None:
         return error_response(
-            401, "unauthorized", "a valid API token is required: Authorization: Bearer <token>"
+            401,
+            "unauthorized",
+            _("A valid API token is required: send the header Authorization: Bearer <token>."),
         )
     g.api_token = token
     g.api_workspace_id = token.workspace_id
@@ -119,8 +122,14 @@ def _authenticate() -> Any:
         return error_response(
             403,
             "forbidden",
-            f"this token has the role {token.role}; {request.method} {request.path} needs "
-            f"a token with the role {needed} (or higher)",
+            _(
+                "This token has the role %(role)s; %(method)s %(path)s needs a token with the "
+                "role %(needed)s (or higher).",
+                role=_(token.role),
+                method=request.method,
+                path=request.path,
+                needed=_(needed),
+            ),
         )
     return None
 
@@ -152,9 +161,11 @@ def hub_error(exc: HubError) -> Any:
     for cls, status, code in ERROR_MAP:
         if isinstance(exc, cls):
             extra = {k: getattr(exc, k, None) for k in ("field", "run_ids", "import_id")}
-            return error_response(status, code, str(exc), **{k: v for k, v in extra.items() if v})
+            return error_response(
+                status, code, error_text(exc), **{k: v for k, v in extra.items() if v}
+            )
     log.exception("API error", exc_info=exc)
-    return error_response(500, "internal_error", "internal error")
+    return error_response(500, "internal_error", _("internal error"))
 
 
 def http_error(exc: HTTPException) -> Any:
@@ -166,7 +177,7 @@ def _unexpected(exc: Exception) -> Any:
     if isinstance(exc, HTTPException):
         return http_error(exc)
     log.exception("unhandled API error", exc_info=exc)
-    return error_response(500, "internal_error", "internal error")
+    return error_response(500, "internal_error", _("internal error"))
 
 
 def _marshmallow(exc: ValidationError) -> Any:

@@ -12,7 +12,7 @@ from flask_login import login_required
 
 from hub.services import parsing
 from hub.web.auth import workspace_id
-from hub.web.i18n import _
+from hub.web.i18n import N_, _
 from hub.web.zones import zone_name
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -39,7 +39,7 @@ def index() -> Any:
     known = loaders.order_sources(ws)
     chosen = [s for s in request.args.getlist("source") if s in known]
     board = dashboard.build(ws, start, end, chosen or None, tz=tz)
-    figures = {name: json.loads(fig.to_json()) for name, fig in board.figures.items()}
+    figures = {name: _translated(json.loads(fig.to_json())) for name, fig in board.figures.items()}
     return render_template(
         "dashboard/index.html",
         board=board,
@@ -63,6 +63,29 @@ def _titles() -> dict[str, str]:
         "revenue_by_source": _("Revenue by source"),
         "checkouts": _("Abandoned checkouts recovered"),
     }
+
+
+# The words hub.analytics puts in figures (trace names, bar categories), shown translated.
+CHART_WORDS = {
+    "revenue": N_("Revenue"),
+    "aov": N_("Average order value"),
+    "orders": N_("Orders"),
+    "new": N_("New customers"),
+    "returning": N_("Returning customers"),
+    "abandoned": N_("Abandoned"),
+    "recovered": N_("Recovered"),
+}
+
+
+def _translated(figure: dict[str, Any]) -> dict[str, Any]:
+    """``figure`` with its trace names and bar categories in the page's language."""
+    for trace in figure.get("data", []):
+        if trace.get("name") in CHART_WORDS:
+            trace["name"] = _(CHART_WORDS[trace["name"]])
+        axis = "y" if trace.get("orientation") == "h" else "x"
+        if trace.get("type") == "bar" and isinstance(trace.get(axis), list):
+            trace[axis] = [_(CHART_WORDS[v]) if v in CHART_WORDS else v for v in trace[axis]]
+    return figure
 
 
 def _formatted(kpis: dict[str, float]) -> list[tuple[str, str, str]]:

@@ -10,8 +10,8 @@ from sqlalchemy import Select
 from hub.core.errors import HubError, NotFound
 from hub.queries.paging import in_workspace, page_of
 from hub.services import parsing
+from hub.web import i18n
 from hub.web.auth import workspace_id
-from hub.web.i18n import _
 
 PER_PAGE = 25
 M = TypeVar("M")
@@ -38,10 +38,7 @@ def form_id(name: str) -> int | None:
 
 def error_text(exc: HubError) -> str:
     """A service error for the user: translated when the service marked its message."""
-    message, params = getattr(exc, "message", None), getattr(exc, "params", None)
-    if isinstance(message, str) and isinstance(params, dict):
-        return _(message, **params)
-    return str(exc)
+    return i18n.error_text(exc)
 
 
 def store_filter(ws: int) -> tuple[int | None, dict[str, Any]]:

@@ -8,6 +8,12 @@
     if (el) { el.textContent = value; }
   }
 
+  /* Words the page shows, in the page's language (data-labels on #run, from the template). */
+  function label(run, word) {
+    var labels = JSON.parse(run.getAttribute("data-labels") || "{}");
+    return labels[word] || word;
+  }
+
   function render(run, data) {
     var bar = document.getElementById("run-bar");
     var pct = data.percent;
@@ -19,14 +25,14 @@
     }
     var status = document.querySelector("#run-status .badge");
     if (status) {
-      status.textContent = data.status;
+      status.textContent = label(run, data.status);
       status.className = "badge badge-" + data.status;
     }
-    text("run-count", data.done + (data.total ? " / " + data.total : "") + " records" +
+    text("run-count", data.done + (data.total ? " / " + data.total : "") + " " + label(run, "records") +
       (pct === null ? "" : " · " + pct + "%"));
     if (data.error_message) {
       document.getElementById("run-error").hidden = false;
-      text("run-error-class", data.error_class || "");
+      text("run-error-class", data.error_class ? label(run, data.error_class) : "");
       text("run-error-message", data.error_message);
       text("run-advice", data.advice || "");
     }
