@@ -72,8 +72,7 @@ def start(
     refusal is raised here too.
     """
     cls = connector_for(kind)
-    if len(uploads) != cls.file_count:
-        raise ValidationFailed(f"{kind} takes {cls.file_count} file(s), got {len(uploads)}")
+    cls.check_count(uploads)
     run = ImportRun(workspace_id=workspace_id, kind=kind, created_by=created_by,
                     dry_run=dry_run, settings=clean_settings(settings or {}), files=[])  # fmt: skip
     db.session.add(run)
@@ -111,6 +110,13 @@ def _store(run: ImportRun, uploads: Sequence[Upload]) -> list[dict[str, str]]:
                 shutil.copyfileobj(source, out)
         stored.append({"path": str(target), "name": name})
     return stored
+
+
+def check_upload(kind: str, files: Sequence[tuple[Path, str]]) -> None:
+    """The upload step's check, before mapping and settings: the number of files and that they
+    are the files ``kind`` takes (readable, with the columns it needs). Raises ValidationFailed
+    saying which files are expected."""
+    connector_for(kind).check_upload(files)
 
 
 def preview(workspace_id: int, kind: str, files: Sequence[tuple[Path, str]]) -> dict[str, Any]:

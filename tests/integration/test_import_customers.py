@@ -69,7 +69,7 @@ def test_i1_xlsx_identities_properties_and_tags(workspace, tmp_path):
 def test_i2_custom_identity_must_exist_first(workspace, tmp_path):
     path = write_csv(tmp_path / "c.csv", [["Mobile", "Member card"], ["13800139000", "M-1"]])
     mapping = {"Mobile": "mobile", "Member card": "identity:member_card"}
-    with pytest.raises(ValidationFailed, match="custom identity 'member_card' does not exist"):
+    with pytest.raises(ValidationFailed, match="there is no custom field “member_card”"):
         run(workspace, path, settings={"mapping": mapping})
     assert count(Customer) == 0
     db.session.add(
