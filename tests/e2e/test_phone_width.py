@@ -20,6 +20,8 @@ from tests.support.ui import PASSWORD, make_user, seed
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 PHONE = {"width": 390, "height": 844}
+SHOTS = {"/dashboard": "40-phone-dashboard", "/orders": "41-phone-orders",
+         "/customers/1": "42-phone-customer"}  # fmt: skip
 CUSTOMERS = "connectors.customers.connector:CustomersConnector"
 WIDTH = "[document.scrollingElement.scrollWidth, document.scrollingElement.clientWidth]"
 # The widest thing on the page: what to fix when the test fails.
@@ -71,7 +73,7 @@ def too_wide(page, path: str) -> list[str]:
 
 
 def test_every_page_fits_a_phone_without_sideways_scrolling(
-    app, live_server, page, workspace, tmp_path
+    app, live_server, page, workspace, tmp_path, screenshots
 ):
     paths = data(app, workspace, tmp_path)
     make_user(workspace, "admin.with.a.long.address@acme-tea-company.example.com")
@@ -86,6 +88,8 @@ def test_every_page_fits_a_phone_without_sideways_scrolling(
         page.goto(live_server + path)
         expect(page.locator("h1").first).to_be_visible()
         wide += too_wide(page, path)
+        if path in SHOTS:
+            page.screenshot(path=str(screenshots / f"{SHOTS[path]}.png"), full_page=True)
     assert wide == [], "\n".join(wide)
     # a wide table scrolls in its own box, and the navigation is all reachable
     page.goto(live_server + "/orders")
