@@ -30,8 +30,8 @@ SIMPLE_LABELS = {"customer_id": "Customer id", "name": "Name", "mobile": "Mobile
                  "email": "Email", "tags": "Tags"}  # fmt: skip
 TAG_SPLIT = re.compile(r"[,，;；|、]")
 SAME_CUSTOMER = (
-    "same customer found in the file, merge and re-import "
-    "(after checking customer id, identities, mobile and email)"
+    "same customer found in the file: another row has the same customer id, identity, mobile "
+    "or email; combine the rows into one and import it again"
 )
 
 
@@ -168,7 +168,9 @@ def map_row(cells: Sequence[str], columns: Sequence[Column]) -> CustomerRecord:
     tail = [(t, v) for t, v in (("mobile", record.mobile), ("email", record.email)) if v]
     record.identities = customer_id + identities + tail
     if not record.identities:
-        raise RowError("the row has no customer id, identity, mobile or email (one is required)")
+        raise RowError(
+            "the row has no customer id, identity, mobile or email: fill in at least one"
+        )
     return record
 
 

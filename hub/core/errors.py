@@ -59,7 +59,8 @@ def N_(message: str) -> str:  # noqa: N802  (the gettext convention)
 
 class Refused(ValidationFailed):
     """Input refused, in words for the user: ``message % params`` is the English text,
-    ``message`` the msgid the web layer translates (``hub.web.admin.common.error_text``)."""
+    ``message`` the msgid the web layer translates (``hub.web.admin.common.error_text``), with
+    the ``label`` parameter (a field's label, marked with ``N_``) translated as well."""
 
     def __init__(self, message: str, *, field: str | None = None, **params: Any) -> None:
         super().__init__(message % params if params else message, field=field)

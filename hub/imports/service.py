@@ -37,7 +37,10 @@ def clean_settings(settings: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     policy = settings.get("original_source_policy") or "new_only"
     if policy not in POLICIES:
-        raise ValidationFailed(f"original_source_policy must be one of {POLICIES}", field="policy")
+        raise ValidationFailed(
+            "Original source: apply it to new customers only (new_only) or to all (all)",
+            field="policy",
+        )
     out["original_source_policy"] = policy
     for key in ("group", "original_source", "campaign"):
         if settings.get(key):
@@ -47,7 +50,10 @@ def clean_settings(settings: dict[str, Any]) -> dict[str, Any]:
     if settings.get("mapping"):
         mapping = settings["mapping"]
         if not isinstance(mapping, dict):
-            raise ValidationFailed("mapping must be an object {column: target}", field="mapping")
+            raise ValidationFailed(
+                'Column mapping: send an object of column → field, such as {"Phone": "mobile"}',
+                field="mapping",
+            )
         out["mapping"] = {str(k): str(v) for k, v in mapping.items()}
     return out
 

@@ -56,7 +56,7 @@ def test_user_create_refuses_a_short_password_with_one_line(runner: CliRunner) -
     result = invoke(runner, "user", "create", "c@example.com", "--workspace", "tea",
                     "--password", "short")  # fmt: skip
     assert result.exit_code == 1
-    assert result.stderr.strip() == "Error: password must be at least 8 characters"
+    assert result.stderr.strip() == "Error: Password: use at least 8 characters"
     assert db.session.scalar(select(User)) is None
 
 

@@ -43,7 +43,7 @@ def test_y1_same_store_in_a_second_workspace_is_refused(store, other_workspace, 
 
 
 def test_y1_same_store_twice_in_one_workspace_names_the_connection(store, workspace):
-    with pytest.raises(AlreadyBound, match=f"connection {store.id}"):
+    with pytest.raises(AlreadyBound, match=f"store #{store.id}"):
         connections.bind(workspace.id, "fakepush", SETTINGS)
 
 

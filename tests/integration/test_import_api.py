@@ -78,7 +78,7 @@ def test_api_errors_are_json_and_scoped(app, client, auth, other_workspace, tmp_
     assert client.get("/api/v1/imports").status_code == 401
     bad = client.post("/api/v1/imports", headers=auth, content_type="multipart/form-data",
                       data={"kind": "nope", "file": (io.BytesIO(b"a\n1\n"), "a.csv")})  # fmt: skip
-    assert "unknown import kind 'nope'" in bad.json["error"]["message"]
+    assert "There is no import of kind 'nope'" in bad.json["error"]["message"]
 
 
 def test_cli_import_dry_run_json_and_template(app, runner, workspace, tmp_path):

@@ -204,7 +204,7 @@ def test_i4_rows_sharing_a_key_all_fail_same_customer(workspace, tmp_path):
     rows = read_csv(Path(result.failure_path))[1:]
     assert [r[0] for r in rows] == ["A", "B", "C"]
     assert all(
-        r[-1].startswith("same customer found in the file, merge and re-import") for r in rows
+        r[-1].startswith("same customer found in the file: another row has the same") for r in rows
     )
     assert db.session.scalar(select(Customer.name)) == "D"
 

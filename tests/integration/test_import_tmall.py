@@ -159,7 +159,9 @@ def test_i7_missing_header_refused_naming_it(workspace, tmp_path):
     path.write_bytes(path.read_bytes().replace("联系手机".encode("gbk"), "手机".encode("gbk")))
     with pytest.raises(ValidationFailed, match="The order report .* has no column 联系手机"):
         run(workspace, uploads)
-    with pytest.raises(ValidationFailed, match="A Tmall import needs two files .* the order report"):
+    with pytest.raises(
+        ValidationFailed, match="A Tmall import needs two files .* the order report"
+    ):
         run(workspace, [uploads[0], uploads[0]])
     assert count(Order) == 0
 

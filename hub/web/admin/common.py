@@ -40,6 +40,8 @@ def error_text(exc: HubError) -> str:
     """A service error for the user: translated when the service marked its message."""
     message, params = getattr(exc, "message", None), getattr(exc, "params", None)
     if isinstance(message, str) and isinstance(params, dict):
+        if isinstance(params.get("label"), str):  # a field's label: marked for translation too
+            params = {**params, "label": _(params["label"])}
         return _(message, **params)
     return str(exc)
 

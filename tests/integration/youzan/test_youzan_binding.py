@@ -100,7 +100,7 @@ def test_the_real_store_is_bound_to_one_workspace_at_a_time(workspace, other_wor
     owned = bind(workspace, official)
     with pytest.raises(AlreadyBound, match="unbind it there first"):
         bind(other_workspace, official)
-    with pytest.raises(AlreadyBound, match=f"this workspace \\(connection {owned.id}\\)"):
+    with pytest.raises(AlreadyBound, match=f"this workspace \\(store #{owned.id}\\)"):
         bind(workspace, official)
     connections.unbind(workspace.id, owned.id)
     assert bind(other_workspace, official).bound_key == KDT_ID
@@ -167,7 +167,9 @@ def test_ipv6_loopback_api_base_is_refused_and_gets_nothing(workspace, public_on
 
 
 def test_plain_http_api_base_is_refused_without_the_flag(workspace, public_only, recorder):
-    with pytest.raises(ValidationFailed, match="^api_base must be an https:// address$") as err:
+    with pytest.raises(
+        ValidationFailed, match="^API base URL: enter an address starting with https://"
+    ) as err:
         bind(workspace, f"http://127.0.0.1:{recorder.port}")
     assert err.value.field == "api_base"
     assert (recorder.connections, bytes(recorder.received)) == (0, b"")
@@ -351,7 +353,9 @@ def test_cli_connect_to_plain_http_is_refused_without_the_flag(
 ):
     result = cli_connect(f"http://127.0.0.1:{recorder.port}", cli_env(database_url, redis_url))
     assert result.returncode == 1, result.stderr
-    assert json.loads(result.stdout)["error"]["message"] == "api_base must be an https:// address"
+    assert json.loads(result.stdout)["error"]["message"].startswith(
+        "API base URL: enter an address starting with https://"
+    )
     assert (recorder.connections, bytes(recorder.received)) == (0, b"")
 
 
