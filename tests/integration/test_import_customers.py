@@ -91,7 +91,7 @@ def test_i2_row_without_any_key_fails_and_columns_may_be_left_out(workspace, tmp
     assert (result.created, result.failed) == (1, 1)
     failures = read_csv(Path(result.failure_path))
     assert failures[0] == ["Name", "Mobile", "Ignored", "reason"]
-    assert failures[1][:3] == ["A", "", "x"] and "one is required" in failures[1][3]
+    assert failures[1][:3] == ["A", "", "x"] and "fill in at least one" in failures[1][3]
     assert db.session.scalar(select(Customer.properties)) == {}
 
 
