@@ -14,11 +14,21 @@ from connectors.files.base import ImportContext
 from connectors.files.cells import CellError
 from connectors.sobot import mapping as sobot
 from hub.core.errors import ValidationFailed
+from hub.extensions import db
+from hub.imports import service as imports
+from hub.models import Customer
+from hub.services import customers as customer_service
 from hub.services.tokens import create_token
+from tests.support.spreadsheets import IMPORT_CONNECTORS
 from tests.support.ui import login, make_user, seed
 
 ROOT = Path(__file__).resolve().parents[2]
 RULE_ID = re.compile(r"\((?:[A-Z][0-9]{1,2})(?:[:)]| *[-–,])")  # "(I2)", "(S5: …)", "(Y1–Y5"
+
+
+@pytest.fixture
+def app_config(app_config: dict) -> dict:
+    return {**app_config, "CONNECTORS": list(IMPORT_CONNECTORS)}
 
 
 def _messages(path: Path) -> list[tuple[int, str]]:
@@ -84,3 +94,21 @@ def test_the_store_page_says_the_interval_in_words(client, workspace, tmp_path):
     text = page.get_data(as_text=True)
     assert "Sync interval (minutes): enter a whole number from 30 to 1440." in text
     assert "interval_minutes" not in text.replace('name="sync_interval_minutes"', "")
+
+
+def test_the_customer_page_names_properties_by_their_labels(app, client, workspace, tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_text("Mobile,Shoe,City\n13800139000,42,Hangzhou\n", "utf-8")
+    with app.test_request_context():
+        customer_service.create_field(workspace.id, "property", "shoe_size", "Shoe size (EU)")
+        mapping = {"Mobile": "mobile", "Shoe": "property:shoe_size", "City": "property:city"}
+        imports.start(workspace.id, "customers", [(path.name, path)], enqueue=False,
+                      settings={"campaign": "Spring fair", "mapping": mapping})  # fmt: skip
+    customer = db.session.scalar(db.select(Customer))
+    assert customer.properties["original_campaign"] == "Spring fair"
+    make_user(workspace, "admin@acme.test")
+    login(client, "admin@acme.test")
+    text = client.get(f"/customers/{customer.id}").get_data(as_text=True)
+    for label in ("<dt>Original campaign</dt>", "<dt>Shoe size (EU)</dt>", "<dt>City</dt>"):
+        assert label in text
+    assert "original_campaign" not in text and "shoe_size" not in text
