@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from hub.core.errors import N_
+
 # Mapping targets: "customer_id", "name", "mobile", "email", "tags",
 # "identity:<type>" and "property:<name>".
 STANDARD_IDENTITIES = ("wx_openid", "wx_unionid", "yz_open_id", "sobot_id", "tmall_buyer")
@@ -18,33 +20,33 @@ STANDARD_PROPERTIES = (
     "job_title",
     "note",
 )
-# What the pages and messages call the standard identities and properties.
+# What the pages and messages call the standard identities and properties (translated there).
 LABELS: dict[str, str] = {
-    "wx_openid": "WeChat openid",
-    "wx_unionid": "WeChat unionid",
-    "yz_open_id": "Youzan open id",
-    "sobot_id": "Sobot customer id",
-    "tmall_buyer": "Tmall buyer name",
-    "gender": "Gender",
-    "birthday": "Birthday",
-    "country": "Country",
-    "province": "Province",
-    "city": "City",
-    "district": "District",
-    "address": "Address",
-    "company": "Company",
-    "employees": "Number of company employees",
-    "job_title": "Job title",
-    "note": "Note",
-    "owner": "Owner",
-    "campaign": "Campaign",
-    "stage": "Stage",
-    "created_from": "Created from",
-    "creation_method": "Creation method",
-    "created_at": "Created at",
-    "updated_at": "Updated at",
-    "email_verified": "Email verified",
-    "mobile_verified": "Mobile verified",
+    "wx_openid": N_("WeChat openid"),
+    "wx_unionid": N_("WeChat unionid"),
+    "yz_open_id": N_("Youzan open id"),
+    "sobot_id": N_("Sobot customer id"),
+    "tmall_buyer": N_("Tmall buyer name"),
+    "gender": N_("Gender"),
+    "birthday": N_("Birthday"),
+    "country": N_("Country"),
+    "province": N_("Province"),
+    "city": N_("City"),
+    "district": N_("District"),
+    "address": N_("Address"),
+    "company": N_("Company"),
+    "employees": N_("Number of company employees"),
+    "job_title": N_("Job title"),
+    "note": N_("Note"),
+    "owner": N_("Owner"),
+    "campaign": N_("Campaign"),
+    "stage": N_("Stage"),
+    "created_from": N_("Created from"),
+    "creation_method": N_("Creation method"),
+    "created_at": N_("Created at"),
+    "updated_at": N_("Updated at"),
+    "email_verified": N_("Email verified"),
+    "mobile_verified": N_("Mobile verified"),
 }
 # Properties the seed says cannot be imported (they belong to the hub).
 NOT_IMPORTABLE = (

@@ -118,7 +118,7 @@ def test_connect_names_the_missing_setting(runner: CliRunner, workspace: Workspa
 def test_connect_rejects_a_malformed_setting(runner: CliRunner, workspace: Workspace) -> None:
     result = invoke(runner, "connect", "fake", "--workspace", "acme", "--set", "store_id")
     assert result.exit_code == 1
-    assert result.stderr.strip() == "Error: --set 'store_id': expected key=value"
+    assert result.stderr.strip() == "Error: --set 'store_id': write it as key=value"
 
 
 def test_sync_without_wait_queues_a_run(

@@ -12,7 +12,7 @@ from hub import registry
 from hub.core.errors import HubError, NotFound, QueueUnavailable, ValidationFailed
 from hub.models import SYNC_MODES, Connection
 from hub.queries import syncs as q_syncs
-from hub.web.admin.common import scoped_or_404
+from hub.web.admin.common import error_text, scoped_or_404
 from hub.web.admin.schema_form import field_specs, read_form
 from hub.web.auth import admin_required, workspace_id
 from hub.web.i18n import _, ngettext_
@@ -55,7 +55,8 @@ def _bound(connection_id: int) -> Connection:
 
 
 def _flash_error(exc: Exception) -> None:
-    flash(str(exc) or exc.__class__.__name__, "error")
+    text = error_text(exc) if isinstance(exc, HubError) else str(exc)
+    flash(text or exc.__class__.__name__, "error")
 
 
 @bp.get("")
@@ -81,7 +82,7 @@ def bind(platform: str) -> Any:
         try:
             conn = _svc().bind(workspace_id(), platform, values)
         except ValidationFailed as exc:
-            errors = {exc.field or "_": str(exc)}
+            errors = {exc.field or "_": error_text(exc)}
             flash(_("Some fields need attention. Correct them and bind again."), "error")
         except HubError as exc:
             _flash_error(exc)
