@@ -39,7 +39,7 @@ def app_config(app_config: dict) -> dict:
 def data(app, workspace, tmp_path: Path) -> list[str]:
     """A workspace with orders, customers, a store, a sync run, an import with failures, a
     webhook delivery, a tag, a group and a custom field; the pages that show them."""
-    load_sample_shop(db.session, workspace.id, orders=120, customers=40, seed=5)
+    load_sample_shop(db.session, workspace.id, orders=60, customers=20, seed=5)
     mine = seed(workspace, tmp_path)
     csv = tmp_path / "a-customer-file-with-a-rather-long-name-from-the-crm-export.csv"
     csv.write_text("Full name,Phone,Mail\nWang Fang,+86 139 1111 2222,wf@example.com\nBad,12345,\n")
