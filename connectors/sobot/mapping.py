@@ -33,7 +33,7 @@ def header_index(headers: Sequence[str]) -> dict[str, int]:
         en, cn, _req = COLUMNS[missing[0]]
         raise Refused(
             N_("The file has no “%(column)s” column (%(chinese)s), which is required. "
-               "Name the columns as in the template (download it on the upload page)."),
+               "Name the columns as in the Sobot template (download it on the upload page)."),
             field=en, column=en, chinese=cn,
         )  # fmt: skip
     return index

@@ -19,7 +19,7 @@ from hub.models import ImportRun, Order, OrderLine
 from hub.services.tokens import create_token
 from tests.integration.test_import_tmall import files as tmall_files
 from tests.integration.test_import_tmall import order, product
-from tests.support.spreadsheets import IMPORT_CONNECTORS
+from tests.support.spreadsheets import IMPORT_CONNECTORS, read_xlsx
 from tests.support.ui import login, make_user
 
 # A hand-made Sobot sheet: other case, stray and inner spaces, full-width letters, '*' here
@@ -125,14 +125,21 @@ def test_upload_page_refuses_one_tmall_file_saying_which_two_it_takes(client, wo
     assert page.status_code == 302 and page.headers["Location"].endswith("/imports/settings")
 
 
-def test_upload_page_refuses_a_sobot_file_without_its_columns(client, workspace):
+def test_upload_page_refuses_a_sobot_file_without_its_columns(client, workspace, tmp_path):
     make_user(workspace, "admin@acme.test")
     login(client, "admin@acme.test")
     data = {"kind": "sobot-orders", "files": (io.BytesIO(b"Name,Mobile\nA,13800139000\n"), "x.txt")}
     page = client.post("/imports/new", data=data, content_type="multipart/form-data")
     assert page.status_code == 400
     assert "The file has no “Order No” column (订单编号), which is required" in page.text
-    assert 'accept=".xlsx,.csv,.txt"' in client.get("/imports/new").text
+    upload_page = client.get("/imports/new").text
+    assert 'accept=".xlsx,.csv,.txt"' in upload_page
+    assert 'href="/imports/template/sobot-orders"' in upload_page  # the message points there
+    template = client.get("/imports/template/sobot-orders")
+    assert template.status_code == 200
+    (tmp_path / "t.xlsx").write_bytes(template.data)
+    assert read_xlsx(tmp_path / "t.xlsx")[0][:2] == ["Order No*", "Order Source*"]
+    assert client.get("/imports/template/nope").status_code == 404
 
 
 def test_api_and_cli_refuse_one_tmall_file_in_plain_words(client, runner, workspace, tmp_path):

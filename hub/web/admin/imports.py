@@ -160,6 +160,17 @@ def settings() -> Any:
     return render_template("admin/import_settings.html", stage=stage, groups=groups, kinds=_kinds())
 
 
+@bp.get("/template/<kind>")
+@login_required
+def template(kind: str) -> Any:
+    """The .xlsx template of ``kind`` (required columns marked *), as the API's."""
+    if kind not in service.kinds():
+        abort(404)
+    path = service.upload_root() / "templates" / f"{kind}-template.xlsx"
+    service.template(kind, path)
+    return _send(path, path.name)
+
+
 @bp.get("/<int:import_id>/original")
 @login_required
 def original(import_id: int) -> Any:
