@@ -133,7 +133,7 @@ def _parse_settings(pairs: tuple[str, ...]) -> dict[str, str]:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            raise CommandFailed(f"--set {pair!r}: expected key=value", "usage")
+            raise CommandFailed(f"--set {pair!r}: write it as key=value", "usage")
         settings[key.strip()] = value
     return settings
 

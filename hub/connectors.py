@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from marshmallow import Schema
 
 from hub.core import zones
+from hub.core.errors import N_, Refused
 from hub.core.records import CustomerRecord, OrderRecord, Record
 
 CAPABILITIES = frozenset({"pull", "push", "ship", "file_import"})
@@ -304,9 +305,25 @@ class FileConnector(Connector):
     file_count: ClassVar[int] = 1  # how many files one import takes
     column_mapping: ClassVar[bool] = False  # the user maps its columns (preview: mapping, targets)
     samples: ClassVar[tuple[str, ...]] = ()  # demo files in ``samples/`` beside the module
+    # Refusal of another number of files: says which files the import expects (%(count)s: chosen).
+    files_expected: ClassVar[str] = N_(
+        "This import takes one file (.xlsx, .csv or .txt); you chose %(count)s."
+    )
 
     def check(self) -> BindInfo:
         return BindInfo(external_id=self.platform, name=self.display_name)
+
+    @classmethod
+    def check_count(cls, files: Sequence[Any]) -> None:
+        """Refuse another number of files than ``file_count``, saying which files are expected."""
+        if len(files) != cls.file_count:
+            raise Refused(cls.files_expected, field="file", count=len(files))
+
+    @classmethod
+    def check_upload(cls, files: Sequence[tuple[Path, str]]) -> None:
+        """What the upload step checks before the next steps: the number of files and, in a
+        connector that can tell, that they are the files it takes. Raises ValidationFailed."""
+        cls.check_count(files)
 
     @classmethod
     def make_context(

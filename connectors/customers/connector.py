@@ -21,7 +21,7 @@ from connectors.files.base import (
 )
 from connectors.files.reader import SourceRow, Table, open_table
 from hub.connectors import Prechecks
-from hub.core.errors import ValidationFailed
+from hub.core.errors import N_
 from hub.core.records import CustomerRecord, Record
 
 if TYPE_CHECKING:
@@ -125,6 +125,10 @@ class CustomersConnector(SpreadsheetConnector):
     entity: ClassVar[str] = "customers"
     column_mapping: ClassVar[bool] = True
     samples: ClassVar[tuple[str, ...]] = ("customers.csv",)
+    files_expected: ClassVar[str] = N_(
+        "A customer import takes one file (.xlsx, .csv or .txt); you chose %(count)s. "
+        "Import several files one after another."
+    )
 
     @classmethod
     def precheck(cls, records: list[Record], checks: Prechecks) -> dict[int, str]:
@@ -152,8 +156,7 @@ class CustomersConnector(SpreadsheetConnector):
     def open_import(
         cls, files: Sequence[tuple[Path, str]], settings: dict[str, Any], context: ImportContext
     ) -> CustomerImport:
-        if len(files) != 1:
-            raise ValidationFailed("a customer import takes exactly one file")
+        cls.check_count(files)
         path, name = files[0]
         table = open_table(path, name, cls.limits)
         chosen = settings.get("mapping") or mapping.suggest_mapping(table.headers, context)

@@ -14,20 +14,24 @@ from dataclasses import dataclass
 
 from connectors.customers.template import (
     ALIASES,
+    LABELS,
     NOT_IMPORTABLE,
     STANDARD_IDENTITIES,
     STANDARD_PROPERTIES,
 )
 from connectors.files.base import ImportContext
-from hub.core.errors import ValidationFailed
+from connectors.files.headers import header_key
+from hub.core.errors import N_, Refused
 from hub.core.normalise import InvalidValue, normalise_email, normalise_mobile
 from hub.core.records import CustomerRecord
 
 SIMPLE_TARGETS = ("customer_id", "name", "mobile", "email", "tags")
+SIMPLE_LABELS = {"customer_id": "Customer id", "name": "Name", "mobile": "Mobile",
+                 "email": "Email", "tags": "Tags"}  # fmt: skip
 TAG_SPLIT = re.compile(r"[,，;；|、]")
 SAME_CUSTOMER = (
-    "same customer found in the file, merge and re-import "
-    "(after checking customer id, identities, mobile and email)"
+    "same customer found in the file: another row has the same customer id, identity, mobile "
+    "or email; combine the rows into one and import it again"
 )
 
 
@@ -40,11 +44,6 @@ class Column:
     index: int
     header: str
     target: str
-
-
-def header_key(header: str) -> str:
-    """Compare headers without case, '*', spaces, '_' or '-'."""
-    return re.sub(r"[\s*_\-]+", " ", header.lower()).strip().replace(" ", "")
 
 
 def suggest_mapping(headers: Sequence[str], context: ImportContext) -> dict[str, str]:
@@ -68,13 +67,21 @@ def suggest_mapping(headers: Sequence[str], context: ImportContext) -> dict[str,
 
 def targets(context: ImportContext) -> list[tuple[str, str]]:
     """Every mapping target with a label: simple fields, identities, properties (I2)."""
-    out = [("customer_id", "Customer id"), ("name", "Name"), ("mobile", "Mobile"),
-           ("email", "Email"), ("tags", "Tags")]  # fmt: skip
+    out = list(SIMPLE_LABELS.items())
     for name in (*STANDARD_IDENTITIES, *context.custom_identities):
-        out.append((f"identity:{name}", context.custom_identities.get(name) or name))
+        out.append((f"identity:{name}", target_label(f"identity:{name}", context)))
     for name in (*STANDARD_PROPERTIES, *context.custom_properties):
-        out.append((f"property:{name}", context.custom_properties.get(name) or name))
+        out.append((f"property:{name}", target_label(f"property:{name}", context)))
     return out
+
+
+def target_label(target: str, context: ImportContext) -> str:
+    """What the page calls a mapping target: "Mobile", "WeChat openid", a custom field's label."""
+    if target in SIMPLE_LABELS:
+        return SIMPLE_LABELS[target]
+    kind, _, name = target.partition(":")
+    custom = context.custom_identities if kind == "identity" else context.custom_properties
+    return custom.get(name) or LABELS.get(name) or name
 
 
 def resolve_columns(
@@ -86,23 +93,40 @@ def resolve_columns(
     for header, target in mapping.items():
         if not target or target == "ignore":
             continue
-        if header not in headers:
-            raise ValidationFailed(
-                f"mapping names column {header!r}, not in the file", field=header
-            )
+        header = _file_header(header, headers)
         _check_target(header, target, context)
         if target != "tags" and target in seen:
-            raise ValidationFailed(
-                f"columns {seen[target]!r} and {header!r} are both mapped to {target}", field=header
-            )
+            raise Refused(
+                N_("The columns “%(first)s” and “%(second)s” both go to “%(target)s”. "
+                   "Map one of them to another field, or ignore it."),
+                field=header, first=seen[target], second=header,
+                target=target_label(target, context),
+            )  # fmt: skip
         seen[target] = header
         columns.append(Column(headers.index(header), header, target))
     keys = {"customer_id", "mobile", "email"}
     if not any(c.target in keys or c.target.startswith("identity:") for c in columns):
-        raise ValidationFailed(
-            "the mapping needs a customer id, identity, mobile or email column (I2)"
+        raise Refused(
+            N_(
+                "Map at least one column to Customer id, Mobile, Email or an identity "
+                "(such as WeChat openid): without one, no row can be matched to a customer."
+            )
         )
     return columns
+
+
+def _file_header(name: str, headers: Sequence[str]) -> str:
+    """The file's header a mapping names (exactly, or by ``header_key``)."""
+    if name in headers:
+        return name
+    found = [h for h in headers if header_key(h) == header_key(name)]
+    if not found:
+        raise Refused(
+            N_("The mapping names a column “%(column)s” that is not in the file. "
+               "Choose the file's columns again."),
+            field=name, column=name,
+        )  # fmt: skip
+    return found[0]
 
 
 def _check_target(header: str, target: str, context: ImportContext) -> None:
@@ -112,18 +136,24 @@ def _check_target(header: str, target: str, context: ImportContext) -> None:
     if kind == "identity" and (name in STANDARD_IDENTITIES or name in context.custom_identities):
         return
     if kind == "property" and name in NOT_IMPORTABLE:
-        raise ValidationFailed(
-            f"column {header!r}: property {name!r} cannot be imported", field=header
-        )
+        raise Refused(
+            N_("Column “%(column)s”: “%(label)s” is kept by the hub and cannot be imported. "
+               "Ignore this column or map it to another field."),
+            field=header, column=header, label=LABELS.get(name, name),
+        )  # fmt: skip
     if kind == "property" and (name in STANDARD_PROPERTIES or name in context.custom_properties):
         return
     if kind in ("identity", "property"):
-        raise ValidationFailed(
-            f"column {header!r}: custom {kind} {name!r} does not exist; "
-            f"add it under settings before importing",
-            field=header,
-        )
-    raise ValidationFailed(f"column {header!r}: unknown mapping target {target!r}", field=header)
+        raise Refused(
+            N_("Column “%(column)s”: there is no custom field “%(name)s”. "
+               "Add it on the Custom fields page first, then map the column."),
+            field=header, column=header, name=name,
+        )  # fmt: skip
+    raise Refused(
+        N_("Column “%(column)s”: “%(target)s” is not a field a column can be mapped to. "
+           "Choose one from the list."),
+        field=header, column=header, target=target,
+    )  # fmt: skip
 
 
 def map_row(cells: Sequence[str], columns: Sequence[Column]) -> CustomerRecord:
@@ -138,7 +168,9 @@ def map_row(cells: Sequence[str], columns: Sequence[Column]) -> CustomerRecord:
     tail = [(t, v) for t, v in (("mobile", record.mobile), ("email", record.email)) if v]
     record.identities = customer_id + identities + tail
     if not record.identities:
-        raise RowError("the row has no customer id, identity, mobile or email (one is required)")
+        raise RowError(
+            "the row has no customer id, identity, mobile or email: fill in at least one"
+        )
     return record
 
 

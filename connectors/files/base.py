@@ -50,6 +50,13 @@ class SpreadsheetConnector(FileConnector):
     limits: ClassVar[Limits] = Limits()  # what one file may hold (rows, columns, sizes)
 
     @classmethod
+    def check_upload(cls, files: Sequence[tuple[Path, str]]) -> None:
+        """The number of files, and that each is a workbook or text table with a header."""
+        cls.check_count(files)
+        for path, name in files:
+            open_table(path, name, cls.limits)
+
+    @classmethod
     def failure_writer(cls, path: Path, table: SourceTable) -> FailureWriter:
         """The failure file of ``table``: same format, same columns, plus a reason column."""
         if not isinstance(table, Table):

@@ -1,5 +1,6 @@
-"""Read .xlsx (streamed, ``connectors.files.xlsx``) and .csv (UTF-8, UTF-8 with BOM,
-GBK/GB18030) as a header plus rows of text cells. The format and the encoding come from the
+"""Read .xlsx (streamed, ``connectors.files.xlsx``) and .csv/.txt (UTF-8, UTF-8 with BOM,
+GBK/GB18030; fields separated by commas, tabs or semicolons, whichever the header line uses)
+as a header plus rows of text cells. The format, the encoding and the separator come from the
 bytes, never from the file name. Blank rows and ``#`` comment rows are skipped; header cells
 are trimmed.
 
@@ -28,6 +29,7 @@ ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"
 BOM = codecs.BOM_UTF8
 CHUNK = 1 << 16
+DELIMITERS = (",", "\t", ";")
 DEFAULT_LIMITS = Limits()
 
 
@@ -51,6 +53,7 @@ class Table:
         self.header_line = 0
         self._encoding: str | None = None
         self._whole = True  # the encoding was found from the whole file
+        self.delimiter = ","  # of a text table: the one its header line uses
 
     @property
     def encoding(self) -> str | None:
@@ -106,7 +109,7 @@ class Table:
 
             return xlsx_rows(self.path, self.label, self.limits, preview=preview)
         encoding = self._encoding if preview else self.encoding
-        return _csv_rows(self.path, encoding or "utf-8", self.label, self.limits)
+        return _csv_rows(self.path, encoding or "utf-8", self.label, self.limits, self.delimiter)
 
     def _find_header(self) -> None:
         with closing(self._raw(preview=True)) as rows:
@@ -140,6 +143,7 @@ def open_table(path: str | Path, name: str | None = None, limits: Limits = DEFAU
                 "split it into smaller files"
             )
         table._encoding, table._whole = detect_encoding(path, label, limits.preview_bytes)
+        table.delimiter = sniff_delimiter(path, table._encoding, limits)
     table._find_header()
     return table
 
@@ -171,6 +175,23 @@ def detect_encoding(path: Path, label: str = "", limit: int | None = None) -> tu
     )
 
 
+def sniff_delimiter(path: Path, encoding: str, limits: Limits) -> str:
+    """The separator of a text table: of comma, tab and semicolon, the one the first line
+    that is neither blank nor a comment holds most often outside quotes (a comma if none)."""
+    with path.open(encoding=encoding, errors="replace", newline="") as fh:
+        for _n in range(limits.header_rows):
+            line = fh.readline(limits.row_chars + 2)  # a longer line is refused when read
+            if not line:
+                break
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            outside = "".join(line.split('"')[::2])  # the parts between quoted fields
+            counts = {d: outside.count(d) for d in DELIMITERS}
+            best = max(DELIMITERS, key=lambda d: counts[d])
+            return best if counts[best] else ","
+    return ","
+
+
 def _decodes(path: Path, encoding: str, limit: int | None) -> tuple[bool, bool]:
     decoder = codecs.getincrementaldecoder(encoding)()
     read = 0
@@ -188,14 +209,14 @@ def _decodes(path: Path, encoding: str, limit: int | None) -> tuple[bool, bool]:
 
 
 def _csv_rows(
-    path: Path, encoding: str, label: str, limits: Limits
+    path: Path, encoding: str, label: str, limits: Limits, delimiter: str = ","
 ) -> Iterator[tuple[int, list[str]]]:
     """CSV records, decoded while streaming: no line longer than ``row_chars`` is read whole,
     no record (whose quoted fields may span lines) takes more than ``row_chars`` either, and
     no record has more than ``columns`` fields."""
     with path.open(encoding=encoding, newline="") as fh:
         record = [0]  # characters read since the last record ended
-        reader = csv.reader(_lines(fh, label, limits.row_chars, record))
+        reader = csv.reader(_lines(fh, label, limits.row_chars, record), delimiter=delimiter)
         try:
             for cells in reader:
                 record[0] = 0

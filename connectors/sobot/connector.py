@@ -21,7 +21,7 @@ from connectors.files.reader import SourceRow, Table, open_table
 from connectors.sobot import mapping
 from connectors.sobot.template import MAX_ROWS, template_example, template_headers
 from hub.connectors import Prechecks
-from hub.core.errors import ValidationFailed
+from hub.core.errors import N_
 from hub.core.records import OrderRecord, Record
 
 
@@ -69,6 +69,10 @@ class SobotConnector(SpreadsheetConnector):
     entity: ClassVar[str] = "orders"
     samples: ClassVar[tuple[str, ...]] = ("sobot-orders.csv",)
     limits: ClassVar[Limits] = Limits(rows=MAX_ROWS)
+    files_expected: ClassVar[str] = N_(
+        "A Sobot order import takes one file (.xlsx, .csv or .txt) with the columns of the "
+        "Sobot order template; you chose %(count)s."
+    )
 
     @classmethod
     def precheck(cls, records: list[Record], checks: Prechecks) -> dict[int, str]:
@@ -81,11 +85,17 @@ class SobotConnector(SpreadsheetConnector):
         return template_headers(), template_example()
 
     @classmethod
+    def check_upload(cls, files: Sequence[tuple[Path, str]]) -> None:
+        """One file, with the template's required columns."""
+        cls.check_count(files)
+        path, name = files[0]
+        mapping.header_index(open_table(path, name, cls.limits).headers)
+
+    @classmethod
     def open_import(
         cls, files: Sequence[tuple[Path, str]], settings: dict[str, Any], context: ImportContext
     ) -> SobotImport:
-        if len(files) != 1:
-            raise ValidationFailed("a Sobot order import takes exactly one file")
+        cls.check_count(files)
         path, name = files[0]
         table = open_table(path, name, cls.limits)
         return SobotImport(table, mapping.header_index(table.headers), context.zone)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
@@ -10,36 +9,34 @@ from decimal import Decimal
 
 from connectors.files.base import Item, RowFailure
 from connectors.files.cells import CHINA, CellError, local_time, money, quantity
+from connectors.files.headers import find_columns, header_key
 from connectors.files.reader import SourceRow
-from connectors.sobot.template import COLUMNS, SOURCES, STATUSES, TIME_FORMAT
-from hub.core.errors import ValidationFailed
+from connectors.sobot.template import ALIASES, COLUMNS, SOURCES, STATUSES, TIME_FORMAT
+from hub.core.errors import N_, Refused
 from hub.core.normalise import InvalidValue, normalise_mobile
 from hub.core.records import CustomerRecord, LineRecord, OrderRecord, ProductRecord
 
 SOURCE = "sobot"
 HEADER_FIELDS = ("source", "status", "ordered_at", "store_id", "store_no", "buyer")
-
-
-def _key(text: str) -> str:
-    return re.sub(r"[\s*_\-.]+", "", text.lower())
-
+_key = header_key
 
 SOURCE_NAMES = {_key(n): name for name, alt in SOURCES.items() for n in (name, *alt)}
 STATUS_NAMES = {_key(n): name for name, (_, alt) in STATUSES.items() for n in (name, *alt)}
 
 
 def header_index(headers: Sequence[str]) -> dict[str, int]:
-    """Find each template column by its English or Chinese name ('*' optional)."""
-    by_key = {_key(h): i for i, h in enumerate(headers)}
-    index: dict[str, int] = {}
-    for field, (en, cn, required) in COLUMNS.items():
-        for name in (en, cn):
-            if _key(name) in by_key:
-                index[field] = by_key[_key(name)]
-                break
-        else:
-            if required:
-                raise ValidationFailed(f"missing required column {en}* ({cn}*)", field=en)
+    """Find each template column by its English or Chinese name or an alias (``*``, case,
+    spaces and full-width forms do not matter: ``connectors.files.headers``)."""
+    names = {f: (en, cn, *ALIASES.get(f, ())) for f, (en, cn, _req) in COLUMNS.items()}
+    index = find_columns(headers, names)
+    missing = [f for f, (_en, _cn, required) in COLUMNS.items() if required and f not in index]
+    if missing:
+        en, cn, _req = COLUMNS[missing[0]]
+        raise Refused(
+            N_("The file has no “%(column)s” column (%(chinese)s), which is required. "
+               "Name the columns as in the Sobot template (download it on the upload page)."),
+            field=en, column=en, chinese=cn,
+        )  # fmt: skip
     return index
 
 
@@ -69,18 +66,26 @@ def parse_row(cells: Sequence[str], index: dict[str, int], tz: tzinfo = CHINA) -
     v = {f: cells[i].strip() for f, i in index.items()}
     for field, (en, _cn, required) in COLUMNS.items():
         if required and not v.get(field):
-            raise CellError(f"{en}: required (the column is marked *)")
+            raise CellError(f"{en}: blank; it is required (marked * in the template)")
     source = SOURCE_NAMES.get(_key(v["order_source"]))
     if source is None:
-        raise CellError(f"Order Source: {v['order_source']!r} is not one of " + ", ".join(SOURCES))
+        raise CellError(
+            f"Order Source: {v['order_source']!r} is not a source Sobot takes; use one of "
+            + ", ".join(SOURCES)
+        )
     status_name = STATUS_NAMES.get(_key(v["order_status"]))
     if status_name is None:
-        raise CellError(f"Order Status: {v['order_status']!r} is not one of " + ", ".join(STATUSES))
+        raise CellError(
+            f"Order Status: {v['order_status']!r} is not a Sobot order status; use one of "
+            + ", ".join(s for s, (st, _alt) in STATUSES.items() if st)
+        )
     status = STATUSES[status_name][0]
     if status is None:
-        raise CellError(f"Order Status: {status_name!r} is not supported")
+        raise CellError(
+            f"Order Status: {status_name!r} cannot be imported; give the order's real status"
+        )
     if not (v.get("store_no") or v.get("store_id")):
-        raise CellError("Store No / Store ID: both blank (S5: one of them is required)")
+        raise CellError("Store No and Store ID: both blank; fill in at least one of them")
     return SobotRow(
         order_no=v["order_no"],
         source=source,
@@ -117,8 +122,8 @@ def _buyer(v: dict[str, str]) -> CustomerRecord:
     identities = [(t, val) for t, val in pairs if val and t != "nickname"]
     if not identities and not v.get("buyer_nickname"):
         raise CellError(
-            "Buyer Sobot Customer ID / Mobile / WeChat Unionid / Nickname: all blank "
-            "(S5: one of them is required)"
+            "Buyer Sobot Customer ID, Buyer Mobile, Buyer WeChat Unionid and Buyer Nickname: "
+            "all blank; fill in at least one of them"
         )
     nickname = v.get("buyer_nickname") or None
     if not identities:
@@ -180,11 +185,12 @@ def products(parsed: list[tuple[SourceRow, SobotRow]], failed: set[int]) -> list
 
 
 def _disagreement(first: SobotRow, row: SobotRow, line: int) -> str:
-    names = ("Order Source", "Order Status", "Order Time", "Store ID", "Store No", "buyer")
+    names = ("Order Source", "Order Status", "Order Time", "Store ID", "Store No", "Buyer")
     for name, a, b in zip(names, first.header(), row.header(), strict=True):
         if a != b:
-            return f"{name}: differs from line {line} of the same order no {row.order_no}"
-    return f"order no {row.order_no}: differs from line {line}"
+            return (f"{name}: differs from line {line}, an earlier row of order {row.order_no}; "
+                    "the rows of one order must agree on it")  # fmt: skip
+    return f"Order No {row.order_no}: differs from line {line}; the rows of one order must agree"
 
 
 def _order(row: SobotRow, lines: list[LineRecord]) -> OrderRecord:

@@ -26,6 +26,45 @@ COLUMNS: dict[str, tuple[str, str, bool]] = {
     "paid_amount": ("Paid Amount", "实付金额", False),
 }
 
+# Other spellings of each column's header seen in Sobot exports and hand-made files (matched
+# with ``connectors.files.headers.header_key``: case, spaces, full-width and '*' do not matter).
+ALIASES: dict[str, tuple[str, ...]] = {
+    "order_no": ("Order No.", "Order Number", "订单号", "订单编码"),
+    "order_source": ("Source", "来源", "订单渠道"),
+    "order_status": ("Status", "状态"),
+    "order_time": ("Order Date", "下单日期", "订单时间", "创建时间"),
+    "store_no": ("Store Number", "门店编号"),
+    "store_id": ("店铺id", "门店ID"),
+    "buyer_customer_id": (
+        "Sobot Customer ID",
+        "Customer ID",
+        "Buyer Customer ID",
+        "智齿客户ID",
+        "客户ID",
+    ),
+    "buyer_mobile": (
+        "Mobile",
+        "Mobile No.",
+        "Buyer Mobile No.",
+        "Phone",
+        "手机号",
+        "手机",
+        "手机号码",
+        "买家手机",
+        "买家手机号码",
+    ),
+    "buyer_unionid": ("WeChat Unionid", "Unionid", "微信unionid", "买家unionid"),
+    "buyer_nickname": ("Nickname", "Buyer Name", "昵称", "买家名称", "客户昵称"),
+    "product_id": ("商品编号", "商品编码"),
+    "sku": ("SKU", "SKU ID", "SKU编码", "商品规格编码"),
+    "product_name": ("商品名", "商品标题"),
+    "quantity": ("Qty", "数量", "商品数量"),
+    "unit_price": ("Price", "单价", "价格"),
+    "line_total": ("Line Total", "小计", "商品金额"),
+    "order_amount": ("Order Total", "订单总额", "订单总价"),
+    "paid_amount": ("Amount Paid", "实付款", "实付金额(元)"),
+}
+
 # S3: order sources (canonical English name, with the Chinese and seed spellings accepted).
 SOURCES: dict[str, tuple[str, ...]] = {
     "Youzan": ("有赞",),

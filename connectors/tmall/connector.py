@@ -16,6 +16,7 @@ from connectors.files.base import (
     SpreadsheetConnector,
 )
 from connectors.files.cells import CHINA, CellError
+from connectors.files.headers import canonical_headers
 from connectors.files.limits import Limits
 from connectors.files.reader import Table, open_table
 from connectors.tmall import mapping
@@ -23,13 +24,23 @@ from connectors.tmall.template import (
     MAX_ROWS,
     ORDER_REQUIRED,
     ORDER_TEMPLATE,
+    PRODUCT_LINE_NO,
     PRODUCT_ORDER_NO,
     PRODUCT_REQUIRED,
+    PRODUCT_TEMPLATE,
 )
-from hub.core.errors import ValidationFailed
+from hub.core.errors import N_, Refused
 from hub.core.records import LineRecord
 
 Lines = dict[str, list[LineRecord] | str]  # order no -> lines, or why its lines failed
+KNOWN = {*ORDER_TEMPLATE, *ORDER_REQUIRED, *PRODUCT_TEMPLATE, *PRODUCT_REQUIRED,
+         *PRODUCT_ORDER_NO, PRODUCT_LINE_NO}  # fmt: skip
+
+
+def names(table: Table) -> list[str]:
+    """The table's headers, each spelled as the Tmall export does (``header_key``: spaces,
+    case, full-width forms and '*' do not matter)."""
+    return canonical_headers(table.headers, KNOWN)
 
 
 class TmallImport(FileImport):
@@ -53,10 +64,11 @@ class TmallImport(FileImport):
         if self._by_order is None:
             self.prepare()
         lines = self._by_order or {}
+        headers = names(self.table)
         batch = Batch()
         for row in self.table.rows():
             batch.add_row(row)
-            cells = dict(zip(self.table.headers, row.cells, strict=True))
+            cells = dict(zip(headers, row.cells, strict=True))
             found = lines.get(mapping.text(cells["订单编号"]), [])
             try:
                 if isinstance(found, str):
@@ -74,7 +86,7 @@ class TmallImport(FileImport):
 
     def _lines(self) -> Lines:
         """The product report by order no (it is small next to the orders it describes)."""
-        headers = self.products.headers
+        headers = names(self.products)
         order_col = next(h for h in PRODUCT_ORDER_NO if h in headers)
         out: Lines = {}
         for row in self.products.held_rows():
@@ -91,27 +103,37 @@ class TmallImport(FileImport):
 
 
 def _classify(tables: list[Table]) -> tuple[Table, Table]:
-    orders = [t for t in tables if "买家会员名" in t.headers or "收货地址" in t.headers]
+    orders = [t for t in tables if {"买家会员名", "收货地址"} & set(names(t))]
     products = [t for t in tables if t not in orders]
     if len(orders) != 1 or len(products) != 1:
-        raise ValidationFailed(
-            "upload the Tmall order report (ExportOrderList) and the product report "
-            "(ExportOrderDetailList) together"
+        raise Refused(
+            N_(
+                "A Tmall import needs two files from Seller Center, uploaded together: the order "
+                "report (ExportOrderList) and the product report (ExportOrderDetailList)."
+            )
         )
-    _require(orders[0], ORDER_REQUIRED, "order report")
-    if not any(h in products[0].headers for h in PRODUCT_ORDER_NO):
-        raise ValidationFailed(f"{products[0].path.name}: product report lacks column 订单编号")
-    _require(products[0], PRODUCT_REQUIRED, "product report")
+    _require(orders[0], ORDER_REQUIRED, MISSING_ORDER)
+    if not set(PRODUCT_ORDER_NO) & set(names(products[0])):
+        _require(products[0], PRODUCT_ORDER_NO[:1], MISSING_PRODUCT)
+    _require(products[0], PRODUCT_REQUIRED, MISSING_PRODUCT)
     return orders[0], products[0]
 
 
-def _require(table: Table, required: Sequence[str], what: str) -> None:
-    missing = [h for h in required if h not in table.headers]
+MISSING_ORDER = N_(
+    "The order report %(file)s has no column %(columns)s. Upload the report as Tmall Seller "
+    "Center exports it, without renaming or removing columns."
+)
+MISSING_PRODUCT = N_(
+    "The product report %(file)s has no column %(columns)s. Upload the report as Tmall Seller "
+    "Center exports it, without renaming or removing columns."
+)
+
+
+def _require(table: Table, required: Sequence[str], message: str) -> None:
+    have = names(table)
+    missing = [h for h in required if h not in have]
     if missing:
-        raise ValidationFailed(
-            f"{what}: missing column {', '.join(missing)} (the Tmall export must not be edited)",
-            field=missing[0],
-        )
+        raise Refused(message, field=missing[0], file=table.label, columns=", ".join(missing))
 
 
 class TmallConnector(SpreadsheetConnector):
@@ -121,6 +143,11 @@ class TmallConnector(SpreadsheetConnector):
     entity: ClassVar[str] = "orders"
     samples: ClassVar[tuple[str, ...]] = ("ExportOrderList.csv", "ExportOrderDetailList.csv")
     file_count: ClassVar[int] = 2
+    files_expected: ClassVar[str] = N_(
+        "A Tmall import takes two files, chosen together: the order report (ExportOrderList) "
+        "and the product report (ExportOrderDetailList) exported from Tmall Seller Center. "
+        "You chose %(count)s."
+    )
     limits: ClassVar[Limits] = Limits(rows=MAX_ROWS)
 
     @classmethod
@@ -129,10 +156,15 @@ class TmallConnector(SpreadsheetConnector):
         return list(ORDER_TEMPLATE), []
 
     @classmethod
+    def check_upload(cls, files: Sequence[tuple[Path, str]]) -> None:
+        """Two files: one order report and one product report, with their columns."""
+        cls.check_count(files)
+        _classify([open_table(p, n, cls.limits) for p, n in files])
+
+    @classmethod
     def open_import(
         cls, files: Sequence[tuple[Path, str]], settings: dict[str, Any], context: ImportContext
     ) -> TmallImport:
-        if len(files) != 2:
-            raise ValidationFailed("a Tmall import takes two files: the order and product reports")
+        cls.check_count(files)
         orders, products = _classify([open_table(p, n, cls.limits) for p, n in files])
         return TmallImport(orders, products, context.zone)

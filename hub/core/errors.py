@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class HubError(Exception):
     """Base of the hub's own errors."""
@@ -98,6 +100,21 @@ class ValidationFailed(HubError):
         super().__init__(message)
         self.field = field
         self.row = row
+
+
+def N_(message: str) -> str:  # noqa: N802  (the gettext convention)
+    """Mark ``message`` for extraction (``pybabel -k N_``); the web layer translates it."""
+    return message
+
+
+class Refused(ValidationFailed):
+    """Input refused, in words for the user: ``message % params`` is the English text,
+    ``message`` the msgid the web layer translates (``hub.web.admin.common.error_text``), with
+    the ``label`` parameter (a field's label, marked with ``N_``) translated as well."""
+
+    def __init__(self, message: str, *, field: str | None = None, **params: Any) -> None:
+        super().__init__(message % params if params else message, field=field)
+        self.message, self.params = message, params
 
 
 class InvalidRecord(ValidationFailed, TypeError):

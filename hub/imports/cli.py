@@ -64,7 +64,7 @@ def import_group() -> None:
 
 
 def _kind_command(kind: str) -> click.Command:
-    @click.command(kind, help=f"Import {kind} from FILE(s) (.xlsx or .csv).")
+    @click.command(kind, help=f"Import {kind} from FILE(s) (.xlsx, .csv or .txt).")
     @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
     @click.option("--workspace", "slug", required=True, help="Workspace slug.")
     @click.option("--group", default=None, help="Static group to add customers to (created).")
@@ -129,9 +129,15 @@ def _mapping(raw: str | None) -> dict[str, str] | None:
     try:
         value = json.loads(text)
     except ValueError as exc:
-        raise CommandFailed(f"--mapping is not JSON: {exc}", "invalid_mapping") from None
+        raise CommandFailed(
+            f'--mapping: not valid JSON ({exc}); give an object such as {{"Phone": "mobile"}}',
+            "invalid_mapping",
+        ) from None
     if not isinstance(value, dict):
-        raise CommandFailed("--mapping must be a JSON object {column: target}", "invalid_mapping")
+        raise CommandFailed(
+            '--mapping: give an object of column → field, such as {"Phone": "mobile"}',
+            "invalid_mapping",
+        )
     return value
 
 

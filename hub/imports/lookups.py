@@ -34,7 +34,9 @@ def connector_for(kind: str) -> type[FileConnector]:
         return kinds()[kind]
     except KeyError:
         known = ", ".join(sorted(kinds())) or "none registered"
-        raise ValidationFailed(f"unknown import kind {kind!r} (known: {known})") from None
+        raise ValidationFailed(
+            f"There is no import of kind {kind!r}; choose one of: {known}", field="kind"
+        ) from None
 
 
 def clean_filename(name: str | None) -> str:

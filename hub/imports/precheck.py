@@ -64,13 +64,25 @@ def _customer_reason(
             return f"customer id: {cid} does not exist in this workspace"
         for (t, v), owner in matched.items():
             if owner != known[cid]:
-                return f"{t}: {v} belongs to another customer ({owner}), not to customer {cid}"
+                return (f"{_label(t)}: {v} belongs to another customer (#{owner}), not to "
+                        f"customer #{cid}; correct the row or merge the two first")  # fmt: skip
         return None
     distinct = sorted(set(matched.values()))
     if len(distinct) > 1:
-        found = ", ".join(f"{t}={v} -> {o}" for (t, v), o in matched.items())
-        return f"identities match several customers ({found})"
+        found = ", ".join(f"{_label(t)} {v} is customer #{o}" for (t, v), o in matched.items())
+        return (f"identities match several customers ({found}); merge them first or "
+                "correct the row")  # fmt: skip
     return None
+
+
+IDENTITY_LABELS = {"mobile": "Mobile", "email": "Email", "wx_openid": "WeChat openid",
+                   "wx_unionid": "WeChat unionid", "yz_open_id": "Youzan open id",
+                   "sobot_id": "Sobot customer id", "tmall_buyer": "Tmall buyer name"}  # fmt: skip
+
+
+def _label(identity_type: str) -> str:
+    """An identity type in words (a custom one keeps its name)."""
+    return IDENTITY_LABELS.get(identity_type, identity_type)
 
 
 def _existing_customers(session: Session, workspace_id: int, ids: set[str]) -> dict[str, int]:

@@ -38,7 +38,10 @@ def clean_settings(settings: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     policy = settings.get("original_source_policy") or "new_only"
     if policy not in POLICIES:
-        raise ValidationFailed(f"original_source_policy must be one of {POLICIES}", field="policy")
+        raise ValidationFailed(
+            "Original source: apply it to new customers only (new_only) or to all (all)",
+            field="policy",
+        )
     out["original_source_policy"] = policy
     for key in ("group", "original_source", "campaign"):
         if settings.get(key):
@@ -48,7 +51,10 @@ def clean_settings(settings: dict[str, Any]) -> dict[str, Any]:
     if settings.get("mapping"):
         mapping = settings["mapping"]
         if not isinstance(mapping, dict):
-            raise ValidationFailed("mapping must be an object {column: target}", field="mapping")
+            raise ValidationFailed(
+                'Column mapping: send an object of column → field, such as {"Phone": "mobile"}',
+                field="mapping",
+            )
         out["mapping"] = {str(k): str(v) for k, v in mapping.items()}
     return out
 
@@ -73,8 +79,7 @@ def start(
     refusal is raised here too.
     """
     cls = connector_for(kind)
-    if len(uploads) != cls.file_count:
-        raise ValidationFailed(f"{kind} takes {cls.file_count} file(s), got {len(uploads)}")
+    cls.check_count(uploads)
     run = ImportRun(workspace_id=workspace_id, kind=kind, created_by=created_by,
                     dry_run=dry_run, settings=clean_settings(settings or {}), files=[])  # fmt: skip
     db.session.add(run)
@@ -112,6 +117,13 @@ def _store(run: ImportRun, uploads: Sequence[Upload]) -> list[dict[str, str]]:
                 shutil.copyfileobj(source, out)
         stored.append({"path": str(target), "name": name})
     return stored
+
+
+def check_upload(kind: str, files: Sequence[tuple[Path, str]]) -> None:
+    """The upload step's check, before mapping and settings: the number of files and that they
+    are the files ``kind`` takes (readable, with the columns it needs). Raises ValidationFailed
+    saying which files are expected."""
+    connector_for(kind).check_upload(files)
 
 
 def preview(workspace_id: int, kind: str, files: Sequence[tuple[Path, str]]) -> dict[str, Any]:

@@ -57,7 +57,8 @@ def _statuses(args: Any) -> tuple[str, ...]:
         for one in (part.strip() for part in value.split(",")):
             if one and one not in STATUSES:
                 raise ValidationFailed(
-                    f"status must be one of {', '.join(STATUSES)}, not {one!r}", field="status"
+                    f"Status: {one!r} is not an order status; choose from {', '.join(STATUSES)}",
+                    field="status",
                 )
             if one and one not in chosen:
                 chosen.append(one)

@@ -15,11 +15,13 @@ from sqlalchemy.exc import IntegrityError
 from hub import crypto, registry
 from hub.connectors import BindInfo, Connector
 from hub.core.errors import (
+    N_,
     AlreadyBound,
     Conflict,
     NotFound,
     NotPlatformApi,
     PlatformUnreachable,
+    Refused,
     StoreApiNotApi,
     StoreApiTimeout,
     StoreApiUnreachable,
@@ -33,10 +35,6 @@ from hub.sync.egress import EgressRefused
 from hub.sync.runtime import connection_config
 
 log = logging.getLogger(__name__)
-
-
-def N_(message: str) -> str:  # noqa: N802  (gettext's marker: translated where it is shown)
-    return message
 
 
 # What a person binding a store reads when the store's address fails (hub.web translates).
@@ -64,7 +62,13 @@ def validate_settings(cls: type[Connector], settings: Mapping[str, Any]) -> dict
         return cls.validate_config(settings)
     except ValidationError as exc:
         field, messages = _first_error(exc.messages)
-        raise ValidationFailed(f"{field}: {messages}", field=field) from None
+        raise ValidationFailed(f"{field_label(cls, field)}: {messages}", field=field) from None
+
+
+def field_label(cls: type[Connector], name: str) -> str:
+    """What the bind form calls setting ``name`` (its schema label), else the name."""
+    found = cls.settings_schema().fields.get(name)
+    return str(found.metadata.get("label") or name) if found is not None else name
 
 
 def _first_error(messages: Any) -> tuple[str, str]:
@@ -81,9 +85,10 @@ def check_store(
     """The connector's credentials check, made while a person waits: short timeouts, no
     retries. Platform bases must be https unless private platforms are allowed; an address
     the hub refuses to reach names the setting that holds it."""
-    bases = connector_class(platform).platform_base_fields()
+    cls = connector_class(platform)
+    bases = cls.platform_base_fields()
     if not current_app.config.get("ALLOW_PRIVATE_PLATFORMS"):
-        _require_https(config, bases)
+        _require_https(cls, config, bases)
     unsaved = Connection(id=connection_id, platform=platform)  # never added to the session
     connector = runtime.connector_for(unsaved, config=config, interactive=True)
     field = bases[0] if bases else None
@@ -92,7 +97,7 @@ def check_store(
     except EgressRefused as exc:
         if not bases:
             raise
-        raise ValidationFailed(f"{bases[0]}: {exc}", field=bases[0]) from None
+        raise ValidationFailed(f"{field_label(cls, bases[0])}: {exc}", field=bases[0]) from None
     except PlatformUnreachable as exc:
         if exc.timed_out:
             seconds = runtime.interactive_timeout(current_app.config)
@@ -103,10 +108,14 @@ def check_store(
         raise StoreApiNotApi(NOT_THE_API, field=field, host=exc.host) from None
 
 
-def _require_https(config: Mapping[str, Any], fields: list[str]) -> None:
+def _require_https(cls: type[Connector], config: Mapping[str, Any], fields: list[str]) -> None:
     for name in fields:
         if urlsplit(str(config.get(name) or "")).scheme != "https":
-            raise ValidationFailed(f"{name} must be an https:// address", field=name)
+            raise Refused(
+                N_("%(label)s: enter an address starting with https:// (the platform is only "
+                   "reached over HTTPS)."),
+                field=name, label=field_label(cls, name),
+            )  # fmt: skip
 
 
 def claim_key(info: BindInfo) -> str:
@@ -176,7 +185,7 @@ def _refuse_if_bound(workspace_id: int, platform: str, external_id: str, key: st
     if holder.workspace_id == workspace_id:
         raise AlreadyBound(
             f"store {external_id} is already bound to this workspace "
-            f"(connection {holder.id}); unbind it first to bind it again"
+            f"(store #{holder.id}); unbind it first to bind it again"
         )
     raise AlreadyBound(
         f"store {external_id} is already bound to another workspace; unbind it there first"
@@ -234,7 +243,7 @@ def unbind(workspace_id: int, connection_id: int) -> Connection:
     run = active_run(conn)
     if run is not None:
         raise Conflict(
-            f"connection {conn.id} has a sync in progress (run {run.id}); "
+            f"store #{conn.id} has a sync in progress (sync run #{run.id}); "
             "wait for it to finish before unbinding"
         )
     conn.bound_key = None
@@ -252,7 +261,7 @@ def update_sync_settings(
     """Y5: manual, auto every N minutes (Connection.INTERVAL_MIN..INTERVAL_MAX), or disabled."""
     conn = get(workspace_id, connection_id)
     if not conn.is_bound:
-        raise Conflict(f"connection {conn.id} is unbound; bind the store again first")
+        raise Conflict(f"store {conn.id} is unbound: bind it again before changing its sync")
     interval = check_sync_choice(mode, interval_minutes)
     conn.sync_mode = mode
     if interval is not None:
@@ -264,18 +273,21 @@ def update_sync_settings(
 def check_sync_choice(mode: Any, interval_minutes: Any = None) -> int | None:
     """A sync mode of SYNC_MODES and, for "auto", its interval in minutes (checked)."""
     if mode not in SYNC_MODES:
-        raise ValidationFailed(
-            f"mode must be one of {', '.join(SYNC_MODES)}, not {mode!r}", field="mode"
-        )
+        raise Refused(
+            N_("Sync: choose %(modes)s (“%(mode)s” is not one of them)."),
+            field="mode", modes=", ".join(SYNC_MODES), mode=mode,
+        )  # fmt: skip
     return _check_interval(interval_minutes, required=mode == "auto")
 
 
 def _check_interval(value: Any, *, required: bool) -> int | None:
     if value is None or value == "":
         if required:
-            raise ValidationFailed(
-                "interval_minutes is required for automatic sync", field="interval_minutes"
-            )
+            raise Refused(
+                N_("Sync interval (minutes): enter how often the store syncs automatically, "
+                   "from %(low)s to %(high)s minutes."),
+                field="interval_minutes", low=Connection.INTERVAL_MIN, high=Connection.INTERVAL_MAX,
+            )  # fmt: skip
         return None
     low, high = Connection.INTERVAL_MIN, Connection.INTERVAL_MAX
     return parsing.whole_number(value, "interval_minutes", low=low, high=high)
@@ -345,7 +357,7 @@ def update_credentials(
     """Change settings/credentials; a value equal to MASK keeps the stored secret."""
     conn = get(workspace_id, connection_id)
     if not conn.is_bound:
-        raise Conflict(f"connection {conn.id} is unbound; bind the store again instead")
+        raise Conflict(f"store #{conn.id} is unbound: bind the store again instead")
     cls = connector_class(conn.platform)
     # Only the schema's own fields: a token cache the connector saved is dropped, and the
     # connector takes a fresh token with the new credentials.

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
-from hub.core.errors import NotFound, ValidationFailed
+from hub.core.errors import N_, NotFound, Refused
 from hub.extensions import db
 from hub.models import Customer, CustomerTag, Group, GroupMember, IdentityType, Tag
 
@@ -30,19 +30,6 @@ BUILTIN_IDENTITIES = (
 )
 FIELD_NAME = re.compile(r"[a-z0-9_]+")
 NAME_MAX, LABEL_MAX, TAG_MAX = 40, 200, 100
-
-
-def N_(message: str) -> str:  # noqa: N802  (the gettext convention)
-    """Mark ``message`` for extraction (``pybabel -k N_``); the web layer translates it."""
-    return message
-
-
-class Refused(ValidationFailed):
-    """Input refused; ``message % params`` is the English text, ``message`` the msgid."""
-
-    def __init__(self, message: str, *, field: str | None = None, **params: Any) -> None:
-        super().__init__(message % params if params else message, field=field)
-        self.message, self.params = message, params
 
 
 # --- custom identities and properties (I2) ---------------------------------------------------

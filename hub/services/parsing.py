@@ -34,6 +34,23 @@ EARLIEST, LATEST = date(1900, 1, 1), date(2199, 12, 31)
 MAX_JSON_DEPTH = 32
 MAX_JSON_BYTES = 1024 * 1024
 _NUMBER = re.compile(r"-?[0-9]{1,19}")
+# What a message calls an argument (its key stays the error's ``field``); translated where shown.
+LABELS = {
+    "interval_minutes": N_("Sync interval (minutes)"),
+    "page": N_("Page"),
+    "per_page": N_("Rows per page"),
+    "limit": N_("Number of rows"),
+    "store": N_("Store"),
+    "connection_id": N_("Store"),
+    "file": N_("File"),
+    "start": N_("From"),
+    "end": N_("To"),
+}
+
+
+def label(name: str) -> str:
+    """The words for argument ``name`` (its English label, or the name itself)."""
+    return LABELS.get(name, name)
 
 
 def whole_number(
@@ -46,8 +63,8 @@ def whole_number(
     number = _number(value)
     if number is None or not low <= number <= high:
         raise Refused(
-            N_("%(name)s must be a whole number between %(low)s and %(high)s."),
-            field=name, name=name, low=low, high=high,
+            N_("%(label)s: enter a whole number from %(low)s to %(high)s."),
+            field=name, label=label(name), low=low, high=high,
         )  # fmt: skip
     return number
 
@@ -97,8 +114,8 @@ def day(value: str | None, name: str) -> date | None:
         parsed = None
     if parsed is None or not EARLIEST <= parsed <= LATEST:
         raise Refused(
-            N_("%(name)s must be a date (YYYY-MM-DD) from %(low)s to %(high)s."),
-            field=name, name=name, low=EARLIEST.isoformat(), high=LATEST.isoformat(),
+            N_("%(label)s: enter a date as YYYY-MM-DD, from %(low)s to %(high)s."),
+            field=name, label=label(name), low=EARLIEST.isoformat(), high=LATEST.isoformat(),
         )  # fmt: skip
     return parsed
 

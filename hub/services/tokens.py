@@ -29,9 +29,9 @@ def create_token(
     role, as every token was an admin before tokens had roles."""
     name = (name or "").strip()
     if not name:
-        raise ValidationFailed("a token needs a name", field="name")
+        raise ValidationFailed("Token name: enter a name", field="name")
     if role not in ApiToken.ROLES:
-        raise ValidationFailed(f"role must be one of {', '.join(ApiToken.ROLES)}", field="role")
+        raise ValidationFailed(f"Role: choose one of {', '.join(ApiToken.ROLES)}", field="role")
     plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         workspace_id=workspace_id,

@@ -24,10 +24,11 @@ def create_workspace(name: str, slug: str, time_zone: str | None = None) -> Work
     IANA name (default Asia/Shanghai)."""
     name, slug = (name or "").strip(), (slug or "").strip().lower()
     if not name:
-        raise ValidationFailed("a workspace needs a name", field="name")
+        raise ValidationFailed("Workspace name: enter a name", field="name")
     if not SLUG_RE.match(slug):
         raise ValidationFailed(
-            "slug must be lower-case letters, digits and dashes (at most 100)", field="slug"
+            "Workspace slug: use lower-case letters, digits and dashes, at most 100",
+            field="slug",
         )
     if db.session.scalar(select(Workspace.id).where(Workspace.slug == slug)):
         raise Conflict(f"a workspace with slug {slug!r} already exists")
@@ -50,10 +51,10 @@ def create_user(email: str, password: str, workspace: Workspace, role: str = "ad
         raise ValidationFailed(f"{email!r} is not an e-mail address", field="email")
     if len(password or "") < MIN_PASSWORD:
         raise ValidationFailed(
-            f"password must be at least {MIN_PASSWORD} characters", field="password"
+            f"Password: use at least {MIN_PASSWORD} characters", field="password"
         )
     if role not in User.ROLES:
-        raise ValidationFailed(f"role must be one of {', '.join(User.ROLES)}", field="role")
+        raise ValidationFailed(f"Role: choose one of {', '.join(User.ROLES)}", field="role")
     if find_user(email) is not None:
         raise Conflict(f"a user with e-mail {email} already exists")
     user = User(

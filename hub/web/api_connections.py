@@ -36,13 +36,17 @@ def bind() -> Any:
     data = json_body()
     platform = data.get("platform")
     if not isinstance(platform, str) or not platform:
-        raise ValidationFailed("platform is required", field="platform")
+        raise ValidationFailed(
+            "Platform: say which platform the store is on, such as “youzan”", field="platform"
+        )
     settings = data.get("settings") or {}
     if not isinstance(settings, dict):
-        raise ValidationFailed("settings must be an object", field="settings")
+        raise ValidationFailed(
+            "Store settings: send them as an object of setting → value", field="settings"
+        )
     first_sync = data.get("first_sync", True)
     if not isinstance(first_sync, bool):
-        raise ValidationFailed("first_sync must be true or false", field="first_sync")
+        raise ValidationFailed("First sync: send true or false", field="first_sync")
     mode = data.get("sync_mode", "auto")
     interval = data.get("interval_minutes", Connection.INTERVAL_DEFAULT if mode == "auto" else None)
     conn = connections.bind(workspace_id(), platform, settings, name=data.get("name"),
@@ -73,7 +77,7 @@ def sync_settings(connection_id: int) -> Any:
     data = json_body()
     mode = data.get("mode") or data.get("sync_mode")
     if not mode:
-        raise ValidationFailed("mode is required (manual, auto or disabled)", field="mode")
+        raise ValidationFailed("Sync: choose manual, auto or disabled", field="mode")
     interval = data.get("interval_minutes", data.get("sync_interval_minutes"))
     conn = connections.update_sync_settings(workspace_id(), connection_id, mode, interval)
     return jsonify(_connection(conn))
@@ -83,7 +87,10 @@ def sync_settings(connection_id: int) -> Any:
 def credentials(connection_id: int) -> Any:
     values = json_body().get("settings")
     if not isinstance(values, dict) or not values:
-        raise ValidationFailed("settings must be a non-empty object", field="settings")
+        raise ValidationFailed(
+            "Credentials: send the settings to change as an object of setting → value",
+            field="settings",
+        )
     conn = connections.update_credentials(workspace_id(), connection_id, values)
     return jsonify(_connection(conn))
 

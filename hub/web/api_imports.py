@@ -24,7 +24,10 @@ def create_import() -> Any:
     kind = form.get("kind", "")
     uploads = [(f.filename or "upload", f.stream) for f in request.files.getlist("file")]
     if not uploads:
-        raise ValidationFailed("attach the file(s) to import as 'file'", field="file")
+        raise ValidationFailed(
+            "No file was attached: send each file to import as a form field named “file”",
+            field="file",
+        )
     settings = {
         "group": form.get("group"),
         "tags": form.getlist("tag"),
@@ -51,9 +54,15 @@ def _mapping(raw: str | None) -> dict[str, str] | None:
     try:
         value = parsing.json_value(raw)
     except ValueError:
-        raise ValidationFailed("mapping must be JSON: {column: target}", field="mapping") from None
+        raise ValidationFailed(
+            'Column mapping: not valid JSON; send an object such as {"Phone": "mobile"}',
+            field="mapping",
+        ) from None
     if not isinstance(value, dict):
-        raise ValidationFailed("mapping must be a JSON object", field="mapping")
+        raise ValidationFailed(
+            'Column mapping: send an object of column → field, such as {"Phone": "mobile"}',
+            field="mapping",
+        )
     return value
 
 
@@ -86,7 +95,7 @@ def import_template(kind: str) -> Any:
     """The template of ``kind`` (?format=xlsx|csv), required columns marked *."""
     fmt = request.args.get("format", "xlsx")
     if fmt not in ("xlsx", "csv"):
-        raise ValidationFailed("format must be xlsx or csv", field="format")
+        raise ValidationFailed("Template format: choose xlsx or csv", field="format")
     path = service.upload_root() / "templates" / f"{kind}-template.{fmt}"
     service.template(kind, path)
     return send_file(path, as_attachment=True, download_name=path.name)

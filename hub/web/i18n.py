@@ -66,6 +66,8 @@ def error_text(exc: Exception) -> str:
     ``message`` msgid and its ``params``, as ``hub.services.customers.Refused`` does)."""
     message, params = getattr(exc, "message", None), getattr(exc, "params", None)
     if isinstance(message, str) and isinstance(params, dict):
+        if isinstance(params.get("label"), str):  # a field's label: marked for translation too
+            params = {**params, "label": gettext_(params["label"])}
         return gettext_(message, **params)
     return str(exc)
 

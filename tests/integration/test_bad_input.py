@@ -65,7 +65,7 @@ def test_the_largest_page_and_per_page_are_a_400_naming_them(client, auth, admin
         api_error(client.get(f"{API}{path}?page={INT64_MAX}", headers=auth), 400, "page")
         api_error(client.get(f"{API}{path}?per_page={HUGE_ID}", headers=auth), 400, "per_page")
     for path in ("/customers", "/orders", "/products", "/syncs", "/inbox", "/imports", "/merges"):
-        page_error(admin.get(f"{path}?page={INT64_MAX}"), 400, "page must be a whole number")
+        page_error(admin.get(f"{path}?page={INT64_MAX}"), 400, "Page: enter a whole number")
     assert admin.get("/orders?page=2").status_code == 200  # a page past the end is just empty
 
 
@@ -98,11 +98,11 @@ def test_unicode_digits_are_not_numbers_in_form_fields_and_json(client, auth, ad
     for value in UNICODE_NUMBERS:
         body = {"mode": "auto", "interval_minutes": value}
         error = api_error(client.patch(url, headers=auth, json=body), 400, "interval_minutes")
-        assert error["message"] == "interval_minutes must be a whole number between 30 and 1440."
+        assert error["message"] == "Sync interval (minutes): enter a whole number from 30 to 1440."
         form = {"sync_mode": "auto", "sync_interval_minutes": value}
         answer = admin.post(f"/stores/{shop.connection_id}/settings", data=form,
                             follow_redirects=True)  # fmt: skip
-        assert "interval_minutes must be a whole number" in answer.get_data(as_text=True)
+        assert "Sync interval (minutes): enter a whole number" in answer.get_data(as_text=True)
         answer = admin.post(f"/customers/{shop.customer_id}/merge", data={"merge_id": value},
                             follow_redirects=True)  # fmt: skip
         assert "Enter the number of the customer" in answer.get_data(as_text=True)
@@ -144,8 +144,8 @@ def test_the_edges_of_the_range_are_taken(client, auth):
 
 def test_the_dashboard_over_all_time_is_a_400_naming_the_date(admin):
     page_error(admin.get("/dashboard?start=0001-01-01&end=9999-12-31"), 400,
-               "start must be a date (YYYY-MM-DD) from 1900-01-01 to 2199-12-31.")  # fmt: skip
-    page_error(admin.get("/dashboard?start=2024-01-01&end=9999-12-31"), 400, "end must be a date")
+               "From: enter a date as YYYY-MM-DD, from 1900-01-01 to 2199-12-31.")  # fmt: skip
+    page_error(admin.get("/dashboard?start=2024-01-01&end=9999-12-31"), 400, "To: enter a date")
     assert admin.get("/dashboard?start=1900-01-01&end=2199-12-31").status_code == 200
 
 

@@ -56,7 +56,7 @@ def test_user_create_refuses_a_short_password_with_one_line(runner: CliRunner) -
     result = invoke(runner, "user", "create", "c@example.com", "--workspace", "tea",
                     "--password", "short")  # fmt: skip
     assert result.exit_code == 1
-    assert result.stderr.strip() == "Error: password must be at least 8 characters"
+    assert result.stderr.strip() == "Error: Password: use at least 8 characters"
     assert db.session.scalar(select(User)) is None
 
 
@@ -122,7 +122,7 @@ def test_connect_names_the_missing_setting(runner: CliRunner, workspace: Workspa
 def test_connect_rejects_a_malformed_setting(runner: CliRunner, workspace: Workspace) -> None:
     result = invoke(runner, "connect", "fake", "--workspace", "acme", "--set", "store_id")
     assert result.exit_code == 1
-    assert result.stderr.strip() == "Error: --set 'store_id': expected key=value"
+    assert result.stderr.strip() == "Error: --set 'store_id': write it as key=value"
 
 
 def test_sync_without_wait_queues_a_run(

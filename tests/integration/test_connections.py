@@ -43,7 +43,7 @@ def test_y1_same_store_in_a_second_workspace_is_refused(store, other_workspace, 
 
 
 def test_y1_same_store_twice_in_one_workspace_names_the_connection(store, workspace):
-    with pytest.raises(AlreadyBound, match=f"connection {store.id}"):
+    with pytest.raises(AlreadyBound, match=f"store #{store.id}"):
         connections.bind(workspace.id, "fakepush", SETTINGS)
 
 
@@ -58,7 +58,7 @@ def test_y1_unbind_releases_the_store_for_another_workspace(store, workspace, ot
 
 def test_y1_unbind_is_refused_while_a_sync_runs(store, workspace):
     run = service.request_sync(workspace.id, store.id)
-    with pytest.raises(Conflict, match=f"run {run.id}"):
+    with pytest.raises(Conflict, match=f"sync run #{run.id}"):
         connections.unbind(workspace.id, store.id)
     assert db.session.get(Connection, store.id).is_bound
 
@@ -112,7 +112,7 @@ def test_y5_auto_interval_within_bounds_is_taken(store, workspace, minutes):
 
 
 def test_y5_auto_needs_an_interval_and_mode_must_be_known(store, workspace):
-    with pytest.raises(ValidationFailed, match="required"):
+    with pytest.raises(ValidationFailed, match="enter how often the store syncs automatically"):
         connections.update_sync_settings(workspace.id, store.id, "auto")
     with pytest.raises(ValidationFailed) as err:
         connections.update_sync_settings(workspace.id, store.id, "hourly")

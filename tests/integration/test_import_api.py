@@ -68,7 +68,7 @@ def test_api_errors_are_json_and_scoped(app, client, auth, other_workspace, tmp_
     )
     assert response.status_code == 400
     assert response.json["error"]["code"] == "validation_failed"
-    assert "missing required column Order Source*" in response.json["error"]["message"]
+    assert "The file has no “Order Source” column" in response.json["error"]["message"]
     run = db.session.scalar(select(ImportRun))
     assert run.status == "failed" and "Order Source" in run.error
     other = {"Authorization": f"Bearer {tokens.create_token(other_workspace.id, 'x')[1]}"}
@@ -78,7 +78,7 @@ def test_api_errors_are_json_and_scoped(app, client, auth, other_workspace, tmp_
     assert client.get("/api/v1/imports").status_code == 401
     bad = client.post("/api/v1/imports", headers=auth, content_type="multipart/form-data",
                       data={"kind": "nope", "file": (io.BytesIO(b"a\n1\n"), "a.csv")})  # fmt: skip
-    assert "unknown import kind 'nope'" in bad.json["error"]["message"]
+    assert "There is no import of kind 'nope'" in bad.json["error"]["message"]
 
 
 def test_cli_import_dry_run_json_and_template(app, runner, workspace, tmp_path):
@@ -98,7 +98,7 @@ def test_cli_import_dry_run_json_and_template(app, runner, workspace, tmp_path):
     bad = runner.invoke(args=["hub", "import", "sobot-orders", str(path), "--workspace", "acme",
                               "--json"])  # fmt: skip
     assert bad.exit_code == 1
-    assert "missing required column Order No*" in json.loads(bad.output)["error"]["message"]
+    assert "The file has no “Order No” column" in json.loads(bad.output)["error"]["message"]
 
 
 def test_s2_template_download_and_customer_preview(app, client, auth, workspace, tmp_path):
@@ -112,7 +112,7 @@ def test_s2_template_download_and_customer_preview(app, client, auth, workspace,
     preview = service.preview(workspace.id, "customers", [(path, path.name)])
     assert preview["headers"] == ["手机号", "Unknown"]
     assert preview["mapping"] == {"手机号": "mobile"}
-    assert ("identity:wx_openid", "wx_openid") in preview["targets"]
+    assert ("identity:wx_openid", "WeChat openid") in preview["targets"]
 
 
 @pytest.mark.parametrize("name", ["客户\x00.csv", "客户\x07\u202e.csv", "../../客户.csv"])

@@ -51,7 +51,7 @@ def test_s2_template_marks_required_columns_and_english_headers_work(workspace, 
 def test_s2_missing_required_column_is_refused_naming_it(workspace, tmp_path):
     path = write_csv(tmp_path / "o.csv", [CN[:10] + CN[11:], row()[:10] + row()[11:]])
     with pytest.raises(
-        ValidationFailed, match=r"missing required column Product ID\* \(商品ID\*\)"
+        ValidationFailed, match=r"The file has no “Product ID” column \(商品ID\), which is required"
     ):
         run(workspace, path)
 
@@ -85,8 +85,10 @@ def test_s3_fixed_lists_statuses_and_time_format(workspace, tmp_path):
     assert orders["B"].status == "completed" and orders["B"].platform_status == "Signed for"
     assert orders["A"].ordered_at.isoformat() == "2022-09-14T03:03:23+00:00"
     reasons = {r[0]: r[-1] for r in read_csv(Path(result.failure_path))[1:]}
-    assert reasons["C"].startswith("Order Source: 'Pinduoduo' is not one of Youzan, Weimob")
-    assert reasons["D"] == "Order Status: 'Other' is not supported"
+    assert reasons["C"].startswith(
+        "Order Source: 'Pinduoduo' is not a source Sobot takes; use one of Youzan, Weimob"
+    )
+    assert reasons["D"] == "Order Status: 'Other' cannot be imported; give the order's real status"
     assert reasons["E"] == "Order Time: '2022/09/14 11:03' is not a time like '2022-09-14 11:03:23'"
     assert (result.created, result.failed, result.skipped) == (2, 3, 1)
 
@@ -135,8 +137,10 @@ def test_s5_store_and_buyer_rules_and_priority(workspace, tmp_path):
     assert orders["D"].customer_id != orders["E"].customer_id  # nickname alone: new customer
     assert db.session.get(Customer, orders["D"].customer_id).name == "Tea fan"
     reasons = {r[0]: r[-1] for r in read_csv(Path(result.failure_path))[1:]}
-    assert reasons["A"] == "Store No / Store ID: both blank (S5: one of them is required)"
-    assert reasons["B"].startswith("Buyer Sobot Customer ID / Mobile / WeChat Unionid / Nickname")
+    assert reasons["A"] == "Store No and Store ID: both blank; fill in at least one of them"
+    assert reasons["B"].startswith(
+        "Buyer Sobot Customer ID, Buyer Mobile, Buyer WeChat Unionid and Buyer Nickname: all blank"
+    )
     assert reasons["F"].startswith("Buyer Mobile: mobile '12345' is not 11 digits")
 
 

@@ -79,11 +79,11 @@ def test_i2_mapping_page_comes_from_the_imports_service(admin):
     assert upload.headers["Location"].endswith("/imports/mapping")
     page = admin.get("/imports/mapping").get_data(as_text=True)
     # suggested from the headers, with every standard target labelled by its kind
-    assert '<option value="identity:wx_openid" selected>Identity: wx_openid</option>' in page
-    assert '<option value="property:city" selected>Property: city</option>' in page
+    assert '<option value="identity:wx_openid" selected>Identity: WeChat openid</option>' in page
+    assert '<option value="property:city" selected>Property: City</option>' in page
     assert '<option value="mobile" selected>Mobile</option>' in page
     refused = admin.post("/imports/mapping", data={"map_0": "name"}, follow_redirects=True)
-    assert b"customer id, identity, mobile or email" in refused.data
+    assert "Map at least one column to Customer id, Mobile, Email or an identity" in refused.text
 
 
 # --- 2. custom identities and properties (I2) -------------------------------------------------
@@ -173,7 +173,7 @@ def test_i2_field_created_in_settings_becomes_a_mapping_target(admin, workspace)
     assert "identity:member_no" not in before
     chosen = {"map_0": "name", "map_1": "identity:member_no", "map_3": "mobile"}
     refused = admin.post("/imports/mapping", data=chosen, follow_redirects=True)
-    assert "custom identity &#39;member_no&#39; does not exist" in refused.get_data(as_text=True)
+    assert "there is no custom field “member_no”" in refused.get_data(as_text=True)
 
     admin.post("/settings/fields", data={"kind": "identity", "name": "member_no",
                                          "label": "Member number"})  # fmt: skip

@@ -129,7 +129,7 @@ def test_y5_sync_settings(admin, shop):
     resp = admin.post(
         url, data={"sync_mode": "auto", "sync_interval_minutes": "10"}, follow_redirects=True
     )
-    assert b"between 30 and 1440" in resp.data
+    assert b"enter a whole number from 30 to 1440" in resp.data
     admin.post(url, data={"sync_mode": "disabled"})
     db.session.refresh(conn)
     assert conn.sync_mode == "disabled"

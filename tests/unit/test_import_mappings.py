@@ -27,12 +27,12 @@ def test_i2_mapping_suggested_from_english_and_chinese_headers():
 
 @pytest.mark.parametrize(
     ("mapping", "message"),
-    [({"A": "property:stage"}, "property 'stage' cannot be imported"),
-     ({"A": "identity:loyalty"}, "custom identity 'loyalty' does not exist"),
-     ({"A": "property:shoe"}, "custom property 'shoe' does not exist"),
-     ({"A": "name"}, "needs a customer id, identity, mobile or email column"),
-     ({"Z": "mobile"}, "not in the file"),
-     ({"A": "mobile", "B": "mobile"}, "both mapped to mobile")],
+    [({"A": "property:stage"}, "Column “A”: “Stage” is kept by the hub and cannot be imported"),
+     ({"A": "identity:loyalty"}, "Column “A”: there is no custom field “loyalty”"),
+     ({"A": "property:shoe"}, "Column “A”: there is no custom field “shoe”"),
+     ({"A": "name"}, "Map at least one column to Customer id, Mobile, Email or an identity"),
+     ({"Z": "mobile"}, "a column “Z” that is not in the file"),
+     ({"A": "mobile", "B": "mobile"}, "columns “A” and “B” both go to “Mobile”")],
 )  # fmt: skip
 def test_i2_mapping_checked(mapping, message):
     with pytest.raises(ValidationFailed, match=message):

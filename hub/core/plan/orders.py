@@ -77,9 +77,13 @@ def plan_order(stored: StoredOrder | None, rec: OrderRecord) -> Plan:
     """
     version = rec.effective_version()
     if never_taken(stored, rec):
-        return Plan("skip", reason="closed before it was ever stored (Y7): not taken")
+        return Plan("skip", reason="closed before the hub first saw it: not imported")
     if stored is not None and version < stored.version:
-        return Plan("unchanged", status=stored.status, reason="older snapshot ignored (X3)")
+        return Plan(
+            "unchanged",
+            status=stored.status,
+            reason="an older copy of the order than the one kept: ignored",
+        )
     status = rec.status
     if stored is not None and version == stored.version and RANK[status] < RANK[stored.status]:
         status = stored.status

@@ -49,9 +49,11 @@ def _home() -> Any:
 
 
 def _template_globals() -> dict[str, Any]:
+    from hub.web.admin.labels import field_label
     from hub.web.auth import is_admin
 
-    return {"is_admin": is_admin, "nav_items": NAV + ADMIN_NAV if is_admin() else NAV}
+    return {"is_admin": is_admin, "nav_items": NAV + ADMIN_NAV if is_admin() else NAV,
+            "field_label": field_label}  # fmt: skip
 
 
 NAV = [

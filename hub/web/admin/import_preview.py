@@ -28,9 +28,9 @@ def label(value: str, label: str) -> str:
     """The translated label of one mapping target, its kind in front of custom names."""
     kind, _sep, _name = value.partition(":")
     if kind == "identity":
-        return _("Identity: %(n)s", n=label)
+        return _("Identity: %(n)s", n=_(label))
     if kind == "property":
-        return _("Property: %(n)s", n=label)
+        return _("Property: %(n)s", n=_(label))
     return _(SIMPLE_LABELS.get(value, label))
 
 

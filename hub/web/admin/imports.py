@@ -28,7 +28,7 @@ from hub.queries import imports as q_imports
 from hub.queries import workspace as q_workspace
 from hub.services import parsing
 from hub.web.admin import import_preview
-from hub.web.admin.common import paginate
+from hub.web.admin.common import error_text, paginate
 from hub.web.auth import admin_required, workspace_id
 from hub.web.i18n import _
 
@@ -70,7 +70,7 @@ def upload() -> Any:
         if kind not in kinds:
             flash(_("Choose what the file contains."), "error")
         elif not files:
-            flash(_("Choose a .xlsx or .csv file to upload."), "error")
+            flash(_("Choose a .xlsx, .csv or .txt file to upload."), "error")
         else:
             token = secrets.token_hex(8)
             folder = _staging_dir(token)
@@ -81,6 +81,12 @@ def upload() -> Any:
                 path = folder / f"{n}-{secure_filename(name) or 'upload'}"
                 f.save(path)
                 stored.append({"path": str(path), "name": name})
+            try:
+                service.check_upload(kind, [(Path(f["path"]), f["name"]) for f in stored])
+            except HubError as exc:
+                shutil.rmtree(folder, ignore_errors=True)
+                flash(error_text(exc), "error")
+                return render_template("admin/import_upload.html", kinds=kinds, kind=kind), 400
             session[STAGE_KEY] = {"ws": workspace_id(), "token": token, "kind": kind,
                                   "files": stored, "mapping": None}  # fmt: skip
             mapped = service.connector_for(kind).column_mapping
@@ -96,7 +102,7 @@ def mapping() -> Any:
     try:
         headers, suggested, targets = import_preview.preview(workspace_id(), stage)
     except HubError as exc:
-        flash(str(exc), "error")
+        flash(error_text(exc), "error")
         return redirect(url_for("imports.upload"))
     if request.method == "POST":
         chosen = {h: request.form.get(f"map_{i}", "") for i, h in enumerate(headers)}
@@ -105,7 +111,7 @@ def mapping() -> Any:
         try:
             import_preview.check_mapping(workspace_id(), stage)
         except HubError as exc:
-            flash(str(exc), "error")
+            flash(error_text(exc), "error")
         else:
             return redirect(url_for("imports.settings"))
     current = stage.get("mapping") or suggested
@@ -143,7 +149,7 @@ def settings() -> Any:
             flash(_("The queue is unavailable; the import will start when it is back."), "error")
             return redirect(url_for("imports.index"))
         except HubError as exc:
-            flash(_("The import was refused: %(e)s", e=str(exc)), "error")
+            flash(_("The import was refused: %(e)s", e=error_text(exc)), "error")
             return redirect(url_for("imports.index"))
         finally:
             shutil.rmtree(_staging_dir(stage["token"]), ignore_errors=True)
@@ -152,6 +158,17 @@ def settings() -> Any:
         return redirect(url_for("imports.index"))
     groups = [g for g, _n in q_workspace.groups_with_counts(workspace_id())]
     return render_template("admin/import_settings.html", stage=stage, groups=groups, kinds=_kinds())
+
+
+@bp.get("/template/<kind>")
+@login_required
+def template(kind: str) -> Any:
+    """The .xlsx template of ``kind`` (required columns marked *), as the API's."""
+    if kind not in service.kinds():
+        abort(404)
+    path = service.upload_root() / "templates" / f"{kind}-template.xlsx"
+    service.template(kind, path)
+    return _send(path, path.name)
 
 
 @bp.get("/<int:import_id>/original")

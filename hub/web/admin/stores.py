@@ -87,7 +87,7 @@ def bind(platform: str) -> Any:
             conn = _svc().bind(workspace_id(), platform, values, sync_mode=choice["sync_mode"],
                                interval_minutes=choice["interval_minutes"])  # fmt: skip
         except ValidationFailed as exc:
-            errors = {exc.field or "_": str(exc)}
+            errors = {exc.field or "_": error_text(exc)}
             flash(_("Some fields need attention. Correct them and bind again."), "error")
         except StoreApiFailed as exc:
             errors = {exc.field or "_": error_text(exc)}

@@ -100,7 +100,7 @@ def test_the_real_store_is_bound_to_one_workspace_at_a_time(workspace, other_wor
     owned = bind(workspace, official)
     with pytest.raises(AlreadyBound, match="unbind it there first"):
         bind(other_workspace, official)
-    with pytest.raises(AlreadyBound, match=f"this workspace \\(connection {owned.id}\\)"):
+    with pytest.raises(AlreadyBound, match=f"this workspace \\(store #{owned.id}\\)"):
         bind(workspace, official)
     connections.unbind(workspace.id, owned.id)
     assert bind(other_workspace, official).bound_key == KDT_ID
@@ -150,7 +150,7 @@ def test_a_private_api_base_is_refused_and_gets_nothing(workspace, public_only, 
     with pytest.raises(ValidationFailed) as err:
         bind(workspace, f"https://{host}:{recorder.port}")
     assert err.value.field == "api_base"
-    assert str(err.value).startswith("api_base: ")
+    assert str(err.value).startswith("API base URL: ")
     assert "the hub connects to platforms on public addresses only" in str(err.value)
     assert (recorder.connections, bytes(recorder.received)) == (0, b"")
     assert db.session.query(Connection).count() == 0
@@ -159,7 +159,7 @@ def test_a_private_api_base_is_refused_and_gets_nothing(workspace, public_only, 
 def test_ipv6_loopback_api_base_is_refused_and_gets_nothing(workspace, public_only):
     recorder = Recorder("::1")
     try:
-        with pytest.raises(ValidationFailed, match=r"^api_base: ::1 is a loopback address"):
+        with pytest.raises(ValidationFailed, match=r"^API base URL: ::1 is a loopback address"):
             bind(workspace, f"https://[::1]:{recorder.port}")
     finally:
         recorder.stop()
@@ -167,7 +167,9 @@ def test_ipv6_loopback_api_base_is_refused_and_gets_nothing(workspace, public_on
 
 
 def test_plain_http_api_base_is_refused_without_the_flag(workspace, public_only, recorder):
-    with pytest.raises(ValidationFailed, match="^api_base must be an https:// address$") as err:
+    with pytest.raises(
+        ValidationFailed, match="^API base URL: enter an address starting with https://"
+    ) as err:
         bind(workspace, f"http://127.0.0.1:{recorder.port}")
     assert err.value.field == "api_base"
     assert (recorder.connections, bytes(recorder.received)) == (0, b"")
@@ -189,7 +191,7 @@ def test_api_bind_to_a_private_address_names_api_base(client, auth, public_only,
     error = resp.get_json()["error"]
     assert (error["code"], error["field"]) == ("validation_failed", "api_base")
     assert error["message"] == (
-        "api_base: 127.0.0.1 is a loopback address; "
+        "API base URL: 127.0.0.1 is a loopback address; "
         "the hub connects to platforms on public addresses only"
     )
     assert (recorder.connections, bytes(recorder.received)) == (0, b"")
@@ -296,7 +298,7 @@ def test_api_bind_to_any_private_host_is_refused_at_once(client, auth, public_on
     assert time.monotonic() - started < 3  # refused before connecting: nothing to wait for
     assert resp.status_code == 400
     assert resp.get_json()["error"]["message"] == (
-        f"api_base: {shown}; the hub connects to platforms on public addresses only"
+        f"API base URL: {shown}; the hub connects to platforms on public addresses only"
     )
 
 
@@ -342,7 +344,7 @@ def test_cli_connect_to_a_decimal_loopback_base_is_refused_and_sends_nothing(
     assert result.returncode == 1, result.stderr
     assert json.loads(result.stdout)["error"] == {
         "code": "configuration",  # the CLI's code for every ValidationFailed
-        "message": "api_base: 127.0.0.1 is a loopback address; "
+        "message": "API base URL: 127.0.0.1 is a loopback address; "
         "the hub connects to platforms on public addresses only",
     }
     assert (recorder.connections, bytes(recorder.received)) == (0, b"")
@@ -354,7 +356,9 @@ def test_cli_connect_to_plain_http_is_refused_without_the_flag(
 ):
     result = cli_connect(f"http://127.0.0.1:{recorder.port}", cli_env(database_url, redis_url))
     assert result.returncode == 1, result.stderr
-    assert json.loads(result.stdout)["error"]["message"] == "api_base must be an https:// address"
+    assert json.loads(result.stdout)["error"]["message"].startswith(
+        "API base URL: enter an address starting with https://"
+    )
     assert (recorder.connections, bytes(recorder.received)) == (0, b"")
 
 
