@@ -14,16 +14,12 @@ from connectors.youzan.mapping import PLATFORM, SALES_CHANNEL, ciphertexts, map_
 from connectors.youzan.pii import Decryptor
 from connectors.youzan.streams import TradesStream, refunds_of
 from hub.connectors import BindInfo, Connector, Stream, WebhookAck, WebhookInfo
-from hub.core.errors import PermissionDenied, ValidationFailed
+from hub.core.errors import N_, PermissionDenied, ValidationFailed
 from hub.core.records import Record
 from hub.sync.egress import origin_of, same_base
 from hub.sync.http import platform_text
 
 TOKEN_KEYS = ("access_token", "token_expires", "token_issued")
-
-
-def N_(message: str) -> str:  # noqa: N802  (gettext's marker: translated where it is shown)
-    return message
 
 
 # What a store whose app was granted only part of the API does without (4204), by API.
