@@ -6,6 +6,8 @@
 - ``from``/``to`` (the pages' date fields send ``since``/``until``): an inclusive range of
   order times, ISO-8601 with an offset or a date (a whole UTC day).
 - ``store``: a platform store id, a store name, or the id of one of the workspace's stores.
+- ``connection_id``: the id of one of the workspace's stores (what "Orders of this store" asks
+  for: the platform's shop name may differ from the name the store was bound with).
 - ``source``: the platform or the sales channel ("WeChat Mini Shop"), either case.
 """
 
@@ -22,6 +24,7 @@ from hub.extensions import db
 from hub.models import STATUSES, Event, Order, OrderLine, OrderRefund
 from hub.queries.paging import escape_like, in_workspace, text_arg
 from hub.services import parsing
+from hub.services.customers import N_
 
 
 @dataclass(frozen=True)
@@ -33,20 +36,32 @@ class OrderFilter:
     store: str | None = None
     source: str | None = None
     customer_id: int | None = None
+    connection_id: int | None = None
 
     @classmethod
     def from_args(cls, args: Any) -> OrderFilter:
         """From query arguments: order_no, status, from (or since), to (or until), store,
-        source; ValidationFailed naming the argument for a value that cannot be taken."""
+        source, connection_id; ValidationFailed naming the argument for a value that cannot be
+        taken, and for a range whose start is after its end (it could match nothing)."""
         start_name = "from" if args.get("from") is not None else "since"
         end_name = "to" if args.get("to") is not None else "until"
+        start = parsing.moment(args.get(start_name), start_name)
+        end = parsing.moment(args.get(end_name), end_name, end=True)
+        if start and end and start > end:
+            raise parsing.Refused(
+                N_("The date range is reversed: %(start)s (%(a)s) is after %(end)s (%(b)s). "
+                   "Swap the two dates."),
+                field=start_name, start=start_name, end=end_name,
+                a=args.get(start_name).strip(), b=args.get(end_name).strip(),
+            )  # fmt: skip
         return cls(
             order_no=text_arg(args, "order_no"),
             statuses=_statuses(args),
-            start=parsing.moment(args.get(start_name), start_name),
-            end=parsing.moment(args.get(end_name), end_name, end=True),
+            start=start,
+            end=end,
             store=text_arg(args, "store"),
             source=text_arg(args, "source"),
+            connection_id=parsing.record_id(args.get("connection_id"), "connection_id"),
         )
 
 
@@ -93,6 +108,8 @@ def _conditions(f: OrderFilter) -> list[ColumnElement[bool]]:
         )
     if f.customer_id:
         conditions.append(Order.customer_id == f.customer_id)
+    if f.connection_id:
+        conditions.append(Order.connection_id == f.connection_id)
     return conditions
 
 

@@ -7,11 +7,12 @@ from typing import Any
 from flask import Blueprint, render_template, request
 from flask_login import login_required
 
+from hub.core.errors import HubError
 from hub.extensions import db
 from hub.models import STATUSES, Connection, Customer
 from hub.queries import customers as q_customers
 from hub.queries import orders as q_orders
-from hub.web.admin.common import paginate
+from hub.web.admin.common import error_text, paginate, scoped_or_404
 from hub.web.auth import workspace_id
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
@@ -21,12 +22,18 @@ bp = Blueprint("orders", __name__, url_prefix="/orders")
 @login_required
 def index() -> Any:
     ws = workspace_id()
-    filters = q_orders.OrderFilter.from_args(request.args)
-    pager = paginate(q_orders.search(ws, filters))
-    ids = {o.customer_id for o in pager.items if o.customer_id}
+    try:
+        filters, error = q_orders.OrderFilter.from_args(request.args), None
+    except HubError as exc:  # the page shows why nothing can match, with the form kept
+        filters, error = q_orders.OrderFilter(), error_text(exc)
+    pager = paginate(q_orders.search(ws, filters)) if error is None else None
+    ids = {o.customer_id for o in pager.items if o.customer_id} if pager else set()
+    store = scoped_or_404(Connection, filters.connection_id) if filters.connection_id else None
     return render_template(
         "admin/orders.html",
         pager=pager,
+        error=error,
+        store=store,
         statuses=STATUSES,
         chosen_statuses=filters.statuses,
         sources=q_orders.sources(ws),
