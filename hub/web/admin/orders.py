@@ -29,7 +29,7 @@ def index() -> Any:
     pager = paginate(q_orders.search(ws, filters)) if error is None else None
     ids = {o.customer_id for o in pager.items if o.customer_id} if pager else set()
     store = scoped_or_404(Connection, filters.connection_id) if filters.connection_id else None
-    return render_template(
+    page = render_template(
         "admin/orders.html",
         pager=pager,
         error=error,
@@ -41,6 +41,7 @@ def index() -> Any:
         names=q_customers.names(ws, ids),
         args=request.args,
     )
+    return page, 400 if error else 200
 
 
 @bp.get("/<int:order_id>")
