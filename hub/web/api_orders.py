@@ -9,6 +9,7 @@ from flask import jsonify, request
 from hub.queries import orders as q_orders
 from hub.queries import products as q_products
 from hub.web import api_serial as ser
+from hub.web import csv_export
 from hub.web.api_base import bp, paged, workspace_id
 
 
@@ -16,6 +17,14 @@ from hub.web.api_base import bp, paged, workspace_id
 def orders() -> Any:
     filters = q_orders.OrderFilter.from_args(request.args)
     return paged(q_orders.search(workspace_id(), filters), ser.order)
+
+
+@bp.get("/orders.csv")
+def orders_csv() -> Any:
+    """The orders ``/orders`` lists for the same filters, as streamed CSV."""
+    filters = q_orders.OrderFilter.from_args(request.args)
+    rows = q_orders.export_rows(workspace_id(), filters)
+    return csv_export.response("orders.csv", q_orders.EXPORT_HEADER, rows)
 
 
 @bp.get("/orders/<int:order_id>")

@@ -12,6 +12,7 @@ from hub.extensions import db
 from hub.models import STATUSES, Connection, Customer
 from hub.queries import customers as q_customers
 from hub.queries import orders as q_orders
+from hub.web import csv_export
 from hub.web.admin.common import error_text, paginate, scoped_or_404
 from hub.web.auth import workspace_id
 
@@ -42,6 +43,15 @@ def index() -> Any:
         args=request.args,
     )
     return page, 400 if error else 200
+
+
+@bp.get("/export.csv")
+@login_required
+def export() -> Any:
+    """The list's orders, for the filters it shows, as streamed CSV."""
+    filters = q_orders.OrderFilter.from_args(request.args)
+    rows = q_orders.export_rows(workspace_id(), filters)
+    return csv_export.response("orders.csv", q_orders.EXPORT_HEADER, rows)
 
 
 @bp.get("/<int:order_id>")
