@@ -19,9 +19,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, or_, select
 
 from hub.core.normalise import InvalidValue, normalise_mobile
+from hub.core.sources import unique_keys
 from hub.extensions import db
 from hub.models import Customer, CustomerTag, Event, Group, GroupMember, Identity, MergeLedger, Tag
-from hub.queries.paging import contains, in_workspace, text_arg
+from hub.queries.paging import contains, in_workspace, source_spellings, text_arg
 from hub.services.customers import N_, Refused
 from hub.services.parsing import as_id
 
@@ -103,7 +104,7 @@ def _list_filters(workspace_id: int, f: CustomerFilter) -> list[ColumnElement[bo
     if f.stage:
         conditions.append(func.lower(Customer.stage) == f.stage.lower())
     if f.source:
-        conditions.append(func.lower(Customer.original_source) == f.source.lower())
+        conditions.append(func.lower(Customer.original_source).in_(source_spellings(f.source)))
     return conditions
 
 
@@ -186,6 +187,7 @@ def choices(workspace_id: int) -> dict[str, list[str]]:
     for key, column in (("stages", Customer.stage), ("sources", Customer.original_source)):
         values = db.session.scalars(select(column).where(*live, column.is_not(None)).distinct())
         found[key] = sorted(values, key=str.lower)
+    found["sources"] = unique_keys(found["sources"])
     return found
 
 

@@ -20,10 +20,11 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, or_, select
 
+from hub.core import sources as source_keys
 from hub.core.errors import ValidationFailed
 from hub.extensions import db
 from hub.models import STATUSES, Event, Order, OrderLine, OrderRefund
-from hub.queries.paging import escape_like, in_workspace, text_arg
+from hub.queries.paging import escape_like, in_workspace, source_spellings, text_arg
 from hub.services import parsing
 from hub.services.customers import N_
 
@@ -103,9 +104,9 @@ def _conditions(f: OrderFilter) -> list[ColumnElement[bool]]:
     if f.store:
         conditions.append(_store(f.store))
     if f.source:
-        source = f.source.lower()
+        names = source_spellings(f.source)
         conditions.append(
-            or_(func.lower(Order.source) == source, func.lower(Order.sales_channel) == source)
+            or_(func.lower(Order.source).in_(names), func.lower(Order.sales_channel).in_(names))
         )
     if f.customer_id:
         conditions.append(Order.customer_id == f.customer_id)
@@ -162,12 +163,13 @@ def details(workspace_id: int, order_id: int) -> Details:
 
 
 def sources(workspace_id: int) -> list[str]:
-    """Distinct sources and sales channels, e.g. "WeChat Mini Shop" (W6)."""
+    """Distinct sources and sales channels, e.g. "wechat_shop" (W6): one key per source,
+    whatever the case of older rows, by display name."""
     values: set[str] = set()
     for column in (Order.source, Order.sales_channel):
         stmt = select(column).where(Order.workspace_id == workspace_id).distinct()
         values.update(v for v in db.session.scalars(stmt) if v)
-    return sorted(values)
+    return source_keys.unique_keys(values)
 
 
 def stores(workspace_id: int) -> list[str]:

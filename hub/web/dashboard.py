@@ -10,6 +10,7 @@ from typing import Any
 from flask import Blueprint, Response, render_template, request
 from flask_login import login_required
 
+from hub.core import sources
 from hub.services import parsing
 from hub.web.auth import workspace_id
 from hub.web.i18n import _
@@ -35,7 +36,8 @@ def index() -> Any:
     if start > end:
         start, end = end, start
     known = loaders.order_sources(ws)
-    chosen = [s for s in request.args.getlist("source") if s in known]
+    asked = {sources.key(s) for s in request.args.getlist("source")}  # any case (22.5)
+    chosen = [s for s in known if s in asked]
     board = dashboard.build(ws, start, end, chosen or None)
     figures = {name: json.loads(fig.to_json()) for name, fig in board.figures.items()}
     return render_template(
