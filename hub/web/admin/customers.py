@@ -41,7 +41,7 @@ def index() -> Any:
     )
 
 
-@bp.get("/customers/export.csv")
+@bp.get("/customers.csv")
 @login_required
 def export() -> Any:
     """The list's customers, for the filters and sort it shows, as streamed CSV."""

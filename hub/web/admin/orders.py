@@ -45,13 +45,17 @@ def index() -> Any:
     return page, 400 if error else 200
 
 
-@bp.get("/export.csv")
 @login_required
 def export() -> Any:
     """The list's orders, for the filters it shows, as streamed CSV."""
     filters = q_orders.OrderFilter.from_args(request.args)
     rows = q_orders.export_rows(workspace_id(), filters)
     return csv_export.response("orders.csv", q_orders.EXPORT_HEADER, rows)
+
+
+# /orders.csv beside /orders (as /customers.csv and the API's /api/v1/orders.csv), outside
+# the blueprint's /orders/ prefix.
+bp.record_once(lambda state: state.app.add_url_rule("/orders.csv", "orders.export", export))
 
 
 @bp.get("/<int:order_id>")
