@@ -30,6 +30,8 @@ def index() -> Any:
     from hub.analytics import dashboard, loaders
 
     ws = workspace_id()
+    if loaders.last_order_time(ws) is None:  # nothing to draw yet: one empty state (22.6)
+        return render_template("dashboard/index.html", no_orders=True)
     default_start, default_end = dashboard.default_range(ws)
     start = _day("start") or default_start
     end = _day("end") or default_end
@@ -39,13 +41,18 @@ def index() -> Any:
     asked = {sources.key(s) for s in request.args.getlist("source")}  # any case (22.5)
     chosen = [s for s in known if s in asked]
     board = dashboard.build(ws, start, end, chosen or None)
-    figures = {name: json.loads(fig.to_json()) for name, fig in board.figures.items()}
+    figures = {
+        name: json.loads(fig.to_json())
+        for name, fig in board.figures.items()
+        if name not in board.empty
+    }
     return render_template(
         "dashboard/index.html",
         board=board,
         kpis=_formatted(board.kpis),
         figures=figures,
         titles=_titles(),
+        hints=_empty_hints(),
         start=start,
         end=end,
         sources=known,
@@ -62,6 +69,22 @@ def _titles() -> dict[str, str]:
         "top_products": _("Top products"),
         "revenue_by_source": _("Revenue by source"),
         "checkouts": _("Abandoned checkouts recovered"),
+    }
+
+
+def _empty_hints() -> dict[str, str]:
+    """What a chart with nothing to draw says instead."""
+    orders = _("No orders in this range.")
+    return {
+        "revenue": orders,
+        "orders": orders,
+        "aov": orders,
+        "new_vs_returning": _("No orders of known customers in this range."),
+        "top_products": _("No order lines in this range."),
+        "revenue_by_source": orders,
+        "checkouts": _(
+            "No abandoned checkout in this range. They arrive with a store's webhooks and syncs."
+        ),
     }
 
 
