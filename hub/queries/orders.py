@@ -162,6 +162,12 @@ def details(workspace_id: int, order_id: int) -> Details:
     )
 
 
+def any_order(workspace_id: int) -> bool:
+    """Whether the workspace has an order at all."""
+    stmt = select(Order.id).where(Order.workspace_id == workspace_id).limit(1)
+    return db.session.scalar(stmt) is not None
+
+
 def sources(workspace_id: int) -> list[str]:
     """Distinct sources and sales channels, e.g. "wechat_shop" (W6): one key per source,
     whatever the case of older rows, by display name."""

@@ -11,6 +11,7 @@ from flask import Blueprint, Response, render_template, request
 from flask_login import login_required
 
 from hub.core import sources
+from hub.queries import orders as q_orders
 from hub.services import parsing
 from hub.web.auth import workspace_id
 from hub.web.i18n import _
@@ -27,11 +28,11 @@ def _day(name: str) -> str | None:
 @bp.get("")
 @login_required
 def index() -> Any:
-    from hub.analytics import dashboard, loaders
-
     ws = workspace_id()
-    if loaders.last_order_time(ws) is None:  # nothing to draw yet: one empty state (22.6)
+    if not q_orders.any_order(ws):  # nothing to draw yet: one empty state (22.6)
         return render_template("dashboard/index.html", no_orders=True)
+    from hub.analytics import dashboard, loaders  # pandas and plotly: only with orders to draw
+
     default_start, default_end = dashboard.default_range(ws)
     start = _day("start") or default_start
     end = _day("end") or default_end
