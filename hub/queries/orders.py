@@ -9,6 +9,7 @@
 - ``connection_id``: the id of one of the workspace's stores (what "Orders of this store" asks
   for: the platform's shop name may differ from the name the store was bound with).
 - ``source``: the platform or the sales channel ("WeChat Mini Shop"), either case.
+- ``sort``: one of SORTS, ``-`` in front for descending (default: newest first).
 """
 
 from __future__ import annotations
@@ -28,6 +29,17 @@ from hub.queries.paging import escape_like, in_workspace, source_spellings, text
 from hub.services import parsing
 from hub.services.customers import N_
 
+# The list's sortable columns (what the page shows): ``sort=<key>`` or ``sort=-<key>``.
+SORTS: dict[str, Any] = {
+    "order_no": Order.order_no,
+    "ordered": Order.ordered_at,
+    "status": Order.status,
+    "store": Order.store_name,
+    "source": Order.sales_channel,
+    "total": Order.amount_total,
+    "paid": Order.amount_paid,
+}
+
 
 @dataclass(frozen=True)
 class OrderFilter:
@@ -39,6 +51,7 @@ class OrderFilter:
     source: str | None = None
     customer_id: int | None = None
     connection_id: int | None = None
+    sort: str | None = None
 
     @classmethod
     def from_args(cls, args: Any) -> OrderFilter:
@@ -64,7 +77,18 @@ class OrderFilter:
             store=text_arg(args, "store"),
             source=text_arg(args, "source"),
             connection_id=parsing.record_id(args.get("connection_id"), "connection_id"),
+            sort=_sort(args),
         )
+
+
+def _sort(args: Any) -> str | None:
+    sort = text_arg(args, "sort")
+    if sort and sort.removeprefix("-") not in SORTS:
+        raise parsing.Refused(
+            N_("sort must be one of %(keys)s (a leading - sorts descending), not %(got)s."),
+            field="sort", keys=", ".join(SORTS), got=repr(sort),
+        )  # fmt: skip
+    return sort
 
 
 def _statuses(args: Any) -> tuple[str, ...]:
@@ -81,11 +105,16 @@ def _statuses(args: Any) -> tuple[str, ...]:
 
 
 def search(workspace_id: int, f: OrderFilter) -> Select[Any]:
-    """The workspace's orders matching ``f``, newest first."""
+    """The workspace's orders matching ``f``, sorted by ``f.sort`` (newest first)."""
     stmt = select(Order).where(Order.workspace_id == workspace_id)
     for condition in _conditions(f):
         stmt = stmt.where(condition)
-    return stmt.order_by(Order.ordered_at.desc(), Order.id.desc())
+    if not f.sort:
+        return stmt.order_by(Order.ordered_at.desc(), Order.id.desc())
+    column = SORTS[f.sort.removeprefix("-")]
+    if f.sort.startswith("-"):  # blanks last either way, on SQLite as on PostgreSQL
+        return stmt.order_by(column.is_(None), column.desc(), Order.id.desc())
+    return stmt.order_by(column.is_(None), column, Order.id)
 
 
 def _conditions(f: OrderFilter) -> list[ColumnElement[bool]]:

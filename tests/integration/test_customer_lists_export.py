@@ -236,3 +236,17 @@ def test_the_export_is_streamed_in_constant_memory(client, auth, workspace):
     assert sent > 14 * small_sent  # fifteen times the rows went out...
     assert peak < 2 * small_peak + 512 * 1024, (small_peak, peak)  # ...in the same memory
     assert peak < sent, (peak, sent)  # and less than the file: never held whole
+
+
+def test_orders_sort_by_their_columns_in_the_ui_and_the_api(ui, client, auth, workspace, tmp_path):
+    seed(workspace, tmp_path)  # A-1 paid 120.00, A-2 paid 80.00 less a 30.00 refund
+    by_paid = client.get(f"{API}/orders?sort=paid", headers=auth).get_json()["items"]
+    assert [o["order_no"] for o in by_paid] == ["A-2", "A-1"]
+    by_paid_desc = client.get(f"{API}/orders?sort=-paid", headers=auth).get_json()["items"]
+    assert [o["order_no"] for o in by_paid_desc] == ["A-1", "A-2"]
+    html = ui.get("/orders?sort=paid&status=completed&status=paid").get_data(as_text=True)
+    assert html.index(">A-2<") < html.index(">A-1<")
+    link = re.search(r'href="([^"]+)" data-sort="paid"', html).group(1).replace("&amp;", "&")
+    assert "sort=-paid" in link and "status=completed" in link and "status=paid" in link
+    refused = client.get(f"{API}/orders?sort=secret", headers=auth)
+    assert refused.status_code == 400 and refused.get_json()["error"]["field"] == "sort"
