@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy.orm import Session
 
 from hub.core.normalise import InvalidValue, normalise_mobile
 from hub.core.sources import unique_keys
@@ -121,7 +122,9 @@ EXPORT_HEADER = ("id", "name", "mobile", "email", "stage", "score", "source", "t
                  "created_at", "updated_at")  # fmt: skip
 
 
-def export_rows(workspace_id: int, f: CustomerFilter) -> Iterator[tuple[Any, ...]]:
+def export_rows(
+    session: Session, workspace_id: int, f: CustomerFilter
+) -> Iterator[tuple[Any, ...]]:
     """The customers ``search`` finds, one tuple per customer in EXPORT_HEADER's order, read
     from the database in batches (constant memory, whatever the number of customers)."""
     tags = (
@@ -135,23 +138,23 @@ def export_rows(workspace_id: int, f: CustomerFilter) -> Iterator[tuple[Any, ...
                Customer.updated_at)  # fmt: skip
     stmt = search(workspace_id, f).with_only_columns(*columns)
     batch: list[tuple[Any, ...]] = []
-    for row in db.session.execute(stmt.execution_options(yield_per=BATCH)):
+    for row in session.execute(stmt.execution_options(yield_per=BATCH)):
         batch.append(tuple(row))
         if len(batch) == BATCH:
-            yield from _with_tags(batch)
+            yield from _with_tags(session, batch)
             batch = []
-    yield from _with_tags(batch)
+    yield from _with_tags(session, batch)
 
 
 BATCH = 500
 
 
-def _with_tags(batch: list[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+def _with_tags(session: Session, batch: list[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
     """The batch with each customer's tag names (";"-separated) in place of its tag count."""
     wanted = [row[0] for row in batch if row[7]]
     names: dict[int, list[str]] = {}
     if wanted:
-        rows = db.session.execute(
+        rows = session.execute(
             select(CustomerTag.customer_id, Tag.name)
             .join(Tag, Tag.id == CustomerTag.tag_id)
             .where(CustomerTag.customer_id.in_(wanted))

@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy.orm import Session
 
 from hub.core import sources as source_keys
 from hub.core.errors import ValidationFailed
@@ -39,6 +40,10 @@ SORTS: dict[str, Any] = {
     "total": Order.amount_total,
     "paid": Order.amount_paid,
 }
+
+
+class ReversedRange(parsing.Refused):
+    """A range whose start is after its end: it could match nothing (22.12)."""
 
 
 @dataclass(frozen=True)
@@ -63,7 +68,7 @@ class OrderFilter:
         start = parsing.moment(args.get(start_name), start_name)
         end = parsing.moment(args.get(end_name), end_name, end=True)
         if start and end and start > end:
-            raise parsing.Refused(
+            raise ReversedRange(
                 N_("The date range is reversed: %(start)s (%(a)s) is after %(end)s (%(b)s). "
                    "Swap the two dates."),
                 field=start_name, start=start_name, end=end_name,
@@ -158,12 +163,12 @@ EXPORT_HEADER = ("id", "order_no", "external_id", "ordered_at", "paid_at", "stat
                  "refunded_amount", "cancelled_amount")  # fmt: skip
 
 
-def export_rows(workspace_id: int, f: OrderFilter) -> Iterator[tuple[Any, ...]]:
+def export_rows(session: Session, workspace_id: int, f: OrderFilter) -> Iterator[tuple[Any, ...]]:
     """The orders ``search`` finds, one tuple per order in EXPORT_HEADER's order, read from
     the database in batches (constant memory, whatever the number of orders)."""
     columns = [getattr(Order, name) for name in EXPORT_HEADER]
     stmt = search(workspace_id, f).with_only_columns(*columns)
-    for row in db.session.execute(stmt.execution_options(yield_per=500)):
+    for row in session.execute(stmt.execution_options(yield_per=500)):
         yield tuple(row)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from flask import jsonify, request
@@ -23,7 +24,8 @@ def orders() -> Any:
 def orders_csv() -> Any:
     """The orders ``/orders`` lists for the same filters, as streamed CSV."""
     filters = q_orders.OrderFilter.from_args(request.args)
-    rows = q_orders.export_rows(workspace_id(), filters)
+    ws = workspace_id()
+    rows = functools.partial(q_orders.export_rows, workspace_id=ws, f=filters)
     return csv_export.response("orders.csv", q_orders.EXPORT_HEADER, rows)
 
 

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from flask import Response, stream_with_context
+from flask import Response
+from sqlalchemy.orm import Session
+
+from hub.extensions import db
 
 BOM = "\ufeff"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -54,10 +57,26 @@ def lines(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[str]
         yield buffer.getvalue()
 
 
-def response(filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Response:
-    """A streamed CSV attachment named ``filename``; ``rows`` is read as the client reads."""
-    body = stream_with_context(lines(header, rows))
-    answer = Response(body, mimetype="text/csv")
+Rows = Iterable[Sequence[Any]]
+
+
+def response(
+    filename: str, header: Sequence[str], rows: Rows | Callable[[Session], Rows]
+) -> Response:
+    """A streamed CSV attachment named ``filename``; ``rows`` is read as the client reads. A
+    callable gets a database session of the download's own, open until the last row is sent
+    or the client goes away (the request, its context and its session are over by then; the
+    filters were read before)."""
+    engine = db.engine
+
+    def body() -> Iterator[str]:
+        if not callable(rows):
+            yield from lines(header, rows)
+            return
+        with Session(engine) as session:
+            yield from lines(header, rows(session))
+
+    answer = Response(body(), mimetype="text/csv")
     answer.mimetype_params["charset"] = "utf-8"
     answer.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     answer.headers["Cache-Control"] = "no-store"

@@ -3,6 +3,7 @@ orders tab), merge and the merge ledger with undo (X4)."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -46,7 +47,8 @@ def index() -> Any:
 def export() -> Any:
     """The list's customers, for the filters and sort it shows, as streamed CSV."""
     filters = q_customers.CustomerFilter.from_args(request.args)
-    rows = q_customers.export_rows(workspace_id(), filters)
+    ws = workspace_id()
+    rows = functools.partial(q_customers.export_rows, workspace_id=ws, f=filters)
     return csv_export.response("customers.csv", q_customers.EXPORT_HEADER, rows)
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from flask import Blueprint, render_template, request
 from flask_login import login_required
 
-from hub.core.errors import HubError
 from hub.extensions import db
 from hub.models import STATUSES, Connection, Customer
 from hub.queries import customers as q_customers
@@ -25,7 +25,7 @@ def index() -> Any:
     ws = workspace_id()
     try:
         filters, error = q_orders.OrderFilter.from_args(request.args), None
-    except HubError as exc:  # the page shows why nothing can match, with the form kept
+    except q_orders.ReversedRange as exc:  # the page says why nothing can match, form kept
         filters, error = q_orders.OrderFilter(), error_text(exc)
     pager = paginate(q_orders.search(ws, filters)) if error is None else None
     ids = {o.customer_id for o in pager.items if o.customer_id} if pager else set()
@@ -49,7 +49,8 @@ def index() -> Any:
 def export() -> Any:
     """The list's orders, for the filters it shows, as streamed CSV."""
     filters = q_orders.OrderFilter.from_args(request.args)
-    rows = q_orders.export_rows(workspace_id(), filters)
+    ws = workspace_id()
+    rows = functools.partial(q_orders.export_rows, workspace_id=ws, f=filters)
     return csv_export.response("orders.csv", q_orders.EXPORT_HEADER, rows)
 
 
