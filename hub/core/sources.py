@@ -12,25 +12,31 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+
+def N_(message: str) -> str:  # noqa: N802  (the gettext convention)
+    """Mark ``message`` for extraction (``pybabel -k N_``); the web layer translates it."""
+    return message
+
+
 # key -> the English display name (the web layer translates it where it is shown).
 NAMES: dict[str, str] = {
-    "youzan": "Youzan",
-    "wechat_shop": "WeChat Mini Shop",
-    "shopify": "Shopify",
-    "tmall": "Tmall",
-    "sobot": "Sobot",
-    "customer_import": "Customer import",
-    "crm": "CRM",
-    "weimob": "Weimob",
-    "douyin": "Douyin",
-    "kuaishou": "Kuaishou",
-    "jingdong": "Jingdong",
-    "taobao": "Taobao",
-    "vipshop": "Vipshop",
-    "xiao_e_tech": "Xiao E Tech",
-    "mogu": "Mogu",
-    "xiaohongshu": "Xiaohongshu",
-    "brand_mall": "Brand's own mall",
+    "youzan": N_("Youzan"),
+    "wechat_shop": N_("WeChat Mini Shop"),
+    "shopify": N_("Shopify"),
+    "tmall": N_("Tmall"),
+    "sobot": N_("Sobot"),
+    "customer_import": N_("Customer import"),
+    "crm": N_("CRM"),
+    "weimob": N_("Weimob"),
+    "douyin": N_("Douyin"),
+    "kuaishou": N_("Kuaishou"),
+    "jingdong": N_("Jingdong"),
+    "taobao": N_("Taobao"),
+    "vipshop": N_("Vipshop"),
+    "xiao_e_tech": N_("Xiao E Tech"),
+    "mogu": N_("Mogu"),
+    "xiaohongshu": N_("Xiaohongshu"),
+    "brand_mall": N_("Brand's own mall"),
 }
 # Other spellings of a key (its display name and the key itself are always accepted).
 ALIASES: dict[str, tuple[str, ...]] = {
