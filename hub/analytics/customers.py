@@ -40,6 +40,10 @@ def cohort_retention(df: pd.DataFrame, freq: str = "M") -> pd.DataFrame:
     """Share of each first-purchase cohort (month) ordering again N months after; index cohort,
     column 0 is the cohort itself (1.0), plus a ``customers`` column with the cohort size."""
     known = _known(df)
+    if known.empty:  # no cohort yet
+        empty = pd.DataFrame({"customers": pd.Series(dtype=int), 0: pd.Series(dtype=float)})
+        empty.columns.name = "months since first order"
+        return empty.rename_axis("cohort")
     period = known[TIME].dt.to_period(freq)
     ordinal = pd.Series(pd.PeriodIndex(period).asi8, index=known.index)
     first = ordinal.groupby(known[CUSTOMER]).transform("min")

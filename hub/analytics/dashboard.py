@@ -22,6 +22,9 @@ class Dashboard:
     kpis: dict[str, float] = field(default_factory=dict)
     figures: dict[str, go.Figure] = field(default_factory=dict)
     top_products: pd.DataFrame | None = None
+    # Figures with nothing to draw in the range (no orders, no checkouts …): the page shows an
+    # empty state for each instead of empty axes (issue 22.6).
+    empty: set[str] = field(default_factory=set)
 
 
 def default_range(
@@ -60,12 +63,28 @@ def build(
     board.kpis |= _recovery(events, hi)
     board.figures = _figures(tx, lines, first, board.kpis, freq)
     board.top_products = orders.top_products(lines, n=10) if len(lines) else None
+    board.empty = _empty(tx, lines, board.kpis)
     return board
 
 
 def _day_start(day: pd.Timestamp, tz: str) -> pd.Timestamp:
     """Midnight of ``day`` in ``tz`` (where a DST change skips midnight, when the day begins)."""
     return day.tz_localize(tz, nonexistent="shift_forward", ambiguous=True)
+
+
+def _empty(tx: pd.DataFrame, lines: pd.DataFrame, kpis: dict[str, float]) -> set[str]:
+    """The figures with no data: every order chart without orders, the top products without
+    lines, the checkouts without a single abandoned or recovered checkout."""
+    empty: set[str] = set()
+    if tx.empty:
+        empty |= {"revenue", "orders", "aov", "new_vs_returning", "revenue_by_source"}
+    elif tx.dropna(subset=["customer_id"]).empty:
+        empty.add("new_vs_returning")
+    if lines.empty:
+        empty.add("top_products")
+    if not (kpis.get("abandoned") or kpis.get("recovered")):
+        empty.add("checkouts")
+    return empty
 
 
 def _kpis(tx: pd.DataFrame) -> dict[str, float]:

@@ -46,7 +46,9 @@ def funnel(
     frames = []
     for key, group in reached.groupby(value.reindex(reached.index), dropna=False):
         frames.append(_table(group, steps).assign(**{breakdown: key}))
-    return pd.concat(frames, ignore_index=True) if frames else _table(reached, steps)
+    if not frames:  # nobody entered the funnel: the steps with no one, under no breakdown value
+        return _table(reached, steps).assign(**{breakdown: pd.Series(dtype=object)})
+    return pd.concat(frames, ignore_index=True)
 
 
 def _table(reached: pd.Series, steps: Sequence[str]) -> pd.DataFrame:

@@ -57,6 +57,8 @@ def return_rates(lines: pd.DataFrame, by: str | list[str] | None = None) -> pd.D
             "units_returned": grouped["returned_qty"].sum(),
         }
     ).fillna({"orders_returned": 0})
+    if not keys:  # one row "all", zeros when there is no line at all
+        out = out.reindex(["all"], fill_value=0)
     out["orders_returned"] = out["orders_returned"].astype(int)
     out["value_return_rate"] = out["returned_value"] / out["sold_value"].replace(0, np.nan)
     out["order_return_rate"] = out["orders_returned"] / out["orders"].replace(0, np.nan)

@@ -46,6 +46,10 @@ def rfm_summary(
     if freq not in _UNIT_NS:
         raise AnalyticsError(f"freq {freq!r} is not one of {', '.join(_UNIT_NS)}")
     periods = period_start_ns(as_ns(df[datetime_col]), freq)
+    if not len(periods):  # no purchase: an empty summary
+        columns = ["frequency", "recency", "T"]
+        columns += [] if monetary_col is None else ["monetary_value"]
+        return pd.DataFrame(columns=columns, index=pd.Index([], name=customer_col), dtype=float)
     if observation_period_end is None:
         end = periods.max()
     else:
@@ -137,7 +141,9 @@ def segment_of(
     out = pd.Series("other", index=r.index, dtype=object)
     done = pd.Series(False, index=r.index)
     for name, (r_set, f_set) in segments.items():
-        hit = ~done & rs.map(lambda s, a=r_set: s in a) & fs.map(lambda s, a=f_set: s in a)
+        in_r = rs.map(lambda s, a=r_set: s in a).astype(bool)  # bool even when empty
+        in_f = fs.map(lambda s, a=f_set: s in a).astype(bool)
+        hit = ~done & in_r & in_f
         out[hit] = name
         done |= hit
     return out

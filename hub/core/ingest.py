@@ -20,6 +20,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
+from hub.core import sources
 from hub.core.batch import ORDERS_PER_CHUNK, Batch
 from hub.core.checks import check_records
 from hub.core.records import Record
@@ -53,6 +54,7 @@ def apply(
     the caller commits; the store's work after a commit (SQLite: a background WAL
     checkpoint) happens at that commit all the same."""
     check_records(records)  # raises InvalidRecord naming the record and field
+    sources.canonical_records(records)  # every writer stores the source's key (22.5)
     options = options or IngestOptions()
     result = IngestResult()
     try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -167,6 +167,15 @@ def failure_file(workspace_id: int, run_id: int) -> Path:
     if not run.failure_path or not Path(run.failure_path).exists():
         raise NotFound(f"import {run_id} has no failure file")
     return Path(run.failure_path)
+
+
+def failure_rows(workspace_id: int, run_id: int) -> tuple[list[str], Iterator[list[str]]]:
+    """The failure file's header and its rows, streamed (a .csv or .xlsx failure file alike):
+    what the CSV export of an import's failures sends."""
+    from connectors.files.reader import open_table
+
+    table = open_table(failure_file(workspace_id, run_id))
+    return list(table.headers), (row.cells for row in table.rows())
 
 
 def original_file(workspace_id: int, run_id: int, index: int = 0) -> tuple[Path, str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.models.base import Model
@@ -59,6 +59,10 @@ class Tag(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
     name: Mapped[str] = mapped_column(String(100))
+
+
+# 22.5: a tag is one whatever its case ("VIP", "vip", "Vip"), per workspace.
+Index("ux_tags_workspace_name_any_case", Tag.workspace_id, func.lower(Tag.name), unique=True)
 
 
 class CustomerTag(Model):

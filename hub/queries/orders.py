@@ -6,22 +6,44 @@
 - ``from``/``to`` (the pages' date fields send ``since``/``until``): an inclusive range of
   order times, ISO-8601 with an offset or a date (a whole day in the workspace's zone).
 - ``store``: a platform store id, a store name, or the id of one of the workspace's stores.
+- ``connection_id``: the id of one of the workspace's stores (what "Orders of this store" asks
+  for: the platform's shop name may differ from the name the store was bound with).
 - ``source``: the platform or the sales channel ("WeChat Mini Shop"), either case.
+- ``sort``: one of SORTS, ``-`` in front for descending (default: newest first).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy.orm import Session
 
+from hub.core import sources as source_keys
 from hub.core.errors import ValidationFailed
 from hub.extensions import db
 from hub.models import STATUSES, Event, Order, OrderLine, OrderRefund
-from hub.queries.paging import escape_like, in_workspace, text_arg
+from hub.queries.paging import escape_like, in_workspace, source_spellings, text_arg
 from hub.services import parsing
+from hub.services.customers import N_
+
+# The list's sortable columns (what the page shows): ``sort=<key>`` or ``sort=-<key>``.
+SORTS: dict[str, Any] = {
+    "order_no": Order.order_no,
+    "ordered": Order.ordered_at,
+    "status": Order.status,
+    "store": Order.store_name,
+    "source": Order.sales_channel,
+    "total": Order.amount_total,
+    "paid": Order.amount_paid,
+}
+
+
+class ReversedRange(parsing.Refused):
+    """A range whose start is after its end: it could match nothing (22.12)."""
 
 
 @dataclass(frozen=True)
@@ -33,22 +55,46 @@ class OrderFilter:
     store: str | None = None
     source: str | None = None
     customer_id: int | None = None
+    connection_id: int | None = None
+    sort: str | None = None
 
     @classmethod
     def from_args(cls, args: Any, tz: tzinfo = UTC) -> OrderFilter:
         """From query arguments: order_no, status, from (or since), to (or until), store,
-        source; ValidationFailed naming the argument for a value that cannot be taken. A date
-        is a whole day in ``tz``, the workspace's zone."""
+        source, connection_id; ValidationFailed naming the argument for a value that cannot be
+        taken, and for a range whose start is after its end (it could match nothing). A date is a
+        whole day in ``tz``, the workspace's zone."""
         start_name = "from" if args.get("from") is not None else "since"
         end_name = "to" if args.get("to") is not None else "until"
+        start = parsing.moment(args.get(start_name), start_name, tz=tz)
+        end = parsing.moment(args.get(end_name), end_name, end=True, tz=tz)
+        if start and end and start > end:
+            raise ReversedRange(
+                N_("The date range is reversed: %(start)s (%(a)s) is after %(end)s (%(b)s). "
+                   "Swap the two dates."),
+                field=start_name, start=start_name, end=end_name,
+                a=args.get(start_name).strip(), b=args.get(end_name).strip(),
+            )  # fmt: skip
         return cls(
             order_no=text_arg(args, "order_no"),
             statuses=_statuses(args),
-            start=parsing.moment(args.get(start_name), start_name, tz=tz),
-            end=parsing.moment(args.get(end_name), end_name, end=True, tz=tz),
+            start=start,
+            end=end,
             store=text_arg(args, "store"),
             source=text_arg(args, "source"),
+            connection_id=parsing.record_id(args.get("connection_id"), "connection_id"),
+            sort=_sort(args),
         )
+
+
+def _sort(args: Any) -> str | None:
+    sort = text_arg(args, "sort")
+    if sort and sort.removeprefix("-") not in SORTS:
+        raise parsing.Refused(
+            N_("sort must be one of %(keys)s (a leading - sorts descending), not %(got)s."),
+            field="sort", keys=", ".join(SORTS), got=repr(sort),
+        )  # fmt: skip
+    return sort
 
 
 def _statuses(args: Any) -> tuple[str, ...]:
@@ -66,11 +112,16 @@ def _statuses(args: Any) -> tuple[str, ...]:
 
 
 def search(workspace_id: int, f: OrderFilter) -> Select[Any]:
-    """The workspace's orders matching ``f``, newest first."""
+    """The workspace's orders matching ``f``, sorted by ``f.sort`` (newest first)."""
     stmt = select(Order).where(Order.workspace_id == workspace_id)
     for condition in _conditions(f):
         stmt = stmt.where(condition)
-    return stmt.order_by(Order.ordered_at.desc(), Order.id.desc())
+    if not f.sort:
+        return stmt.order_by(Order.ordered_at.desc(), Order.id.desc())
+    column = SORTS[f.sort.removeprefix("-")]
+    if f.sort.startswith("-"):  # blanks last either way, on SQLite as on PostgreSQL
+        return stmt.order_by(column.is_(None), column.desc(), Order.id.desc())
+    return stmt.order_by(column.is_(None), column, Order.id)
 
 
 def _conditions(f: OrderFilter) -> list[ColumnElement[bool]]:
@@ -89,12 +140,14 @@ def _conditions(f: OrderFilter) -> list[ColumnElement[bool]]:
     if f.store:
         conditions.append(_store(f.store))
     if f.source:
-        source = f.source.lower()
+        names = source_spellings(f.source)
         conditions.append(
-            or_(func.lower(Order.source) == source, func.lower(Order.sales_channel) == source)
+            or_(func.lower(Order.source).in_(names), func.lower(Order.sales_channel).in_(names))
         )
     if f.customer_id:
         conditions.append(Order.customer_id == f.customer_id)
+    if f.connection_id:
+        conditions.append(Order.connection_id == f.connection_id)
     return conditions
 
 
@@ -104,6 +157,21 @@ def _store(store: str) -> ColumnElement[bool]:
     if (connection_id := parsing.as_id(store)) is not None:
         clauses.append(Order.connection_id == connection_id)
     return or_(*clauses)
+
+
+EXPORT_HEADER = ("id", "order_no", "external_id", "ordered_at", "paid_at", "status",
+                 "platform_status", "customer_id", "store_id", "store_name", "connection_id",
+                 "source", "sales_channel", "currency", "amount_total", "amount_paid",
+                 "refunded_amount", "cancelled_amount")  # fmt: skip
+
+
+def export_rows(session: Session, workspace_id: int, f: OrderFilter) -> Iterator[tuple[Any, ...]]:
+    """The orders ``search`` finds, one tuple per order in EXPORT_HEADER's order, read from
+    the database in batches (constant memory, whatever the number of orders)."""
+    columns = [getattr(Order, name) for name in EXPORT_HEADER]
+    stmt = search(workspace_id, f).with_only_columns(*columns)
+    for row in session.execute(stmt.execution_options(yield_per=500)):
+        yield tuple(row)
 
 
 def get(workspace_id: int, order_id: int) -> Order:
@@ -130,13 +198,20 @@ def details(workspace_id: int, order_id: int) -> Details:
     )
 
 
+def any_order(workspace_id: int) -> bool:
+    """Whether the workspace has an order at all."""
+    stmt = select(Order.id).where(Order.workspace_id == workspace_id).limit(1)
+    return db.session.scalar(stmt) is not None
+
+
 def sources(workspace_id: int) -> list[str]:
-    """Distinct sources and sales channels, e.g. "WeChat Mini Shop" (W6)."""
+    """Distinct sources and sales channels, e.g. "wechat_shop" (W6): one key per source,
+    whatever the case of older rows, by display name."""
     values: set[str] = set()
     for column in (Order.source, Order.sales_channel):
         stmt = select(column).where(Order.workspace_id == workspace_id).distinct()
         values.update(v for v in db.session.scalars(stmt) if v)
-    return sorted(values)
+    return source_keys.unique_keys(values)
 
 
 def stores(workspace_id: int) -> list[str]:

@@ -32,6 +32,14 @@ def text_arg(args: Any, name: str) -> str | None:
     return (args.get(name) or "").strip() or None
 
 
+def source_spellings(value: str) -> list[str]:
+    """What a ``source`` filter matches, lowercased: the value and its source's key (22.5):
+    "Youzan", "YOUZAN" and "有赞" all find ``youzan``."""
+    from hub.core.sources import key
+
+    return sorted({value.lower(), (key(value) or value).lower()})
+
+
 def contains(text: str) -> str:
     """A LIKE pattern matching ``text`` anywhere (``%``, ``_`` and ``\\`` taken literally)."""
     return f"%{escape_like(text)}%"

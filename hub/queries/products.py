@@ -8,9 +8,10 @@ from typing import Any
 
 from sqlalchemy import Select, func, or_, select
 
+from hub.core.sources import unique_keys
 from hub.extensions import db
 from hub.models import Product
-from hub.queries.paging import contains, text_arg
+from hub.queries.paging import contains, source_spellings, text_arg
 
 
 @dataclass(frozen=True)
@@ -34,10 +35,10 @@ def search(workspace_id: int, f: ProductFilter) -> Select[Any]:
             )
         )
     if f.source:
-        stmt = stmt.where(Product.source == f.source)
+        stmt = stmt.where(func.lower(Product.source).in_(source_spellings(f.source)))
     return stmt.order_by(Product.name, Product.id)
 
 
 def sources(workspace_id: int) -> list[str]:
     stmt = select(Product.source).where(Product.workspace_id == workspace_id).distinct()
-    return sorted(v for v in db.session.scalars(stmt) if v)
+    return unique_keys(db.session.scalars(stmt))

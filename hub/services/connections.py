@@ -317,7 +317,9 @@ def _latest_runs(connection_ids: list[int]) -> dict[int, SyncRun]:
 
 
 def summary(conn: Connection, run: SyncRun | None = None) -> dict[str, Any]:
-    """The Y2 columns of one store."""
+    """The Y2 columns of one store. An unbound store shows as such (22.5): its sync status is
+    "unbound" and it has no credential expiry, whatever its last run and its old token said."""
+    bound = conn.is_bound
     return {
         "id": conn.id,
         "platform": conn.platform,
@@ -326,10 +328,10 @@ def summary(conn: Connection, run: SyncRun | None = None) -> dict[str, Any]:
         "status": conn.status,
         "bound": conn.is_bound,
         "api_calls": conn.api_calls or 0,
-        "sync_status": run.status if run else None,
+        "sync_status": ("unbound" if not bound else run.status if run else None),
         "sync_mode": conn.sync_mode,
         "sync_interval_minutes": conn.sync_interval_minutes,
-        "credential_expires_at": conn.credential_expires_at,
+        "credential_expires_at": conn.credential_expires_at if bound else None,
         "last_sync_at": conn.last_sync_at,
         "last_success_at": conn.last_success_at,
         "last_error": conn.last_error,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from hub.core.errors import N_, NotFound, Refused
 from hub.extensions import db
@@ -122,7 +122,7 @@ def add_tag(workspace_id: int, customer_id: int, name: str) -> Tag:
     name = " ".join(name.split())
     if not name or len(name) > TAG_MAX:
         raise Refused(N_("A tag name needs 1 to %(n)s characters."), field="tag", n=TAG_MAX)
-    tag = db.session.scalar(select(Tag).where(Tag.workspace_id == workspace_id, Tag.name == name))
+    tag = find_tag(workspace_id, name)  # "vip" is the tag "VIP" (tags are one in any case)
     if tag is None:
         tag = Tag(workspace_id=workspace_id, name=name)
         db.session.add(tag)
@@ -131,6 +131,14 @@ def add_tag(workspace_id: int, customer_id: int, name: str) -> Tag:
         db.session.add(CustomerTag(customer_id=customer.id, tag_id=tag.id))
     db.session.commit()
     return tag
+
+
+def find_tag(workspace_id: int, name: str) -> Tag | None:
+    """The workspace's tag of this name in any case (22.5: tags are unique case-insensitively)."""
+    stmt = select(Tag).where(
+        Tag.workspace_id == workspace_id, func.lower(Tag.name) == " ".join(name.split()).lower()
+    )
+    return db.session.scalars(stmt.order_by(Tag.id)).first()
 
 
 def remove_tag(workspace_id: int, customer_id: int, tag_id: int) -> Tag:

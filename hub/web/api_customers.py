@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from flask import jsonify, request
@@ -9,6 +10,7 @@ from flask import jsonify, request
 from hub.queries import customers as q_customers
 from hub.queries import orders as q_orders
 from hub.web import api_serial as ser
+from hub.web import csv_export
 from hub.web.api_base import bp, paged, workspace_id
 
 
@@ -16,6 +18,15 @@ from hub.web.api_base import bp, paged, workspace_id
 def customers() -> Any:
     found = q_customers.CustomerFilter.from_args(request.args)
     return paged(q_customers.search(workspace_id(), found), ser.customer)
+
+
+@bp.get("/customers.csv")
+def customers_csv() -> Any:
+    """The customers ``/customers`` lists for the same filters and sort, as streamed CSV."""
+    found = q_customers.CustomerFilter.from_args(request.args)
+    ws = workspace_id()
+    rows = functools.partial(q_customers.export_rows, workspace_id=ws, f=found)
+    return csv_export.response("customers.csv", q_customers.EXPORT_HEADER, rows)
 
 
 @bp.get("/customers/<int:customer_id>")

@@ -10,6 +10,7 @@ from flask import g, jsonify, request, send_file
 from hub.core.errors import ValidationFailed
 from hub.imports import service
 from hub.services import parsing
+from hub.web import csv_export
 from hub.web.api_base import bp, workspace_id
 
 TRUE = ("1", "true", "yes", "on")
@@ -82,6 +83,13 @@ def get_import(run_id: int) -> Any:
 def import_failures(run_id: int) -> Any:
     path = service.failure_file(workspace_id(), run_id)
     return send_file(path, as_attachment=True, download_name=path.name)
+
+
+@bp.get("/imports/<int:run_id>/failures.csv")
+def import_failures_csv(run_id: int) -> Any:
+    """The failed rows with their reasons as streamed CSV, whatever the failure file's format."""
+    header, rows = service.failure_rows(workspace_id(), run_id)
+    return csv_export.response(f"import-{run_id}-failures.csv", header, rows)
 
 
 @bp.get("/imports/<int:run_id>/files/<int:index>")

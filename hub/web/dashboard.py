@@ -10,6 +10,8 @@ from typing import Any
 from flask import Blueprint, Response, render_template, request
 from flask_login import login_required
 
+from hub.core import sources
+from hub.queries import orders as q_orders
 from hub.services import parsing
 from hub.web.auth import workspace_id
 from hub.web.i18n import N_, _
@@ -27,9 +29,11 @@ def _day(name: str) -> str | None:
 @bp.get("")
 @login_required
 def index() -> Any:
-    from hub.analytics import dashboard, loaders
-
     ws = workspace_id()
+    if not q_orders.any_order(ws):  # nothing to draw yet: one empty state (22.6)
+        return render_template("dashboard/index.html", no_orders=True)
+    from hub.analytics import dashboard, loaders  # pandas and plotly: only with orders to draw
+
     tz = zone_name()
     default_start, default_end = dashboard.default_range(ws, tz=tz)
     start = _day("start") or default_start
@@ -37,15 +41,21 @@ def index() -> Any:
     if start > end:
         start, end = end, start
     known = loaders.order_sources(ws)
-    chosen = [s for s in request.args.getlist("source") if s in known]
+    asked = {sources.key(s) for s in request.args.getlist("source")}  # any case (22.5)
+    chosen = [s for s in known if s in asked]
     board = dashboard.build(ws, start, end, chosen or None, tz=tz)
-    figures = {name: _translated(json.loads(fig.to_json())) for name, fig in board.figures.items()}
+    figures = {
+        name: _translated(json.loads(fig.to_json()))
+        for name, fig in board.figures.items()
+        if name not in board.empty
+    }
     return render_template(
         "dashboard/index.html",
         board=board,
         kpis=_formatted(board.kpis),
         figures=figures,
         titles=_titles(),
+        hints=_empty_hints(),
         start=start,
         end=end,
         sources=known,
@@ -86,6 +96,22 @@ def _translated(figure: dict[str, Any]) -> dict[str, Any]:
         if trace.get("type") == "bar" and isinstance(trace.get(axis), list):
             trace[axis] = [_(CHART_WORDS[v]) if v in CHART_WORDS else v for v in trace[axis]]
     return figure
+
+
+def _empty_hints() -> dict[str, str]:
+    """What a chart with nothing to draw says instead."""
+    orders = _("No orders in this range.")
+    return {
+        "revenue": orders,
+        "orders": orders,
+        "aov": orders,
+        "new_vs_returning": _("No orders of known customers in this range."),
+        "top_products": _("No order lines in this range."),
+        "revenue_by_source": orders,
+        "checkouts": _(
+            "No abandoned checkout in this range. They arrive with a store's webhooks and syncs."
+        ),
+    }
 
 
 def _formatted(kpis: dict[str, float]) -> list[tuple[str, str, str]]:

@@ -81,7 +81,7 @@ def test_s3_fixed_lists_statuses_and_time_format(workspace, tmp_path):
     result = run(workspace, path)
     orders = {o.external_id: o for o in db.session.scalars(select(Order))}
     assert set(orders) == {"A", "B"}  # F: closed when first seen is not stored (Y7)
-    assert orders["A"].status == "paid" and orders["A"].sales_channel == "Youzan"
+    assert orders["A"].status == "paid" and orders["A"].sales_channel == "youzan"  # the key (22.5)
     assert orders["B"].status == "completed" and orders["B"].platform_status == "Signed for"
     assert orders["A"].ordered_at.isoformat() == "2022-09-14T03:03:23+00:00"
     reasons = {r[0]: r[-1] for r in read_csv(Path(result.failure_path))[1:]}

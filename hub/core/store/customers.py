@@ -14,7 +14,7 @@ from hub.core.plan.customers import (
     CustomerPlan,
 )
 from hub.core.store.sql import (
-    ensure_named,
+    ensure_named_any_case,
     fetch_by,
     insert_returning_ids,
     insert_rows,
@@ -53,7 +53,7 @@ def write_customers(session: Session, plan: CustomerPlan, result: IngestResult) 
     identities = plan.identity_rows(utcnow())
     insert_rows(session, Identity.__table__, IDENTITY_COLUMNS, identities)
     result.add("identities", "created", len(identities))
-    tag_ids = ensure_named(session, Tag.__table__, plan.ws, plan.tag_names())
+    tag_ids = ensure_named_any_case(session, Tag.__table__, plan.ws, plan.tag_names())
     pairs = plan.tag_pairs(tag_ids)
     result.add("tags", "added", link_missing(session, CustomerTag.__table__, "tag_id", pairs))
     group_id = plan.options.group_id

@@ -166,6 +166,33 @@ def ensure_named(
     return found
 
 
+def ensure_named_any_case(
+    session: Session, table: Table, workspace_id: int, names: Iterable[str]
+) -> dict[str, int]:
+    """``ensure_named`` for names unique case-insensitively (tags, 22.5): "VIP", "vip" and
+    "Vip" are one; an existing spelling is kept, a new one takes the first given (sorted)."""
+    wanted = sorted({n.strip() for n in names if n and n.strip()})
+    spelling: dict[str, str] = {}
+    for name in wanted:
+        spelling.setdefault(name.lower(), name)
+    by_lower: dict[str, int] = {}
+    lowered = sorted(spelling)
+    for start in range(0, len(lowered), 500):
+        rows = session.execute(
+            select(table.c.id, table.c.name).where(
+                table.c.workspace_id == workspace_id,
+                func.lower(table.c.name).in_(lowered[start : start + 500]),
+            )
+        )
+        by_lower.update((name.lower(), id_) for id_, name in rows)
+    missing = [spelling[low] for low in lowered if low not in by_lower]
+    ids = insert_returning_ids(
+        session, table, ("workspace_id", "name"), [(workspace_id, n) for n in missing]
+    )
+    by_lower.update(zip((m.lower() for m in missing), ids, strict=True))
+    return {name: by_lower[name.lower()] for name in wanted}
+
+
 def link_missing(
     session: Session, table: Table, owner_col: str, pairs: set[tuple[int, int]]
 ) -> int:

@@ -37,9 +37,18 @@ def register(app: Flask) -> None:
     for module in (stores, syncs, inbox, customers, orders, catalog, settings, imports):
         app.register_blueprint(module.bp)
     app.add_url_rule("/", "home", _home)
+    app.add_template_filter(source_name, "source_name")
     app.context_processor(_template_globals)
     for code in (400, 403, 404, 405, 413, 429, 500):
         app.register_error_handler(code, _error_page)
+
+
+def source_name(value: str | None) -> str:
+    """A source's display name, translated ("youzan" -> "Youzan"); a merchant's own label as
+    written; "" for none."""
+    from hub.core import sources
+
+    return _(sources.name(value)) if value else ""
 
 
 def _home() -> Any:

@@ -13,6 +13,7 @@ from hub.models import Group, Product, Tag
 from hub.queries import customers as q_customers
 from hub.queries import products as q_products
 from hub.queries import workspace as q_workspace
+from hub.services.customers import find_tag
 from hub.web.admin.common import paginate, scoped_or_404
 from hub.web.auth import admin_required, workspace_id
 from hub.web.i18n import _
@@ -56,6 +57,10 @@ def _create(model: type[Tag] | type[Group], label: str) -> Any:
     name = request.form.get("name", "").strip()
     if not name or len(name) > 100:
         flash(_("A %(what)s name needs 1 to 100 characters.", what=label), "error")
+        return redirect(url_for("catalog.tags"))
+    if model is Tag and (same := find_tag(workspace_id(), name)) is not None:
+        flash(_("The tag “%(name)s” already exists; “%(typed)s” refers to it.",
+                name=same.name, typed=name), "info")  # fmt: skip
         return redirect(url_for("catalog.tags"))
     db.session.add(model(workspace_id=workspace_id(), name=name))
     try:

@@ -3,6 +3,7 @@ orders tab), merge and the merge ledger with undo (X4)."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -16,6 +17,7 @@ from hub.queries import customers as q_customers
 from hub.queries import orders as q_orders
 from hub.queries import workspace as q_workspace
 from hub.services import customers as service
+from hub.web import csv_export
 from hub.web.admin.common import error_text, form_id, paginate, scoped_or_404
 from hub.web.auth import admin_required, workspace_id
 from hub.web.i18n import _
@@ -26,9 +28,28 @@ bp = Blueprint("customers", __name__)
 @bp.get("/customers")
 @login_required
 def index() -> Any:
+    ws = workspace_id()
     filters = q_customers.CustomerFilter.from_args(request.args)
-    pager = paginate(q_customers.search(workspace_id(), filters))
-    return render_template("admin/customers.html", pager=pager, q=filters.q or "")
+    pager = paginate(q_customers.search(ws, filters))
+    return render_template(
+        "admin/customers.html",
+        pager=pager,
+        q=filters.q or "",
+        f=filters,
+        tag_names=q_workspace.tag_names(ws),
+        groups=q_workspace.groups(ws),
+        **q_customers.choices(ws),
+    )
+
+
+@bp.get("/customers.csv")
+@login_required
+def export() -> Any:
+    """The list's customers, for the filters and sort it shows, as streamed CSV."""
+    filters = q_customers.CustomerFilter.from_args(request.args)
+    ws = workspace_id()
+    rows = functools.partial(q_customers.export_rows, workspace_id=ws, f=filters)
+    return csv_export.response("customers.csv", q_customers.EXPORT_HEADER, rows)
 
 
 @bp.get("/customers/<int:customer_id>")

@@ -27,6 +27,7 @@ from hub.imports import service
 from hub.queries import imports as q_imports
 from hub.queries import workspace as q_workspace
 from hub.services import parsing
+from hub.web import csv_export
 from hub.web.admin import import_preview
 from hub.web.admin.common import error_text, paginate
 from hub.web.auth import admin_required, workspace_id
@@ -190,6 +191,17 @@ def failures(import_id: int) -> Any:
     except NotFound:
         abort(404)
     return _send(path, f"failures-{import_id}{path.suffix}")
+
+
+@bp.get("/<int:import_id>/failures.csv")
+@login_required
+def failures_csv(import_id: int) -> Any:
+    """The failed rows with their reasons as streamed CSV, whatever the failure file's format."""
+    try:
+        header, rows = service.failure_rows(workspace_id(), import_id)
+    except NotFound:
+        abort(404)
+    return csv_export.response(f"import-{import_id}-failures.csv", header, rows)
 
 
 def _send(path: Path, name: str) -> Any:

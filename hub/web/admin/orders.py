@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from flask import Blueprint, render_template, request
@@ -11,7 +12,8 @@ from hub.extensions import db
 from hub.models import STATUSES, Connection, Customer
 from hub.queries import customers as q_customers
 from hub.queries import orders as q_orders
-from hub.web.admin.common import paginate
+from hub.web import csv_export
+from hub.web.admin.common import error_text, paginate, scoped_or_404
 from hub.web.auth import workspace_id
 from hub.web.zones import workspace_zone
 
@@ -22,12 +24,18 @@ bp = Blueprint("orders", __name__, url_prefix="/orders")
 @login_required
 def index() -> Any:
     ws = workspace_id()
-    filters = q_orders.OrderFilter.from_args(request.args, workspace_zone())
-    pager = paginate(q_orders.search(ws, filters))
-    ids = {o.customer_id for o in pager.items if o.customer_id}
-    return render_template(
+    try:
+        filters, error = q_orders.OrderFilter.from_args(request.args, workspace_zone()), None
+    except q_orders.ReversedRange as exc:  # the page says why nothing can match, form kept
+        filters, error = q_orders.OrderFilter(), error_text(exc)
+    pager = paginate(q_orders.search(ws, filters)) if error is None else None
+    ids = {o.customer_id for o in pager.items if o.customer_id} if pager else set()
+    store = scoped_or_404(Connection, filters.connection_id) if filters.connection_id else None
+    page = render_template(
         "admin/orders.html",
         pager=pager,
+        error=error,
+        store=store,
         statuses=STATUSES,
         chosen_statuses=filters.statuses,
         sources=q_orders.sources(ws),
@@ -35,6 +43,21 @@ def index() -> Any:
         names=q_customers.names(ws, ids),
         args=request.args,
     )
+    return page, 400 if error else 200
+
+
+@login_required
+def export() -> Any:
+    """The list's orders, for the filters it shows, as streamed CSV."""
+    filters = q_orders.OrderFilter.from_args(request.args, workspace_zone())
+    ws = workspace_id()
+    rows = functools.partial(q_orders.export_rows, workspace_id=ws, f=filters)
+    return csv_export.response("orders.csv", q_orders.EXPORT_HEADER, rows)
+
+
+# /orders.csv beside /orders (as /customers.csv and the API's /api/v1/orders.csv), outside
+# the blueprint's /orders/ prefix.
+bp.record_once(lambda state: state.app.add_url_rule("/orders.csv", "orders.export", export))
 
 
 @bp.get("/<int:order_id>")
