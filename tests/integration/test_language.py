@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
+from decimal import Decimal
 
 from sqlalchemy import select
 
 from hub.extensions import db
-from hub.models import User
+from hub.models import Customer, Event, User
 from hub.services import tokens
 from tests.support.ui import browser, csrf_token, login, make_user, seed
 
@@ -112,6 +114,14 @@ def test_the_dashboards_charts_speak_the_pages_language(app, workspace, tmp_path
     """Titles, trace names and bar categories: hub.analytics names them in English."""
     make_user(workspace, "li@example.com")
     seed(workspace, tmp_path)
+    ours = select(Customer.id).where(Customer.workspace_id == workspace.id)
+    customer_id = db.session.scalar(ours)
+    db.session.add(  # one abandoned checkout, so the checkouts chart draws its two bars
+        Event(workspace_id=workspace.id, customer_id=customer_id, type="checkout_abandoned",
+              occurred_at=datetime(2026, 1, 10, 4, tzinfo=UTC), amount=Decimal("88.00"),
+              source="youzan", dedupe_key="checkout:zh-test")
+    )  # fmt: skip
+    db.session.commit()
     client = browser(app)
     login(
         client, "li@example.com", csrf_token=csrf_token(client.get("/login").get_data(as_text=True))

@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from hub.core import ingest
+from hub.core import ingest, zones
 from hub.core.records import CustomerRecord
 from hub.extensions import db
 from hub.models import Connection, Customer, CustomerTag, Order, SyncRun, Tag, utcnow
@@ -117,7 +117,8 @@ def test_an_unbound_store_shows_as_unbound(ui, workspace, tmp_path):
     db.session.add(SyncRun(workspace_id=workspace.id, connection_id=conn.id, status="succeeded",
                            finished_at=utcnow()))  # fmt: skip
     db.session.commit()
-    expiry = conn.credential_expires_at.strftime("%Y-%m-%d %H:%M")
+    shown_in = zones.zone(workspace.time_zone)
+    expiry = zones.local(conn.credential_expires_at, shown_in).strftime("%Y-%m-%d %H:%M")
     assert expiry in ui.get("/stores").get_data(as_text=True)  # bound: shown
     connections.unbind(workspace.id, conn.id)
     listing = ui.get("/stores").get_data(as_text=True)
