@@ -16,6 +16,7 @@ from hub.core.plan.identity import (
     ResolutionFailed,
     Resolver,
     clean_identities,
+    contact_identities,
 )
 from hub.core.plan.orders import StoredOrder, never_taken, plan_order
 from hub.core.records import (
@@ -59,6 +60,7 @@ class Batch:
         self.resolver = Resolver(workspace_id, lookups, on_conflict=options.identity_conflict)
         self.customers = CustomerPlan(workspace_id, options, result)
         self.cleaned: dict[int, tuple[list[tuple[str, str]], list[dict[str, Any]]]] = {}
+        self.contacts: dict[int, list[tuple[str, str]]] = {}
 
     def run(self, records: Sequence[Record]) -> None:
         try:
@@ -108,21 +110,33 @@ class Batch:
 
     def _start_prefetch(self, people: list[CustomerRecord]) -> Prefetch:
         """Clean the records' identities and ask for their owners."""
-        cleaned = self.cleaned
+        cleaned, contacts = self.cleaned, self.contacts
+        wanted = []
         for person in people:
-            cleaned[id(person)] = clean_identities(person.identities)
-        return self.resolver.start_prefetch([cleaned[id(person)][0] for person in people])
+            key = id(person)
+            cleaned[key] = clean_identities(person.identities)
+            if person.mobile:
+                contacts[key] = contact_identities(person, cleaned[key][0])
+                wanted.append(cleaned[key][0] + contacts[key])
+            else:
+                wanted.append(cleaned[key][0])
+        return self.resolver.start_prefetch(wanted)
 
     def _resolve(self, index: int, key: str, person: CustomerRecord) -> Resolution | None:
         try:
             res = self.resolver.resolve(
-                person, create=self.options.create_customers, cleaned=self.cleaned.get(id(person))
+                person,
+                create=self.options.create_customers,
+                cleaned=self.cleaned.get(id(person)),
+                contacts=self.contacts.get(id(person), ()),
             )
         except ResolutionFailed as exc:
             self.result.failures.append(Failure(index, key, f"buyer: {exc}"))
             return None
         for conflict in res.conflicts:
             self.result.conflicts.append({**conflict, "record": key})
+        for suggestion in res.suggestions:
+            self.result.suggestions.append({**suggestion, "record": key})
         return res
 
     def _take_customer(self, index: int, person: CustomerRecord) -> None:

@@ -73,6 +73,7 @@ class Resolution:
     attach: list[tuple[str, str]] = field(default_factory=list)
     conflicts: list[dict[str, Any]] = field(default_factory=list)
     is_new: bool = False
+    suggestions: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -109,6 +110,24 @@ def clean_identities(
         if pair not in out:  # a record holds a handful of identities: a list beats a set
             out.append(pair)
     return out, blocked
+
+
+def contact_identities(
+    record: CustomerRecord, identities: Sequence[tuple[str, str]]
+) -> list[tuple[str, str]]:
+    """The record's contact mobile (a shop buyer's consignee mobile) as a weak identity, when it
+    is a real number (I3 and the blocklist) that its identities do not carry already; else []."""
+    raw = record.mobile
+    if not raw:
+        return []
+    try:
+        value = normalise_identity("mobile", raw)
+    except InvalidValue:
+        return []
+    pair = ("mobile", value)
+    if junk_reason("mobile", value) or pair in identities:
+        return []
+    return [pair]
 
 
 class Resolver:
@@ -196,12 +215,17 @@ class Resolver:
         *,
         create: bool = True,
         cleaned: tuple[list[tuple[str, str]], list[dict[str, Any]]] | None = None,
+        contacts: Sequence[tuple[str, str]] = (),
     ) -> Resolution:
         """Match one record; raises ResolutionFailed. Updates the batch's memory on success.
 
         ``cleaned`` is ``clean_identities(record.identities)`` when the caller already has it.
+        ``contacts`` (:func:`contact_identities`) are weak: never matched by when the record
+        has identities of its own; see :meth:`_attach_contacts`.
         """
         identities, blocked = cleaned or clean_identities(record.identities)
+        if not identities and contacts:
+            identities, contacts = list(contacts), ()
         conflicts = list(blocked)
         owners = list(map(self.owner.get, identities))
         matched: int | str | None = None
@@ -212,7 +236,11 @@ class Resolver:
             if type_ == "customer_id":
                 raise ResolutionFailed(f"customer id {value} does not exist")
         is_new = matched is None
-        if matched is not None and owners.count(matched) == len(owners):
+        if (
+            matched is not None
+            and owners.count(matched) == len(owners)
+            and all(pair in self.owner for pair in contacts)
+        ):
             # A known buyer whose every identity is already this customer's: nothing to attach
             # and nothing in conflict (the common case of a repeat buyer).
             return Resolution(customer=matched, conflicts=conflicts)
@@ -231,7 +259,38 @@ class Resolver:
         for type_, value in attach:
             self.owner[(type_, value)] = matched
             self.held[(matched, type_)] = self.held.get((matched, type_), 0) + 1
-        return Resolution(customer=matched, attach=attach, conflicts=conflicts, is_new=is_new)
+        res = Resolution(customer=matched, attach=attach, conflicts=conflicts, is_new=is_new)
+        if contacts:
+            self._attach_contacts(res, contacts)
+        return res
+
+    def _attach_contacts(self, res: Resolution, contacts: Sequence[tuple[str, str]]) -> None:
+        """A contact mobile becomes the customer's mobile identity when it is free and the
+        customer holds no mobile yet (a buyer's later consignees, gifts to others, are not
+        collected); one held by another customer is a possible duplicate, suggested for a
+        new customer and never merged."""
+        matched = res.customer
+        if type(matched) is int and matched not in self.known_customers:
+            self._prefetch_counts({matched})
+        for pair in contacts:
+            type_ = pair[0]
+            owner = self.owner.get(pair)
+            if owner is None:
+                if self.held.get((matched, type_), 0):
+                    continue
+                res.attach.append(pair)
+                self.owner[pair] = matched
+                self.held[(matched, type_)] = 1
+            elif owner != matched and res.is_new:
+                res.suggestions.append(
+                    {
+                        "kind": "possible_duplicate",
+                        "type": type_,
+                        "value": pair[1],
+                        "customer": owner,
+                        "reason": f"{type_} {pair[1]} is also customer {owner}'s: not merged",
+                    }
+                )
 
     def _plan_attach(
         self, matched: int | str, identities: Sequence[tuple[str, str]]
