@@ -155,3 +155,50 @@ def test_y10_a_closed_or_unpaid_order_is_no_first_purchase(workspace):
     ids = [("yz_open_id", "a")]
     ingest.apply(db.session, workspace.id, [order("A1", identities=ids, status="pending")])
     assert firsts() == []
+
+
+def test_existing_buyers_stored_mobiles_become_identities_by_migration(app):
+    """Upgrading a database of issue 21 (its head 4823504394dc): each live customer's stored
+    mobile becomes its identity, except placeholders, numbers already held, and the younger of
+    two customers sharing one (not merged)."""
+    import flask_migrate
+    from sqlalchemy import inspect, text
+
+    db.session.remove()
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    else:
+        db.drop_all()
+    assert inspect(db.engine).get_table_names() == []
+    flask_migrate.upgrade(revision="4823504394dc")
+    with db.engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO workspaces (id, name, slug, created_at) VALUES (1, 'a', 'a', :t)"),
+            {"t": T0.replace(tzinfo=None)},
+        )
+        mobiles = ["13912345678", "13800000000", "13912345678", "13711112222", None, "13755556666"]
+        for cid, mobile in enumerate(mobiles, 1):
+            conn.execute(
+                text(
+                    "INSERT INTO customers (id, workspace_id, mobile, properties, activity_score,"
+                    " created_at, updated_at) VALUES (:id, 1, :m, '{}', 0, :t, :t)"
+                ),
+                {"id": cid, "m": mobile, "t": T0.replace(tzinfo=None)},
+            )
+        conn.execute(
+            text(
+                "INSERT INTO identities (workspace_id, customer_id, type, value, created_at)"
+                " VALUES (1, 6, 'mobile', '13711112222', :t)"
+            ),
+            {"t": T0.replace(tzinfo=None)},
+        )
+    flask_migrate.upgrade()
+    held = db.session.execute(
+        select(Identity.customer_id, Identity.value).where(Identity.type == "mobile")
+    ).all()
+    # 1 gets its number (3 shares it: younger); 2 is a placeholder; 4's is already 6's;
+    # 6 holds a mobile already, so its own stored one is not added
+    assert sorted(tuple(r) for r in held) == [(1, "13912345678"), (6, "13711112222")]
+    flask_migrate.downgrade(revision="4823504394dc")
+    assert db.session.scalar(select(func.count()).select_from(Identity)) == 1
