@@ -28,7 +28,14 @@ bp = Blueprint("customers", __name__)
 def index() -> Any:
     filters = q_customers.CustomerFilter.from_args(request.args)
     pager = paginate(q_customers.search(workspace_id(), filters))
-    return render_template("admin/customers.html", pager=pager, q=filters.q or "")
+    facts = q_customers.facts(workspace_id(), (c.id for c in pager.items))
+    return render_template(
+        "admin/customers.html",
+        pager=pager,
+        q=filters.q or "",
+        facts=facts,
+        no_facts=q_customers.NO_FACTS,
+    )
 
 
 @bp.get("/customers/<int:customer_id>")
@@ -58,6 +65,8 @@ def detail(customer_id: int) -> Any:
         other_groups=[g for g in q_workspace.groups(ws) if g.id not in member_of],
         tag_names=q_workspace.tag_names(ws),
         merged_into=merged_into,
+        contact=q_customers.contact(ws, customer),
+        facts=q_customers.facts(ws, [customer.id]).get(customer.id, q_customers.NO_FACTS),
     )
 
 
