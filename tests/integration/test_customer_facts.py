@@ -202,3 +202,77 @@ def test_existing_buyers_stored_mobiles_become_identities_by_migration(app):
     assert sorted(tuple(r) for r in held) == [(1, "13912345678"), (6, "13711112222")]
     flask_migrate.downgrade(revision="4823504394dc")
     assert db.session.scalar(select(func.count()).select_from(Identity)) == 1
+
+
+# --- 3. apply the event settings to existing customers --------------------------------------
+
+
+def test_y10_recompute_existing_customers_from_their_events_set_based(workspace):
+    """Long-standing buyers (recorded before settings, and before first purchases were)
+    keep stage "—" and score 0; recomputing gives what their events are worth, in a fixed
+    number of statements whatever the number of customers, and moves stages forward only."""
+    from sqlalchemy import delete
+    from sqlalchemy import event as sa_event
+
+    from hub.core.store.settings import customers_with_events, recompute
+
+    batch = [
+        order(f"B{i}", identities=[("yz_open_id", f"b{i % 30}")], at=T0 + timedelta(hours=i))
+        for i in range(60)
+    ]
+    batch.append(order("B0", identities=[("yz_open_id", "b0")], version=2, refunds=[("R", "5.00")]))
+    ingest.apply(db.session, workspace.id, batch[:60])
+    ingest.apply(db.session, workspace.id, batch[60:])
+    db.session.execute(delete(Event).where(Event.type == "first_purchase"))  # before 22.3
+    b0, b1, b2 = (owner("yz_open_id", f"b{i}") for i in range(3))
+    db.session.get(Customer, b1).stage = "loyal"  # further than purchases reach: kept
+    db.session.get(Customer, b2).stage = "lead"
+    db.session.commit()
+    settings(workspace.id)
+    db.session.add(EventSetting(workspace_id=workspace.id, event_type="return", score_delta=-4))
+    db.session.commit()
+    assert customers_with_events(db.session, workspace.id) == 30
+
+    statements: list[str] = []
+    listener = lambda *a, **k: statements.append(a[2])  # noqa: E731
+    sa_event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        assert recompute(db.session, workspace.id) == 30
+    finally:
+        sa_event.remove(db.engine, "before_cursor_execute", listener)
+    db.session.commit()
+    assert len(statements) <= 3  # set-based: not one per customer
+
+    def state(cid):
+        c = db.session.get(Customer, cid)
+        db.session.refresh(c)
+        return c.stage, c.activity_score
+
+    assert state(b0) == ("customer", 2 * 10 + 5 - 4)
+    assert state(b1) == ("loyal", 2 * 10 + 5)
+    assert state(b2) == ("customer", 2 * 10 + 5)
+    assert len(firsts()) == 30
+    assert dict(firsts())[b0] == "B0"  # the earliest purchase
+    recompute(db.session, workspace.id)  # again: the same
+    db.session.commit()
+    assert state(b0) == ("customer", 21) and len(firsts()) == 30
+
+
+def test_y10_recompute_counts_a_first_purchase_once_after_a_merge(workspace):
+    from hub.core.merge import merge
+    from hub.core.store.settings import recompute
+
+    settings(workspace.id)
+    ingest.apply(
+        db.session,
+        workspace.id,
+        [
+            order("A1", identities=[("yz_open_id", "a")]),
+            order("B1", identities=[("email", "b@x.cn")]),
+        ],
+    )
+    a, b = owner("yz_open_id", "a"), owner("email", "b@x.cn")
+    merge(db.session, workspace.id, a, b, reason="same")
+    recompute(db.session, workspace.id)
+    db.session.commit()
+    assert db.session.get(Customer, a).activity_score == 2 * 10 + 5
