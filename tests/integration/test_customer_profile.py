@@ -142,3 +142,38 @@ def test_x4_merged_values_fill_the_survivors_gaps_and_undo_takes_them_back(
         [],
     )
     assert db.session.get(Customer, gone).email == "li@shop.cn"
+
+
+# --- 3. event settings applied to existing customers, from the settings page --------------------
+
+
+def test_y10_event_settings_page_applies_them_to_existing_customers(admin, workspace, buyer):
+    """The buyer's orders were recorded before any setting: stage "—", score 0. Saving the
+    settings changes nothing for them; the page's button (with the count, confirmed) does."""
+    admin.post(
+        "/settings/events",
+        data={"stage_purchase": "customer", "score_purchase": "10", "score_first_purchase": "5"},
+    )
+    assert (
+        db.session.get(Customer, buyer).stage,
+        db.session.get(Customer, buyer).activity_score,
+    ) == (
+        None,
+        0,
+    )
+    page = admin.get("/settings/events").get_data(as_text=True)
+    assert "Apply to 2 existing customers" in page
+    assert re.search(r'data-confirm="Recompute the stage and activity score of 2 customers', page)
+    done = admin.post("/settings/events/apply", follow_redirects=True).get_data(as_text=True)
+    assert "recomputed from the events of 2 customers" in done
+    c = db.session.get(Customer, buyer)
+    db.session.refresh(c)
+    # three purchases (L2 was purchased, then closed: its purchase stays recorded) + the first
+    assert (c.stage, c.activity_score) == ("customer", 3 * 10 + 5)
+
+
+def test_y10_only_an_admin_applies_event_settings(client, workspace, buyer):
+    make_user(workspace, "analyst@acme.test", role="analyst")
+    login(client, "analyst@acme.test")
+    assert client.post("/settings/events/apply").status_code == 403
+    assert "apply-existing" not in client.get("/settings/events").get_data(as_text=True)
