@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from hub.core.plan.contacts import contact_identities
 from hub.core.plan.customers import CustomerPlan
 from hub.core.plan.identity import (
     Prefetch,
@@ -16,7 +17,6 @@ from hub.core.plan.identity import (
     ResolutionFailed,
     Resolver,
     clean_identities,
-    contact_identities,
 )
 from hub.core.plan.orders import StoredOrder, never_taken, plan_order
 from hub.core.records import (

@@ -18,6 +18,7 @@ from operator import itemgetter
 from typing import Any, NamedTuple, Protocol
 
 from hub.core.normalise import InvalidValue, junk_reason, normalise_identity
+from hub.core.plan.contacts import attach_contacts
 from hub.core.records import CustomerRecord
 
 # How many identities of one type a customer may hold; others default to DEFAULT_LIMIT.
@@ -112,24 +113,6 @@ def clean_identities(
     return out, blocked
 
 
-def contact_identities(
-    record: CustomerRecord, identities: Sequence[tuple[str, str]]
-) -> list[tuple[str, str]]:
-    """The record's contact mobile (a shop buyer's consignee mobile) as a weak identity, when it
-    is a real number (I3 and the blocklist) that its identities do not carry already; else []."""
-    raw = record.mobile
-    if not raw:
-        return []
-    try:
-        value = normalise_identity("mobile", raw)
-    except InvalidValue:
-        return []
-    pair = ("mobile", value)
-    if junk_reason("mobile", value) or pair in identities:
-        return []
-    return [pair]
-
-
 class Resolver:
     """Resolves many records against one workspace with a handful of lookups.
 
@@ -220,8 +203,8 @@ class Resolver:
         """Match one record; raises ResolutionFailed. Updates the batch's memory on success.
 
         ``cleaned`` is ``clean_identities(record.identities)`` when the caller already has it.
-        ``contacts`` (:func:`contact_identities`) are weak: never matched by when the record
-        has identities of its own; see :meth:`_attach_contacts`.
+        ``contacts`` (``hub.core.plan.contacts``) are weak: never matched by when the record
+        has identities of its own.
         """
         identities, blocked = cleaned or clean_identities(record.identities)
         if not identities and contacts:
@@ -236,11 +219,8 @@ class Resolver:
             if type_ == "customer_id":
                 raise ResolutionFailed(f"customer id {value} does not exist")
         is_new = matched is None
-        if (
-            matched is not None
-            and owners.count(matched) == len(owners)
-            and all(pair in self.owner for pair in contacts)
-        ):
+        known = all(pair in self.owner for pair in contacts)
+        if matched is not None and owners.count(matched) == len(owners) and known:
             # A known buyer whose every identity is already this customer's: nothing to attach
             # and nothing in conflict (the common case of a repeat buyer).
             return Resolution(customer=matched, conflicts=conflicts)
@@ -261,36 +241,14 @@ class Resolver:
             self.held[(matched, type_)] = self.held.get((matched, type_), 0) + 1
         res = Resolution(customer=matched, attach=attach, conflicts=conflicts, is_new=is_new)
         if contacts:
-            self._attach_contacts(res, contacts)
+            self.ensure_counts(matched)
+            attach_contacts(self.owner, self.held, res, contacts)
         return res
 
-    def _attach_contacts(self, res: Resolution, contacts: Sequence[tuple[str, str]]) -> None:
-        """A contact mobile becomes the customer's mobile identity when it is free and the
-        customer holds no mobile yet (a buyer's later consignees, gifts to others, are not
-        collected); one held by another customer is a possible duplicate, suggested for a
-        new customer and never merged."""
-        matched = res.customer
-        if type(matched) is int and matched not in self.known_customers:
-            self._prefetch_counts({matched})
-        for pair in contacts:
-            type_ = pair[0]
-            owner = self.owner.get(pair)
-            if owner is None:
-                if self.held.get((matched, type_), 0):
-                    continue
-                res.attach.append(pair)
-                self.owner[pair] = matched
-                self.held[(matched, type_)] = 1
-            elif owner != matched and res.is_new:
-                res.suggestions.append(
-                    {
-                        "kind": "possible_duplicate",
-                        "type": type_,
-                        "value": pair[1],
-                        "customer": owner,
-                        "reason": f"{type_} {pair[1]} is also customer {owner}'s: not merged",
-                    }
-                )
+    def ensure_counts(self, customer: int | str) -> None:
+        """Load the identity counts of a stored customer not met before."""
+        if type(customer) is int and customer not in self.known_customers:
+            self._prefetch_counts({customer})
 
     def _plan_attach(
         self, matched: int | str, identities: Sequence[tuple[str, str]]
@@ -316,8 +274,7 @@ class Resolver:
                     }
                 )
                 continue
-            if type(matched) is int and matched not in self.known_customers:
-                self._prefetch_counts({matched})  # not foreseen by prefetch (or none was made)
+            self.ensure_counts(matched)  # not foreseen by prefetch (or none was made)
             limit = self.limits.get(type_, DEFAULT_LIMIT)
             if self.held.get((matched, type_), 0) + adding.get(type_, 0) >= limit:
                 conflicts.append(
