@@ -4,6 +4,7 @@ the customers hit, writes the changes planned by ``hub.core.plan.settings``."""
 from __future__ import annotations
 
 from typing import Any
+from typing import cast as cast_type
 
 from sqlalchemy import (
     String,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from hub.core import postgres
@@ -85,6 +87,11 @@ def write_changes(session: Session, changes: list[tuple[str | None, int, int]]) 
     )
 
 
+def cast_result(result: Any) -> CursorResult[Any]:
+    """An INSERT or UPDATE's result, whose ``rowcount`` says how many rows it wrote."""
+    return cast_type(CursorResult[Any], result)
+
+
 def _rank(column: Any) -> Any:
     """A stage's place in STAGES (1 = the first), 0 for none or an unknown one."""
     return case({stage: i for i, stage in enumerate(plan.STAGES, 1)}, value=column, else_=0)
@@ -103,7 +110,8 @@ def _with_events(workspace_id: int) -> Any:
 def customers_with_events(session: Session, workspace_id: int) -> int:
     """How many customers ``recompute`` would recompute."""
     c = Customer.__table__
-    return session.scalar(select(func.count()).select_from(c).where(_with_events(workspace_id)))
+    stmt = select(func.count()).select_from(c).where(_with_events(workspace_id))
+    return session.scalar(stmt) or 0
 
 
 def record_missing_firsts(session: Session, workspace_id: int) -> int:
@@ -129,7 +137,8 @@ def record_missing_firsts(session: Session, workspace_id: int) -> int:
         e.c.id == earliest,
         ~exists().where(fp.c.customer_id == e.c.customer_id, fp.c.type == FIRST_PURCHASE),
     )  # fmt: skip
-    return session.execute(insert(e).from_select(EVENT_COLUMNS, rows)).rowcount or 0
+    done = cast_result(session.execute(insert(e).from_select(EVENT_COLUMNS, rows)))
+    return done.rowcount or 0
 
 
 def recompute(session: Session, workspace_id: int) -> int:
@@ -164,10 +173,12 @@ def recompute(session: Session, workspace_id: int) -> int:
     )
     by_rank = case({i: stage for i, stage in enumerate(plan.STAGES, 1)}, value=best)
     stage = case((best > _rank(c.c.stage), by_rank), else_=c.c.stage)
-    done = session.execute(
-        update(c)
-        .where(_with_events(workspace_id))
-        .values(activity_score=score + first, stage=stage, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
+    done = cast_result(
+        session.execute(
+            update(c)
+            .where(_with_events(workspace_id))
+            .values(activity_score=score + first, stage=stage, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
     )
     return done.rowcount or 0
