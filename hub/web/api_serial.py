@@ -53,7 +53,7 @@ def identity(i: Identity) -> dict[str, Any]:
 
 
 def customer_detail(
-    c: Customer, profile: Profile, contact: Contact | None = None, facts: Any = None
+    c: Customer, profile: Profile, contact: Contact | None = None, facts: Facts | None = None
 ) -> dict[str, Any]:
     """With ``contact`` (``hub.queries.customers.contact``) the merged customers' values fill
     the gaps of name, mobile, email and properties; ``merged_from`` lists them."""
