@@ -61,6 +61,7 @@ class Batch:
         self.customers = CustomerPlan(workspace_id, options, result)
         self.cleaned: dict[int, tuple[list[tuple[str, str]], list[dict[str, Any]]]] = {}
         self.contacts: dict[int, list[tuple[str, str]]] = {}
+        self.contact_of: dict[str, list[tuple[str, str]]] = {}
 
     def run(self, records: Sequence[Record]) -> None:
         try:
@@ -115,8 +116,11 @@ class Batch:
         for person in people:
             key = id(person)
             cleaned[key] = clean_identities(person.identities)
-            if person.mobile:
-                contacts[key] = contact_identities(person, cleaned[key][0])
+            if person.mobile:  # a repeat buyer's phone is normalised once per batch
+                known = self.contact_of.get(person.mobile)
+                if known is None:
+                    known = self.contact_of[person.mobile] = contact_identities(person, ())
+                contacts[key] = [p for p in known if p not in cleaned[key][0]]
                 wanted.append(cleaned[key][0] + contacts[key])
             else:
                 wanted.append(cleaned[key][0])
@@ -168,7 +172,7 @@ class Batch:
                 if k + 1 < len(parts):
                     prefetch = self._start_prefetch(buyers[k + 1])
                 orders.write(self._plan_orders(part, stored), self.customers.ids)
-        orders.finish()
+        orders.finish({cid for key, cid in self.customers.ids.items() if type(key) is str})
 
     def _plan_orders(
         self,

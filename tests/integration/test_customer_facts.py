@@ -276,3 +276,39 @@ def test_y10_recompute_counts_a_first_purchase_once_after_a_merge(workspace):
     recompute(db.session, workspace.id)
     db.session.commit()
     assert db.session.get(Customer, a).activity_score == 2 * 10 + 5
+
+
+def test_y10_a_buyer_from_before_first_purchases_gets_it_at_the_oldest_order(workspace):
+    from sqlalchemy import delete
+
+    ids = [("yz_open_id", "a")]
+    ingest.apply(db.session, workspace.id, [order("OLD", identities=ids, at=T0)])
+    db.session.execute(delete(Event).where(Event.type == "first_purchase"))  # before 22.3
+    db.session.commit()
+    settings(workspace.id)
+    ingest.apply(db.session, workspace.id, [order("NEW", identities=ids, at=T0 + timedelta(3))])
+    cid = owner("yz_open_id", "a")
+    assert firsts() == [(cid, "OLD")]
+    assert db.session.get(Customer, cid).activity_score == 10 + 5
+
+
+def test_y10_a_survivor_with_a_merged_first_purchase_gets_no_second(workspace):
+    from hub.core.merge import merge
+
+    settings(workspace.id)
+    ingest.apply(
+        db.session,
+        workspace.id,
+        [
+            CustomerRecord(identities=[("yz_open_id", "a")]),
+            order("B1", identities=[("email", "b@x.cn")], at=T0),
+        ],
+    )
+    a, b = owner("yz_open_id", "a"), owner("email", "b@x.cn")
+    merge(db.session, workspace.id, a, b, reason="same")
+    ingest.apply(
+        db.session,
+        workspace.id,
+        [order("A1", identities=[("yz_open_id", "a")], at=T0 + timedelta(1))],
+    )
+    assert firsts() == [(a, "B1")]

@@ -7,6 +7,7 @@ score is not counted twice. A replayed batch records no purchase, so nothing her
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -42,48 +43,61 @@ class FirstPurchases:
                 if seen is None or row[4] < seen[4]:
                     earliest[cid] = row
 
-    def record(self, session: Session, now: datetime) -> list[tuple[str, int | None]]:
+    def record(
+        self, session: Session, now: datetime, new_customers: Collection[int] = ()
+    ) -> list[tuple[str, int | None]]:
         """Write the first purchases the noted purchases make; the (type, customer id) of the
-        events recorded (an event moved to an older order is not recorded again)."""
+        events recorded (an event moved to an older order is not recorded again).
+        ``new_customers`` were created by this batch: their first is the batch's earliest, with
+        nothing to read. The others' own first purchase is read by its unique key; only those
+        without one (bought before first purchases were recorded, or merged) have their events
+        read."""
         if not self.earliest:
             return []
         table = Event.__table__
-        cids = list(self.earliest)
+        old = [cid for cid in self.earliest if cid not in new_customers]
         have: dict[int, tuple[int, datetime]] = {}
-        for id_, cid, when in fetch_by(
-            session, table, ["id", "customer_id", "occurred_at"], "customer_id", cids,
-            named=False, workspace_id=self.ws, type=FIRST_PURCHASE,
+        keys = {dedupe_key(cid): cid for cid in old}
+        for id_, key, when in fetch_by(
+            session, table, ["id", "dedupe_key", "occurred_at"], "dedupe_key", keys,
+            named=False, workspace_id=self.ws,
         ):  # fmt: skip
-            if cid not in have or when < have[cid][1]:
-                have[cid] = (id_, when)
+            have[keys[key]] = (id_, when)
+        stored = self._stored(session, [cid for cid in old if cid not in have], have)
         moved = [
             {"id": have[cid][0], **dict(zip(_COPIED, _copied(row), strict=True))}
             for cid, row in self.earliest.items()
             if cid in have and row[4] < have[cid][1]
         ]
         update_many(session, table, moved)
-        missing = [cid for cid in cids if cid not in have]
-        firsts = self._earliest_stored(session, missing)
-        rows = [
-            (self.ws, cid, order_id, FIRST_PURCHASE, *rest, dedupe_key(cid), now)
-            for cid in missing
-            if cid in firsts
-            for order_id, *rest in (firsts[cid],)
-        ]
+        rows = []
+        for cid, row in self.earliest.items():
+            if cid in have:
+                continue
+            first = stored.get(cid)
+            values = _copied(row) if first is None or row[4] <= first[1] else first
+            order_id, *rest = values
+            rows.append((self.ws, cid, order_id, FIRST_PURCHASE, *rest, dedupe_key(cid), now))
         insert_rows(session, table, EVENT_COLUMNS, rows)
         self.earliest = {}
         return [(FIRST_PURCHASE, row[1]) for row in rows]
 
-    def _earliest_stored(self, session: Session, cids: list[int]) -> dict[int, tuple[Any, ...]]:
-        """(order id, time, amount, source, properties) of each customer's earliest stored
-        purchase: a customer without a first purchase may have bought before it was recorded."""
+    def _stored(
+        self, session: Session, cids: list[int], have: dict[int, tuple[int, datetime]]
+    ) -> dict[int, tuple[Any, ...]]:
+        """Read the events of customers without a first purchase of their own key: a first
+        purchase a merge brought goes into ``have``; else (order id, time, amount, source,
+        properties) of their earliest stored purchase."""
         out: dict[int, tuple[Any, ...]] = {}
-        columns = ["customer_id", *_COPIED]
-        for cid, *values in fetch_by(
+        columns = ["customer_id", "id", "type", *_COPIED]
+        for cid, id_, type_, *values in fetch_by(
             session, Event.__table__, columns, "customer_id", cids,
-            named=False, workspace_id=self.ws, type="purchase",
+            named=False, workspace_id=self.ws,
         ):  # fmt: skip
-            if cid not in out or values[1] < out[cid][1]:
+            if type_ == FIRST_PURCHASE:
+                if cid not in have or values[1] < have[cid][1]:
+                    have[cid] = (id_, values[1])
+            elif type_ == "purchase" and (cid not in out or values[1] < out[cid][1]):
                 out[cid] = tuple(values)
         return out
 

@@ -117,8 +117,9 @@ class OrderWriter:
         insert_rows(session, OrderRefund.__table__, REFUND_COLUMNS, refund_rows(self.ws, placed))
         self._write_events(placed, now)
 
-    def finish(self) -> None:
-        firsts = self.firsts.record(self.session, utcnow())
+    def finish(self, new_customers: set[int] | None = None) -> None:
+        """``new_customers``: the ids of the customers this batch created."""
+        firsts = self.firsts.record(self.session, utcnow(), new_customers or set())
         if firsts:
             self.result.add("events", "first_purchase", len(firsts))
         apply_event_settings(self.session, self.ws, self.recorded + firsts)
