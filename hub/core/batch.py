@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from hub.core.plan.contacts import contact_identities
 from hub.core.plan.customers import CustomerPlan
 from hub.core.plan.identity import (
     Prefetch,
@@ -59,6 +60,8 @@ class Batch:
         self.resolver = Resolver(workspace_id, lookups, on_conflict=options.identity_conflict)
         self.customers = CustomerPlan(workspace_id, options, result)
         self.cleaned: dict[int, tuple[list[tuple[str, str]], list[dict[str, Any]]]] = {}
+        self.contacts: dict[int, list[tuple[str, str]]] = {}
+        self.contact_of: dict[str, list[tuple[str, str]]] = {}
 
     def run(self, records: Sequence[Record]) -> None:
         try:
@@ -108,21 +111,36 @@ class Batch:
 
     def _start_prefetch(self, people: list[CustomerRecord]) -> Prefetch:
         """Clean the records' identities and ask for their owners."""
-        cleaned = self.cleaned
+        cleaned, contacts = self.cleaned, self.contacts
+        wanted = []
         for person in people:
-            cleaned[id(person)] = clean_identities(person.identities)
-        return self.resolver.start_prefetch([cleaned[id(person)][0] for person in people])
+            key = id(person)
+            cleaned[key] = clean_identities(person.identities)
+            if person.mobile:  # a repeat buyer's phone is normalised once per batch
+                known = self.contact_of.get(person.mobile)
+                if known is None:
+                    known = self.contact_of[person.mobile] = contact_identities(person, ())
+                contacts[key] = [p for p in known if p not in cleaned[key][0]]
+                wanted.append(cleaned[key][0] + contacts[key])
+            else:
+                wanted.append(cleaned[key][0])
+        return self.resolver.start_prefetch(wanted)
 
     def _resolve(self, index: int, key: str, person: CustomerRecord) -> Resolution | None:
         try:
             res = self.resolver.resolve(
-                person, create=self.options.create_customers, cleaned=self.cleaned.get(id(person))
+                person,
+                create=self.options.create_customers,
+                cleaned=self.cleaned.get(id(person)),
+                contacts=self.contacts.get(id(person), ()),
             )
         except ResolutionFailed as exc:
             self.result.failures.append(Failure(index, key, f"buyer: {exc}"))
             return None
         for conflict in res.conflicts:
             self.result.conflicts.append({**conflict, "record": key})
+        for suggestion in res.suggestions:
+            self.result.suggestions.append({**suggestion, "record": key})
         return res
 
     def _take_customer(self, index: int, person: CustomerRecord) -> None:
@@ -154,7 +172,7 @@ class Batch:
                 if k + 1 < len(parts):
                     prefetch = self._start_prefetch(buyers[k + 1])
                 orders.write(self._plan_orders(part, stored), self.customers.ids)
-        orders.finish()
+        orders.finish({cid for key, cid in self.customers.ids.items() if type(key) is str})
 
     def _plan_orders(
         self,

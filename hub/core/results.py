@@ -39,6 +39,8 @@ class IngestResult:
     failures: list[Failure] = field(default_factory=list)
     conflicts: list[dict[str, Any]] = field(default_factory=list)
     skipped: list[Failure] = field(default_factory=list)
+    # Possible duplicates never merged: a buyer's contact mobile held by another customer.
+    suggestions: list[dict[str, Any]] = field(default_factory=list)
 
     def add(self, entity: str, outcome: str, n: int = 1) -> None:
         if n:
@@ -52,3 +54,4 @@ class IngestResult:
         self.failures.extend(other.failures)
         self.conflicts.extend(other.conflicts)
         self.skipped.extend(other.skipped)
+        self.suggestions.extend(other.suggestions)

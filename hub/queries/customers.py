@@ -12,17 +12,31 @@ one of SORTS, ``-`` in front for descending (default: newest first)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from hub.core.normalise import InvalidValue, normalise_mobile
+from hub.core.plan.orders import PURCHASED
 from hub.core.sources import unique_keys
 from hub.extensions import db
-from hub.models import Customer, CustomerTag, Event, Group, GroupMember, Identity, MergeLedger, Tag
+from hub.models import (
+    Customer,
+    CustomerTag,
+    Event,
+    Group,
+    GroupMember,
+    Identity,
+    MergeLedger,
+    Order,
+    Tag,
+)
+from hub.models.types import Money, UTCDateTime
 from hub.queries.paging import contains, in_workspace, source_spellings, text_arg
 from hub.services.customers import N_, Refused
 from hub.services.parsing import as_id
@@ -236,6 +250,91 @@ def profile(workspace_id: int, customer_id: int) -> Profile:
         list(db.session.scalars(tags.order_by(Tag.name))),
         list(db.session.scalars(groups.order_by(Group.name))),
     )
+
+
+@dataclass
+class Contact:
+    """A customer's contact fields and properties as shown: its own values, the gaps filled
+    from the customers merged into it (oldest first); ``filled`` names each filled field or
+    property with the merged customer it came from."""
+
+    name: str | None
+    mobile: str | None
+    email: str | None
+    properties: dict[str, Any]
+    filled: dict[str, int]
+    merged_ids: list[int]
+
+
+CONTACT_FIELDS = ("name", "mobile", "email")
+
+
+def merged_into(workspace_id: int, customer_id: int) -> list[Customer]:
+    """The customers merged into this one, directly or through another, oldest first."""
+    found: list[Customer] = []
+    frontier = [customer_id]
+    while frontier:
+        rows = db.session.scalars(
+            select(Customer).where(
+                Customer.workspace_id == workspace_id, Customer.merged_into_id.in_(frontier)
+            )
+        ).all()
+        found += rows
+        frontier = [c.id for c in rows]
+    return sorted(found, key=lambda c: c.id)
+
+
+def contact(workspace_id: int, customer: Customer) -> Contact:
+    """The survivor's own values win; the merged customers' fill the gaps (X4: a merge moves
+    no attribute, so undoing it needs nothing put back)."""
+    values: dict[str, Any] = {name: getattr(customer, name) for name in CONTACT_FIELDS}
+    props = dict(customer.properties or {})
+    filled: dict[str, int] = {}
+    merged = merged_into(workspace_id, customer.id)
+    for other in merged:
+        for name in CONTACT_FIELDS:
+            if not values[name] and getattr(other, name):
+                values[name], filled[name] = getattr(other, name), other.id
+        for key, value in (other.properties or {}).items():
+            if value not in (None, "") and props.get(key) in (None, ""):
+                props[key], filled[f"properties.{key}"] = value, other.id
+    return Contact(**values, properties=props, filled=filled, merged_ids=[c.id for c in merged])
+
+
+@dataclass(frozen=True)
+class Facts:
+    """A customer's purchases (paid, shipped or completed orders): the first one's time, how
+    many, and the total paid net of refunds."""
+
+    first_order_at: datetime | None = None
+    order_count: int = 0
+    total_spent: Decimal = Decimal("0.00")
+
+
+NO_FACTS = Facts()
+
+
+def facts(workspace_id: int, customer_ids: Iterable[int]) -> dict[int, Facts]:
+    """Facts of each customer given (a page of them), in one aggregate query on
+    ix_orders_customer; a customer without purchases is absent (use ``NO_FACTS``)."""
+    ids = sorted(set(customer_ids))
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(
+            Order.customer_id,
+            type_coerce(func.min(Order.ordered_at), UTCDateTime()),
+            func.count(),
+            type_coerce(func.coalesce(func.sum(Order.amount_paid), 0), Money()),
+        )
+        .where(
+            Order.workspace_id == workspace_id,
+            Order.customer_id.in_(ids),
+            Order.status.in_(sorted(PURCHASED)),
+        )
+        .group_by(Order.customer_id)
+    )
+    return {cid: Facts(first, n, total) for cid, first, n, total in rows}
 
 
 def timeline(workspace_id: int, customer_id: int) -> Select[Any]:

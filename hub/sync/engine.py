@@ -188,6 +188,11 @@ def _merge_counts(counts: dict[str, Any], result: ingest.IngestResult) -> dict[s
         bucket = merged.setdefault(entity, {})
         for outcome, n in outcomes.items():
             bucket[outcome] = bucket.get(outcome, 0) + n
+    if result.suggestions:  # buyers sharing a phone with another customer: not merged
+        bucket = merged.setdefault("customers", {})
+        bucket["possible_duplicates"] = bucket.get("possible_duplicates", 0) + len(
+            result.suggestions
+        )
     if result.failures:
         bucket = merged.setdefault("record", {})
         bucket["failed"] = bucket.get("failed", 0) + len(result.failures)

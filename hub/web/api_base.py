@@ -82,12 +82,23 @@ def page_args() -> tuple[int, int]:
     return parsing.paging(request.args.get("page"), request.args.get("per_page"))
 
 
-def paged(stmt: Select[Any], serialise: Callable[[Any], dict]) -> Any:
-    """The page of ``stmt`` that ``?page=&per_page=`` ask for, as JSON."""
+def paged(
+    stmt: Select[Any],
+    serialise: Callable[..., dict],
+    with_page: Callable[[list[Any]], dict[Any, Any]] | None = None,
+) -> Any:
+    """The page of ``stmt`` that ``?page=&per_page=`` ask for, as JSON. ``with_page`` reads
+    more for the page's items at once (by item id), handed to ``serialise`` as its second
+    argument."""
     page, per_page = page_args()
     result = page_of(stmt, page, per_page)
+    if with_page is None:
+        items = [serialise(item) for item in result.items]
+    else:
+        more = with_page(list(result.items))
+        items = [serialise(item, more.get(item.id)) for item in result.items]
     return jsonify(
-        items=[serialise(item) for item in result.items],
+        items=items,
         page=page,
         per_page=per_page,
         total=result.total,

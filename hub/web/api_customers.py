@@ -16,8 +16,13 @@ from hub.web.api_base import bp, paged, workspace_id
 
 @bp.get("/customers")
 def customers() -> Any:
+    ws = workspace_id()
     found = q_customers.CustomerFilter.from_args(request.args)
-    return paged(q_customers.search(workspace_id(), found), ser.customer)
+    return paged(
+        q_customers.search(ws, found),
+        ser.customer,
+        with_page=lambda items: q_customers.facts(ws, (c.id for c in items)),
+    )
 
 
 @bp.get("/customers.csv")
@@ -33,7 +38,10 @@ def customers_csv() -> Any:
 def customer(customer_id: int) -> Any:
     ws = workspace_id()
     found = q_customers.get(ws, customer_id)
-    return jsonify(ser.customer_detail(found, q_customers.profile(ws, found.id)))
+    profile = q_customers.profile(ws, found.id)
+    contact = q_customers.contact(ws, found)
+    facts = q_customers.facts(ws, [found.id]).get(found.id)
+    return jsonify(ser.customer_detail(found, profile, contact, facts))
 
 
 @bp.get("/customers/<int:customer_id>/timeline")

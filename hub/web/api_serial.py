@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from hub.models import Customer, Event, Identity, Order, OrderLine, OrderRefund, Product, SyncRun
-from hub.queries.customers import Profile
+from hub.queries.customers import NO_FACTS, Contact, Facts, Profile
 from hub.queries.orders import Details
 
 
@@ -27,7 +27,10 @@ def plain(values: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def customer(c: Customer) -> dict[str, Any]:
+def customer(c: Customer, facts: Facts | None = None) -> dict[str, Any]:
+    """With ``facts`` (``hub.queries.customers.facts``): first order, order count, total spent;
+    ``created_at`` stays the hub's record date."""
+    f = facts or NO_FACTS
     return {
         "id": c.id,
         "name": c.name,
@@ -39,6 +42,9 @@ def customer(c: Customer) -> dict[str, Any]:
         "merged_into_id": c.merged_into_id,
         "created_at": when(c.created_at),
         "updated_at": when(c.updated_at),
+        "first_order_at": when(f.first_order_at),
+        "order_count": f.order_count,
+        "total_spent": money(f.total_spent),
     }
 
 
@@ -46,10 +52,22 @@ def identity(i: Identity) -> dict[str, Any]:
     return {"type": i.type, "value": i.value, "source": i.source}
 
 
-def customer_detail(c: Customer, profile: Profile) -> dict[str, Any]:
+def customer_detail(
+    c: Customer, profile: Profile, contact: Contact | None = None, facts: Facts | None = None
+) -> dict[str, Any]:
+    """With ``contact`` (``hub.queries.customers.contact``) the merged customers' values fill
+    the gaps of name, mobile, email and properties; ``merged_from`` lists them."""
+    out = {**customer(c, facts), "properties": c.properties or {}}
+    if contact is not None:
+        out.update(
+            name=contact.name,
+            mobile=contact.mobile,
+            email=contact.email,
+            properties=contact.properties,
+            merged_from=contact.merged_ids,
+        )
     return {
-        **customer(c),
-        "properties": c.properties or {},
+        **out,
         "identities": [identity(i) for i in profile.identities],
         "tags": [t.name for t in profile.tags],
         "groups": [{"id": g.id, "name": g.name} for g in profile.groups],

@@ -223,7 +223,8 @@ def test_y9_api_customer_detail_timeline_and_orders(client, auth, shop, workspac
     assert body["groups"] == [{"id": group.id, "name": "Spring"}]
     assert body["stage"] == "customer" and isinstance(body["activity_score"], int)
     timeline = get(client, auth, f"/customers/{cid}/timeline").get_json()
-    assert [e["type"] for e in timeline["items"]] == ["purchase", "purchase"]
+    # newest first; A1, the first purchase, also records first_purchase (issue 22.3)
+    assert [e["type"] for e in timeline["items"]] == ["purchase", "first_purchase", "purchase"]
     assert timeline["items"][0]["occurred_at"] >= timeline["items"][1]["occurred_at"]
     assert timeline["items"][0]["amount"] == "100.00"
     assert order_nos(get(client, auth, f"/customers/{cid}/orders")) == ["A1", "A3"]
@@ -286,7 +287,7 @@ def test_api_order_detail_money_strings_and_aware_times(client, auth, shop):
     assert body["store_id"] == "store-2" and body["external_id"] == "A2"
     assert [li["total"] for li in body["lines"]] == ["50.00", "50.00"]
     assert body["consignee"]["city"] == "Hangzhou"
-    assert [e["type"] for e in body["events"]] == ["purchase"]
+    assert [e["type"] for e in body["events"]] == ["purchase", "first_purchase"]  # B's first
     assert body["refunds"] == []
 
 

@@ -300,3 +300,19 @@ def test_every_kind_of_bad_row_fails_alone_in_an_xlsx_failure_file(workspace, tm
     names = set(db.session.scalars(select(Customer.name).where(Customer.name.is_not(None))))
     assert names == {"good 1", "good 2"}
     assert count(Identity) == 2 + 3  # the two seeded + mobile, email and openid of the good rows
+
+
+def test_a_csv_row_with_a_shop_buyers_consignee_mobile_updates_that_buyer(workspace, tmp_path):
+    """Issue 22.2: a Youzan buyer's consignee mobile is a mobile identity, so the import finds
+    the buyer: 0 created, 1 updated (it created a second customer before)."""
+    from hub.core import ingest
+    from tests.support.orders import order
+
+    sold = order("Y1", identities=[("yz_open_id", "yz-li")])
+    sold.buyer.mobile = "+86 139-1234-5678"
+    ingest.apply(db.session, workspace.id, [sold])
+    path = write_csv(tmp_path / "c.csv", [HEADER, ["Li Lei", "13912345678", "li@shop.cn"]])
+    result = run(workspace, path)
+    assert (result.status, result.created, result.updated) == ("succeeded", 0, 1)
+    assert count(Customer) == 1
+    assert db.session.scalar(select(Customer.email)) == "li@shop.cn"

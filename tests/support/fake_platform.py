@@ -140,7 +140,9 @@ def to_record(row: dict[str, Any], store_id: str) -> OrderRecord:
         updated_at=updated,
         amount_total=amount,
         amount_paid=amount,
-        buyer=CustomerRecord(identities=[("fake_buyer", buyer)], name=f"Buyer {buyer}"),
+        buyer=CustomerRecord(
+            identities=[("fake_buyer", buyer)], name=f"Buyer {buyer}", mobile=row.get("mobile")
+        ),
         consignee=Consignee(name=f"Buyer {buyer}", city="Hangzhou"),
         lines=[
             LineRecord(
@@ -217,7 +219,7 @@ def add_connection(workspace_id: int, data_file: Path, *, store: str = "S1", **s
 
 def content(workspace_id: int) -> dict[str, list[tuple]]:
     """The core's content for one workspace, without surrogate ids or write times."""
-    from sqlalchemy import select
+    from sqlalchemy import case, select
 
     from hub.extensions import db
     from hub.models import Customer, Event, Identity, Order, OrderLine
@@ -236,6 +238,9 @@ def content(workspace_id: int) -> dict[str, list[tuple]]:
                           .where(c.workspace_id == workspace_id)),
         "identities": rows(select(i.type, i.value, c.name).join(c, c.id == i.customer_id)
                            .where(i.workspace_id == workspace_id)),
-        "events": rows(select(e.type, e.amount, e.dedupe_key, o.external_id)
+        # a first purchase's key names its customer by id: compared by the type alone
+        "events": rows(select(e.type, e.amount,
+                              case((e.type == "first_purchase", e.type), else_=e.dedupe_key),
+                              o.external_id)
                        .join(o, o.id == e.order_id).where(e.workspace_id == workspace_id)),
     }  # fmt: skip

@@ -18,6 +18,7 @@ from operator import itemgetter
 from typing import Any, NamedTuple, Protocol
 
 from hub.core.normalise import InvalidValue, junk_reason, normalise_identity
+from hub.core.plan.contacts import attach_contacts
 from hub.core.records import CustomerRecord
 
 # How many identities of one type a customer may hold; others default to DEFAULT_LIMIT.
@@ -73,6 +74,7 @@ class Resolution:
     attach: list[tuple[str, str]] = field(default_factory=list)
     conflicts: list[dict[str, Any]] = field(default_factory=list)
     is_new: bool = False
+    suggestions: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -196,12 +198,17 @@ class Resolver:
         *,
         create: bool = True,
         cleaned: tuple[list[tuple[str, str]], list[dict[str, Any]]] | None = None,
+        contacts: Sequence[tuple[str, str]] = (),
     ) -> Resolution:
         """Match one record; raises ResolutionFailed. Updates the batch's memory on success.
 
         ``cleaned`` is ``clean_identities(record.identities)`` when the caller already has it.
+        ``contacts`` (``hub.core.plan.contacts``) are weak: never matched by when the record
+        has identities of its own.
         """
         identities, blocked = cleaned or clean_identities(record.identities)
+        if not identities and contacts:
+            identities, contacts = list(contacts), ()
         conflicts = list(blocked)
         owners = list(map(self.owner.get, identities))
         matched: int | str | None = None
@@ -212,7 +219,8 @@ class Resolver:
             if type_ == "customer_id":
                 raise ResolutionFailed(f"customer id {value} does not exist")
         is_new = matched is None
-        if matched is not None and owners.count(matched) == len(owners):
+        known = all(pair in self.owner for pair in contacts)
+        if matched is not None and owners.count(matched) == len(owners) and known:
             # A known buyer whose every identity is already this customer's: nothing to attach
             # and nothing in conflict (the common case of a repeat buyer).
             return Resolution(customer=matched, conflicts=conflicts)
@@ -231,7 +239,16 @@ class Resolver:
         for type_, value in attach:
             self.owner[(type_, value)] = matched
             self.held[(matched, type_)] = self.held.get((matched, type_), 0) + 1
-        return Resolution(customer=matched, attach=attach, conflicts=conflicts, is_new=is_new)
+        res = Resolution(customer=matched, attach=attach, conflicts=conflicts, is_new=is_new)
+        if contacts:
+            self.ensure_counts(matched)
+            attach_contacts(self.owner, self.held, res, contacts)
+        return res
+
+    def ensure_counts(self, customer: int | str) -> None:
+        """Load the identity counts of a stored customer not met before."""
+        if type(customer) is int and customer not in self.known_customers:
+            self._prefetch_counts({customer})
 
     def _plan_attach(
         self, matched: int | str, identities: Sequence[tuple[str, str]]
@@ -257,8 +274,7 @@ class Resolver:
                     }
                 )
                 continue
-            if type(matched) is int and matched not in self.known_customers:
-                self._prefetch_counts({matched})  # not foreseen by prefetch (or none was made)
+            self.ensure_counts(matched)  # not foreseen by prefetch (or none was made)
             limit = self.limits.get(type_, DEFAULT_LIMIT)
             if self.held.get((matched, type_), 0) + adding.get(type_, 0) >= limit:
                 conflicts.append(

@@ -24,6 +24,7 @@ from hub.core.plan.rows import (
     refund_rows,
 )
 from hub.core.records import OrderRecord
+from hub.core.store.firsts import FirstPurchases
 from hub.core.store.settings import apply_event_settings
 from hub.core.store.sql import fetch_by, insert_returning_ids, insert_rows, update_many
 from hub.models import Event, Order, OrderLine, OrderRefund, Product, utcnow
@@ -68,6 +69,7 @@ class OrderWriter:
         self.lines: dict[int, dict[str, int]] = defaultdict(dict)
         self.seen_events: set[str] = set()
         self.recorded: list[tuple[str, int | None]] = []
+        self.firsts = FirstPurchases(workspace_id)
 
     def prepare(self, records: list[OrderRecord], stored_ids: list[int]) -> None:
         self.products = line_products(self.session, self.ws, records)
@@ -115,8 +117,12 @@ class OrderWriter:
         insert_rows(session, OrderRefund.__table__, REFUND_COLUMNS, refund_rows(self.ws, placed))
         self._write_events(placed, now)
 
-    def finish(self) -> None:
-        apply_event_settings(self.session, self.ws, self.recorded)
+    def finish(self, new_customers: set[int] | None = None) -> None:
+        """``new_customers``: the ids of the customers this batch created."""
+        firsts = self.firsts.record(self.session, utcnow(), new_customers or set())
+        if firsts:
+            self.result.add("events", "first_purchase", len(firsts))
+        apply_event_settings(self.session, self.ws, self.recorded + firsts)
         self.recorded = []
 
     def _write_lines(self, placed: list[Placed]) -> None:
@@ -138,6 +144,7 @@ class OrderWriter:
         for type_, n in Counter(t for t, _ in recorded).items():
             self.result.add("events", type_, n)
         self.recorded += recorded
+        self.firsts.note(rows)
 
 
 def line_products(

@@ -31,6 +31,7 @@ def index() -> Any:
     ws = workspace_id()
     filters = q_customers.CustomerFilter.from_args(request.args)
     pager = paginate(q_customers.search(ws, filters))
+    facts = q_customers.facts(ws, (c.id for c in pager.items))
     return render_template(
         "admin/customers.html",
         pager=pager,
@@ -39,6 +40,8 @@ def index() -> Any:
         tag_names=q_workspace.tag_names(ws),
         groups=q_workspace.groups(ws),
         **q_customers.choices(ws),
+        facts=facts,
+        no_facts=q_customers.NO_FACTS,
     )
 
 
@@ -79,6 +82,8 @@ def detail(customer_id: int) -> Any:
         other_groups=[g for g in q_workspace.groups(ws) if g.id not in member_of],
         tag_names=q_workspace.tag_names(ws),
         merged_into=merged_into,
+        contact=q_customers.contact(ws, customer),
+        facts=q_customers.facts(ws, [customer.id]).get(customer.id, q_customers.NO_FACTS),
     )
 
 

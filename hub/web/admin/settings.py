@@ -12,6 +12,7 @@ from flask_login import current_user, login_required
 from hub.core import zones
 from hub.core.errors import NotFound, ValidationFailed
 from hub.core.plan.settings import STAGES
+from hub.core.store import settings as event_settings
 from hub.extensions import db
 from hub.models import ApiToken, EventSetting
 from hub.queries import workspace as q_workspace
@@ -39,6 +40,7 @@ def events() -> Any:
         types=_event_types(ws),
         settings=q_workspace.event_settings(ws),
         stages=STAGES,
+        with_events=event_settings.customers_with_events(db.session, ws),
     )
 
 
@@ -84,6 +86,20 @@ def save_events() -> Any:
             row.advance_to_stage, row.score_delta = stage, score
     db.session.commit()
     flash(_("Event settings saved. They apply to events recorded from now on."), "success")
+    return redirect(url_for("settings.events"))
+
+
+@bp.post("/events/apply")
+@admin_required
+def apply_events() -> Any:
+    """Apply the event settings to existing customers: stage and score recomputed from their
+    recorded events (set-based), stages forward only."""
+    done = event_settings.recompute(db.session, workspace_id())
+    db.session.commit()
+    flash(
+        _("Stage and activity score recomputed from the events of %(n)s customers.", n=done),
+        "success",
+    )
     return redirect(url_for("settings.events"))
 
 
