@@ -4,7 +4,7 @@ the next chunk are read by the snapshot reader while the write-behind thread wri
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -26,6 +26,7 @@ from hub.core.records import (
     Record,
 )
 from hub.core.results import Failure, IngestOptions, IngestResult
+from hub.core.postgres.side import SideReader, side_reader, using_side
 from hub.core.sqlite.snapshot import SnapshotReader, snapshot_lookups, snapshot_reader
 from hub.core.store.customers import write_customers
 from hub.core.store.lookups import session_lookups
@@ -54,7 +55,8 @@ class Batch:
         self.connection_id = connection_id
         self.options = options
         self.result = result
-        self.reader: SnapshotReader | None = None
+        self.reader: SnapshotReader | SideReader | None = None
+        self.undo_side: Callable[[], None] = lambda: None
         lookups = session_lookups(session, workspace_id)
         self.resolver = Resolver(workspace_id, lookups, on_conflict=options.identity_conflict)
         self.customers = CustomerPlan(workspace_id, options, result)
@@ -64,6 +66,7 @@ class Batch:
         try:
             self._run(records)
         finally:
+            self.undo_side()
             if self.reader is not None:
                 self.reader.close()
 
@@ -94,6 +97,12 @@ class Batch:
             self.reader = snapshot_reader(self.session)
             if self.reader is not None:
                 self.resolver.lookups = snapshot_lookups(self.reader, self.ws)
+            # PostgreSQL: lookups and id draws on a side connection, so planning never waits
+            # for the write-behind thread that holds the session's connection.
+            elif (side := side_reader(self.session)) is not None:
+                self.reader = side
+                self.resolver.lookups = side.lookups(self.ws)
+                self.undo_side = using_side(side)
         if people:
             self.resolver.finish_prefetch(self._start_prefetch([r for _, r in people]))
         for i, rec in people:
