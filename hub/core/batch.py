@@ -18,6 +18,7 @@ from hub.core.plan.identity import (
     clean_identities,
 )
 from hub.core.plan.orders import StoredOrder, never_taken, plan_order
+from hub.core.postgres.side import SideReader, side_reader, using_side
 from hub.core.records import (
     CustomerRecord,
     DeletionRecord,
@@ -26,7 +27,6 @@ from hub.core.records import (
     Record,
 )
 from hub.core.results import Failure, IngestOptions, IngestResult
-from hub.core.postgres.side import SideReader, side_reader, using_side
 from hub.core.sqlite.snapshot import SnapshotReader, snapshot_lookups, snapshot_reader
 from hub.core.store.customers import write_customers
 from hub.core.store.lookups import session_lookups
