@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from hub.core.plan.identity import Lookups, Pending
+from hub.core.postgres.columns import cursor
 
 _side: ContextVar[SideReader | None] = ContextVar("hub_pg_side_reader", default=None)
 
@@ -48,6 +49,7 @@ class SideReader:
     def __init__(self, session: Session) -> None:
         self.raw = session.get_bind().engine.raw_connection()
         self.con: Any = self.raw.driver_connection
+        assert self.con is not None
         self.con.autocommit = True
         self.pool = ThreadPoolExecutor(1, thread_name_prefix="hub-pg-side-reader")
 
@@ -101,10 +103,11 @@ def side_reader(session: Session) -> SideReader | None:
     written nothing yet; otherwise None (the batch reads through the session)."""
     if session.get_bind().dialect.name != "postgresql":
         return None
-    dbapi = session.connection().connection.dbapi_connection
-    assert dbapi is not None
-    with dbapi.cursor() as cur:
+    cur = cursor(session)
+    try:
         (xid,) = cur.execute("SELECT pg_current_xact_id_if_assigned()").fetchone()
+    finally:
+        cur.close()
     if xid is not None:
         return None
     return SideReader(session)
