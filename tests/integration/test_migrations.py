@@ -10,6 +10,7 @@ from flask import Flask
 from sqlalchemy import inspect, text
 
 from hub.extensions import db
+from hub.models.base import made_on
 
 
 def _empty_database() -> None:
@@ -25,8 +26,8 @@ def _empty_database() -> None:
 
 def _differences() -> list:
     with db.engine.connect() as conn:
-        return compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}),
-                                db.metadata)  # fmt: skip
+        opts = {"compare_type": True, "include_object": made_on(conn.dialect.name)}
+        return compare_metadata(MigrationContext.configure(conn, opts=opts), db.metadata)
 
 
 @pytest.fixture

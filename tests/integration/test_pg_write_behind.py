@@ -20,7 +20,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -214,3 +214,35 @@ def test_a_batch_after_uncommitted_writes_of_its_transaction_still_finds_their_b
     ingest.apply(session, ws, second)
     # every buyer of the second batch found, none created twice
     assert _customers_and_orders(session) == (_buyers(first + second), len(first + second))
+
+
+def test_no_index_on_postgresql_repeats_a_unique_key_every_insert_already_pays_for(pg):
+    """An index whose leading columns are a unique key's serves no lookup that key's own
+    index does not: on PostgreSQL it only makes every insert write one more entry."""
+    session, ws, _ = pg
+    rows = session.execute(
+        text(
+            "SELECT t.relname, i.indisunique, "
+            "array(SELECT a.attname FROM unnest(i.indkey) WITH ORDINALITY AS k(n, o) "
+            "JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.n ORDER BY k.o) "
+            "FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid "
+            "JOIN pg_namespace s ON s.oid = t.relnamespace AND s.nspname = 'public'"
+        )
+    ).all()
+    unique = [(table, cols) for table, is_unique, cols in rows if is_unique]
+    repeats = [
+        (table, cols)
+        for table, is_unique, cols in rows
+        if not is_unique and any(t == table and cols[: len(key)] == key for t, key in unique)
+    ]
+    assert repeats == []
+    # identity resolution's owner lookup is answered by the unique key's index
+    session.execute(text("SET LOCAL enable_seqscan = off"))
+    plan = session.execute(
+        text(
+            "EXPLAIN SELECT i.value, i.customer_id FROM unnest(ARRAY['a']::varchar[]) AS k(value) "
+            "JOIN identities AS i ON i.workspace_id = 1 AND i.type = 'mobile' "
+            "AND i.value = k.value"
+        )
+    ).scalars()
+    assert "uq_identities_workspace_id_type_value" in "\n".join(plan)
