@@ -1,6 +1,8 @@
 """One batch through the core: records sorted by kind, buyers resolved, orders planned chunk by
 chunk and their row sets handed to the store. On SQLite the fast path joins in: the buyers of
-the next chunk are read by the snapshot reader while the write-behind thread writes this one."""
+the next chunk are read by the snapshot reader while the write-behind thread writes this one;
+on PostgreSQL the same reads and the draws of new ids go over a side connection
+(``hub.core.postgres.side``)."""
 
 from __future__ import annotations
 
