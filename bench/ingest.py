@@ -19,7 +19,10 @@ temporary tables and upsert them by one ``INSERT ... SELECT ... ON CONFLICT`` pe
 ``psycopg`` the bare rows (orders, lines and identities into tables with only their keys),
 ``psycopg-same`` the same rows as the hub writes (customers, identities, orders, lines,
 refunds, events) into the hub's own schema, with its keys, foreign keys and indexes. The
-server's settings that weigh on writing are printed: every system meets the same ones.
+server's settings that weigh on writing are printed: every system meets the same ones. dlt
+runs twice: ``dlt`` loads the orders as nested records (orders, their lines and buyer
+identities as child tables), ``dlt-same`` the same rows as the hub writes, one table each,
+every table merged on its natural key.
 
 Each measurement runs in a fresh process, the systems taking turns round by round; the figures
 are medians over --runs (each run is printed too), with each process's peak RSS. The hub is
@@ -440,24 +443,127 @@ def run_dlt(n: int, buyers: int, size: int, workdir: str, url: str | None = None
     resource_ = dlt.resource(
         records(), name="orders", write_disposition="merge", primary_key=("source", "external_id")
     )
-    if url is None:
-        destination = dlt.destinations.sqlalchemy(f"sqlite:///{workdir}/dlt.db")
-    else:  # dlt's own postgres destination (psycopg2), as its users would pick
-        from sqlalchemy.engine import make_url
-
-        pg = make_url(url).set(drivername="postgresql")
-        # dlt insists on a password; a server that trusts the connection ignores it
-        pg = pg.set(password=pg.password or "unused").render_as_string(hide_password=False)
-        destination = dlt.destinations.postgres(pg)
     pipeline = dlt.pipeline(
         pipeline_name="bench",
         pipelines_dir=f"{workdir}/dlt/pipelines",
-        destination=destination,
+        destination=_dlt_destination(workdir, url),
         dataset_name="main",
     )
     t = time.perf_counter()
     pipeline.run(resource_)
     return time.perf_counter() - t - generating
+
+
+def _same_records(batch: list) -> dict[str, list[dict]]:
+    """The rows the hub writes for a batch (customers, identities, orders, lines, refunds,
+    purchase / return events) as dicts keyed by their natural keys, for dlt; a buyer is its
+    first identity."""
+    out: dict[str, list[dict]] = {t: [] for t in
+                                  ("customers", "identities", "orders", "order_lines",
+                                   "order_refunds", "events")}  # fmt: skip
+    for o in batch:
+        b = o.buyer
+        buyer = ":".join(b.identities[0])
+        out["customers"].append(
+            {"buyer": buyer, "name": b.name, "mobile": b.mobile, "properties": b.properties}
+        )
+        out["identities"] += [{"type": k, "value": v, "buyer": buyer, "source": o.source}
+                              for k, v in b.identities]  # fmt: skip
+        c = o.consignee
+        out["orders"].append({
+            "source": o.source, "external_id": o.external_id, "order_no": o.order_no,
+            "buyer": buyer, "sales_channel": o.sales_channel, "store_id": o.store_id,
+            "store_name": o.store_name, "platform_status": o.platform_status,
+            "status": o.status, "currency": o.currency, "amount_total": o.amount_total,
+            "amount_paid": o.amount_paid, "ordered_at": o.ordered_at,
+            "source_updated_at": o.updated_at, "version": o.effective_version(),
+            "consignee_name": c.name, "consignee_phone": c.phone,
+            "consignee_province": c.province, "consignee_city": c.city,
+            "consignee_district": c.district, "consignee_address": c.address,
+        })  # fmt: skip
+        out["order_lines"] += [
+            {"order_external_id": o.external_id, "external_id": li.external_id,
+             "product": li.product_external_id, "sku_id": li.sku_id, "name": li.name,
+             "qty": li.qty, "unit_price": li.unit_price, "total": li.total, "paid": li.paid}
+            for li in o.lines
+        ]  # fmt: skip
+        prefix = f"{o.source}:{o.external_id}:"
+        if o.status in _PURCHASED:
+            out["events"].append({"dedupe_key": prefix + "purchase", "buyer": buyer,
+                                  "order_external_id": o.external_id, "type": "purchase",
+                                  "occurred_at": o.ordered_at, "amount": o.amount_paid,
+                                  "source": o.source})  # fmt: skip
+        for r in o.refunds:
+            out["order_refunds"].append({"order_external_id": o.external_id,
+                                         "external_id": r.external_id, "amount": r.amount,
+                                         "refunded_at": r.refunded_at})  # fmt: skip
+            out["events"].append({"dedupe_key": f"{prefix}return:{r.external_id}",
+                                  "buyer": buyer, "order_external_id": o.external_id,
+                                  "type": "return", "occurred_at": r.refunded_at,
+                                  "amount": r.amount, "source": o.source})  # fmt: skip
+    return out
+
+
+_SAME_KEYS = {
+    "customers": ("buyer",),
+    "identities": ("type", "value"),
+    "orders": ("source", "external_id"),
+    "order_lines": ("order_external_id", "external_id"),
+    "order_refunds": ("order_external_id", "external_id"),
+    "events": ("dedupe_key",),
+}
+
+
+def run_dlt_same(n: int, buyers: int, size: int, workdir: str, url: str | None = None) -> float:
+    """dlt loading the same rows as the hub writes (``_same_records``: customers, identities,
+    orders, lines, refunds, events), one resource per table, each merged on its natural key
+    (``write_disposition="merge"``). Making the rows is off the clock, as for ``run_dlt``."""
+    os.environ["DLT_DATA_DIR"] = f"{workdir}/dlt"
+    os.environ["RUNTIME__LOG_LEVEL"] = "WARNING"
+    import dlt
+
+    generating = 0.0
+
+    def rows(table: str) -> Iterator[dict]:
+        nonlocal generating
+        source = batches(n, buyers, size)
+        while True:
+            t = time.perf_counter()
+            batch = next(source, None)
+            if batch is None:
+                return
+            made = _same_records(batch)[table]
+            generating += time.perf_counter() - t
+            yield from made
+
+    resources = [
+        dlt.resource(rows(table), name=table, write_disposition="merge", primary_key=key)
+        for table, key in _SAME_KEYS.items()
+    ]
+    pipeline = dlt.pipeline(
+        pipeline_name="bench_same",
+        pipelines_dir=f"{workdir}/dlt/pipelines",
+        destination=_dlt_destination(workdir, url),
+        dataset_name="main",
+    )
+    t = time.perf_counter()
+    pipeline.run(resources)
+    return time.perf_counter() - t - generating
+
+
+def _dlt_destination(workdir: str, url: str | None) -> Any:
+    """SQLite through dlt's sqlalchemy destination, or dlt's own postgres destination
+    (psycopg2), as its users would pick."""
+    import dlt
+
+    if url is None:
+        return dlt.destinations.sqlalchemy(f"sqlite:///{workdir}/dlt.db")
+    from sqlalchemy.engine import make_url
+
+    pg = make_url(url).set(drivername="postgresql")
+    # dlt insists on a password; a server that trusts the connection ignores it
+    pg = pg.set(password=pg.password or "unused").render_as_string(hide_password=False)
+    return dlt.destinations.postgres(pg)
 
 
 def run_hub_y10(n: int, buyers: int, size: int, workdir: str, url: str | None = None) -> float:
@@ -471,6 +577,7 @@ SYSTEMS = {
     "psycopg": run_psycopg,
     "psycopg-same": run_psycopg_same,
     "dlt": run_dlt,
+    "dlt-same": run_dlt_same,
 }
 
 
@@ -539,8 +646,10 @@ def main() -> None:
     raw = "psycopg" if url else "sqlite3"
     # On PostgreSQL two ceilings: "psycopg" upserts the bare rows (orders, lines, identities,
     # only their keys), "psycopg-same" the same rows as the hub into the hub's schema.
-    ceilings = "psycopg,psycopg-same" if url else raw
-    systems = (args.systems or f"hub,hub+y10,{ceilings},dlt").split(",")
+    # ... and two dlt runs: "dlt" the orders as nested records (orders, lines, buyer
+    # identities), "dlt-same" the same rows as the hub, one merged table each.
+    peers = "psycopg,psycopg-same,dlt,dlt-same" if url else f"{raw},dlt"
+    systems = (args.systems or f"hub,hub+y10,{peers}").split(",")
     n, buyers = args.orders, args.buyers
     print(
         f"{n:,} orders x 2 lines, {buyers:,} buyers, batches of {args.batch}, "
@@ -559,10 +668,12 @@ def main() -> None:
             f"{name:<16}{r['orders_per_s']:>12,.0f}{r['seconds']:>10.1f}{r['peak_mb']:>14.0f}   "
             + ", ".join(f"{x:,.0f}" for x in r["runs"])
         )
-    if "hub" in rows and "dlt" in rows:
-        rounds = [h / d for h, d in zip(rows["hub"]["runs"], rows["dlt"]["runs"], strict=True)]
+    for peer in ("dlt", "dlt-same"):
+        if "hub" not in rows or peer not in rows:
+            continue
+        rounds = [h / d for h, d in zip(rows["hub"]["runs"], rows[peer]["runs"], strict=True)]
         print(
-            f"hub / dlt: {rows['hub']['orders_per_s'] / rows['dlt']['orders_per_s']:.1f}x "
+            f"hub / {peer}: {rows['hub']['orders_per_s'] / rows[peer]['orders_per_s']:.1f}x "
             f"(round by round: {', '.join(f'{x:.1f}x' for x in rounds)})"
         )
     names = {"psycopg": "raw psycopg ceiling (bare rows)",
