@@ -1,10 +1,12 @@
 """One batch through the core: records sorted by kind, buyers resolved, orders planned chunk by
 chunk and their row sets handed to the store. On SQLite the fast path joins in: the buyers of
-the next chunk are read by the snapshot reader while the write-behind thread writes this one."""
+the next chunk are read by the snapshot reader while the write-behind thread writes this one;
+on PostgreSQL the same reads and the draws of new ids go over a side connection
+(``hub.core.postgres.side``)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -19,6 +21,7 @@ from hub.core.plan.identity import (
     clean_identities,
 )
 from hub.core.plan.orders import StoredOrder, never_taken, plan_order
+from hub.core.postgres.side import SideReader, side_reader, using_side
 from hub.core.records import (
     CustomerRecord,
     DeletionRecord,
@@ -55,7 +58,8 @@ class Batch:
         self.connection_id = connection_id
         self.options = options
         self.result = result
-        self.reader: SnapshotReader | None = None
+        self.reader: SnapshotReader | SideReader | None = None
+        self.undo_side: Callable[[], None] = lambda: None
         lookups = session_lookups(session, workspace_id)
         self.resolver = Resolver(workspace_id, lookups, on_conflict=options.identity_conflict)
         self.customers = CustomerPlan(workspace_id, options, result)
@@ -67,6 +71,7 @@ class Batch:
         try:
             self._run(records)
         finally:
+            self.undo_side()
             if self.reader is not None:
                 self.reader.close()
 
@@ -97,6 +102,12 @@ class Batch:
             self.reader = snapshot_reader(self.session)
             if self.reader is not None:
                 self.resolver.lookups = snapshot_lookups(self.reader, self.ws)
+            # PostgreSQL: lookups and id draws on a side connection, so planning never waits
+            # for the write-behind thread that holds the session's connection.
+            elif (side := side_reader(self.session)) is not None:
+                self.reader = side
+                self.resolver.lookups = side.lookups(self.ws)
+                self.undo_side = using_side(side)
         if people:
             self.resolver.finish_prefetch(self._start_prefetch([r for _, r in people]))
         for i, rec in people:

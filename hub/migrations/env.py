@@ -9,6 +9,8 @@ from typing import Any
 from alembic import context
 from flask import current_app
 
+from hub.models.base import made_on
+
 config = context.config
 if config.config_file_name and not logging.getLogger().handlers:
     fileConfig(config.config_file_name, disable_existing_loggers=False)
@@ -41,6 +43,7 @@ def run_migrations_online() -> None:
     conf_args = dict(current_app.extensions["migrate"].configure_args)
     conf_args.setdefault("process_revision_directives", _skip_empty)
     with target_db.engine.connect() as connection:
+        conf_args.setdefault("include_object", made_on(connection.dialect.name))
         context.configure(connection=connection, target_metadata=target_db.metadata, **conf_args)
         with context.begin_transaction():
             context.run_migrations()

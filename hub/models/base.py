@@ -4,7 +4,8 @@ base (same registry, same metadata and naming convention)."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from sqlalchemy import MetaData, Table
 from sqlalchemy.orm import DeclarativeBase
@@ -21,3 +22,18 @@ NAMING = {
 class Model(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     __table__: ClassVar[Table]  # every model maps one table (the core writes them in bulk)
+
+
+def made_on(dialect: str) -> Callable[[Any, str | None, str, bool, Any], bool]:
+    """Alembic's ``include_object`` when comparing a database of ``dialect`` with the models:
+    an index the models make on other dialects only (``Index(...).ddl_if(dialect=...)``) is
+    left out, as ``create_all`` leaves it out."""
+
+    def include(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+        ddl_if = getattr(obj, "_ddl_if", None)
+        if type_ != "index" or reflected or ddl_if is None or ddl_if.dialect is None:
+            return True
+        allowed = ddl_if.dialect
+        return dialect == allowed if isinstance(allowed, str) else dialect in allowed
+
+    return include

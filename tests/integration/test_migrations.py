@@ -10,6 +10,7 @@ from flask import Flask
 from sqlalchemy import inspect, text
 
 from hub.extensions import db
+from hub.models.base import made_on
 
 # SQLite's reflection skips an index on an expression (tags' lower(name), issue 22.5), and
 # alembic's comparison with it, saying so; PostgreSQL compares it. test_tags_any_case checks it.
@@ -32,8 +33,8 @@ def _empty_database() -> None:
 
 def _differences() -> list:
     with db.engine.connect() as conn:
-        return compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}),
-                                db.metadata)  # fmt: skip
+        opts = {"compare_type": True, "include_object": made_on(conn.dialect.name)}
+        return compare_metadata(MigrationContext.configure(conn, opts=opts), db.metadata)
 
 
 @pytest.fixture

@@ -20,13 +20,16 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from hub.core import ingest
+from hub.core.batch import ORDERS_PER_CHUNK
 from hub.core.store.sql import fetch_by, insert_returning_ids, insert_rows, write_behind
 from hub.extensions import db
-from hub.models import Tag, Workspace
+from hub.models import Customer, Order, Tag, Workspace
+from tests.support.orders import shop_batch
 
 
 def _pg_bin() -> Path:
@@ -152,3 +155,94 @@ def test_an_error_while_planning_drops_the_queued_writes(pg):
     session.rollback()
     assert tag_count(session) == 0
     assert not [t for t in threading.enumerate() if t.name == "hub-pg-write-behind"]
+
+
+def _buyers(batch: list) -> int:
+    return len({rec.buyer.identities[0] for rec in batch})
+
+
+def _customers_and_orders(session: Session) -> tuple[int, int]:
+    return (
+        session.scalar(select(func.count()).select_from(Customer)),
+        session.scalar(select(func.count()).select_from(Order)),
+    )
+
+
+def test_a_batch_plans_every_chunk_while_its_first_writes_wait_for_the_server(pg):
+    """Planning needs buyers' owners and new ids; it takes them on a side connection, not
+    on the session's connection that the write-behind thread holds while the server works."""
+    session, ws, plain = pg
+    batch = shop_batch(0, 3 * ORDERS_PER_CHUNK, 400)
+    # Another transaction keeps any insert into events waiting: the first chunk's events.
+    other = psycopg.connect(plain)
+    other.execute("LOCK TABLE events IN SHARE MODE")
+    drawn: list[int] = []
+
+    def watch() -> None:  # how many order ids planning drew, then let the writes go on
+        try:
+            with psycopg.connect(plain, autocommit=True) as con:
+                deadline = time.monotonic() + 15
+                while time.monotonic() < deadline:
+                    (n,) = con.execute(
+                        "SELECT last_value FROM orders_id_seq WHERE is_called"
+                    ).fetchone() or (0,)
+                    drawn.append(n)
+                    if n >= len(batch):
+                        break
+                    time.sleep(0.05)
+        finally:
+            other.rollback()
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        result = ingest.apply(session, ws, batch)
+    finally:
+        watcher.join()
+        other.close()
+    assert drawn[-1] == len(batch), "planning waited for the first chunk's writes"
+    assert result.counts["orders"]["created"] == len(batch)
+    assert _customers_and_orders(session) == (_buyers(batch), len(batch))
+
+
+def test_a_batch_after_uncommitted_writes_of_its_transaction_still_finds_their_buyers(pg):
+    """The side connection sees only what is committed: a transaction that already wrote (an
+    earlier batch applied with commit=False) reads its buyers through the session instead."""
+    session, ws, _ = pg
+    first, second = shop_batch(0, 500, 300), shop_batch(500, 2 * ORDERS_PER_CHUNK, 300)
+    ingest.apply(session, ws, first, commit=False)
+    ingest.apply(session, ws, second)
+    # every buyer of the second batch found, none created twice
+    assert _customers_and_orders(session) == (_buyers(first + second), len(first + second))
+
+
+def test_no_index_on_postgresql_repeats_a_unique_key_every_insert_already_pays_for(pg):
+    """An index whose leading columns are a unique key's serves no lookup that key's own
+    index does not: on PostgreSQL it only makes every insert write one more entry."""
+    session, ws, _ = pg
+    rows = session.execute(
+        text(
+            "SELECT t.relname, i.indisunique, "
+            "array(SELECT a.attname FROM unnest(i.indkey) WITH ORDINALITY AS k(n, o) "
+            "JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.n ORDER BY k.o) "
+            "FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid "
+            "JOIN pg_namespace s ON s.oid = t.relnamespace AND s.nspname = 'public'"
+        )
+    ).all()
+    unique = [(table, cols) for table, is_unique, cols in rows if is_unique]
+    repeats = [
+        (table, cols)
+        for table, is_unique, cols in rows
+        if not is_unique and any(t == table and cols[: len(key)] == key for t, key in unique)
+    ]
+    assert repeats == []
+    # identity resolution's owner lookup is answered by the unique key's index
+    session.execute(text("SET LOCAL enable_seqscan = off"))
+    plan = session.execute(
+        text(
+            "EXPLAIN SELECT i.value, i.customer_id FROM unnest(ARRAY['a']::varchar[]) AS k(value) "
+            "JOIN identities AS i ON i.workspace_id = 1 AND i.type = 'mobile' "
+            "AND i.value = k.value"
+        )
+    ).scalars()
+    assert "uq_identities_workspace_id_type_value" in "\n".join(plan)

@@ -10,7 +10,8 @@ Nothing here opens a transaction of its own: the statements run on the session's
 inside its transaction, on the driver's cursor (SQLAlchemy's per-row parameter machinery cost
 more than PostgreSQL's work on the rows). Plain inserts go as one binary COPY each
 (``copy``); inside ``write_behind`` the writes run on a second thread while the batch plans
-its next chunk (``behind``).
+its next chunk (``behind``), and a batch that starts a transaction reads its buyers' owners and
+draws new ids over a connection of its own (``side``), so planning never waits for them.
 """
 
 from hub.core.postgres.behind import write_behind

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
-from hub.core.postgres import behind
+from hub.core.postgres import behind, side
 from hub.core.postgres.columns import converter, cursor, quoted, sql_type
 from hub.core.postgres.copy import copy_rows, copy_types
 
@@ -38,7 +38,11 @@ def insert_returning_ids(
 
 
 def new_ids(session: Session, table: Table, n: int) -> list[int]:
-    """``n`` ids from the sequence of ``table``'s id column (as its default would draw them)."""
+    """``n`` ids from the sequence of ``table``'s id column (as its default would draw them):
+    on the batch's side connection when it has one (``hub.core.postgres.side``), so that the
+    draw does not wait for the write-behind thread's use of the session's connection."""
+    if (reader := side.current()) is not None:
+        return reader.new_ids(table.name, n)
     with behind.using(None):  # a sequence is outside the transaction: no write to wait for
         cur = cursor(session)
         try:
