@@ -6,7 +6,7 @@ uq_identities_workspace_id_type_value), so ix_identities_owner was a second copy
 that every insert paid for. SQLite keeps it: there it covers the lookup without reading rows.
 
 Revision ID: b5e0c3a7d912
-Revises: 4823504394dc
+Revises: a22c0e7b1f02
 Create Date: 2026-12-07 09:50:00.000000
 
 """
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "b5e0c3a7d912"
-down_revision = "4823504394dc"
+down_revision = "a22c0e7b1f02"
 branch_labels = None
 depends_on = None
 
