@@ -71,9 +71,19 @@ def test_i21_7_the_shipped_file_kinds_are_known() -> None:
     assert entities == {"customers", "orders"}
 
 
+# Not branches: the vocabulary of source keys and their display names (a source is where data
+# came from; "tmall" and "sobot" are sources as well as the names of file kinds), and the
+# migration that rewrote the stored spellings to those keys (history, frozen).
+NAMING_SOURCES = {
+    "core/sources.py",
+    "migrations/versions/c3a7d91e5f20_canonical_sources_tags_any_case.py",
+}
+
+
 def test_i21_7_no_file_kind_name_is_branched_on_in_hub() -> None:
     names, entities = kind_names()
-    assert kind_branches(ROOT / "hub", names, entities) == []
+    found = kind_branches(ROOT / "hub", names, entities)
+    assert [f for f in found if f.split(":")[0] not in NAMING_SOURCES] == []
 
 
 @pytest.mark.parametrize(

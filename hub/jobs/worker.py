@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from flask import Flask
-from rq import Queue, Worker
+from rq import Queue, Worker, worker_registration
 from rq.exceptions import StopRequested
 
 from hub.app_factory import build_app
@@ -90,6 +90,9 @@ class HubWorker(Worker):
     def heartbeat(self, *args: Any, **kwargs: Any) -> None:
         try:
             super().heartbeat(*args, **kwargs)
+            # listed again in RQ's worker registry, which a Redis restarted without its data
+            # forgot: `hub sync --wait` asks it whether any worker listens (two SADDs a beat)
+            worker_registration.register(self)
         except REDIS_DOWN as exc:
             if not self.horse_pid:  # during a job the horse goes on; RQ catches up later
                 raise RedisLost(str(exc)) from exc

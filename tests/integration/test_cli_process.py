@@ -26,6 +26,7 @@ from hub import config, registry
 from hub.demo.sandboxes import with_sandbox
 from hub.demo.summary import as_text as summary_text
 from hub.extensions import db
+from hub.jobs.queues import workers_listening
 from hub.models import SyncRun
 from tests.conftest import ENCRYPTION_KEY
 from tests.support.fake_platform import add_connection, make_orders, write_orders
@@ -70,6 +71,11 @@ def worker(app: Flask, hub_env: dict[str, str], tmp_path: Path) -> Iterator[subp
         [HUB, "worker"], env=hub_env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL, start_new_session=True,
     )  # fmt: skip
+    deadline = time.monotonic() + 60  # listening before a test asks it for work
+    with app.app_context():
+        while not workers_listening("sync") and proc.poll() is None:
+            assert time.monotonic() < deadline, "hub worker did not start within 60 s"
+            time.sleep(0.2)
     yield proc
     os.killpg(proc.pid, signal.SIGTERM)
     try:

@@ -73,7 +73,7 @@ def test_a4_load_events_types_and_workspace_scope(shop, other_workspace) -> None
     events = load_events(shop)
     mine = db.session.scalar(select(func.count()).where(Event.workspace_id == shop.id))
     assert len(events) == mine
-    assert set(events["type"]) == {"purchase", "return", "cancel"}
+    assert set(events["type"]) == {"purchase", "first_purchase", "return", "cancel"}
     returns = load_events(shop, types=["return"], properties=True)
     assert set(returns["type"]) == {"return"}
     assert all("refund_id" in p for p in returns["properties"])

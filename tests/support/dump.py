@@ -75,8 +75,19 @@ def workspace_dump(session: Session, workspace_id: int) -> dict[str, list[tuple[
             )
             for row in session.execute(stmt.with_only_columns(*cols))
         ]
+        if table is Event.__table__:  # a first purchase's key names its customer by id
+            at = [c.name for c in cols].index("dedupe_key")
+            rows = [row[:at] + (_first_key(keys, row[at]),) + row[at + 1 :] for row in rows]
         out[table.name] = sorted(rows, key=repr)
     return out
+
+
+def _first_key(keys: dict[str, dict[int, Any]], dedupe_key: str) -> Any:
+    """``first_purchase:<customer id>`` with the customer's natural key instead of its id."""
+    kind, _, customer_id = dedupe_key.partition(":")
+    if kind != "first_purchase" or not customer_id.isdigit():
+        return dedupe_key
+    return (kind, keys["customers"].get(int(customer_id), customer_id))
 
 
 def _referred(keys: dict[str, dict[int, Any]], column: Any) -> dict[int, Any] | None:

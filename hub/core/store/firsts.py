@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from hub.core.plan.rows import EVENT_COLUMNS
-from hub.core.store.sql import fetch_by, insert_rows, update_many
+from hub.core.store.sql import fetch_by, insert_rows, update_many, write_behind
 from hub.models import Event
 
 FIRST_PURCHASE = "first_purchase"
@@ -78,7 +78,9 @@ class FirstPurchases:
             values = _copied(row) if first is None or row[4] <= first[1] else first
             order_id, *rest = values
             rows.append((self.ws, cid, order_id, FIRST_PURCHASE, *rest, dedupe_key(cid), now))
-        insert_rows(session, table, EVENT_COLUMNS, rows)
+        if rows:
+            with write_behind(session):  # as the batch's other events: multi-row statements
+                insert_rows(session, table, EVENT_COLUMNS, rows)
         self.earliest = {}
         return [(FIRST_PURCHASE, row[1]) for row in rows]
 

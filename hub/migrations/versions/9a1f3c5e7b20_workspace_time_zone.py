@@ -29,5 +29,6 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table("workspaces") as batch:
-        batch.drop_column("time_zone")
+    # a plain ALTER TABLE … DROP COLUMN (SQLite >= 3.35): a batch would copy and drop the table,
+    # which the rows referring to it refuse while SQLite checks foreign keys
+    op.drop_column("workspaces", "time_zone")

@@ -25,5 +25,6 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table("connections") as batch:
-        batch.drop_column("warnings")
+    # a plain ALTER TABLE … DROP COLUMN (SQLite >= 3.35): a batch would copy and drop the table,
+    # which the rows referring to it refuse while SQLite checks foreign keys
+    op.drop_column("connections", "warnings")

@@ -50,7 +50,7 @@ def test_y6_order_and_lines_are_stored_as_the_seed_maps_them(workspace, store, s
     order = db.session.scalar(select(Order).where(Order.external_id == tid))
     assert (order.order_no, order.sales_channel, order.store_name) == (
         tid,
-        "Youzan",
+        "youzan",  # the source key (22.5): shown as "Youzan"
         "Sandbox Tea House",
     )
     assert (order.amount_total, order.amount_paid) == (trade.total_fee, trade.payment)

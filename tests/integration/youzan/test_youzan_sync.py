@@ -77,7 +77,7 @@ def test_x1_syncing_again_changes_nothing(workspace, store, sandbox):
 
 
 def test_y5_disabled_store_refuses_sync_and_auto_interval_is_bounded(workspace, store):
-    with pytest.raises(Exception, match="between 30 and 1440"):
+    with pytest.raises(Exception, match="from 30 to 1440"):
         connections.update_sync_settings(workspace.id, store.id, "auto", 10)
     connections.update_sync_settings(workspace.id, store.id, "auto", 30)
     connections.update_sync_settings(workspace.id, store.id, "disabled")
