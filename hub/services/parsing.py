@@ -132,7 +132,10 @@ def moment(value: str | None, name: str, *, end: bool = False, tz: tzinfo = UTC)
         return after - timedelta(microseconds=1) if end else first
     parsed = _instant(text, name)
     if parsed.tzinfo is None:
-        raise Refused(N_("%(name)s needs a UTC offset (e.g. +08:00 or Z)."), field=name, name=name)
+        raise Refused(
+            N_("%(label)s: add the time's offset from UTC (e.g. +08:00 or Z), or enter a date."),
+            field=name, label=_label(name),
+        )  # fmt: skip
     if not _in_range(parsed):
         raise _bad_time(name)
     return parsed
@@ -156,11 +159,19 @@ def _in_range(value: datetime) -> bool:
         return False
 
 
+# The date fields by their labels (the pages send since/until, the API from/to).
+_LABELS = {"from": N_("From"), "since": N_("From"), "to": N_("To"), "until": N_("To")}
+
+
+def _label(name: str) -> str:
+    return _LABELS.get(name, name)
+
+
 def _bad_time(name: str) -> Refused:
     return Refused(
-        N_("%(name)s must be an ISO-8601 time such as 2024-05-01T08:00:00+08:00, or a date, "
-           "from %(low)s to %(high)s (UTC)."),
-        field=name, name=name, low=EARLIEST.isoformat(), high=LATEST.isoformat(),
+        N_("%(label)s: enter a date such as 2024-05-01, or a time with its offset such as "
+           "2024-05-01T08:00:00+08:00, from %(low)s to %(high)s."),
+        field=name, label=_label(name), low=EARLIEST.isoformat(), high=LATEST.isoformat(),
     )  # fmt: skip
 
 
