@@ -240,12 +240,24 @@ def snapshot(database_url: str) -> dict[str, Counter]:
                             value = names[target].get(value, "?")
                         elif is_json and value is not None:
                             value = json.dumps(value, sort_keys=True)
+                        elif name == "events" and column == "dedupe_key":
+                            value = _customer_key(value, names["customers"])
                         values.append(value)
                     rows[tuple(values)] += 1
                 out[name] = rows
     finally:
         engine.dispose()
     return out
+
+
+def _customer_key(key: str, customers: dict[int, str]) -> str:
+    """An event's dedupe key with the customer id it may hold (``first_purchase:<id>``, one
+    per customer) as the customer's identities: which store's buyer got id 1 depends on which
+    worker came first."""
+    head, _, tail = key.rpartition(":")
+    if head == "first_purchase" and tail.isdigit():
+        return f"{head}:{customers.get(int(tail), '?')}"
+    return key
 
 
 def differences(reference: dict[str, Counter], other: dict[str, Counter]) -> list[str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import time
 from contextlib import ExitStack
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 from flask import Flask, current_app
@@ -292,11 +292,14 @@ def _run_data(run: Any) -> dict[str, Any]:
 
 def _wait_for_run(run_id: int, timeout: float) -> Any:
     """Poll the SyncRun row until it finishes, feeding a progress bar (humans only). Fails
-    within WORKER_CHECK_SECONDS when no worker listens on the sync queue (it would never end)."""
+    once no worker has listened on the sync queue for NO_WORKER_GRACE seconds (it would never
+    end). One look is not enough: a worker is briefly unlisted while its RQ loop starts again
+    (Redis restarted empty, an unexpected error) and until its next heartbeat lists it again."""
     from hub.models import SyncRun
 
     deadline = time.monotonic() + timeout if timeout else None
     next_check = time.monotonic()
+    absent_since: float | None = None  # when no worker was first seen, of the latest looks
     with ExitStack() as stack:
         bar, shown = None, 0
         while True:
@@ -314,24 +317,36 @@ def _wait_for_run(run_id: int, timeout: float) -> Any:
                 message = f"sync run {run_id} still {run.status} after {timeout:g}s"
                 raise CommandFailed(message, "timeout")
             if time.monotonic() >= next_check:
-                _require_worker(run)
-                next_check = time.monotonic() + WORKER_CHECK_SECONDS
+                now = time.monotonic()
+                if _worker_listening():
+                    absent_since = None
+                elif absent_since is None:
+                    absent_since = now
+                elif now - absent_since >= NO_WORKER_GRACE:
+                    _no_worker(run)
+                next_check = now + WORKER_CHECK_SECONDS
             time.sleep(0.3)
 
 
 WORKER_CHECK_SECONDS = 2.0
+NO_WORKER_GRACE = 8.0  # seconds without a listed worker before `--wait` gives up
 
 
-def _require_worker(run: Any) -> None:
-    """CommandFailed ("no_worker") when no worker listens on the sync queue; Redis down is
-    left to the run's own handling (it waits for the queue)."""
-    from hub.jobs.queues import REDIS_DOWN, SYNC, no_worker_hint, workers_listening
+def _worker_listening() -> bool:
+    """Whether a worker listens on the sync queue; Redis down counts as yes: that is left to
+    the run's own handling (it waits for the queue)."""
+    from hub.jobs.queues import REDIS_DOWN, SYNC, workers_listening
 
     try:
-        if workers_listening(SYNC):
-            return
+        return workers_listening(SYNC) > 0
     except REDIS_DOWN:
-        return
+        return True
+
+
+def _no_worker(run: Any) -> NoReturn:
+    """CommandFailed ("no_worker"): the run stays queued, and what to do about it."""
+    from hub.jobs.queues import SYNC, no_worker_hint
+
     raise CommandFailed(
         f"sync run {run.id} is {run.status} but {no_worker_hint(SYNC)}; "
         f"or run it in this command: `hub sync {run.connection_id} --inline`",

@@ -33,6 +33,10 @@ log = logging.getLogger(__name__)
 
 PUBSUB_WAIT = 1.0  # seconds: the longest read of the worker-command listener
 RESTART_PAUSE = 5.0  # seconds before an RQ loop that quit on an unexpected error starts again
+# Seconds between the beats of a worker whose horse runs a job (RQ: 30). Each beat lists the
+# worker again in RQ's registry, which a Redis restarted empty forgot: `hub sync --wait` looks
+# there for a worker and gives up after NO_WORKER_GRACE (8 s) without one.
+JOB_MONITORING_INTERVAL = 5
 
 
 class RedisLost(StopRequested):
@@ -69,6 +73,10 @@ class HubWorker(Worker):
     queue_class = HubQueue
     redis_lost: BaseException | None = None
     stopping = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("job_monitoring_interval", JOB_MONITORING_INTERVAL)
+        super().__init__(*args, **kwargs)
 
     check_for_suspension = _leaves_on_redis_loss(Worker.check_for_suspension)
     run_maintenance_tasks = _leaves_on_redis_loss(Worker.run_maintenance_tasks)
