@@ -1,0 +1,1 @@
+"""Shopify (REST Admin API): a faithful local sandbox; the connector itself comes next."""
