@@ -99,10 +99,10 @@ def drain(st: Any) -> None:
     shop.changes.clear()
 
 
-def _utc(at: int) -> str:
+def _utc(at: float) -> str:
     from datetime import UTC, datetime
 
-    return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%dT%H:%M:%S.000000Z")
+    return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 @bp.post("/orders")

@@ -97,7 +97,8 @@ class Shop:
         self.checkouts: dict[int, dict[str, Any]] = {}
         self.events: list[dict[str, Any]] = []
         self.deleted: dict[str, list[int]] = {"Order": [], "Product": [], "Customer": []}
-        self.changes: list[tuple[str, str, int, int]] = []  # (topic, kind, id, triggered_at)
+        self.changes: list[tuple[str, str, int, float]] = []  # (topic, kind, id, triggered_at)
+        self._last_change = 0.0
         self.order_number = 1000
 
     # ------------------------------------------------------------------ basics
@@ -126,7 +127,10 @@ class Shop:
         )
 
     def _change(self, topic: str, kind: str, rid: int, at: int) -> None:
-        self.changes.append((topic, kind, rid, at))
+        """Record a webhook to send; its triggered-at (float seconds) never goes backwards."""
+        triggered = max(float(at), time.time() + self._offset, self._last_change + 1e-6)
+        self._last_change = triggered
+        self.changes.append((topic, kind, rid, triggered))
 
     # ------------------------------------------------------------------ generator
     def generate(self, orders: int) -> None:
