@@ -5,7 +5,7 @@
   refund_partial, cancel {reason}, close, edit (remove a line), delete.
 - ``POST /_sandbox/customers`` {email, phone, address_phone}: create a customer;
   ``POST /_sandbox/customers/<id>/update`` {email, phone, first_name, ...};
-  ``POST /_sandbox/customers/<id>/delete``.
+  ``POST /_sandbox/customers/<id>/delete`` (refused, ok false, while the customer has orders).
 - ``POST /_sandbox/products/<id>/update`` {title, body_html, price}; ``.../delete``.
 - ``POST /_sandbox/checkouts`` {customer_id}: a new abandoned checkout;
   ``POST /_sandbox/checkouts/<id>/complete``: the buyer came back (recovered).
@@ -17,6 +17,7 @@
 - ``POST /_sandbox/push`` {url, duplicate, stale, retry_delays, timeout, bad_hmac};
   ``POST /_sandbox/push/flush``: deliver every pending webhook now;
   ``POST /_sandbox/push/compliance`` {topic, customer_id}: one compliance webhook.
+- ``POST /_sandbox/uninstall``: the app is uninstalled (tokens die, ``app/uninstalled``).
 - ``GET /_sandbox/stats``, ``GET /_sandbox/pushes``, ``GET /_sandbox/truth``.
 
 Ids in control bodies and answers are strings (they exceed 2^53).
@@ -31,7 +32,14 @@ from typing import Any
 from flask import Blueprint, abort, jsonify, request
 
 from connectors.shopify import sandbox_render as render
-from connectors.shopify.sandbox_data import DAY, WINDOW_DAYS, expected_stage
+from connectors.shopify.sandbox_data import (
+    DAY,
+    SHOP_DOMAIN,
+    SHOP_ID,
+    SHOP_NAME,
+    WINDOW_DAYS,
+    expected_stage,
+)
 from connectors.shopify.sandbox_push import COMPLIANCE_TOPICS, Pusher, compliance_body, delivery
 
 bp = Blueprint("shopify_sandbox_control", __name__, url_prefix="/_sandbox")
@@ -84,6 +92,8 @@ def drain(st: Any) -> None:
         elif kind == "order" and rid in shop.orders:
             o = shop.orders[rid]
             body = render.order(o, shop.customers.get(o["customer_id"] or 0))
+        elif kind == "order_edit" and rid in shop.orders and shop.orders[rid].get("edits"):
+            body = render.order_edit(shop.orders[rid], shop.orders[rid]["edits"][-1])
         elif kind == "refund" and rid in shop.orders and shop.orders[rid]["refunds"]:
             body = render.refund(shop.orders[rid], shop.orders[rid]["refunds"][-1])
         elif kind == "customer" and rid in shop.customers:
@@ -296,6 +306,22 @@ def push_flush():
         drain(st)
         items, st.outbox = list(st.outbox), []
     return jsonify({"sent": p.send_all(items)})
+
+
+@bp.post("/uninstall")
+def uninstall():
+    """The merchant uninstalls the app: every token dies and ``app/uninstalled`` is sent."""
+    st = _state()
+    with st.lock:
+        st.faults["revoked"] = True
+    body = {
+        "id": SHOP_ID,
+        "name": SHOP_NAME,
+        "domain": SHOP_DOMAIN,
+        "myshopify_domain": SHOP_DOMAIN,
+    }
+    d = delivery("app/uninstalled", body, _utc(st.shop.now()))
+    return jsonify({"sent": [pusher(st).deliver(d)] if pusher(st).settings.url else []})
 
 
 @bp.post("/push/compliance")

@@ -9,6 +9,7 @@ API's JSON lives in ``sandbox_render``; the HTTP surface in ``sandbox_server`` a
 
 from __future__ import annotations
 
+import itertools
 import random
 import threading
 import time
@@ -72,6 +73,10 @@ _OUTCOMES = [
     ("cancelled", 6),
 ]
 _SOURCES = [("web", 6), ("pos", 1), ("shopify_draft_order", 1), ("iphone", 1)]
+_OUTCOME_NAMES = [o for o, _ in _OUTCOMES]
+_OUTCOME_CUM = list(itertools.accumulate(w for _, w in _OUTCOMES))
+_SOURCE_NAMES = [o for o, _ in _SOURCES]
+_SOURCE_CUM = list(itertools.accumulate(w for _, w in _SOURCES))
 _REFERRERS = ["https://www.google.com/", "https://www.instagram.com/", "", "https://t.co/abc"]
 
 
@@ -99,6 +104,9 @@ class Shop:
         self.deleted: dict[str, list[int]] = {"Order": [], "Product": [], "Customer": []}
         self.changes: list[tuple[str, str, int, float]] = []  # (topic, kind, id, triggered_at)
         self._last_change = 0.0
+        self._generating = False
+        self.version = 0  # bumped by every change: list caches key on it
+        self._events_index: tuple[int, dict[int, dict[str, Any]]] = (-1, {})
         self.order_number = 1000
 
     # ------------------------------------------------------------------ basics
@@ -114,7 +122,14 @@ class Shop:
         self._next += self.rng.randint(1, 499) * 2 + 1
         return self._next
 
+    def events_by_id(self) -> dict[int, dict[str, Any]]:
+        """Events by id (rebuilt when the shop has changed since the last call)."""
+        if self._events_index[0] != self.version:
+            self._events_index = (self.version, {e["id"]: e for e in self.events})
+        return self._events_index[1]
+
     def _event(self, subject_type: str, subject_id: int, verb: str, at: int, **extra: Any) -> None:
+        self.version += 1
         self.events.append(
             {
                 "id": self.new_id(),
@@ -128,6 +143,9 @@ class Shop:
 
     def _change(self, topic: str, kind: str, rid: int, at: int) -> None:
         """Record a webhook to send; its triggered-at (float seconds) never goes backwards."""
+        self.version += 1
+        if self._generating:
+            return
         triggered = max(float(at), time.time() + self._offset, self._last_change + 1e-6)
         self._last_change = triggered
         self.changes.append((topic, kind, rid, triggered))
@@ -138,6 +156,7 @@ class Shop:
         products, abandoned checkouts and a few deletions (seen in events.json)."""
         rng, end = self.rng, self.epoch
         start = end - 400 * DAY
+        self._generating = True
         for i, spec in enumerate(_PRODUCTS):
             self.add_product(spec, at=start + i * 3600)
         n_customers = max(10, orders // 3)
@@ -147,7 +166,7 @@ class Shop:
         customers = list(self.customers)
         for at in times:
             cid = rng.choice(customers) if rng.random() > 0.05 else None  # a few guests
-            outcome = rng.choices([o for o, _ in _OUTCOMES], [w for _, w in _OUTCOMES])[0]
+            outcome = rng.choices(_OUTCOME_NAMES, cum_weights=_OUTCOME_CUM)[0]
             order = self.add_order(cid, at=at)
             self._play(order, outcome, at, end)
         for _ in range(max(3, orders // 5)):
@@ -161,6 +180,7 @@ class Shop:
         if unused:
             self.delete("Customer", unused[0], at=end - 4 * DAY)
         self.changes.clear()
+        self._generating = False
 
     def _play(self, order: dict[str, Any], outcome: str, at: int, end: int) -> None:
         """Move a fresh order to ``outcome`` through Shopify's own transitions."""
@@ -321,7 +341,7 @@ class Shop:
             "refunds": [],
             "fulfillments": [],
             "edited": False,
-            "source_name": rng.choices([s for s, _ in _SOURCES], [w for _, w in _SOURCES])[0],
+            "source_name": rng.choices(_SOURCE_NAMES, cum_weights=_SOURCE_CUM)[0],
             "landing_site": rng.choice(["/", "/collections/all", "/products/camp-mug?utm=ig"]),
             "referring_site": rng.choice(_REFERRERS),
             "note": rng.choice([None, None, "Gift wrap please", "Leave at the door"]),
@@ -494,18 +514,24 @@ class Shop:
             or sum(1 for ln in order["lines"] if ln["current_quantity"] > 0) < 2
         ):
             return False
-        live[-1]["current_quantity"] = 0
+        removed = live[-1]
+        delta, removed["current_quantity"] = removed["current_quantity"], 0
         order["edited"] = True
+        order.setdefault("edits", []).append(
+            {"id": self.new_id(), "created": at, "removals": [(removed["id"], delta)]}
+        )
         self._event("Order", oid, "edited", at)
-        self._change("orders/edited", "order", oid, at)
+        self._change("orders/edited", "order_edit", oid, at)
         self._touch(order, at, "orders/updated")
         return True
 
     def delete(self, subject_type: str, rid: int, at: int) -> bool:
+        """Delete a record; as on Shopify, a customer who has orders cannot be deleted."""
         table = {"Order": self.orders, "Product": self.products, "Customer": self.customers}
-        record = table[subject_type].pop(rid, None)
-        if record is None:
+        record = table[subject_type].get(rid)
+        if record is None or (subject_type == "Customer" and record["orders_count"] > 0):
             return False
+        del table[subject_type][rid]
         self.deleted[subject_type].append(rid)
         self._event(subject_type, rid, "destroy", at)
         kind = subject_type.lower()

@@ -85,7 +85,10 @@ class PushSettings:
     url: str | None = None
     duplicate: bool = False  # deliver each webhook twice, with the same X-Shopify-Webhook-Id
     stale: bool = False  # after each resource's latest delivery, re-send its previous one
-    retry_delays: list[float] = field(default_factory=lambda: [0.05, 0.1, 0.2, 0.4])
+    # Shopify's 8 retries over 4 hours, compressed to about 3 seconds
+    retry_delays: list[float] = field(
+        default_factory=lambda: [0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.8, 1.0]
+    )
     timeout: float = 5.0  # Shopify gives up on an answer after 5 s and retries
     bad_hmac: bool = False  # sign with a wrong secret (the receiver must answer 401)
 

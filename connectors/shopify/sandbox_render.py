@@ -429,3 +429,25 @@ def event(e: dict[str, Any]) -> dict[str, Any]:
         "description": f"{kind} {e['verb']}",
         "path": f"/admin/{kind.lower()}s/{e['subject_id']}",
     }
+
+
+def order_edit(o: dict[str, Any], edit: dict[str, Any]) -> dict[str, Any]:
+    """The ``orders/edited`` webhook body: the edit, not the order."""
+    return {
+        "order_edit": {
+            "id": edit["id"],
+            "app_id": None,
+            "created_at": iso(edit["created"]),
+            "committed_at": iso(edit["created"]),
+            "notify_customer": False,
+            "order_id": o["id"],
+            "staff_note": "",
+            "user_id": None,
+            "line_items": {
+                "additions": [],
+                "removals": [{"id": lid, "delta": delta} for lid, delta in edit["removals"]],
+            },
+            "discounts": {"additions": [], "removals": []},
+            "shipping_lines": {"additions": [], "removals": []},
+        }
+    }

@@ -12,6 +12,7 @@ bind settings that work against it. Run it with ``hub sandbox shopify --port N -
 from __future__ import annotations
 
 import base64
+import bisect
 import json
 import re
 import threading
@@ -89,6 +90,7 @@ class SandboxState:
         self.buckets: dict[str, LeakyBucket] = {}
         self.bucket_size, self.leak_rate = BUCKET_SIZE, LEAK_PER_SECOND
         self.faults: dict[str, Any] = {}
+        self.select_cache: dict[tuple, tuple[float, list[int]]] = {}
         self.stats = {"requests": 0, "throttled": 0, "errors_5xx": 0, "unauthorized": 0}
 
     def bucket(self, token: str) -> LeakyBucket:
@@ -181,19 +183,6 @@ def _finish(resp: Response, token: str, version: str) -> Response:
 
 
 # ---------------------------------------------------------------------- parameters
-def _time_param(name: str) -> float | None:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return None
-    try:
-        dt = datetime.fromisoformat(raw.replace("Z", "+00:00").replace(" ", "+"))
-    except ValueError:
-        raise BadRequest({name: [f"{raw} is not a valid date"]}) from None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=render.SHOP_TZ)  # Shopify reads naive times in the shop's zone
-    return dt.timestamp()
-
-
 def _limit() -> int:
     raw = request.args.get("limit", str(DEFAULT_LIMIT))
     try:
@@ -241,14 +230,13 @@ def _window_start(scopes: set[str]) -> float | None:
     return state().shop.now() - WINDOW_DAYS * DAY
 
 
-def _in_range(ts: float, args: dict[str, str], field: str) -> bool:
-    for bound, cmp in (("min", lambda a, b: a >= b), ("max", lambda a, b: a <= b)):
-        raw = args.get(f"{field}_{bound}")
-        if raw:
-            lim = _parse_arg(raw, f"{field}_{bound}")
-            if not cmp(ts, lim):
-                return False
-    return True
+def _bounds(args: dict[str, str], field: str) -> tuple[float, float]:
+    """The [min, max] of ``field`` the query asks for (open ends as infinities)."""
+    low, high = args.get(f"{field}_min"), args.get(f"{field}_max")
+    return (
+        _parse_arg(low, f"{field}_min") if low else float("-inf"),
+        _parse_arg(high, f"{field}_max") if high else float("inf"),
+    )
 
 
 def _parse_arg(raw: str, name: str) -> float:
@@ -272,19 +260,31 @@ def _check_args(args: dict[str, str]) -> None:
             raise BadRequest({"ids": ["must be a list of ids"]}) from None
 
 
-def _select(kind: str, args: dict[str, str], scopes: set[str]) -> list[tuple[int, Any]]:
-    """(id, internal record) of ``kind`` matching ``args``, by id ascending."""
+def _select(kind: str, args: dict[str, str], scopes: set[str]) -> list[int]:
+    """Ids of ``kind`` matching ``args``, ascending. Cached per query until the shop changes,
+    so following a ``Link`` through a large shop costs a page, not a scan."""
+    st = state()
+    window = _window_start(scopes) if kind == "orders" else None
+    key = (kind, tuple(sorted(args.items())), window is None, st.shop.version)
+    with st.lock:
+        hit = st.select_cache.get(key)
+    if hit is not None and (window is None or window - hit[0] <= 60):
+        return hit[1]
+    ids = _scan(kind, args, window)
+    with st.lock:
+        if len(st.select_cache) > 64:
+            st.select_cache.clear()
+        st.select_cache[key] = (window if window is not None else 0.0, ids)
+    return ids
+
+
+def _scan(kind: str, args: dict[str, str], window: float | None) -> list[int]:
     shop = state().shop
     _check_args(args)
     ids = {int(x) for x in args.get("ids", "").split(",") if x} or None
     since_id = int(args["since_id"]) if args.get("since_id", "").isdigit() else None
-    table: dict[int, Any] = {
-        "orders": shop.orders,
-        "customers": shop.customers,
-        "products": shop.products,
-        "checkouts": shop.checkouts,
-    }.get(kind, {})
-    out: list[tuple[int, Any]] = []
+    created_lo, created_hi = _bounds(args, "created_at")
+    out: list[int] = []
     if kind == "events":
         verbs = set(filter(None, args.get("verb", "").split(",")))
         types = set(filter(None, args.get("filter", "").split(",")))
@@ -295,14 +295,21 @@ def _select(kind: str, args: dict[str, str], scopes: set[str]) -> list[tuple[int
                 continue
             if since_id is not None and e["id"] <= since_id:
                 continue
-            if not _in_range(e["created_at"], args, "created_at"):
+            if not created_lo <= e["created_at"] <= created_hi:
                 continue
-            out.append((e["id"], e))
-        return sorted(out, key=lambda pair: pair[0])
-    window = _window_start(scopes) if kind == "orders" else None
+            out.append(e["id"])
+        return sorted(out)
+    table: dict[int, Any] = {
+        "orders": shop.orders,
+        "customers": shop.customers,
+        "products": shop.products,
+        "checkouts": shop.checkouts,
+    }[kind]
+    updated_lo, updated_hi = _bounds(args, "updated_at")
     status = args.get("status", "open") if kind in ("orders", "checkouts") else None
     if kind == "orders" and status not in ("open", "closed", "cancelled", "any"):
         raise BadRequest({"status": [f"{status} is not a valid status"]})
+    fin = args.get("financial_status")
     for rid, rec in table.items():
         if ids is not None and rid not in ids:
             continue
@@ -317,7 +324,6 @@ def _select(kind: str, args: dict[str, str], scopes: set[str]) -> list[tuple[int
                 continue
             if status == "cancelled" and not rec["cancelled_at"]:
                 continue
-            fin = args.get("financial_status")
             if fin and fin != "any" and rec["financial_status"] != fin:
                 continue
         if kind == "checkouts":
@@ -327,13 +333,25 @@ def _select(kind: str, args: dict[str, str], scopes: set[str]) -> list[tuple[int
                 continue
             if status == "open" and rec["closed_at"]:
                 continue
-        if not _in_range(rec["updated"], args, "updated_at"):
+        if not updated_lo <= rec["updated"] <= updated_hi:
             continue
-        if not _in_range(rec["created"], args, "created_at"):
+        if not created_lo <= rec["created"] <= created_hi:
             continue
-        out.append((rid, rec))
-    out.sort(key=lambda pair: pair[0])
+        out.append(rid)
+    out.sort()
     return out
+
+
+def _record(kind: str, rid: int) -> Any:
+    shop = state().shop
+    if kind == "events":
+        return shop.events_by_id()[rid]
+    return {
+        "orders": shop.orders,
+        "customers": shop.customers,
+        "products": shop.products,
+        "checkouts": shop.checkouts,
+    }[kind][rid]
 
 
 def _render(kind: str, rec: Any) -> dict[str, Any]:
@@ -366,22 +384,20 @@ def listing(kind: str, token: str, scopes: set[str], version: str) -> Response:
     st = state()
     with st.shop.lock:
         rows = _select(kind, args, scopes)
-        start = 0
-        if after is not None:
-            start = next((i for i, (rid, _) in enumerate(rows) if rid > after), len(rows))
+        start = bisect.bisect_right(rows, after) if after is not None else 0
         page = rows[start : start + limit]
-        body = [_trim(_render(kind, rec)) for _, rec in page]
+        body = [_trim(_render(kind, _record(kind, rid))) for rid in page]
     links = []
     base = f"{request.host_url.rstrip('/')}{request.path}"
     extra = {"limit": str(limit)}
     if request.args.get("fields"):
         extra["fields"] = request.args["fields"]
     if start > 0 and page:
-        prev_after = rows[start - limit - 1][0] if start - limit - 1 >= 0 else -1
+        prev_after = rows[start - limit - 1] if start - limit - 1 >= 0 else -1
         q = urlencode({**extra, "page_info": _cursor(args, prev_after)})
         links.append(f'<{base}?{q}>; rel="previous"')
     if start + limit < len(rows) and page:
-        q = urlencode({**extra, "page_info": _cursor(args, page[-1][0])})
+        q = urlencode({**extra, "page_info": _cursor(args, page[-1])})
         links.append(f'<{base}?{q}>; rel="next"')
     resp = Response(_dumps({kind: body}), mimetype="application/json")
     if links:

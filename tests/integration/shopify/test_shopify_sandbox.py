@@ -228,19 +228,20 @@ def test_deletions_show_in_events_with_verb_destroy(sandbox: Sandbox) -> None:
 def test_lifecycle_refund_fulfil_cancel_and_edit_through_the_control_api(
     sandbox: Sandbox,
 ) -> None:
-    oid = sandbox.control("orders", count=1, paid=True)["ids"][0]
+    made = sandbox.control("orders", count=20, paid=True)["ids"]
+    oid = next(i for i in made if len(sandbox.truth()["orders"][i]["line_items"]) > 1)
 
     def order() -> dict[str, Any]:
         return json.loads(sandbox.get(f"{API}/orders/{oid}.json").text, parse_int=str)["order"]
 
     before = order()
     assert before["financial_status"] == "paid" and before["fulfillment_status"] is None
-    if len(before["line_items"]) > 1:
-        assert sandbox.control(f"orders/{oid}/edit")["ok"]
-        edited = order()
-        assert [li["current_quantity"] for li in edited["line_items"]][-1] == 0
-        assert Decimal(edited["current_total_price"]) < Decimal(before["current_total_price"])
-        assert edited["updated_at"] >= before["updated_at"]
+    # an order edit removes a line: current_quantity 0, current totals down
+    assert sandbox.control(f"orders/{oid}/edit")["ok"]
+    edited = order()
+    assert [li["current_quantity"] for li in edited["line_items"]][-1] == "0"
+    assert Decimal(edited["current_total_price"]) < Decimal(before["current_total_price"])
+    assert edited["updated_at"] >= before["updated_at"]
     assert sandbox.control(f"orders/{oid}/fulfill")["ok"]
     shipped = order()
     assert shipped["fulfillment_status"] == "fulfilled" and shipped["fulfillments"]
@@ -413,3 +414,36 @@ def test_hub_sandbox_serves_shopify_without_registering_it(tmp_path: Path) -> No
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_order_edit_webhook_carries_the_edit_and_uninstall_revokes(sandbox: Sandbox) -> None:
+    receiver = Receiver()
+    try:
+        sandbox.control("push", url=receiver.url)
+        truth = sandbox.truth()["orders"]
+        oid = next(
+            k
+            for k, v in truth.items()
+            if v["financial_status"] == "paid"
+            and v["fulfillment_status"] is None
+            and sum(1 for q in v["line_items"].values() if q) >= 2
+        )
+        assert sandbox.control(f"orders/{oid}/edit")["ok"]
+        sandbox.control("push/flush")
+        edit = next(
+            json.loads(g["raw"], parse_int=str)
+            for g in receiver.got
+            if g["headers"]["X-Shopify-Topic"] == "orders/edited"
+        )
+        removal = edit["order_edit"]["line_items"]["removals"][0]
+        assert edit["order_edit"]["order_id"] == oid
+        assert sandbox.truth()["orders"][oid]["line_items"][removal["id"]] == 0
+        # a customer with orders cannot be deleted on Shopify
+        buyer = truth[oid]["customer_id"]
+        if buyer:
+            assert sandbox.control(f"customers/{buyer}/delete") == {"ok": False}
+        sent = sandbox.control("uninstall")["sent"]
+        assert sent[0]["topic"] == "app/uninstalled" and sent[0]["acked"]
+        assert sandbox.get(f"{API}/shop.json").status_code == 401
+    finally:
+        receiver.running.stop()
