@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from connectors.shopify.sandbox_server import DEFAULT_VERSION
 from hub.connectors import BindInfo, Connector
 from hub.core.errors import ConfigError
+
+# nothing older than 2024-01 (email_marketing_consent, current_quantity)
+DEFAULT_VERSION = "2025-01"
 
 
 class ShopifySettings(Schema):

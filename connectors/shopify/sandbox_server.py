@@ -306,6 +306,7 @@ def _scan(kind: str, args: dict[str, str], window: float | None) -> list[int]:
         "checkouts": shop.checkouts,
     }[kind]
     updated_lo, updated_hi = _bounds(args, "updated_at")
+    processed = _bounds(args, "processed_at") if kind == "orders" else None
     status = args.get("status", "open") if kind in ("orders", "checkouts") else None
     if kind == "orders" and status not in ("open", "closed", "cancelled", "any"):
         raise BadRequest({"status": [f"{status} is not a valid status"]})
@@ -336,6 +337,8 @@ def _scan(kind: str, args: dict[str, str], window: float | None) -> list[int]:
         if not updated_lo <= rec["updated"] <= updated_hi:
             continue
         if not created_lo <= rec["created"] <= created_hi:
+            continue
+        if processed and not processed[0] <= rec.get("processed", rec["created"]) <= processed[1]:
             continue
         out.append(rid)
     out.sort()
