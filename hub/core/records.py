@@ -29,6 +29,9 @@ class CustomerRecord:
     properties: dict[str, Any] = field(default_factory=dict)
     tags: list[str] = field(default_factory=list)
     original_source: str | None = None
+    # H4: the drill-down of ``original_source`` (HubSpot's "integrations-sync" for customers the
+    # first import of a shop created; the shop's own source name for later ones).
+    original_source_detail: str | None = None
 
 
 @dataclass(slots=True)
@@ -119,4 +122,43 @@ class DeletionRecord:
     external_id: str
 
 
-Record = CustomerRecord | OrderRecord | ProductRecord | DeletionRecord
+@dataclass(slots=True)
+class CheckoutRecord:
+    """A checkout the buyer has not completed (H6): a deal in ``checkout_abandoned`` (or
+    ``checkout_pending`` while recently active) with its lines; ``completed_at`` set once it
+    became an order. ``properties`` hold the H8 keys the checkout has (Shopify's REST names:
+    abandoned_checkout_url, token, cart_token, ...). ``buyer`` becomes a contact (H6)."""
+
+    source: str
+    external_id: str
+    created_at: datetime
+    updated_at: datetime | None = None
+    completed_at: datetime | None = None
+    token: str | None = None
+    buyer: CustomerRecord | None = None
+    lines: list[LineRecord] = field(default_factory=list)
+    amount_total: Decimal | None = None
+    currency: str = "CNY"
+    properties: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class PrivacyRecord:
+    """A shop's privacy request (Shopify's compliance webhooks): ``data_request`` (report what
+    the hub holds on the customer), ``customer_redact`` (erase the customer's personal data,
+    keeping anonymous order facts) or ``shop_redact`` (the same for every customer of the
+    store). ``customer_external_id``/``email``/``phone`` name the customer; ``orders`` the
+    orders the shop asks about (external ids)."""
+
+    source: str
+    action: str  # data_request | customer_redact | shop_redact
+    request_id: str | None = None
+    customer_external_id: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    orders: list[str] = field(default_factory=list)
+
+
+Record = (
+    CustomerRecord | OrderRecord | ProductRecord | DeletionRecord | CheckoutRecord | PrivacyRecord
+)
