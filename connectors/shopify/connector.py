@@ -104,6 +104,7 @@ class ShopifyConnector(Connector):
         )
         self.client_secret = str(secrets.get("client_secret") or "")
         self.scopes: list[str] = []
+        self._counted = 0
 
     @classmethod
     def secret_fields(cls) -> set[str]:
@@ -117,6 +118,13 @@ class ShopifyConnector(Connector):
     def throttled(self) -> int:
         """429s answered by Shopify so far (each waited out and retried)."""
         return self.client.throttled
+
+    def take_counts(self) -> dict[str, dict[str, int]]:
+        """What the engine adds to the run's counts since the last take: the 429s survived
+        (``api.throttled``)."""
+        throttled = self.client.throttled - self._counted
+        self._counted = self.client.throttled
+        return {"api": {"throttled": throttled}} if throttled else {}
 
     # ------------------------------------------------------------------ bind
     def check(self) -> BindInfo:

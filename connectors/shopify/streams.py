@@ -6,8 +6,9 @@ so the lookback and the cap are the engine's), and deletions read from ``events.
 A stream's page state is ``{"page_info": cursor | None, "done": n, "total": n, "end": bool}``:
 the cursor of the page after the last committed one (the first call's filters live inside
 Shopify's cursor), so a resumed run continues at the next page. The first sync of a store
-(the engine's full window: no bookmark yet) marks the customers it creates as the initial
-import's (H4)."""
+(the engine's full window: no bookmark yet) reads every customer and product, whatever its
+age (orders and checkouts keep the engine's first-sync window), and marks the customers it
+creates as the initial import's (H4)."""
 
 from __future__ import annotations
 
@@ -36,6 +37,8 @@ class ResourceStream(Stream):
     resource: ClassVar[str]
     time_field: ClassVar[str] = "updated_at"
     extra: ClassVar[dict[str, str]] = {}
+    # the first (full) sync reads every row, whatever its age: every contact and product
+    whole_on_full: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -51,12 +54,11 @@ class ResourceStream(Stream):
         self.page_size = page_size
 
     def params(self, window: SyncWindow) -> dict[str, Any]:
-        return {
-            "limit": self.page_size,
-            f"{self.time_field}_min": iso(window.start),
-            f"{self.time_field}_max": iso(window.end),
-            **self.extra,
-        }
+        params: dict[str, Any] = {"limit": self.page_size}
+        if not (window.full and self.whole_on_full):
+            params[f"{self.time_field}_min"] = iso(window.start)
+        params[f"{self.time_field}_max"] = iso(window.end)
+        return {**params, **self.extra}
 
     def mapper(self, window: SyncWindow) -> Callable[[dict[str, Any]], Any]:
         raise NotImplementedError
@@ -89,6 +91,7 @@ class ResourceStream(Stream):
 class CustomersStream(ResourceStream):
     name = "customers"
     resource = "customers"
+    whole_on_full = True
 
     def mapper(self, window: SyncWindow) -> Callable[[dict[str, Any]], Any]:
         first = window.full
@@ -98,6 +101,7 @@ class CustomersStream(ResourceStream):
 class ProductsStream(ResourceStream):
     name = "products"
     resource = "products"
+    whole_on_full = True
 
     def mapper(self, window: SyncWindow) -> Callable[[dict[str, Any]], Any]:
         return map_product
