@@ -30,7 +30,7 @@ from connectors.shopify.streams import (
     ProductsStream,
 )
 from hub.connectors import BindInfo, Connector, Stream, WebhookAck, WebhookInfo
-from hub.core.errors import N_, AuthError, ConfigError, PermissionDenied
+from hub.core.errors import N_, AuthError, ConfigError, CredentialsRevoked, PermissionDenied
 from hub.core.records import DeletionRecord, Record
 from hub.sync.egress import origin_of, same_base
 
@@ -215,7 +215,7 @@ class ShopifyConnector(Connector):
             privacy = map_privacy(topic, message)
             return [privacy] if privacy else []
         if topic == webhooks.UNINSTALLED:
-            raise AuthError(UNINSTALLED)
+            raise CredentialsRevoked(UNINSTALLED)
         # customers/delete (H3: kept in the hub), checkouts/delete (a deleted cart leaves
         # the deal as it was), and topics the hub does not use
         return []
