@@ -198,6 +198,26 @@ def map_customer(
     )
 
 
+def map_buyer(obj: Mapping[str, Any], *, first_sync: bool = False) -> CustomerRecord | None:
+    """The buyer of an order or checkout: its customer (None when that customer has no
+    e-mail, H1); a guest without a customer record but with an e-mail is a contact too."""
+    customer = obj.get("customer") or None
+    source_name = obj.get("source_name")
+    if customer:
+        return map_customer(customer, first_sync=first_sync, source_name=source_name)
+    email = _text(obj.get("email"))
+    if email is None:
+        return None
+    original, detail = source_of(first_sync, source_name)
+    return CustomerRecord(
+        identities=[("email", email.lower())],
+        email=email,
+        properties={"email": email},
+        original_source=original,
+        original_source_detail=detail,
+    )
+
+
 # ---------------------------------------------------------------------- orders
 def order_status(o: Mapping[str, Any]) -> str:
     """The hub's status: cancelled / refunded / voided -> closed, fulfilled -> shipped,
@@ -319,7 +339,7 @@ def map_order(
         ordered_at=created,
         updated_at=updated,
         version=version,
-        buyer=map_customer(customer, first_sync=first_sync, source_name=o.get("source_name")),
+        buyer=map_buyer(o, first_sync=first_sync),
         lines=lines,
         # a cancellation's refund is the cancellation itself (the cancel event carries it)
         refunds=[] if cancelled else _refunds(o, what),
@@ -364,7 +384,7 @@ def map_checkout(c: Mapping[str, Any], *, first_sync: bool = False) -> CheckoutR
         updated_at=parse_time(c.get("updated_at"), what=what, field="updated_at"),
         completed_at=parse_time(c.get("completed_at"), what=what, field="completed_at"),
         token=_text(c.get("token")),
-        buyer=map_customer(customer, first_sync=first_sync, source_name=c.get("source_name")),
+        buyer=map_buyer(c, first_sync=first_sync),
         lines=lines,
         amount_total=money(c.get("total_price"), what=what, field="total_price"),
         currency=_text(c.get("currency")) or "USD",

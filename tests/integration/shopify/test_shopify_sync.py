@@ -236,3 +236,14 @@ def test_link_paging_and_429s_survived(workspace, store, sandbox):
     assert len(hub) > 250  # more than one page of 250
     assert set(hub) <= set(truth["orders"])
     assert run.api_calls >= 2 + 3  # shop pages plus the two refused calls
+
+
+def test_h6_abandoned_checkouts_are_read_and_their_buyers_become_contacts(
+    workspace, store, sandbox
+):
+    cid = sandbox.control("customers", email="cart.only@acme-mail.net")["id"]
+    sandbox.control("checkouts", customer_id=cid)
+    run = sync(store)
+    assert run.status == "succeeded", run.error_message
+    assert customer_by(workspace.id, CUSTOMER_ID, cid) is not None  # no order: the cart's buyer
+    assert "failed" not in run.counts.get("record", {})
