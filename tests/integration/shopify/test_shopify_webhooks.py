@@ -4,6 +4,8 @@ retries, orders/delete, orders/edited, compliance mapping, app/uninstalled."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from sqlalchemy import func, select
 from werkzeug.datastructures import Headers
@@ -151,3 +153,19 @@ def test_app_uninstalled_marks_the_store_for_binding_again(app, workspace, store
     assert conn.status == "error" and "uninstalled" in conn.last_error
     run = sync(conn)  # and the next sync fails on the dead token, as a configuration error
     assert run.status == "failed" and run.error_class == "configuration"
+
+
+def test_refunds_create_webhook_rereads_the_order_and_records_the_refund(
+    app, workspace, store, pushing
+):
+    [oid] = pushing.control("orders", count=1, paid=True)["ids"]
+    pushing.control("push/flush")
+    run_webhook_worker(app)
+    assert order(workspace.id, oid).refunded_amount in (None, 0)
+    assert pushing.control(f"orders/{oid}/refund_partial")["ok"]
+    topics = [s["topic"] for s in pushing.control("push/flush")["sent"]]
+    assert "refunds/create" in topics
+    run_webhook_worker(app)
+    assert {d.status for d in deliveries(topic="refunds/create")} == {"processed"}
+    refunded = pushing.truth()["orders"][oid]["refunded"]
+    assert order(workspace.id, oid).refunded_amount == Decimal(refunded) > 0
