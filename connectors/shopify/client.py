@@ -78,10 +78,12 @@ class ShopifyClient:
         self, resource: str, params: dict[str, Any], page_info: str | None = None
     ) -> tuple[list[dict[str, Any]], str | None]:
         """One page of ``resource`` (``orders``, ``events``...): its rows and the next page's
-        ``page_info`` (None at the end). With ``page_info`` only it and ``limit`` are sent:
-        Shopify refuses any other filter beside a cursor."""
-        limit = params.get("limit", PAGE_LIMIT)
-        query = {"limit": limit, "page_info": page_info} if page_info else params
+        ``page_info`` (None at the end). With ``page_info`` only it, ``limit`` and ``fields``
+        are sent: Shopify refuses any other filter beside a cursor."""
+        query = params
+        if page_info:  # only limit and fields may stand beside a cursor
+            query = {k: v for k, v in params.items() if k in ("limit", "fields")}
+            query["page_info"] = page_info
         path = f"{resource}.json"
         response = self._get(self.url(path), query)
         body = self._body(response, path)

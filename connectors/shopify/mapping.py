@@ -55,6 +55,24 @@ ORDER_PROPERTIES = (
     "total_tax",
     "total_weight",
 )
+# every top-level order field map_order reads (the orders stream asks for these only)
+ORDER_FIELDS = tuple(
+    sorted(
+        {
+            *ORDER_PROPERTIES,
+            "id",
+            "updated_at",
+            "total_outstanding",
+            "processed_at",
+            "line_items",
+            "refunds",
+            "customer",
+            "email",
+            "shipping_address",
+            "payment_gateway_names",
+        }  # fmt: skip
+    )
+)
 CHECKOUT_PROPERTIES = (
     "abandoned_checkout_url",
     "buyer_accepts_marketing",

@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 
 from connectors.shopify.client import PAGE_LIMIT, ShopifyClient
 from connectors.shopify.mapping import (
+    ORDER_FIELDS,
     map_checkout,
     map_customer,
     map_event,
@@ -39,6 +40,7 @@ class ResourceStream(Stream):
     extra: ClassVar[dict[str, str]] = {}
     # the first (full) sync reads every row, whatever its age: every contact and product
     whole_on_full: ClassVar[bool] = False
+    fields: ClassVar[tuple[str, ...]] = ()  # the top-level fields asked for (all when empty)
 
     def __init__(
         self,
@@ -58,6 +60,8 @@ class ResourceStream(Stream):
         if not (window.full and self.whole_on_full):
             params[f"{self.time_field}_min"] = iso(window.start)
         params[f"{self.time_field}_max"] = iso(window.end)
+        if self.fields:
+            params["fields"] = ",".join(self.fields)
         return {**params, **self.extra}
 
     def mapper(self, window: SyncWindow) -> Callable[[dict[str, Any]], Any]:
@@ -71,7 +75,7 @@ class ResourceStream(Stream):
         done = int(state.get("done") or 0)
         total = state.get("total")
         if page_info is None and total is None:
-            count_params = {k: v for k, v in params.items() if k != "limit"}
+            count_params = {k: v for k, v in params.items() if k not in ("limit", "fields")}
             total = self.client.count(self.resource, count_params)
         to_record = self.mapper(window)
         while True:
@@ -111,6 +115,9 @@ class OrdersStream(ResourceStream):
     name = "orders"
     resource = "orders"
     extra: ClassVar[dict[str, str]] = {"status": "any"}
+    # what map_order reads: the shop's money bags, tax and shipping lines, fulfilments and
+    # the rest are left on Shopify's side (smaller pages, faster parsing)
+    fields = ORDER_FIELDS
 
     def mapper(self, window: SyncWindow) -> Callable[[dict[str, Any]], Any]:
         first, store_id, store_name = window.full, self.store_id, self.store_name
