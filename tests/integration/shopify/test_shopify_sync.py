@@ -4,15 +4,22 @@ ids above 2^53. Each runs on SQLite and on PostgreSQL (HUB_TEST_DATABASE_URL).""
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
 
+from connectors.shopify.connector import ShopifyConnector
 from connectors.shopify.mapping import CUSTOMER_ID, ORDER_PROPERTIES
+from connectors.shopify.sandbox_server import demo_bind_config
+from hub.connectors import ConnectorContext, SyncWindow
 from hub.extensions import db
 from hub.imports import service as imports
 from hub.models import Identity, Order, Product
+from hub.sync.egress import EgressPolicy
+from hub.sync.http import HttpClient
 from tests.integration.shopify.conftest import (
     SHOPIFY,
     customer_by,
@@ -247,3 +254,35 @@ def test_h6_abandoned_checkouts_are_read_and_their_buyers_become_contacts(
     assert run.status == "succeeded", run.error_message
     assert customer_by(workspace.id, CUSTOMER_ID, cid) is not None  # no order: the cart's buyer
     assert "failed" not in run.counts.get("record", {})
+
+
+def _connector(sandbox) -> ShopifyConnector:
+    http = HttpClient(egress=EgressPolicy(allow_private=True))
+    context = ConnectorContext(connection_id=None, credentials={}, http=http)
+    return ShopifyConnector(demo_bind_config(sandbox.url), context)
+
+
+@pytest.mark.parametrize("sandbox_orders", [700])
+def test_orders_stream_resumes_after_the_last_committed_page(sandbox):
+    stream = next(s for s in _connector(sandbox).streams() if s.name == "orders")
+    now = datetime.now(UTC)
+    window = SyncWindow(now - timedelta(days=365), now, True)
+    pages = stream.read(window, {})
+    first = next(pages)
+    second = next(pages)
+    assert first.state["page_info"] and not first.state["end"]
+    seen = [r.external_id for r in first.records + second.records]
+    resumed = list(stream.read(window, json.loads(json.dumps(first.state))))
+    again = [r.external_id for p in resumed for r in p.records]
+    assert again[: len(second.records)] == [r.external_id for r in second.records]
+    assert not set(again) & {r.external_id for r in first.records}
+    assert resumed[-1].state["end"] and resumed[-1].state["page_info"] is None
+    assert len(set(seen) | set(again)) == first.total  # count.json gave the total
+    assert list(stream.read(window, resumed[-1].state)) == []  # a finished window: nothing
+
+
+def test_5xx_answers_are_retried_and_the_sync_succeeds(workspace, store, sandbox):
+    sandbox.control("faults", errors_5xx=2, status_5xx=503)
+    run = sync(store)
+    assert run.status == "succeeded", run.error_message
+    assert sandbox.state.stats["errors_5xx"] == 2
