@@ -82,3 +82,19 @@ def test_bind_sends_the_token_header_to_the_versioned_shop_path(workspace, sandb
     assert seen[0] == f"GET {sandbox.url}/admin/api/2025-01/shop.json 200"
     assert seen[1] == f"GET {sandbox.url}/admin/oauth/access_scopes.json 200"
     assert "read_all_orders" in connector.scopes
+
+
+def test_hub_connect_shopify_with_the_issues_flags(runner, workspace, sandbox):
+    config = demo_bind_config(sandbox.url)
+    result = runner.invoke(
+        args=["hub", "connect", "shopify", "--workspace", "acme", "--name", "Outfitters",
+              "--set", f"shop={config['shop']}", "--set", f"access_token={ACCESS_TOKEN_60D}",
+              "--set", f"client_secret={config['client_secret']}",
+              "--set", f"api_base={config['api_base']}", "--set", "api_version=2025-01",
+              "--no-first-sync"]
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "orders older than 60 days are not readable" in result.output
+    conn = db.session.scalar(select(Connection))
+    assert (conn.external_id, conn.name) == ("9007199254740993", "Outfitters")
+    assert conn.settings["api_version"] == "2025-01" and conn.settings["shop"] == config["shop"]
