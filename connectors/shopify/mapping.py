@@ -103,8 +103,9 @@ PRODUCT_PROPERTIES = (
     "tags",
     "vendor",
 )
-CLOSED_FINANCIAL = {"refunded", "voided"}
-PAID_FINANCIAL = {"paid", "partially_refunded"}
+CLOSED_FINANCIAL = {"voided"}  # authorised, never captured
+# Paid at some point: a refunded order was a purchase, its refunds are returns (Y7-style)
+PAID_FINANCIAL = {"paid", "partially_refunded", "refunded"}
 RECEIVED_FINANCIAL = {"paid", "partially_refunded", "refunded", "partially_paid"}
 DELETABLE = {"Order": "order", "Product": "product"}  # a customer deleted on the shop: kept (H3)
 
@@ -238,8 +239,9 @@ def map_buyer(obj: Mapping[str, Any], *, first_sync: bool = False) -> CustomerRe
 
 # ---------------------------------------------------------------------- orders
 def order_status(o: Mapping[str, Any]) -> str:
-    """The hub's status: cancelled / refunded / voided -> closed, fulfilled -> shipped,
-    paid -> paid, else pending."""
+    """The hub's status: cancelled / voided -> closed, fulfilled -> shipped, paid (refunded in
+    part or whole: the refunds are returns) -> paid, else pending. The deal's stage is the
+    issue's own rule on the Shopify fields (a refunded order's deal is cancelled)."""
     financial = o.get("financial_status")
     if o.get("cancelled_at") or financial in CLOSED_FINANCIAL:
         return "closed"

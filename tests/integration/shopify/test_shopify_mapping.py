@@ -105,7 +105,9 @@ def test_h4_first_sync_source_and_later_source(shop):
     ("fields", "status"),
     [
         ({"cancelled_at": "2026-01-01T00:00:00-05:00", "financial_status": "paid"}, "closed"),
-        ({"financial_status": "refunded", "fulfillment_status": "fulfilled"}, "closed"),
+        # refunded in whole: a purchase and its returns, not a cancellation
+        ({"financial_status": "refunded", "fulfillment_status": "fulfilled"}, "shipped"),
+        ({"financial_status": "refunded"}, "paid"),
         ({"financial_status": "voided"}, "closed"),
         ({"financial_status": "paid", "fulfillment_status": "fulfilled"}, "shipped"),
         ({"financial_status": "partially_refunded", "fulfillment_status": "fulfilled"}, "shipped"),
