@@ -5,7 +5,8 @@ A deleted customer is gone with its identities, tags and group memberships, and 
 customers merged into it (and the merge ledger's entries about them, so no undo brings one
 back). Its orders stay as anonymous order facts: ``customer_id`` null, amounts, times, lines
 and statuses kept, so the dashboard and the analyses still count them. Events of an order
-stay too (customer null): they are those facts on the timeline of no one; events without an
+stay too (customer null; a first purchase keeps counting as one): they are those facts on the
+timeline of no one; events without an
 order (a chat, a visit) are the person's and are deleted. Its identities (and e-mail and
 mobile) are kept as digests (``hub.core.plan.tombstones``): a later record carrying one, from
 any source, is taken without a contact, so the deletion sticks.
@@ -15,12 +16,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import String, cast, delete, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from hub.core.errors import Conflict, NotFound
 from hub.core.normalise import InvalidValue, normalise_identity
 from hub.core.plan.tombstones import digests
+from hub.core.store.firsts import FIRST_PURCHASE
 from hub.core.store.tombstones import bury
 from hub.models import (
     Customer,
@@ -99,8 +101,9 @@ def delete_customer(session: Session, workspace_id: int, customer_id: int) -> di
 
 def _identities_of(session: Session, ids: list[int]) -> set[tuple[str, str]]:
     """The customers' identities and their e-mail and mobile, normalised."""
-    found = set(session.execute(select(Identity.type, Identity.value).where(
-        Identity.customer_id.in_(ids))).tuples())  # fmt: skip
+    rows = session.execute(select(Identity.type, Identity.value).where(
+        Identity.customer_id.in_(ids)))  # fmt: skip
+    found = {(t, v) for t, v in rows}
     for email, mobile in session.execute(
         select(Customer.email, Customer.mobile).where(Customer.id.in_(ids))
     ):
@@ -124,6 +127,12 @@ def _unlink(session: Session, ids: list[int]) -> dict[str, int]:
     counts["events_deleted"] = session.execute(
         delete(Event).where(Event.customer_id.in_(ids), Event.order_id.is_(None))
     ).rowcount
+    # A customer's first purchase is keyed by its id, which SQLite may give a new customer.
+    session.execute(
+        update(Event)
+        .where(Event.customer_id.in_(ids), Event.type == FIRST_PURCHASE)
+        .values(dedupe_key=literal(f"{FIRST_PURCHASE}:deleted:") + cast(Event.id, String))
+    )
     counts["events_detached"] = session.execute(
         update(Event).where(Event.customer_id.in_(ids)).values(customer_id=None)
     ).rowcount

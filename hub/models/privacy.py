@@ -42,5 +42,5 @@ class PrivacyRequest(Model):
     customer_id: Mapped[int | None]  # the hub's customer at the time (it may be gone since)
     status: Mapped[str] = mapped_column(String(20))  # done | not_found
     erased: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    report: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    report: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

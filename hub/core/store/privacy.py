@@ -53,6 +53,7 @@ def apply_privacy(
         ids = [customer] if customer is not None else []
         owned = _orders_of(session, ids)
         entry.erased = {**erase_customers(session, ids), **erase_orders(session, owned + orders)}
+        entry.erased["earlier_reports"] = _drop_reports(session, workspace_id, ids)
     else:  # shop_redact
         entry.erased = shop_redact(session, workspace_id, connection_id, rec.source)
         entry.status = "done"
@@ -60,6 +61,22 @@ def apply_privacy(
     session.flush()
     result.add("privacy_requests", rec.action)
     return entry
+
+
+def _drop_reports(session: Session, workspace_id: int, customer_ids: list[int]) -> int:
+    """Earlier data requests' reports on the customers hold the data erased: dropped too."""
+    if not customer_ids:
+        return 0
+    p = PrivacyRequest.__table__.c
+    return session.execute(
+        PrivacyRequest.__table__.update()
+        .where(
+            p.workspace_id == workspace_id,
+            p.customer_id.in_(customer_ids),
+            p.report.is_not(None),
+        )
+        .values(report=None)
+    ).rowcount
 
 
 def find_customer(session: Session, workspace_id: int, rec: PrivacyRecord) -> int | None:
