@@ -73,6 +73,9 @@ def test_customer_redact_erases_personal_data_from_every_table_and_keeps_order_f
     assert all(value in everything() for value in PERSONAL)
     result = apply(workspace, store, PrivacyRecord("shopify", "customer_redact", "r-1", SHOPIFY_ID))
     assert result.counts["privacy_requests"] == {"customer_redact": 1}
+    assert result.privacy_requests == [
+        db.session.scalar(select(PrivacyRequest.id).where(PrivacyRequest.request_id == "r-1"))
+    ]
     dump = everything()
     assert [value for value in PERSONAL if value in dump] == []
     assert SHOPIFY_ID not in dump

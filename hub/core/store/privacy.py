@@ -60,6 +60,7 @@ def apply_privacy(
     session.add(entry)
     session.flush()
     result.add("privacy_requests", rec.action)
+    result.privacy_requests.append(entry.id)
     return entry
 
 
