@@ -33,6 +33,7 @@ from hub.models import (
     MergeLedger,
     Order,
     OrderLine,
+    WebhookDelivery,
 )
 
 # What an order holds of the person: erased by a privacy request, the rest kept.
@@ -178,3 +179,51 @@ def erase_orders(session: Session, order_ids: list[int]) -> dict[str, Any]:
         update(OrderLine).where(OrderLine.order_id.in_(order_ids)).values(properties={})
     )
     return {"orders": len(order_ids), "order_fields": [*ORDER_PERSONAL, "properties"]}
+
+
+def values_of(session: Session, ids: list[int]) -> set[str]:
+    """The customers' identity values, e-mail and mobile, as they may appear in a payload."""
+    found = {v for _, v in _identities_of(session, ids)} if ids else set()
+    return {v for v in found if len(v) >= 5}
+
+
+def erase_deliveries(
+    session: Session,
+    workspace_id: int,
+    connection_id: int | None,
+    values: set[str] | None,
+) -> int:
+    """Blank the bodies of the webhook inbox's deliveries that carry any of ``values`` (all
+    of the connection's with None): the inbox keeps a delivery's id, topic and outcome, not
+    the person. One not processed yet is marked ignored. Returns how many were blanked."""
+    if values is not None and not values:
+        return 0
+    needles = [v.lower().encode() for v in values or ()]
+    w = WebhookDelivery.__table__.c
+    where = [w.workspace_id == workspace_id]
+    if connection_id is not None:
+        where.append(w.connection_id == connection_id)
+    elif values is None:
+        return 0
+    hits: list[int] = []
+    last = 0
+    while True:  # by pages of ids: the bodies are read a page at a time
+        page = session.execute(
+            select(w.id, w.body).where(*where, w.id > last).order_by(w.id).limit(500)
+        ).all()
+        if not page:
+            break
+        last = page[-1][0]
+        hits += [i for i, body in page if body and _carries(bytes(body).lower(), needles)]
+    if hits:
+        session.execute(update(WebhookDelivery).where(w.id.in_(hits)).values(body=b""))
+        session.execute(
+            update(WebhookDelivery)
+            .where(w.id.in_(hits), w.status == "received")
+            .values(status="ignored", error="erased by a privacy request before it was processed")
+        )
+    return len(hits)
+
+
+def _carries(body: bytes, needles: list[bytes]) -> bool:
+    return not needles or any(n in body for n in needles)

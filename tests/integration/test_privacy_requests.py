@@ -14,7 +14,15 @@ from hub.core import ingest
 from hub.core.errors import InvalidRecord
 from hub.core.records import Consignee, PrivacyRecord
 from hub.extensions import db
-from hub.models import Customer, Event, Identity, Order, OrderLine, PrivacyRequest
+from hub.models import (
+    Customer,
+    Event,
+    Identity,
+    Order,
+    OrderLine,
+    PrivacyRequest,
+    WebhookDelivery,
+)
 from hub.services import tokens
 from tests.support.fake_platform import add_connection
 from tests.support.orders import order
@@ -44,6 +52,22 @@ def store(workspace, tmp_path):
     return add_connection(workspace.id, data, store="acme")
 
 
+def delivery(workspace, store, delivery_id: str, body: str, status: str = "processed"):
+    """A webhook delivery in the inbox, as the intake stores it."""
+    db.session.add(
+        WebhookDelivery(
+            workspace_id=workspace.id,
+            connection_id=store.id,
+            platform="shopify",
+            delivery_id=delivery_id,
+            topic="orders/create",
+            body=body.encode(),
+            status=status,
+        )
+    )
+    db.session.commit()  # fmt: skip
+
+
 def apply(workspace, store, *records):
     return ingest.apply(db.session, workspace.id, list(records), connection_id=store.id)
 
@@ -69,6 +93,8 @@ def test_customer_redact_erases_personal_data_from_every_table_and_keeps_order_f
 ):
     apply(workspace, store, shopify_order("S1"), shopify_order("S2"))
     apply(workspace, store, PrivacyRecord("shopify", "data_request", "dr-1", SHOPIFY_ID))
+    delivery(workspace, store, "w1", '{"id": 1, "email": "Ann@Shop.example", "note": "ring me"}')
+    delivery(workspace, store, "w2", '{"id": 2, "email": "zed@shop.example"}', status="received")
     facts, events = order_facts(), db.session.scalar(select(func.count(Event.id)))
     assert all(value in everything() for value in PERSONAL)
     result = apply(workspace, store, PrivacyRecord("shopify", "customer_redact", "r-1", SHOPIFY_ID))
@@ -93,6 +119,11 @@ def test_customer_redact_erases_personal_data_from_every_table_and_keeps_order_f
     assert audit.erased["orders"] == 2 and audit.erased["identities"] == 3
     assert "consignee_name" in audit.erased["order_fields"]
     assert audit.erased["earlier_reports"] == 1
+    # The inbox keeps the deliveries (ids, topics, outcomes), not the person.
+    assert audit.erased["webhook_deliveries"] == 1
+    rows = db.session.execute(select(WebhookDelivery.delivery_id, WebhookDelivery.body))
+    bodies = {key: bytes(body) for key, body in rows}
+    assert bodies == {"w1": b"", "w2": b'{"id": 2, "email": "zed@shop.example"}'}
 
 
 def test_customer_redact_by_email_and_of_orders_without_a_contact(workspace, store):
@@ -123,6 +154,7 @@ def test_shop_redact_erases_the_stores_customers_that_no_other_source_holds(work
     apply(workspace, store, shopify_order("S1"), bo_order)
     ingest.apply(db.session, workspace.id, [other])
     facts = order_facts()
+    delivery(workspace, store, "w1", '{"id": 2, "email": "bo@shop.example"}')
     apply(workspace, store, PrivacyRecord("shopify", "shop_redact", "shop-1"))
     dump = everything()
     assert [value for value in PERSONAL if value in dump] == []
@@ -133,6 +165,8 @@ def test_shop_redact_erases_the_stores_customers_that_no_other_source_holds(work
     assert order_facts() == facts
     audit = db.session.scalar(select(PrivacyRequest).where(PrivacyRequest.action == "shop_redact"))
     assert audit.erased["customers"] == 1 and audit.erased["shared_customers_unlinked"] == 1
+    bodies = [bytes(body) for body in db.session.scalars(select(WebhookDelivery.body))]
+    assert audit.erased["webhook_deliveries"] == 1 and bodies == [b""]
 
 
 def test_data_request_report_through_the_api_admin_only_and_scoped(

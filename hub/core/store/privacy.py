@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from hub.core.forget import erase_customers, erase_orders
+from hub.core.forget import erase_customers, erase_deliveries, erase_orders, values_of
 from hub.core.normalise import InvalidValue, normalise_identity
 from hub.core.records import PrivacyRecord
 from hub.core.results import IngestResult
@@ -52,10 +52,17 @@ def apply_privacy(
     elif rec.action == "customer_redact":
         ids = [customer] if customer is not None else []
         owned = _orders_of(session, ids)
+        named = {v for v in (rec.customer_external_id, rec.email, rec.phone) if v}
+        carried = values_of(session, ids) | {v.strip() for v in named if len(v.strip()) >= 5}
         entry.erased = {**erase_customers(session, ids), **erase_orders(session, owned + orders)}
         entry.erased["earlier_reports"] = _drop_reports(session, workspace_id, ids)
+        entry.erased["webhook_deliveries"] = erase_deliveries(session, workspace_id, None, carried)
     else:  # shop_redact
         entry.erased = shop_redact(session, workspace_id, connection_id, rec.source)
+        if connection_id is not None:
+            entry.erased["webhook_deliveries"] = erase_deliveries(
+                session, workspace_id, connection_id, None
+            )
         entry.status = "done"
     session.add(entry)
     session.flush()
