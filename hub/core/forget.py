@@ -23,6 +23,7 @@ from hub.core.errors import Conflict, NotFound
 from hub.core.normalise import InvalidValue, normalise_identity
 from hub.core.plan.tombstones import digests
 from hub.core.store.firsts import FIRST_PURCHASE
+from hub.core.store.settings import cast_result
 from hub.core.store.tombstones import bury
 from hub.models import (
     Customer,
@@ -121,25 +122,25 @@ def _unlink(session: Session, ids: list[int]) -> dict[str, int]:
     """Everything that points at the customers, removed or detached."""
     counts = {}
     for name, model in (("identities", Identity), ("tags", CustomerTag), ("groups", GroupMember)):
-        counts[name] = session.execute(delete(model).where(model.customer_id.in_(ids))).rowcount
+        counts[name] = written(session.execute(delete(model).where(model.customer_id.in_(ids))))
     session.execute(
         delete(MergeLedger).where(or_(MergeLedger.kept_id.in_(ids), MergeLedger.merged_id.in_(ids)))
     )
-    counts["events_deleted"] = session.execute(
-        delete(Event).where(Event.customer_id.in_(ids), Event.order_id.is_(None))
-    ).rowcount
+    counts["events_deleted"] = written(
+        session.execute(delete(Event).where(Event.customer_id.in_(ids), Event.order_id.is_(None)))
+    )
     # A customer's first purchase is keyed by its id, which SQLite may give a new customer.
     session.execute(
         update(Event)
         .where(Event.customer_id.in_(ids), Event.type == FIRST_PURCHASE)
         .values(dedupe_key=literal(f"{FIRST_PURCHASE}:deleted:") + cast(Event.id, String))
     )
-    counts["events_detached"] = session.execute(
-        update(Event).where(Event.customer_id.in_(ids)).values(customer_id=None)
-    ).rowcount
-    counts["orders_detached"] = session.execute(
-        update(Order).where(Order.customer_id.in_(ids)).values(customer_id=None)
-    ).rowcount
+    counts["events_detached"] = written(
+        session.execute(update(Event).where(Event.customer_id.in_(ids)).values(customer_id=None))
+    )
+    counts["orders_detached"] = written(
+        session.execute(update(Order).where(Order.customer_id.in_(ids)).values(customer_id=None))
+    )
     return counts
 
 
@@ -149,7 +150,7 @@ def erase_customers(session: Session, ids: list[int]) -> dict[str, Any]:
     score, tags, orders and events, so analyses still count it."""
     if not ids:
         return {}
-    identities = session.execute(delete(Identity).where(Identity.customer_id.in_(ids))).rowcount
+    identities = written(session.execute(delete(Identity).where(Identity.customer_id.in_(ids))))
     session.execute(
         update(Customer)
         .where(Customer.id.in_(ids))
@@ -227,3 +228,8 @@ def erase_deliveries(
 
 def _carries(body: bytes, needles: list[bytes]) -> bool:
     return not needles or any(n in body for n in needles)
+
+
+def written(result: Any) -> int:
+    """How many rows an UPDATE or DELETE wrote."""
+    return cast_result(result).rowcount or 0

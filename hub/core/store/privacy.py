@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from hub.core.forget import erase_customers, erase_deliveries, erase_orders, values_of
+from hub.core.forget import erase_customers, erase_deliveries, erase_orders, values_of, written
 from hub.core.normalise import InvalidValue, normalise_identity
 from hub.core.records import PrivacyRecord
 from hub.core.results import IngestResult
@@ -76,15 +76,17 @@ def _drop_reports(session: Session, workspace_id: int, customer_ids: list[int]) 
     if not customer_ids:
         return 0
     p = PrivacyRequest.__table__.c
-    return session.execute(
-        PrivacyRequest.__table__.update()
-        .where(
-            p.workspace_id == workspace_id,
-            p.customer_id.in_(customer_ids),
-            p.report.is_not(None),
+    return written(
+        session.execute(
+            PrivacyRequest.__table__.update()
+            .where(
+                p.workspace_id == workspace_id,
+                p.customer_id.in_(customer_ids),
+                p.report.is_not(None),
+            )
+            .values(report=None)
         )
-        .values(report=None)
-    ).rowcount
+    )
 
 
 def find_customer(session: Session, workspace_id: int, rec: PrivacyRecord) -> int | None:
