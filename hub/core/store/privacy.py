@@ -101,6 +101,8 @@ def find_customer(session: Session, workspace_id: int, rec: PrivacyRecord) -> in
                 wanted.append((type_, normalise_identity(type_, raw)))
             except InvalidValue:
                 wanted.append((type_, raw.strip()))
+    if rec.phone:  # a connector may keep a phone as an identity of its own type
+        wanted.append(("phone", rec.phone.strip()))
     for type_, value in wanted:
         found = session.scalar(
             select(Identity.customer_id).where(
