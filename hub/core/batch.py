@@ -21,20 +21,24 @@ from hub.core.plan.identity import (
     clean_identities,
 )
 from hub.core.plan.orders import StoredOrder, never_taken, plan_order
+from hub.core.plan.tombstones import Tombstones
 from hub.core.postgres.side import SideReader, side_reader, using_side
 from hub.core.records import (
     CheckoutRecord,
     CustomerRecord,
     DeletionRecord,
     OrderRecord,
+    PrivacyRecord,
     ProductRecord,
     Record,
 )
 from hub.core.results import Failure, IngestOptions, IngestResult
 from hub.core.sqlite.snapshot import SnapshotReader, snapshot_lookups, snapshot_reader
+from hub.core.store import tombstones
 from hub.core.store.customers import write_customers
 from hub.core.store.lookups import session_lookups
 from hub.core.store.orders import OrderWriter, stored_orders
+from hub.core.store.privacy import apply_privacy
 from hub.core.store.products import delete, upsert_products
 from hub.core.store.sql import chunks, write_behind
 from hub.models import Customer, Order
@@ -67,6 +71,9 @@ class Batch:
         self.cleaned: dict[int, tuple[list[tuple[str, str]], list[dict[str, Any]]]] = {}
         self.contacts: dict[int, list[tuple[str, str]]] = {}
         self.contact_of: dict[str, list[tuple[str, str]]] = {}
+        # H3: None when the workspace deleted no customer (then nothing is hashed).
+        buried = tombstones.load(session, workspace_id)
+        self.tombstones: Tombstones | None = buried if buried else None
 
     def run(self, records: Sequence[Record]) -> None:
         try:
@@ -81,6 +88,7 @@ class Batch:
         people: list[tuple[int, CustomerRecord]] = []
         products: list[ProductRecord] = []
         deletions: list[DeletionRecord] = []
+        privacy: list[PrivacyRecord] = []
         for i, rec in enumerate(records):
             if isinstance(rec, OrderRecord):
                 key = (rec.source, rec.external_id)
@@ -100,6 +108,8 @@ class Batch:
                 # contact (H6) and nothing else is stored; the lead merges sh-deals' handling
                 if rec.buyer is not None:
                     people.append((i, rec.buyer))
+            elif isinstance(rec, PrivacyRecord):
+                privacy.append(rec)
             else:
                 raise TypeError(f"not a canonical record: {type(rec).__name__}")
         if len(orders) > ORDERS_PER_CHUNK:
@@ -125,6 +135,8 @@ class Batch:
             upsert_products(self.session, self.ws, products, self.result)
         for deletion in deletions:
             delete(self.session, self.ws, deletion, self.result)
+        for request in privacy:  # after the batch's own writes: they are erased too
+            apply_privacy(self.session, self.ws, self.connection_id, request, self.result)
 
     def _start_prefetch(self, people: list[CustomerRecord]) -> Prefetch:
         """Clean the records' identities and ask for their owners."""
@@ -160,7 +172,28 @@ class Batch:
             self.result.suggestions.append({**suggestion, "record": key})
         return res
 
+    def _buried(self, person: CustomerRecord) -> bool:
+        """H3: the record is a customer the merchant deleted (one of its identities is a
+        tombstone's), so it is taken without a contact; a deleted customer's contact mobile
+        is never attached to another buyer."""
+        assert self.tombstones is not None
+        cleaned = self.cleaned.get(id(person))
+        if cleaned is None:
+            cleaned = self.cleaned[id(person)] = clean_identities(person.identities)
+        if self.tombstones.buried(cleaned[0]):
+            self.result.add("customers", "deleted_in_hub")
+            return True
+        contacts = self.contacts.get(id(person))
+        if contacts:
+            living = self.contacts[id(person)] = self.tombstones.living(contacts)
+            if not cleaned[0] and not living:
+                self.result.add("customers", "deleted_in_hub")
+                return True
+        return False
+
     def _take_customer(self, index: int, person: CustomerRecord) -> None:
+        if self.tombstones is not None and self._buried(person):
+            return
         key = person.identities[0][1] if person.identities else f"row {index}"
         res = self._resolve(index, str(key), person)
         if res is not None:
@@ -210,7 +243,11 @@ class Batch:
                 self.result.add("orders", "unchanged")
                 continue
             customer: int | str | None = prior[2] if prior else None
-            if customer is None and rec.buyer is not None:
+            if (
+                customer is None
+                and rec.buyer is not None
+                and (self.tombstones is None or not self._buried(rec.buyer))
+            ):
                 res = self._resolve(index, rec.external_id, rec.buyer)
                 if res is None:
                     self.result.add("orders", "failed")

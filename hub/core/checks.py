@@ -28,6 +28,7 @@ from hub.core.records import (
     DeletionRecord,
     LineRecord,
     OrderRecord,
+    PrivacyRecord,
     ProductRecord,
     RefundRecord,
 )
@@ -37,6 +38,7 @@ MONEY_OR_NONE = frozenset({Decimal, type(None)})
 TEXT_OR_NONE = frozenset({str, type(None)})
 INT_OR_NONE = frozenset({int, type(None)})
 DELETABLE = frozenset({"order", "product"})
+PRIVACY_ACTIONS = ("data_request", "customer_redact", "shop_redact")
 
 # (field, what is wrong) or None
 Fault = tuple[str, str] | None
@@ -59,6 +61,8 @@ def check_records(records: Sequence[object]) -> None:
             fault = _deletion(rec)
         elif isinstance(rec, CheckoutRecord):
             fault = _checkout(rec)
+        elif isinstance(rec, PrivacyRecord):
+            fault = _privacy(rec)
         else:
             kind = type(rec).__name__
             raise InvalidRecord(f"record {index} of the batch is not a canonical record ({kind})",
@@ -78,6 +82,8 @@ def describe(rec: object, index: int) -> str:
     kind = {OrderRecord: "order", ProductRecord: "product"}.get(type(rec))
     if kind is None and isinstance(rec, DeletionRecord):
         kind = f"deletion of {rec.object}"
+    if isinstance(rec, PrivacyRecord):
+        return f"privacy request {rec.request_id!r} from {rec.source!r} ({where})"
     ext, source = getattr(rec, "external_id", None), getattr(rec, "source", None)
     return f"{kind or type(rec).__name__} {ext!r} from {source!r} ({where})"
 
@@ -232,6 +238,25 @@ def _checkout(rec: CheckoutRecord) -> Fault:
         inner = _customer(rec.buyer)
         if inner is not None:
             return _within("buyer", inner)
+    return None
+
+
+def _privacy(rec: PrivacyRecord) -> Fault:
+    fault = _key("source", rec.source)
+    if fault:
+        return fault
+    if rec.action not in PRIVACY_ACTIONS:
+        return "action", f"must be one of {', '.join(PRIVACY_ACTIONS)}, not {rec.action!r}"
+    for name in ("request_id", "customer_external_id", "email", "phone"):
+        value = getattr(rec, name)
+        if value is not None and type(value) is not str:
+            return name, f"must be a string, not {type(value).__name__}"
+    for i, order in enumerate(rec.orders):
+        if type(order) is not str or not order:
+            return f"orders[{i}]", f"must be a non-empty string (a platform id), not {order!r}"
+    named = rec.customer_external_id or rec.email or rec.phone or rec.orders
+    if rec.action != "shop_redact" and not named:
+        return "customer_external_id", "or email, phone or orders must name the customer"
     return None
 
 

@@ -41,6 +41,8 @@ class IngestResult:
     skipped: list[Failure] = field(default_factory=list)
     # Possible duplicates never merged: a buyer's contact mobile held by another customer.
     suggestions: list[dict[str, Any]] = field(default_factory=list)
+    # The PrivacyRequest rows the batch's privacy records left (their ids, in batch order).
+    privacy_requests: list[int] = field(default_factory=list)
 
     def add(self, entity: str, outcome: str, n: int = 1) -> None:
         if n:
@@ -55,3 +57,4 @@ class IngestResult:
         self.conflicts.extend(other.conflicts)
         self.skipped.extend(other.skipped)
         self.suggestions.extend(other.suggestions)
+        self.privacy_requests.extend(other.privacy_requests)

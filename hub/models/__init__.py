@@ -15,6 +15,7 @@ from hub.models.event import Event, EventSetting
 from hub.models.imports import ImportRun
 from hub.models.inbox import WebhookDelivery
 from hub.models.order import STATUSES, Order, OrderLine, OrderRefund
+from hub.models.privacy import CustomerTombstone, PrivacyRequest
 from hub.models.product import Product
 from hub.models.types import Money, UTCDateTime, to_money, utcnow
 from hub.models.workspace import ApiToken, SignInThrottle, User, UserSession, Workspace
@@ -27,6 +28,7 @@ __all__ = [
     "Cursor",
     "Customer",
     "CustomerTag",
+    "CustomerTombstone",
     "Event",
     "EventSetting",
     "Group",
@@ -39,6 +41,7 @@ __all__ = [
     "Order",
     "OrderLine",
     "OrderRefund",
+    "PrivacyRequest",
     "Product",
     "SignInThrottle",
     "SyncRun",

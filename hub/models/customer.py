@@ -26,6 +26,8 @@ class Customer(Model):
     stage: Mapped[str | None] = mapped_column(String(40))
     activity_score: Mapped[int] = mapped_column(default=0)
     original_source: Mapped[str | None] = mapped_column(String(100))
+    # H4: the drill-down of original_source; the first value set is kept.
+    original_source_detail: Mapped[str | None] = mapped_column(String(100))
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, select
 
+from hub.core import forget
 from hub.core.errors import N_, NotFound, Refused
 from hub.extensions import db
 from hub.models import Customer, CustomerTag, Group, GroupMember, IdentityType, Tag
@@ -176,3 +177,22 @@ def remove_from_group(workspace_id: int, customer_id: int, group_id: int) -> Gro
     )
     db.session.commit()
     return group
+
+
+# --- deletion (H3) ----------------------------------------------------------------------------
+
+
+def delete_customer(workspace_id: int, customer_id: int) -> dict[str, int]:
+    """Delete the customer for good (``hub.core.forget.delete_customer``): a later record from
+    any source never brings it back. A customer merged into another is refused."""
+    customer = db.session.get(Customer, customer_id)
+    if customer is None or customer.workspace_id != workspace_id:
+        raise NotFound(f"customer {customer_id} not found")
+    if customer.merged_into_id:
+        raise Refused(
+            N_("This customer was merged into #%(id)s; delete that customer or undo the merge."),
+            id=customer.merged_into_id,
+        )
+    removed = forget.delete_customer(db.session, workspace_id, customer_id)
+    db.session.commit()
+    return removed

@@ -9,6 +9,7 @@ def init_app(app: Flask) -> None:
     from hub.web import (
         api,
         api_imports,  # noqa: F401  (attaches /api/v1/imports to api.bp)
+        api_privacy,  # noqa: F401  (attaches /api/v1/privacy-requests to api.bp)
         errors,
         inputs,
         webhooks,

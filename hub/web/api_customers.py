@@ -1,4 +1,4 @@
-"""GET /customers, /customers/<id>, its timeline and its orders."""
+"""GET /customers, /customers/<id>, its timeline and its orders; DELETE /customers/<id> (H3)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from flask import jsonify, request
 
 from hub.queries import customers as q_customers
 from hub.queries import orders as q_orders
+from hub.services import customers as service
 from hub.web import api_serial as ser
 from hub.web import csv_export
 from hub.web.api_base import bp, paged, workspace_id
@@ -42,6 +43,15 @@ def customer(customer_id: int) -> Any:
     contact = q_customers.contact(ws, found)
     facts = q_customers.facts(ws, [found.id]).get(found.id)
     return jsonify(ser.customer_detail(found, profile, contact, facts))
+
+
+@bp.delete("/customers/<int:customer_id>")
+def delete_customer(customer_id: int) -> Any:
+    """Delete the customer for good (admin token): its identities, tags and group memberships
+    go, its orders and their events stay without a customer, and no later record from any
+    source brings it back."""
+    removed = service.delete_customer(workspace_id(), customer_id)
+    return jsonify(deleted=customer_id, removed=removed)
 
 
 @bp.get("/customers/<int:customer_id>/timeline")

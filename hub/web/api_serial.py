@@ -6,7 +6,17 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from hub.models import Customer, Event, Identity, Order, OrderLine, OrderRefund, Product, SyncRun
+from hub.models import (
+    Customer,
+    Event,
+    Identity,
+    Order,
+    OrderLine,
+    OrderRefund,
+    PrivacyRequest,
+    Product,
+    SyncRun,
+)
 from hub.queries.customers import NO_FACTS, Contact, Facts, Profile
 from hub.queries.orders import Details
 
@@ -39,6 +49,7 @@ def customer(c: Customer, facts: Facts | None = None) -> dict[str, Any]:
         "stage": c.stage,
         "activity_score": c.activity_score,
         "original_source": c.original_source,
+        "original_source_detail": c.original_source_detail,
         "merged_into_id": c.merged_into_id,
         "created_at": when(c.created_at),
         "updated_at": when(c.updated_at),
@@ -187,4 +198,20 @@ def sync_run(r: SyncRun) -> dict[str, Any]:
         "started_at": when(r.started_at),
         "heartbeat_at": when(r.heartbeat_at),
         "finished_at": when(r.finished_at),
+    }
+
+
+def privacy_request(r: PrivacyRequest) -> dict[str, Any]:
+    """A privacy request and what was done (``erased`` names fields and counts, no data)."""
+    return {
+        "id": r.id,
+        "source": r.source,
+        "connection_id": r.connection_id,
+        "action": r.action,
+        "request_id": r.request_id,
+        "customer_id": r.customer_id,
+        "status": r.status,
+        "erased": r.erased or {},
+        "has_report": r.report is not None,
+        "created_at": when(r.created_at),
     }

@@ -13,7 +13,14 @@ from hub.core.records import CustomerRecord
 if TYPE_CHECKING:
     from hub.core.results import IngestOptions, IngestResult
 
-CUSTOMER_FIELDS = ("name", "mobile", "email", "properties", "original_source")
+CUSTOMER_FIELDS = (
+    "name",
+    "mobile",
+    "email",
+    "properties",
+    "original_source",
+    "original_source_detail",
+)
 NEW_CUSTOMER_COLUMNS = (
     "workspace_id",
     *CUSTOMER_FIELDS,
@@ -41,6 +48,7 @@ def _attrs(person: CustomerRecord) -> dict[str, Any]:
         "email": _clean_attr("email", person.email),
         "properties": dict(person.properties or {}),
         "original_source": person.original_source,
+        "original_source_detail": person.original_source_detail,
     }
 
 
@@ -82,6 +90,9 @@ class CustomerPlan:
                 for name, value in _attrs(person).items():
                     if name == "properties":
                         pending["properties"].update(value)
+                    elif name == "original_source_detail":
+                        if value is not None and "detail" not in pending:
+                            pending["detail"] = (value, person.original_source)
                     elif value is not None and (
                         name != "original_source" or self.options.original_source_policy == "all"
                     ):
@@ -114,7 +125,8 @@ class CustomerPlan:
             self.ids[cid] = cid
             old = current[cid]
             new = {name: getattr(old, name) for name in CUSTOMER_FIELDS}
-            new.update({k: v for k, v in pending.items() if k != "properties"})
+            new.update({k: v for k, v in pending.items() if k not in ("properties", "detail")})
+            _first_detail(new, pending.get("detail"))
             new["properties"] = {**(old.properties or {}), **pending["properties"]}
             if all(new[name] == getattr(old, name) for name in CUSTOMER_FIELDS):
                 self.result.add("customers", "unchanged")
@@ -144,3 +156,16 @@ class CustomerPlan:
         pairs = {(self.ids[k], group_id) for k in self.touched}
         self.touched.clear()
         return pairs
+
+
+def _first_detail(new: dict[str, Any], detail: tuple[str, str | None] | None) -> None:
+    """H4: the first original source detail is kept; a customer without one takes the
+    record's when the record's original source is the one the customer keeps (or it has
+    none), so the detail always drills into the source shown beside it."""
+    if detail is None or new["original_source_detail"] is not None:
+        return
+    value, source = detail
+    if new["original_source"] is None:
+        new["original_source"] = source
+    if new["original_source"] == source:
+        new["original_source_detail"] = value

@@ -29,15 +29,17 @@ def register(app: Flask) -> None:
         imports,
         inbox,
         orders,
+        privacy,
         settings,
         stores,
         syncs,
     )
 
-    for module in (stores, syncs, inbox, customers, orders, catalog, settings, imports):
+    for module in (stores, syncs, inbox, customers, orders, catalog, settings, imports, privacy):
         app.register_blueprint(module.bp)
     app.add_url_rule("/", "home", _home)
     app.add_template_filter(source_name, "source_name")
+    app.add_template_filter(source_detail, "source_detail")
     app.context_processor(_template_globals)
     for code in (400, 403, 404, 405, 413, 429, 500):
         app.register_error_handler(code, _error_page)
@@ -49,6 +51,30 @@ def source_name(value: str | None) -> str:
     from hub.core import sources
 
     return _(sources.name(value)) if value else ""
+
+
+# H4: HubSpot's original source values, in plain words.
+SOURCE_WORDS = {
+    "INTEGRATION_SYNC": N_("Integration sync"),
+    "integrations-sync": N_("Created by a store's first sync"),
+}
+
+
+def source_detail(value: str | None) -> str:
+    """An original source or its detail in plain words: a known HubSpot value translated, a
+    known source by its name, else the value with its dashes and underscores as spaces."""
+    if not value:
+        return ""
+    if value in SOURCE_WORDS:
+        return _(SOURCE_WORDS[value])
+    from hub.core import sources
+
+    if sources.key(value) in sources.NAMES:
+        return source_name(value)
+    words = value.replace("_", " ").replace("-", " ").strip()
+    if words.isupper():
+        words = words.lower()
+    return words[:1].upper() + words[1:]
 
 
 def _home() -> Any:
@@ -81,6 +107,7 @@ NAV = [
 ADMIN_NAV = [
     ("tokens", "/settings/tokens", N_("API tokens")),
     ("workspace", "/settings/workspace", N_("Workspace")),
+    ("privacy", "/settings/privacy", N_("Privacy requests")),
 ]
 
 HINTS = {

@@ -176,6 +176,20 @@ def merge(customer_id: int) -> Any:
     return redirect(url_for("customers.detail", customer_id=keep.id))
 
 
+@bp.post("/customers/<int:customer_id>/delete")
+@admin_required
+def delete(customer_id: int) -> Any:
+    """H3: delete the customer for good; its orders stay, without a customer."""
+    if _change(customer_id, service.delete_customer) is None:
+        return _back(customer_id)
+    flash(
+        _("Customer #%(id)s deleted. Its orders stay, without a customer; later updates from "
+          "the stores will not bring it back.", id=customer_id),
+        "success",
+    )  # fmt: skip
+    return redirect(url_for("customers.index"))
+
+
 @bp.get("/merges")
 @login_required
 def merges() -> Any:
