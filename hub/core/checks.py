@@ -23,6 +23,7 @@ from decimal import Decimal
 from hub.core.errors import InvalidRecord
 from hub.core.records import (
     STATUSES,
+    CheckoutRecord,
     CustomerRecord,
     DeletionRecord,
     LineRecord,
@@ -56,6 +57,8 @@ def check_records(records: Sequence[object]) -> None:
             fault = _product(rec)
         elif isinstance(rec, DeletionRecord):
             fault = _deletion(rec)
+        elif isinstance(rec, CheckoutRecord):
+            fault = _checkout(rec)
         else:
             kind = type(rec).__name__
             raise InvalidRecord(f"record {index} of the batch is not a canonical record ({kind})",
@@ -72,7 +75,9 @@ def describe(rec: object, index: int) -> str:
         first = rec.identities[0] if rec.identities else None
         key = first[1] if type(first) is tuple and len(first) == 2 else None
         return f"customer {key!r} ({where})" if key is not None else f"customer ({where})"
-    kind = {OrderRecord: "order", ProductRecord: "product"}.get(type(rec))
+    kind = {OrderRecord: "order", ProductRecord: "product", CheckoutRecord: "checkout"}.get(
+        type(rec)
+    )
     if kind is None and isinstance(rec, DeletionRecord):
         kind = f"deletion of {rec.object}"
     ext, source = getattr(rec, "external_id", None), getattr(rec, "source", None)
@@ -213,6 +218,36 @@ def _deletion(rec: DeletionRecord) -> Fault:
         return fault
     if rec.object not in DELETABLE:
         return "object", f"must be one of order, product, not {rec.object!r}"
+    return None
+
+
+def _checkout(rec: CheckoutRecord) -> Fault:
+    """Which field of the checkout breaks the contract, and how (H6)."""
+    fault = _key("source", rec.source) or _key("external_id", rec.external_id)
+    if fault:
+        return fault
+    if not _aware(rec.created_at):
+        return "created_at", _not_aware(rec.created_at)
+    for name in ("updated_at", "completed_at"):
+        value = getattr(rec, name)
+        if value is not None and not _aware(value):
+            return name, _not_aware(value)
+    if rec.amount_total is not None and not _money(rec.amount_total):
+        return "amount_total", _not_money(rec.amount_total)
+    if rec.token is not None and type(rec.token) is not str:
+        return "token", f"must be a string, not {type(rec.token).__name__}"
+    if type(rec.currency) is not str:
+        return "currency", f"must be a string, not {type(rec.currency).__name__}"
+    if rec.buyer is not None:
+        if not isinstance(rec.buyer, CustomerRecord):
+            return "buyer", f"must be a CustomerRecord, not {type(rec.buyer).__name__}"
+        fault = _customer(rec.buyer)
+        if fault:
+            return _within("buyer", fault)
+    for i, line in enumerate(rec.lines):
+        fault = _line(line)
+        if fault:
+            return _within(f"lines[{i}]", fault)
     return None
 
 

@@ -1,0 +1,244 @@
+"""Deals of the ecommerce pipeline through the one ingest path on a real database (H5 stages of
+every source, H6 checkouts, H7 deletion, X3 forward only, the checkout taken over by its order)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select, update
+
+from hub.core import ingest
+from hub.core.errors import InvalidRecord
+from hub.core.records import CheckoutRecord, CustomerRecord, DeletionRecord, LineRecord
+from hub.extensions import db
+from hub.models import Customer, Deal, Event, Identity, Order
+from tests.support.orders import order
+
+D = Decimal
+NOW = datetime.now(UTC)
+
+
+def shopify_order(ext: str, version: int = 1, status: str = "paid", **props: object):
+    rec = order(ext, status=status, version=version, source="shopify",
+                identities=[("email", f"{ext.lower()}@tea-lovers.cn")])  # fmt: skip
+    rec.properties = {"name": f"#{ext}", "order_number": 1000 + version, "currency": "USD",
+                      "total_price": "100.00", "note": None, **props}  # fmt: skip
+    rec.currency = "USD"
+    return rec
+
+
+def checkout(
+    ext: str,
+    *,
+    updated: datetime | None = None,
+    completed: datetime | None = None,
+    email: str | None = "cart@tea-lovers.cn",
+    token: str | None = None,
+) -> CheckoutRecord:
+    at = updated or NOW - timedelta(hours=5)
+    buyer = CustomerRecord(identities=[("email", email)], email=email, name="Ann Cart")
+    return CheckoutRecord(
+        source="shopify",
+        external_id=ext,
+        created_at=at - timedelta(minutes=10),
+        updated_at=at,
+        completed_at=completed,
+        token=token or f"tok-{ext}",
+        buyer=buyer if email else None,
+        lines=[
+            LineRecord(
+                external_id="L1",
+                product_external_id="P1",
+                sku_id="SKU-1",
+                name="Green tea",
+                qty=2,
+                unit_price=D("12.50"),
+            )
+        ],  # fmt: skip
+        amount_total=D("25.00"),
+        currency="USD",
+        properties={
+            "abandoned_checkout_url": f"https://shop/{ext}/recover",
+            "token": token or f"tok-{ext}",
+            "cart_token": f"cart-{ext}",
+            "total_price": "25.00",
+            "not_h8": "x",
+        },  # fmt: skip
+    )
+
+
+def deal(**where) -> Deal | None:
+    db.session.expire_all()
+    return db.session.scalar(select(Deal).filter_by(**where))
+
+
+def test_h5_every_order_of_every_source_gets_a_deal_in_its_transaction(workspace):
+    ingest.apply(db.session, workspace.id, [
+        order("Y1", status="pending", source="youzan"),
+        order("Y2", status="paid", source="youzan"),
+        order("T1", status="shipped", source="tmall"),
+        order("S1", status="completed", source="sobot"),
+    ])  # fmt: skip
+    stages = dict(db.session.execute(select(Deal.external_id, Deal.stage)).all())
+    assert stages == {"Y1": "checkout_completed", "Y2": "processed", "T1": "shipped",
+                      "S1": "shipped"}  # fmt: skip
+    d = deal(external_id="Y2")
+    o = db.session.scalar(select(Order).where(Order.external_id == "Y2"))
+    assert (d.kind, d.order_id, d.customer_id, d.amount, d.currency, d.name) == (
+        "order",
+        o.id,
+        o.customer_id,
+        D("100.00"),
+        "CNY",
+        "Y2",
+    )
+    ingest.apply(db.session, workspace.id, [order("Y2", status="closed", version=2,
+                                                  source="youzan")])  # fmt: skip
+    assert deal(external_id="Y2").stage == "cancelled"
+
+
+@pytest.mark.parametrize(
+    ("props", "stage"),
+    [
+        ({"financial_status": "paid", "cancelled_at": "2026-01-02T00:00:00Z"}, "cancelled"),
+        ({"financial_status": "refunded", "fulfillment_status": "fulfilled"}, "cancelled"),
+        ({"financial_status": "voided"}, "cancelled"),
+        ({"financial_status": "partially_refunded", "fulfillment_status": "fulfilled"}, "shipped"),
+        ({"financial_status": "partially_refunded"}, "processed"),
+        ({"financial_status": "paid", "fulfillment_status": "partial"}, "processed"),
+        ({"financial_status": "authorized"}, "checkout_completed"),
+    ],
+)
+def test_h5_shopify_order_stage_rules_through_the_store(workspace, props, stage):
+    ingest.apply(db.session, workspace.id, [shopify_order("1001", **props)])
+    d = deal(external_id="1001")
+    assert d.stage == stage
+    assert d.name == "#1001"
+    assert d.properties["financial_status"] == props["financial_status"]
+    assert "not_h8" not in d.properties and d.properties["currency"] == "USD"
+
+
+def test_x3_an_older_order_snapshot_never_moves_a_deal_back(workspace):
+    ingest.apply(db.session, workspace.id, [shopify_order("9", version=5, status="shipped",
+        financial_status="paid", fulfillment_status="fulfilled")])  # fmt: skip
+    assert deal(external_id="9").stage == "shipped"
+    ingest.apply(db.session, workspace.id, [shopify_order("9", version=3,
+        financial_status="pending")])  # fmt: skip
+    assert deal(external_id="9").stage == "shipped"
+    # newer, but says less (a fulfilment cancelled): forward only, the deal stays shipped
+    ingest.apply(db.session, workspace.id, [shopify_order("9", version=6,
+        financial_status="paid", fulfillment_status=None)])  # fmt: skip
+    assert deal(external_id="9").stage == "shipped"
+    ingest.apply(db.session, workspace.id, [shopify_order("9", version=7, status="closed",
+        financial_status="refunded", cancelled_at="2026-01-03T00:00:00Z")])  # fmt: skip
+    assert deal(external_id="9").stage == "cancelled"
+    # cancelled is terminal
+    ingest.apply(db.session, workspace.id, [shopify_order("9", version=8,
+        financial_status="paid", fulfillment_status="fulfilled")])  # fmt: skip
+    assert deal(external_id="9").stage == "cancelled"
+
+
+def test_h6_abandoned_checkout_is_a_deal_its_buyer_a_contact_one_event(workspace):
+    for _ in range(2):
+        result = ingest.apply(db.session, workspace.id, [checkout("C1")])
+    d = deal(kind="checkout", external_id="C1")
+    assert d.stage == "checkout_abandoned" and d.order_id is None
+    assert d.line_items == [{"product_external_id": "P1", "sku": "SKU-1", "name": "Green tea",
+                             "qty": 2, "price": "12.50"}]  # fmt: skip
+    assert d.properties == {
+        "abandoned_checkout_url": "https://shop/C1/recover",
+        "token": "tok-C1",
+        "cart_token": "cart-C1",
+        "total_price": "25.00",
+    }
+    customer = db.session.get(Customer, d.customer_id)
+    assert customer.email == "cart@tea-lovers.cn"
+    events = db.session.scalars(select(Event).where(Event.type == "checkout_abandoned")).all()
+    assert [(e.customer_id, e.amount) for e in events] == [(customer.id, D("25.00"))]
+    assert "checkout_abandoned" not in result.counts.get("events", {})  # recorded once
+
+
+def test_h6_recent_checkout_is_pending_then_abandoned(workspace):
+    ingest.apply(db.session, workspace.id, [checkout("C2", updated=NOW - timedelta(minutes=5))])
+    assert deal(external_id="C2").stage == "checkout_pending"
+    assert db.session.scalar(select(func.count()).select_from(Event)) == 0
+    # an hour later, with the next checkouts of the shop: abandoned, its event recorded
+    db.session.execute(update(Deal).values(stage_at=NOW - timedelta(minutes=61)))
+    db.session.commit()
+    result = ingest.apply(db.session, workspace.id, [checkout("C3")])
+    assert deal(external_id="C2").stage == "checkout_abandoned"
+    assert result.counts["events"]["checkout_abandoned"] == 2
+    keys = set(db.session.scalars(select(Event.dedupe_key)))
+    assert keys == {"shopify:checkout:C2:abandoned", "shopify:checkout:C3:abandoned"}
+    # an older snapshot changes nothing
+    ingest.apply(db.session, workspace.id, [checkout("C2", updated=NOW - timedelta(hours=9),
+                                                     completed=NOW)])  # fmt: skip
+    assert deal(external_id="C2").stage == "checkout_abandoned"
+
+
+def test_h6_checkout_buyer_joins_the_existing_customer_by_email(workspace):
+    ingest.apply(
+        db.session,
+        workspace.id,
+        [CustomerRecord(identities=[("email", "cart@tea-lovers.cn")], email="cart@tea-lovers.cn")],
+    )
+    ingest.apply(db.session, workspace.id, [checkout("C3"), checkout("C4", email=None)])
+    assert db.session.scalar(select(func.count()).select_from(Customer)) == 1
+    assert deal(external_id="C4").customer_id is None
+    assert deal(external_id="C4").stage == "checkout_abandoned"
+    assert db.session.scalar(select(func.count()).select_from(Identity)) == 1
+
+
+def test_h6_completed_checkout_hands_its_deal_on_to_the_order(workspace):
+    ingest.apply(db.session, workspace.id, [checkout("C5")])
+    before = deal(kind="checkout", external_id="C5")
+    ingest.apply(db.session, workspace.id, [shopify_order("2001", financial_status="paid",
+                                                          checkout_token="tok-C5")])  # fmt: skip
+    after = deal(external_id="2001")
+    o = db.session.scalar(select(Order).where(Order.external_id == "2001"))
+    assert (after.id, after.kind, after.order_id, after.stage, after.line_items) == (
+        before.id,
+        "order",
+        o.id,
+        "processed",
+        None,
+    )
+    assert db.session.scalar(select(func.count()).select_from(Deal)) == 1
+    # the checkout seen again (now completed) does not bring a second deal back
+    ingest.apply(db.session, workspace.id, [checkout("C5", updated=NOW, completed=NOW)])
+    assert db.session.scalar(select(func.count()).select_from(Deal)) == 1
+
+
+def test_h7_an_order_deleted_on_the_shop_deletes_its_deal(workspace):
+    ingest.apply(
+        db.session,
+        workspace.id,
+        [
+            shopify_order("3001", financial_status="paid"),
+            shopify_order("3002", financial_status="paid"),
+        ],
+    )
+    result = ingest.apply(
+        db.session,
+        workspace.id,
+        [DeletionRecord(source="shopify", object="order", external_id="3001")],
+    )
+    assert result.counts["orders"]["deleted"] == 1
+    assert [d.external_id for d in db.session.scalars(select(Deal))] == ["3002"]
+
+
+def test_checkout_record_checks_name_the_field(workspace):
+    bad = checkout("C9")
+    bad.amount_total = 25.0  # type: ignore[assignment]
+    with pytest.raises(InvalidRecord, match=r"checkout 'C9' from 'shopify'.*amount_total"):
+        ingest.apply(db.session, workspace.id, [bad])
+    bad = checkout("C9")
+    bad.updated_at = datetime(2026, 1, 1)
+    with pytest.raises(InvalidRecord, match="updated_at must be timezone-aware"):
+        ingest.apply(db.session, workspace.id, [bad])
+    bad = checkout("C9")
+    bad.lines[0].unit_price = 1.5  # type: ignore[assignment]
+    with pytest.raises(InvalidRecord, match=r"lines\[0\]\.unit_price"):
+        ingest.apply(db.session, workspace.id, [bad])
