@@ -6,7 +6,17 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from hub.models import Customer, Event, Identity, Order, OrderLine, OrderRefund, Product, SyncRun
+from hub.models import (
+    Customer,
+    Deal,
+    Event,
+    Identity,
+    Order,
+    OrderLine,
+    OrderRefund,
+    Product,
+    SyncRun,
+)
 from hub.queries.customers import NO_FACTS, Contact, Facts, Profile
 from hub.queries.orders import Details
 
@@ -168,6 +178,22 @@ def product(p: Product) -> dict[str, Any]:
         "status": p.status,
         "properties": p.properties or {},
         "updated_at": when(p.updated_at),
+    }
+
+
+def deal(d: Deal, lines: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """A deal of the ecommerce pipeline: exactly the fields issue 23 names."""
+    return {
+        "id": d.id,
+        "external_id": d.external_id,
+        "name": d.name,
+        "stage": d.stage,
+        "amount": money(d.amount),
+        "currency": d.currency,
+        "customer_id": d.customer_id,
+        "order_id": d.order_id,
+        "properties": d.properties or {},
+        "line_items": lines if lines is not None else list(d.line_items or []),
     }
 
 

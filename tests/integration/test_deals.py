@@ -242,3 +242,66 @@ def test_checkout_record_checks_name_the_field(workspace):
     bad.lines[0].unit_price = 1.5  # type: ignore[assignment]
     with pytest.raises(InvalidRecord, match=r"lines\[0\]\.unit_price"):
         ingest.apply(db.session, workspace.id, [bad])
+
+
+API = "/api/v1"
+FIELDS = {"id", "external_id", "name", "stage", "amount", "currency", "customer_id", "order_id",
+          "properties", "line_items"}  # fmt: skip
+
+
+@pytest.fixture
+def auth(workspace) -> dict[str, str]:
+    from hub.services import tokens
+
+    return {"Authorization": f"Bearer {tokens.create_token(workspace.id, 'tests')[1]}"}
+
+
+def test_h5_api_lists_deals_with_exactly_the_issues_fields(client, workspace, other_workspace,
+                                                           auth):  # fmt: skip
+    ingest.apply(db.session, workspace.id, [
+        shopify_order("4001", financial_status="paid", cancel_reason=None),
+        order("Y9", status="shipped", source="youzan"),
+        checkout("C7"),
+    ])  # fmt: skip
+    ingest.apply(db.session, other_workspace.id, [order("Z1", status="paid", source="youzan")])
+    body = client.get(f"{API}/deals", headers=auth).get_json()
+    assert body["total"] == 3 and {"page", "per_page"} <= set(body)
+    assert all(set(item) == FIELDS for item in body["items"])
+    by_ext = {item["external_id"]: item for item in body["items"]}
+    o = db.session.scalar(select(Order).where(Order.external_id == "4001"))
+    assert by_ext["4001"] == {
+        "id": by_ext["4001"]["id"], "external_id": "4001", "name": "#4001",
+        "stage": "processed", "amount": "100.00", "currency": "USD",
+        "customer_id": o.customer_id, "order_id": o.id,
+        "properties": {"name": "#4001", "order_number": 1001, "currency": "USD",
+                       "total_price": "100.00", "note": None, "financial_status": "paid",
+                       "cancel_reason": None},
+        "line_items": [
+            {"product_external_id": "P0", "sku": "S0", "name": "Tea 0", "qty": 1,
+             "price": "50.00"},
+            {"product_external_id": "P1", "sku": "S1", "name": "Tea 1", "qty": 1,
+             "price": "50.00"},
+        ],
+    }  # fmt: skip
+    assert by_ext["C7"]["order_id"] is None and by_ext["C7"]["stage"] == "checkout_abandoned"
+    assert by_ext["C7"]["line_items"][0]["price"] == "12.50"
+    stage = client.get(f"{API}/deals?stage=shipped", headers=auth).get_json()
+    assert [i["external_id"] for i in stage["items"]] == ["Y9"]
+    source = client.get(f"{API}/deals?source=Shopify", headers=auth).get_json()
+    assert {i["external_id"] for i in source["items"]} == {"4001", "C7"}
+    cid = by_ext["C7"]["customer_id"]
+    mine = client.get(f"{API}/deals?customer_id={cid}", headers=auth).get_json()
+    assert [i["external_id"] for i in mine["items"]] == ["C7"]
+    paged = client.get(f"{API}/deals?per_page=2&page=2", headers=auth).get_json()
+    assert len(paged["items"]) == 1 and paged["total"] == 3
+    one = client.get(f"{API}/deals/{by_ext['C7']['id']}", headers=auth).get_json()
+    assert one == by_ext["C7"]
+    other = db.session.scalar(select(Deal).where(Deal.external_id == "Z1"))
+    assert client.get(f"{API}/deals/{other.id}", headers=auth).status_code == 404
+
+
+def test_h5_api_refuses_an_unknown_stage_naming_the_parameter(client, workspace, auth):
+    response = client.get(f"{API}/deals?stage=won", headers=auth)
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert "stage" in error["message"] and "checkout_abandoned" in error["message"]

@@ -76,10 +76,10 @@ def write_checkouts(
         by_source[rec.source].append(rec.external_id)
     stored: dict[tuple[str, str], StoredDeal] = {}
     for source, exts in by_source.items():
-        rows = fetch_by(session, Deal.__table__, ["external_id", "id", "stage", "version"],
-                        "external_id", exts, named=False, workspace_id=ws, source=source,
-                        kind="checkout")  # fmt: skip
-        stored.update({(source, e): StoredDeal(i, s, v) for e, i, s, v in rows})
+        found = fetch_by(session, Deal.__table__, ["external_id", "id", "stage", "version"],
+                         "external_id", exts, named=False, workspace_id=ws, source=source,
+                         kind="checkout")  # fmt: skip
+        stored.update({(source, e): StoredDeal(i, s, v) for e, i, s, v in found})
     tokens = [t for rec, _ in checkouts if (t := checkout_token(rec))]
     done = {
         token
