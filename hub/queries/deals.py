@@ -92,16 +92,19 @@ def line_items(deals: list[Deal]) -> dict[int, list[dict[str, Any]]]:
     return found
 
 
-def board(workspace_id: int, f: DealFilter) -> dict[str, tuple[int, Decimal]]:
-    """(count, amount) of the deals matching ``f`` per stage, every stage present."""
+def board(workspace_id: int, f: DealFilter) -> dict[str, tuple[int, dict[str, Decimal]]]:
+    """Per stage (every stage present), the number of deals matching ``f`` and their amount
+    per currency."""
     stmt = _where(
-        select(Deal.stage, func.count(), func.coalesce(func.sum(Deal.amount), 0)),
+        select(Deal.stage, Deal.currency, func.count(), func.coalesce(func.sum(Deal.amount), 0)),
         workspace_id,
         f,
-    ).group_by(Deal.stage)
-    totals = {stage: (0, Decimal("0")) for stage in STAGES}
-    for stage, n, amount in db.session.execute(stmt):
-        totals[stage] = (int(n), Decimal(str(amount)).quantize(Decimal("0.01")))
+    ).group_by(Deal.stage, Deal.currency)
+    totals: dict[str, tuple[int, dict[str, Decimal]]] = {stage: (0, {}) for stage in STAGES}
+    for stage, currency, n, amount in db.session.execute(stmt):
+        count, amounts = totals.get(stage, (0, {}))
+        amounts[currency] = Decimal(str(amount)).quantize(Decimal("0.01"))
+        totals[stage] = (count + int(n), amounts)
     return totals
 
 
