@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from hub.core import ingest
 from hub.core.errors import InvalidRecord
@@ -374,3 +374,36 @@ def inspect_tables() -> set[str]:
     from sqlalchemy import inspect
 
     return set(inspect(db.engine).get_table_names())
+
+
+def test_h6_maintenance_abandons_a_checkout_nobody_touches_again(app, workspace, other_workspace):
+    """The workers' maintenance pass moves a checkout left pending past the window to
+    abandoned and records its event, in every workspace."""
+    from hub.core.store.deals import age_all_pending
+    from hub.extensions import redis_connection
+    from hub.jobs import maintenance
+    from hub.jobs.queues import QUEUES
+
+    recent = NOW - timedelta(minutes=10)
+    ingest.apply(db.session, workspace.id, [checkout("P1", updated=recent)])
+    ingest.apply(db.session, other_workspace.id, [checkout("P2", updated=recent)])
+    assert age_all_pending(db.session) == 0
+    assert age_all_pending(db.session, NOW + timedelta(minutes=51)) == 2
+    assert {d.stage for d in db.session.scalars(select(Deal))} == {"checkout_abandoned"}
+    events = db.session.scalars(select(Event)).all()
+    assert sorted((e.workspace_id, e.dedupe_key) for e in events) == [
+        (workspace.id, "shopify:checkout:P1:abandoned"),
+        (other_workspace.id, "shopify:checkout:P2:abandoned"),
+    ]
+    assert age_all_pending(db.session, NOW + timedelta(hours=5)) == 0  # once
+    # a real maintenance pass of a worker does it
+    ingest.apply(db.session, workspace.id, [checkout("P3", updated=NOW - timedelta(minutes=61))])
+    db.session.execute(update(Deal).where(Deal.external_id == "P3")
+                       .values(stage="checkout_pending"))  # fmt: skip
+    db.session.execute(delete(Event).where(Event.dedupe_key.like("%P3%")))
+    db.session.commit()
+    watch = maintenance.RedisWatch(redis_connection())
+    maintenance.Maintenance(app, QUEUES, watch).run_pass()
+    assert deal(external_id="P3").stage == "checkout_abandoned"
+    assert db.session.scalar(select(func.count()).select_from(Event)
+                             .where(Event.dedupe_key.like("%P3%"))) == 1  # fmt: skip

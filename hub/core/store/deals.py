@@ -22,6 +22,7 @@ from hub.core.plan.deals import (
 from hub.core.plan.rows import EVENT_COLUMNS
 from hub.core.plan.stages import ABANDONED, PENDING, PENDING_WINDOW
 from hub.core.records import CheckoutRecord, OrderRecord
+from hub.core.store.settings import apply_event_settings
 from hub.core.store.sql import fetch_by, insert_rows, update_many
 from hub.models import Deal, Event, utcnow
 
@@ -115,6 +116,26 @@ def age_pending_checkouts(
                                  for r in stale])  # fmt: skip
     gone = [(_StaleCheckout(r), r.customer_id) for r in stale]
     return _record_abandoned(session, workspace_id, gone, now, result)  # type: ignore[arg-type]
+
+
+def age_all_pending(session: Session, now: datetime | None = None) -> int:
+    """:func:`age_pending_checkouts` in every workspace with a stale pending checkout (the
+    workers' maintenance pass runs it, so a checkout nobody touches again still becomes
+    abandoned), with the event settings (Y10) of the events recorded; commits. How many
+    events were recorded."""
+    now = now or utcnow()
+    table = Deal.__table__
+    stale = select(table.c.workspace_id).where(
+        table.c.stage == PENDING, table.c.kind == "checkout",
+        table.c.stage_at < now - PENDING_WINDOW,
+    ).distinct()  # fmt: skip
+    recorded = 0
+    for ws in session.scalars(stale).all():
+        events = age_pending_checkouts(session, ws, now)
+        apply_event_settings(session, ws, events)
+        recorded += len(events)
+    session.commit()
+    return recorded
 
 
 class _StaleCheckout:
