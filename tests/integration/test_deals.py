@@ -407,3 +407,20 @@ def test_h6_maintenance_abandons_a_checkout_nobody_touches_again(app, workspace,
     assert deal(external_id="P3").stage == "checkout_abandoned"
     assert db.session.scalar(select(func.count()).select_from(Event)
                              .where(Event.dedupe_key.like("%P3%"))) == 1  # fmt: skip
+
+
+def test_h5_a_batch_of_several_chunks_written_behind_gets_every_deal(workspace):
+    """3,000 orders (three chunks: written on a second thread, SQLite's snapshot reader or
+    PostgreSQL's side connection), then their newer snapshots: one deal each, moved on."""
+    first = [order(f"B{i}", status="paid", source="youzan", lines=1,
+                   identities=[("yz_open_id", f"buyer-{i % 700}")])
+             for i in range(3000)]  # fmt: skip
+    ingest.apply(db.session, workspace.id, first)
+    later = [order(f"B{i}", status="shipped" if i % 2 else "closed", version=2, source="youzan",
+                   lines=1, identities=[("yz_open_id", f"buyer-{i % 700}")])
+             for i in range(3000)]  # fmt: skip
+    ingest.apply(db.session, workspace.id, later)
+    stages = db.session.execute(select(Deal.stage, func.count()).group_by(Deal.stage)).all()
+    assert dict(stages) == {"shipped": 1500, "cancelled": 1500}
+    linked = select(func.count()).select_from(Deal).join(Order, Order.id == Deal.order_id)
+    assert db.session.scalar(linked.where(Deal.customer_id == Order.customer_id)) == 3000
