@@ -424,3 +424,34 @@ def test_h5_a_batch_of_several_chunks_written_behind_gets_every_deal(workspace):
     assert dict(stages) == {"shipped": 1500, "cancelled": 1500}
     linked = select(func.count()).select_from(Deal).join(Order, Order.id == Deal.order_id)
     assert db.session.scalar(linked.where(Deal.customer_id == Order.customer_id)) == 3000
+
+
+def test_updates_of_a_batch_run_on_the_driver_not_row_by_row_in_sqlalchemy(workspace):
+    """Deals add an UPDATE per changed order; on SQLite every UPDATE of the write path (orders,
+    lines, deals) now runs on the driver (on the write-behind thread inside one), so the
+    ingest's update path got faster rather than slower (PostgreSQL: one unnesting UPDATE per
+    table)."""
+    from sqlalchemy import event
+
+    ingest.apply(db.session, workspace.id, [order(f"U{i}", status="paid") for i in range(1500)])
+    statements: list[str] = []
+
+    def listener(*args: object, **kwargs: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        result = ingest.apply(
+            db.session,
+            workspace.id,
+            [order(f"U{i}", status="shipped", version=2) for i in range(1500)],
+        )
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert result.counts["orders"]["updated"] == 1500 and result.counts["deals"]["updated"] == 1500
+    updates = [s for s in statements if s.lstrip().upper().startswith("UPDATE")]
+    if db.engine.dialect.name == "sqlite":
+        assert updates == []
+    else:
+        assert len(updates) <= 3 * 2  # orders, order_lines, deals (per chunk at most)
+    assert {d.stage for d in db.session.scalars(select(Deal))} == {"shipped"}
