@@ -74,4 +74,4 @@ def test_h5_deals_page_board_filters_and_links(app, live_server, page, workspace
     # an unknown stage says which argument is wrong
     response = page.goto(live_server + "/deals?stage=won", timeout=60_000)
     assert response is not None and response.status == 400
-    expect(page.locator("[data-test=filter-error]")).to_contain_text("stage")
+    expect(page.locator(".errorpage")).to_contain_text("stage must be one of")

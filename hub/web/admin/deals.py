@@ -9,11 +9,10 @@ from typing import Any
 from flask import Blueprint, render_template, request
 from flask_login import login_required
 
-from hub.core.errors import HubError
 from hub.core.plan.stages import STAGES
 from hub.queries import customers as q_customers
 from hub.queries import deals as q_deals
-from hub.web.admin.common import error_text, paginate
+from hub.web.admin.common import paginate
 from hub.web.auth import workspace_id
 from hub.web.i18n import N_
 
@@ -35,16 +34,13 @@ KIND_LABELS = {"order": N_("Order"), "checkout": N_("Checkout")}
 @login_required
 def index() -> Any:
     ws = workspace_id()
-    try:
-        filters, error = q_deals.DealFilter.from_args(request.args), None
-    except HubError as exc:  # an unknown stage: the page says which, the form kept
-        filters, error = q_deals.DealFilter(source=request.args.get("source")), error_text(exc)
-    pager = paginate(q_deals.search(ws, filters)) if error is None else None
-    ids = {d.customer_id for d in pager.items if d.customer_id} if pager else set()
-    page = render_template(
+    # an unknown stage or a customer id that is none: the error page names the argument
+    filters = q_deals.DealFilter.from_args(request.args)
+    pager = paginate(q_deals.search(ws, filters))
+    ids = {d.customer_id for d in pager.items if d.customer_id}
+    return render_template(
         "admin/deals.html",
         pager=pager,
-        error=error,
         board=q_deals.board(ws, q_deals.DealFilter(source=filters.source)),
         stages=STAGES,
         stage_labels=STAGE_LABELS,
@@ -54,4 +50,3 @@ def index() -> Any:
         sources=q_deals.sources(ws),
         names=q_customers.names(ws, ids),
     )
-    return page, 400 if error else 200
