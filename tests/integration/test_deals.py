@@ -455,3 +455,20 @@ def test_updates_of_a_batch_run_on_the_driver_not_row_by_row_in_sqlalchemy(works
     else:
         assert len(updates) <= 3 * 2  # orders, order_lines, deals (per chunk at most)
     assert {d.stage for d in db.session.scalars(select(Deal))} == {"shipped"}
+
+
+def test_x4_a_merge_moves_the_customers_deals_and_its_undo_puts_them_back(workspace):
+    from hub.core import merge
+
+    ingest.apply(
+        db.session,
+        workspace.id,
+        [shopify_order("6001", financial_status="paid"), checkout("C20", email="b@tea-lovers.cn")],
+    )
+    keep = deal(external_id="6001").customer_id
+    gone = deal(external_id="C20").customer_id
+    assert keep and gone and keep != gone
+    entry = merge.merge(db.session, workspace.id, keep, gone, reason="same person")
+    assert deal(external_id="C20").customer_id == keep
+    merge.undo_merge(db.session, workspace.id, entry.id)
+    assert deal(external_id="C20").customer_id == gone
