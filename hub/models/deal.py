@@ -39,7 +39,8 @@ class Deal(Model):
     kind: Mapped[str] = mapped_column(String(10))  # order | checkout
     external_id: Mapped[str] = mapped_column(String(200))
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
-    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+    # a customer deleted in the hub leaves its deals without a contact (H3)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
     name: Mapped[str | None] = mapped_column(String(200))
     stage: Mapped[str] = mapped_column(String(30))
     amount: Mapped[Decimal | None] = mapped_column(Money)

@@ -472,3 +472,18 @@ def test_x4_a_merge_moves_the_customers_deals_and_its_undo_puts_them_back(worksp
     assert deal(external_id="C20").customer_id == keep
     merge.undo_merge(db.session, workspace.id, entry.id)
     assert deal(external_id="C20").customer_id == gone
+
+
+def test_h3_a_customer_deleted_in_the_hub_leaves_its_deals_without_a_contact(workspace):
+    """Whatever path deletes a customer row, its deals stay, without a contact (the
+    foreign key sets it null, on SQLite as on PostgreSQL)."""
+    from sqlalchemy import text
+
+    ingest.apply(db.session, workspace.id, [checkout("C30", email="gone@tea-lovers.cn")])
+    cid = deal(external_id="C30").customer_id
+    db.session.execute(text("DELETE FROM events WHERE customer_id = :c"), {"c": cid})
+    db.session.execute(text("DELETE FROM identities WHERE customer_id = :c"), {"c": cid})
+    db.session.execute(text("DELETE FROM customers WHERE id = :c"), {"c": cid})
+    db.session.commit()
+    d = deal(external_id="C30")
+    assert d is not None and d.customer_id is None

@@ -64,7 +64,10 @@ def upgrade():
             ["connection_id"], ["connections.id"], name=op.f("fk_deals_connection_id_connections")
         ),
         sa.ForeignKeyConstraint(
-            ["customer_id"], ["customers.id"], name=op.f("fk_deals_customer_id_customers")
+            ["customer_id"],
+            ["customers.id"],
+            name=op.f("fk_deals_customer_id_customers"),
+            ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(["order_id"], ["orders.id"], name=op.f("fk_deals_order_id_orders")),
         sa.ForeignKeyConstraint(
