@@ -36,10 +36,12 @@ from hub.core.results import Failure, IngestOptions, IngestResult
 from hub.core.sqlite.snapshot import SnapshotReader, snapshot_lookups, snapshot_reader
 from hub.core.store import tombstones
 from hub.core.store.customers import write_customers
+from hub.core.store.deals import write_checkouts
 from hub.core.store.lookups import session_lookups
 from hub.core.store.orders import OrderWriter, stored_orders
 from hub.core.store.privacy import apply_privacy
 from hub.core.store.products import delete, upsert_products
+from hub.core.store.settings import apply_event_settings
 from hub.core.store.sql import chunks, write_behind
 from hub.models import Customer, Order
 
@@ -89,6 +91,7 @@ class Batch:
         products: list[ProductRecord] = []
         deletions: list[DeletionRecord] = []
         privacy: list[PrivacyRecord] = []
+        checkouts: dict[tuple[str, str], tuple[int, CheckoutRecord]] = {}
         for i, rec in enumerate(records):
             if isinstance(rec, OrderRecord):
                 key = (rec.source, rec.external_id)
@@ -104,10 +107,10 @@ class Batch:
             elif isinstance(rec, DeletionRecord):
                 deletions.append(rec)
             elif isinstance(rec, CheckoutRecord):
-                # issue 23 (sh-conn): until the deals land, a checkout's buyer becomes a
-                # contact (H6) and nothing else is stored; the lead merges sh-deals' handling
-                if rec.buyer is not None:
-                    people.append((i, rec.buyer))
+                key = (rec.source, rec.external_id)
+                had = checkouts.get(key)
+                if had is None or _checkout_at(rec) >= _checkout_at(had[1]):
+                    checkouts[key] = (i, rec)
             elif isinstance(rec, PrivacyRecord):
                 privacy.append(rec)
             else:
@@ -128,15 +131,48 @@ class Batch:
             self.resolver.finish_prefetch(self._start_prefetch([r for _, r in people]))
         for i, rec in people:
             self._take_customer(i, rec)
+        # checkout buyers are taken before the orders, as the batch's own customers are
+        buyers = self._take_checkout_buyers(list(checkouts.values())) if checkouts else []
         if orders:
             self._take_orders(list(orders.values()))
         write_customers(self.session, self.customers, self.result)
+        if checkouts:
+            self._write_checkouts(buyers)
         if products:
             upsert_products(self.session, self.ws, products, self.result)
         for deletion in deletions:
             delete(self.session, self.ws, deletion, self.result)
         for request in privacy:  # after the batch's own writes: they are erased too
             apply_privacy(self.session, self.ws, self.connection_id, request, self.result)
+
+    def _take_checkout_buyers(
+        self, checkouts: list[tuple[int, CheckoutRecord]]
+    ) -> list[tuple[CheckoutRecord, int | str | None]]:
+        """Each checkout with its buyer's customer key (H6: the buyer becomes a contact, by
+        the same path as an order's buyer), None without a buyer or when it fails."""
+        people = [rec.buyer for _, rec in checkouts if rec.buyer is not None]
+        if people:
+            self.resolver.finish_prefetch(self._start_prefetch(people))
+        taken: list[tuple[CheckoutRecord, int | str | None]] = []
+        for index, rec in checkouts:
+            key: int | str | None = None
+            if rec.buyer is not None and not (
+                self.tombstones is not None and self._buried(rec.buyer)
+            ):
+                res = self._resolve(index, rec.external_id, rec.buyer)
+                if res is not None:
+                    key = self.customers.take(res, rec.buyer, overwrite=False)
+            taken.append((rec, key))
+        return taken
+
+    def _write_checkouts(self, taken: list[tuple[CheckoutRecord, int | str | None]]) -> None:
+        """The checkouts' deals and abandoned events, their buyers' ids known by now."""
+        ids = self.customers.ids
+        resolved = [(rec, None if key is None else ids.get(key, key)) for rec, key in taken]
+        head = (self.ws, self.connection_id)
+        recorded = write_checkouts(self.session, head, resolved, self.result)  # type: ignore[arg-type]
+        if recorded:
+            apply_event_settings(self.session, self.ws, recorded)
 
     def _start_prefetch(self, people: list[CustomerRecord]) -> Prefetch:
         """Clean the records' identities and ask for their owners."""
@@ -256,3 +292,7 @@ class Batch:
             plans.append((rec, plan, prior[0] if prior else None, customer))
         write_customers(self.session, self.customers, self.result)
         return plans
+
+
+def _checkout_at(rec: CheckoutRecord) -> Any:
+    return rec.updated_at or rec.created_at

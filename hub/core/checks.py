@@ -79,7 +79,9 @@ def describe(rec: object, index: int) -> str:
         first = rec.identities[0] if rec.identities else None
         key = first[1] if type(first) is tuple and len(first) == 2 else None
         return f"customer {key!r} ({where})" if key is not None else f"customer ({where})"
-    kind = {OrderRecord: "order", ProductRecord: "product"}.get(type(rec))
+    kind = {OrderRecord: "order", ProductRecord: "product", CheckoutRecord: "checkout"}.get(
+        type(rec)
+    )
     if kind is None and isinstance(rec, DeletionRecord):
         kind = f"deletion of {rec.object}"
     if isinstance(rec, PrivacyRecord):
@@ -226,18 +228,32 @@ def _deletion(rec: DeletionRecord) -> Fault:
 
 
 def _checkout(rec: CheckoutRecord) -> Fault:
-    """Issue 23 (sh-conn): the minimal checks of a checkout whose buyer is ingested."""
+    """Which field of the checkout breaks the contract, and how (H6)."""
     fault = _key("source", rec.source) or _key("external_id", rec.external_id)
     if fault:
         return fault
     if not _aware(rec.created_at):
         return "created_at", _not_aware(rec.created_at)
+    for name in ("updated_at", "completed_at"):
+        value = getattr(rec, name)
+        if value is not None and not _aware(value):
+            return name, _not_aware(value)
+    if rec.amount_total is not None and not _money(rec.amount_total):
+        return "amount_total", _not_money(rec.amount_total)
+    if rec.token is not None and type(rec.token) is not str:
+        return "token", f"must be a string, not {type(rec.token).__name__}"
+    if type(rec.currency) is not str:
+        return "currency", f"must be a string, not {type(rec.currency).__name__}"
     if rec.buyer is not None:
         if not isinstance(rec.buyer, CustomerRecord):
-            return "buyer", "must be a CustomerRecord"
-        inner = _customer(rec.buyer)
-        if inner is not None:
-            return _within("buyer", inner)
+            return "buyer", f"must be a CustomerRecord, not {type(rec.buyer).__name__}"
+        fault = _customer(rec.buyer)
+        if fault:
+            return _within("buyer", fault)
+    for i, line in enumerate(rec.lines):
+        fault = _line(line)
+        if fault:
+            return _within(f"lines[{i}]", fault)
     return None
 
 

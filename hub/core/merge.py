@@ -13,6 +13,7 @@ from hub.core.plan.identity import DEFAULT_LIMIT, IDENTITY_LIMITS
 from hub.models import (
     Customer,
     CustomerTag,
+    Deal,
     Event,
     GroupMember,
     Identity,
@@ -25,6 +26,7 @@ MOVABLE = (
     ("identities", Identity),
     ("orders", Order),
     ("events", Event),
+    ("deals", Deal),
 )
 
 

@@ -7,7 +7,8 @@ A pass runs when the worker starts and every ``HUB_MAINTENANCE_SECONDS`` after. 
   per-queue scheduler locks (one worker at a time; a dead holder's lock expires in a minute);
 - under a lease in Redis that lives one pass (one worker per pass): resumes stale sync runs
   and hands queued runs whose job Redis lacks to the queue (``service.resume_stale_runs``),
-  import runs too (``hub.imports.jobs.requeue_waiting``);
+  import runs too (``hub.imports.jobs.requeue_waiting``); moves checkouts left pending an
+  hour to abandoned (``hub.core.store.deals.age_all_pending``, H6);
   after Redis came back from an outage, or back without its data, queues every webhook
   delivery left ``received``; and once per ``HUB_AUTOSYNC_TICK_SECONDS`` runs the auto-sync
   fan-out (``schedule.tick``).
@@ -31,6 +32,7 @@ from rq.job import Job
 from rq.scheduler import RQScheduler
 
 from hub.core.errors import QueueUnavailable
+from hub.core.store import deals
 from hub.extensions import db, redis_connection
 from hub.imports import jobs as import_jobs
 from hub.inbox import processing as inbox
@@ -175,6 +177,7 @@ class Maintenance:
             self._sweep(redis)
         service.resume_stale_runs()
         import_jobs.requeue_waiting()
+        deals.age_all_pending(db.session)  # checkouts left pending an hour are abandoned (H6)
         if redis.set(TICK_KEY, 1, nx=True, ex=int(self.app.config["AUTOSYNC_TICK_SECONDS"])):
             schedule.tick()
 

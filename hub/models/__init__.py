@@ -11,6 +11,7 @@ from hub.models.customer import (
     MergeLedger,
     Tag,
 )
+from hub.models.deal import Deal
 from hub.models.event import Event, EventSetting
 from hub.models.imports import ImportRun
 from hub.models.inbox import WebhookDelivery
@@ -29,6 +30,7 @@ __all__ = [
     "Customer",
     "CustomerTag",
     "CustomerTombstone",
+    "Deal",
     "Event",
     "EventSetting",
     "Group",

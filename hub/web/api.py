@@ -5,7 +5,13 @@
 
 from __future__ import annotations
 
-from hub.web import api_connections, api_customers, api_orders, api_workspace  # noqa: F401
+from hub.web import (  # noqa: F401
+    api_connections,
+    api_customers,
+    api_deals,  # noqa: F401
+    api_orders,
+    api_workspace,
+)
 from hub.web.api_base import bp
 
 __all__ = ["bp"]

@@ -8,6 +8,7 @@ from typing import Any
 
 from hub.models import (
     Customer,
+    Deal,
     Event,
     Identity,
     Order,
@@ -179,6 +180,22 @@ def product(p: Product) -> dict[str, Any]:
         "status": p.status,
         "properties": p.properties or {},
         "updated_at": when(p.updated_at),
+    }
+
+
+def deal(d: Deal, lines: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """A deal of the ecommerce pipeline: exactly the fields issue 23 names."""
+    return {
+        "id": d.id,
+        "external_id": d.external_id,
+        "name": d.name,
+        "stage": d.stage,
+        "amount": money(d.amount),
+        "currency": d.currency,
+        "customer_id": d.customer_id,
+        "order_id": d.order_id,
+        "properties": d.properties or {},
+        "line_items": lines if lines is not None else list(d.line_items or []),
     }
 
 

@@ -22,6 +22,7 @@ from hub.models.types import (
     money_cents_many,
     sqlite_utc_text,
     sqlite_utc_texts,
+    utcnow,
 )
 
 CHUNK = 500
@@ -221,3 +222,43 @@ def insert_returning_ids(
     if count != len(rows):
         raise RuntimeError(f"{table.name}: new ids are not consecutive; refusing to guess")
     return list(range(first, last + 1))
+
+
+def update_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """UPDATE rows by id (every row the same keys, ``id`` among them), the column types'
+    bind processors applied here: on the write-behind thread when there is one (in order with
+    the INSERTs queued before), else one executemany on the driver. SQLAlchemy's per-row
+    parameter handling cost more than the rows (issue 23: the update path of an ingest)."""
+    keys = tuple(k for k in rows[0] if k != "id")
+    cols = [[row[k] for row in rows] for k in keys]
+    stamp = table.c.get("updated_at")
+    if stamp is not None and stamp.onupdate is not None and "updated_at" not in keys:
+        keys += ("updated_at",)  # as SQLAlchemy's UPDATE sets it
+        cols.append([utcnow()] * len(rows))
+    sql, converters = _update_plan(table, keys, session.get_bind().dialect)
+    for i, proc in converters:
+        col = cols[i]
+        if proc is sqlite_utc_text:
+            cols[i] = sqlite_utc_texts(col)
+        elif proc is money_cents:
+            cols[i] = money_cents_many(col)
+        else:
+            cols[i] = list(map(proc, col))
+    params = list(zip(*cols, [row["id"] for row in rows], strict=True))
+    behind = current()
+    if behind is not None:
+        behind.put([(sql, p) for p in params])
+        return
+    executemany_raw(session, sql, params)
+
+
+@lru_cache(maxsize=256)
+def _update_plan(table: Table, keys: tuple[str, ...], dialect: Any) -> tuple[str, list]:
+    sets = ", ".join(f"{quoted(k)} = ?" for k in keys)
+    sql = f"UPDATE {quoted(table.name)} SET {sets} WHERE id = ?"
+    converters = [
+        (i, proc)
+        for i, name in enumerate(keys)
+        if (proc := sqlite_processor(table.c[name].type, dialect)) is not None
+    ]
+    return sql, converters

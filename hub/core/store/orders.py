@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete as sql_delete
 from sqlalchemy.orm import Session
 
+from hub.core.plan.deals import StoredDeal, order_deal_rows
 from hub.core.plan.orders import Plan, StoredOrder
 from hub.core.plan.rows import (
     EVENT_COLUMNS,
@@ -24,6 +25,7 @@ from hub.core.plan.rows import (
     refund_rows,
 )
 from hub.core.records import OrderRecord
+from hub.core.store.deals import open_checkouts, order_deals, write_deal_rows
 from hub.core.store.firsts import FirstPurchases
 from hub.core.store.settings import apply_event_settings
 from hub.core.store.sql import fetch_by, insert_returning_ids, insert_rows, update_many
@@ -70,9 +72,13 @@ class OrderWriter:
         self.seen_events: set[str] = set()
         self.recorded: list[tuple[str, int | None]] = []
         self.firsts = FirstPurchases(workspace_id)
+        self.deals: dict[int, StoredDeal] = {}
+        self.checkouts: dict[str, StoredDeal] = {}
 
     def prepare(self, records: list[OrderRecord], stored_ids: list[int]) -> None:
         self.products = line_products(self.session, self.ws, records)
+        self.deals = order_deals(self.session, stored_ids)
+        self.checkouts = open_checkouts(self.session, self.ws, records)
         for id_, order_id, ext in fetch_by(
             self.session,
             OrderLine.__table__,
@@ -116,6 +122,8 @@ class OrderWriter:
         self._write_lines(placed)
         insert_rows(session, OrderRefund.__table__, REFUND_COLUMNS, refund_rows(self.ws, placed))
         self._write_events(placed, now)
+        deals = order_deal_rows(self.head, placed, self.deals, self.checkouts, now)
+        write_deal_rows(session, deals, result)
 
     def finish(self, new_customers: set[int] | None = None) -> None:
         """``new_customers``: the ids of the customers this batch created."""

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from hub.core.records import DeletionRecord, ProductRecord
 from hub.core.store.sql import fetch_by, insert_rows, update_many
-from hub.models import Event, Order, OrderLine, OrderRefund, Product, utcnow
+from hub.models import Deal, Event, Order, OrderLine, OrderRefund, Product, utcnow
 
 if TYPE_CHECKING:
     from hub.core.results import IngestResult
@@ -73,8 +73,8 @@ def delete(session: Session, workspace_id: int, rec: DeletionRecord, result: Ing
     if target is None:
         result.add(f"{rec.object}s", "delete_missing")
         return
-    if model is Order:
-        for child in (Event, OrderRefund, OrderLine):
+    if model is Order:  # its deal goes with it (H7)
+        for child in (Deal, Event, OrderRefund, OrderLine):
             session.execute(sql_delete(child).where(child.order_id == target))
     else:
         session.execute(

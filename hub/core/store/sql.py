@@ -131,11 +131,15 @@ def insert_returning_ids(
 
 def update_many(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
     """executemany UPDATE by id; every row must carry the same keys, ``id`` among them.
-    PostgreSQL: one unnesting UPDATE (``hub.core.postgres``)."""
+    PostgreSQL: one unnesting UPDATE (``hub.core.postgres``); SQLite: on the driver, on the
+    write-behind thread inside one (``hub.core.sqlite.sql.update_rows``)."""
     if not rows:
         return
     if is_postgres(session):
         postgres.update_many(session, table, rows)
+        return
+    if is_sqlite(session):
+        sqlite.update_rows(session, table, rows)
         return
     keys = [k for k in rows[0] if k != "id"]
     stmt = (

@@ -26,6 +26,7 @@ def register(app: Flask) -> None:
     from hub.web.admin import (
         catalog,
         customers,
+        deals,
         imports,
         inbox,
         orders,
@@ -35,7 +36,18 @@ def register(app: Flask) -> None:
         syncs,
     )
 
-    for module in (stores, syncs, inbox, customers, orders, catalog, settings, imports, privacy):
+    for module in (
+        stores,
+        syncs,
+        inbox,
+        customers,
+        orders,
+        catalog,
+        settings,
+        imports,
+        privacy,
+        deals,
+    ):
         app.register_blueprint(module.bp)
     app.add_url_rule("/", "home", _home)
     app.add_template_filter(source_name, "source_name")
@@ -98,6 +110,7 @@ NAV = [
     ("inbox", "/inbox", N_("Webhooks")),
     ("customers", "/customers", N_("Customers")),
     ("orders", "/orders", N_("Orders")),
+    ("deals", "/deals", N_("Deals")),
     ("products", "/products", N_("Products")),
     ("tags", "/tags", N_("Tags & groups")),
     ("imports", "/imports", N_("Imports")),

@@ -14,11 +14,13 @@ from hub.core.errors import HubError, NotFound
 from hub.extensions import db
 from hub.models import Customer
 from hub.queries import customers as q_customers
+from hub.queries import deals as q_deals
 from hub.queries import orders as q_orders
 from hub.queries import workspace as q_workspace
 from hub.services import customers as service
 from hub.web import csv_export
 from hub.web.admin.common import error_text, form_id, paginate, scoped_or_404
+from hub.web.admin.deals import STAGE_LABELS as DEAL_STAGES
 from hub.web.auth import admin_required, workspace_id
 from hub.web.i18n import _
 
@@ -63,6 +65,8 @@ def detail(customer_id: int) -> Any:
     tab = request.args.get("tab", "timeline")
     if tab == "orders":
         pager = paginate(q_orders.search(ws, q_orders.OrderFilter(customer_id=customer.id)))
+    elif tab == "deals":  # H5: the customer's deals, orders' and checkouts'
+        pager = paginate(q_deals.search(ws, q_deals.DealFilter(customer_id=customer.id)))
     else:
         tab = "timeline"
         pager = paginate(q_customers.timeline(ws, customer.id))
@@ -76,6 +80,7 @@ def detail(customer_id: int) -> Any:
         c=customer,
         tab=tab,
         pager=pager,
+        stage_labels=DEAL_STAGES,
         identities=profile.identities,
         tags=profile.tags,
         groups=profile.groups,

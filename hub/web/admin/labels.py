@@ -35,6 +35,8 @@ LABELS = {
     "products": N_("Products"),
     "refunds": N_("Refunds"),
     "conflicts": N_("Conflicts"),
+    "deals": N_("Deals"),
+    "checkouts": N_("Checkouts"),
 }
 
 
