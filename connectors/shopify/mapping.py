@@ -70,6 +70,7 @@ ORDER_FIELDS = tuple(
             "email",
             "shipping_address",
             "payment_gateway_names",
+            "checkout_token",
         }  # fmt: skip
     )
 )
@@ -350,6 +351,8 @@ def map_order(
     customer = o.get("customer") or None
     props = properties_of(o, ORDER_PROPERTIES)
     props["customer_id"] = sid(customer.get("id")) if customer else None
+    if o.get("checkout_token"):  # the checkout it completed: its deal becomes this order's
+        props["checkout_token"] = str(o["checkout_token"])
     return OrderRecord(
         source=PLATFORM,
         external_id=oid,
@@ -392,6 +395,8 @@ def map_checkout(c: Mapping[str, Any], *, first_sync: bool = False) -> CheckoutR
     customer = c.get("customer") or None
     props = properties_of(c, CHECKOUT_PROPERTIES)
     props["customer_id"] = sid(customer.get("id")) if customer else None
+    if o.get("checkout_token"):  # the checkout it completed: its deal becomes this order's
+        props["checkout_token"] = str(o["checkout_token"])
     lines = [
         ln
         for item in c.get("line_items") or []
