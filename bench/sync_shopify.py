@@ -1,0 +1,234 @@
+"""Full Shopify sync of an N-order shop from the sandbox running in its own process.
+
+The sandbox (``connectors.shopify.sandbox_server``'s app: REST Admin API 2025-01, Link paging,
+the leaky bucket) runs under gunicorn as bench/sync_youzan.py runs Youzan's. In one run:
+
+1. sandbox alone, first pass: a bare client (requests, JSON decoded, nothing else) pages every
+   listing a sync reads, 250 a page: orders ``status=any``, customers, products, abandoned
+   checkouts, ``events.json?verb=destroy``. The sandbox renders each record on first use and
+   keeps its JSON until the shop changes, so this pass is also the sandbox's rendering cost;
+2. the hub: ``--runs`` full syncs (the connection service's bind, then the sync engine, on a
+   fresh database each), every HTTP request recorded, with the leaky bucket opened wide
+   through the control API (``POST /_sandbox/limits``) so that waiting out 429s is not timed;
+3. sandbox alone, same requests: the hub's requests replayed by the bare client (the ceiling:
+   no sync can take less). The hub's share is the hub's time minus this;
+4. throttled: one more full sync with Shopify's own bucket (40 requests, leaking
+   ``--leak-rate``/s, Shopify's 2 by default): the 429s the sandbox answered and the hub
+   survived (the same orders stored as in pass 2);
+5. peer: bench/sync_youzan.py's sync of a Youzan shop of the same size, its share measured
+   the same way (skip with ``--no-peer``).
+
+Target: the hub's share at least 5,000 orders/s.
+
+    python bench/sync_shopify.py --orders 100000 [--runs 3] [--database-url postgresql+psycopg://...]
+                                 [--leak-rate 2] [--no-throttled] [--no-peer] [--sandbox-only]
+
+With ``--sandbox-only`` only pass 1 runs (twice: the second pass serves rendered records).
+Exits 1 when a hub pass fails or stores other orders than the shop holds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from sync_youzan import Recorder, replay, run_sync, start_sandbox  # noqa: E402
+
+CONNECTOR = "connectors.shopify.connector:ShopifyConnector"
+API_VERSION = "2025-01"
+# What a sync reads (issue 23): orders of every status, customers, products, abandoned
+# checkouts, and the deletions in events.json.
+LISTINGS = (
+    ("orders", {"status": "any"}),
+    ("customers", {}),
+    ("products", {}),
+    ("checkouts", {"status": "any"}),
+    ("events", {"verb": "destroy"}),
+)
+WIDE_OPEN = {"bucket_size": 1_000_000_000, "leak_rate": 1_000_000_000.0}
+
+
+def token_header() -> dict[str, str]:
+    from connectors.shopify.sandbox_data import ACCESS_TOKEN
+
+    return {"X-Shopify-Access-Token": ACCESS_TOKEN}
+
+
+def control(url: str, path: str, **body: Any) -> Any:
+    resp = requests.post(f"{url}/_sandbox/{path}", json=body, timeout=60)
+    resp.raise_for_status()
+    return resp.json()
+
+
+def stats(url: str) -> dict[str, int]:
+    return requests.get(f"{url}/_sandbox/stats", timeout=60).json()
+
+
+def page_everything(url: str) -> tuple[float, int, int, int]:
+    """A bare client pages every listing (Link paging, 250 a page, JSON decoded):
+    (seconds, requests, records, bytes)."""
+    session = requests.Session()
+    session.headers.update(token_header())
+    calls = records = size = 0
+    started = time.perf_counter()
+    for kind, params in LISTINGS:
+        query = {"limit": "250", **params}
+        next_url: str | None = f"{url}/admin/api/{API_VERSION}/{kind}.json"
+        while next_url:
+            resp = session.get(next_url, params=query, timeout=120)
+            resp.raise_for_status()
+            calls += 1
+            size += len(resp.content)
+            records += len(resp.json()[kind])
+            next_url = resp.links.get("next", {}).get("url")
+            query = {}  # the next link carries page_info and limit
+    return time.perf_counter() - started, calls, records, size
+
+
+def sandbox_passes(url: str) -> None:
+    for label in ("first pass (renders every record)", "second pass (records rendered)"):
+        seconds, calls, records, size = page_everything(url)
+        print(f"sandbox alone, {label}: {records:,} records in {calls} requests "
+              f"({size / 1e6:,.0f} MB) in {seconds:.1f}s = "
+              f"{records / seconds:,.0f} records/s")  # fmt: skip
+
+
+def hub_sync(url: str, database_url: str) -> tuple[float, int, dict[str, Any]]:
+    from connectors.shopify.sandbox_server import demo_bind_config
+
+    return run_sync(url, database_url, CONNECTOR, demo_bind_config(url))
+
+
+def shop_orders(url: str) -> int:
+    """Orders the shop holds, of every status (``orders/count.json``)."""
+    resp = requests.get(f"{url}/admin/api/{API_VERSION}/orders/count.json",
+                        params={"status": "any"}, headers=token_header(), timeout=60)  # fmt: skip
+    resp.raise_for_status()
+    return int(resp.json()["count"])
+
+
+def youzan_peer(orders: int, seed: int, database_url: str, recorder: Recorder) -> float | None:
+    """The Youzan sync of a shop of the same size, its share measured as for Shopify:
+    orders/s of the hub's share, or None when it failed."""
+    proc, url = start_sandbox(orders, seed)
+    try:
+        recorder.requests.clear()
+        elapsed, stored, info = run_sync(url, database_url)
+        alone = replay(list(recorder.requests))
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    if info["status"] != "succeeded":
+        print(f"peer: Youzan sync {info['status']}: {info['error']}")
+        return None
+    share = max(elapsed - alone, 1e-9)
+    rate = info["records"] / share
+    print(f"peer: Youzan, {orders:,} orders: {elapsed:.1f}s end to end, sandbox alone "
+          f"{alone:.1f}s, hub's share {share:.1f}s = {rate:,.0f} orders/s")  # fmt: skip
+    return rate
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--leak-rate", type=float, default=2.0,
+                        help="the throttled pass's leak per second (Shopify: 2)")  # fmt: skip
+    parser.add_argument("--no-throttled", action="store_true")
+    parser.add_argument("--no-peer", action="store_true")
+    parser.add_argument("--sandbox-only", action="store_true")
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="bench-shopify-"))
+    database_url = args.database_url or f"sqlite:///{tmp / 'hub.db'}"
+    t0 = time.perf_counter()
+    app = f"connectors.shopify.sandbox_server:create_app({args.seed}, {args.orders})"
+    proc, url = start_sandbox(args.orders, args.seed, app)
+    print(f"sandbox: a {args.orders:,}-order shop generated and served in "
+          f"{time.perf_counter() - t0:.1f}s")  # fmt: skip
+    try:
+        if args.sandbox_only:
+            sandbox_passes(url)
+            return 0
+        seconds, calls, records, size = page_everything(url)
+        print(f"sandbox alone, first pass (renders every record): {records:,} records in "
+              f"{calls} requests ({size / 1e6:,.0f} MB) in {seconds:.1f}s")  # fmt: skip
+        return hub_passes(args, url, database_url)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def hub_passes(args: argparse.Namespace, url: str, database_url: str) -> int:
+    expected = shop_orders(url)
+    recorder = Recorder()
+    recorder.install()
+    control(url, "limits", **WIDE_OPEN)
+    print(f"database: {database_url.split(':')[0]}; the shop holds {expected:,} orders")
+    rates: list[float] = []
+    for n in range(1, args.runs + 1):
+        recorder.requests.clear()
+        try:
+            elapsed, stored, info = hub_sync(url, database_url)
+        except Exception as exc:  # noqa: BLE001  (the connector may not bind yet)
+            print(f"hub pass: the Shopify connector did not bind: {exc}")
+            return 1
+        recorded = list(recorder.requests)
+        if info["status"] != "succeeded" or stored != expected:
+            print(f"hub pass {n}: {info['status']}, {stored:,} of {expected:,} orders stored"
+                  f" ({info['error']})")  # fmt: skip
+            return 1
+        alone = replay(recorded, token_header())
+        share = max(elapsed - alone, 1e-9)
+        rates.append(stored / share)
+        print(f"run {n}: sync {info['status']} in {elapsed:.1f}s, {info['records']:,} records "
+              f"read, {stored:,} orders stored, {len(recorded)} HTTP requests; hub CPU "
+              f"{info['cpu']:.1f}s")  # fmt: skip
+        print(f"  sandbox alone, the same {len(recorded)} requests replayed (ceiling): "
+              f"{alone:.1f}s = {stored / max(alone, 1e-9):,.0f} orders/s")  # fmt: skip
+        print(f"  end to end: {stored / elapsed:,.0f} orders/s; hub's share: {share:.1f}s = "
+              f"{stored / share:,.0f} orders/s")  # fmt: skip
+    rate = statistics.median(rates)
+    verdict = "OK" if rate >= 5000 else "BELOW TARGET"
+    print(f"hub's share (median of {len(rates)}): {rate:,.0f} orders/s "
+          f"(target >= 5,000) -> {verdict}")  # fmt: skip
+    status = 0
+    if not args.no_throttled:
+        status = throttled_pass(url, database_url, args.leak_rate, expected)
+    if not args.no_peer:
+        peer = youzan_peer(args.orders, args.seed, database_url, recorder)
+        if peer:
+            print(f"Shopify / Youzan (hub's share): {rate / peer:.2f}x")
+    return status
+
+
+def throttled_pass(url: str, database_url: str, leak_rate: float, expected: int) -> int:
+    """One full sync against Shopify's bucket (40, leaking ``leak_rate``/s): 429s survived."""
+    from connectors.shopify.sandbox_server import BUCKET_SIZE
+
+    control(url, "limits", bucket_size=BUCKET_SIZE, leak_rate=leak_rate)
+    before = stats(url)["throttled"]
+    elapsed, stored, info = hub_sync(url, database_url)
+    throttled = stats(url)["throttled"] - before
+    control(url, "limits", **WIDE_OPEN)
+    ok = info["status"] == "succeeded" and stored == expected
+    print(f"throttled (bucket {BUCKET_SIZE}, leaking {leak_rate:g}/s): sync {info['status']} "
+          f"in {elapsed:.1f}s, {throttled} 429s survived, {stored:,} of {expected:,} orders "
+          f"stored -> {'OK' if ok else 'FAILED'}")  # fmt: skip
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
