@@ -107,7 +107,7 @@ class SandboxState:
         self.faults: dict[str, Any] = {}
         self.select_cache: dict[tuple, tuple[float, list[int]]] = {}
         # each record's JSON, rendered once while the shop stays at ``rendered_version``
-        self.rendered: dict[tuple[str, int], bytes] = {}
+        self.rendered: dict[tuple[str, int, str], bytes] = {}
         self.rendered_version = -1
         self.stats = {"requests": 0, "throttled": 0, "errors_5xx": 0, "unauthorized": 0}
 
@@ -389,15 +389,17 @@ def _render(kind: str, rec: Any) -> dict[str, Any]:
 
 
 def _fragment(kind: str, rid: int) -> bytes:
-    """One record's JSON (the shop lock held): rendered on first use and kept until the shop
-    changes, so paging through a large shop again costs a join, not a render per record."""
+    """One record's JSON (the shop lock held), trimmed to the request's ``fields``: rendered
+    on first use and kept until the shop changes, so paging through a large shop again costs
+    a join per page, not a render per record."""
     st = state()
     if st.rendered_version != st.shop.version:
         st.rendered.clear()
         st.rendered_version = st.shop.version
-    frag = st.rendered.get((kind, rid))
+    key = (kind, rid, request.args.get("fields") or "")
+    frag = st.rendered.get(key)
     if frag is None:
-        frag = st.rendered[(kind, rid)] = orjson.dumps(_render(kind, _record(kind, rid)))
+        frag = st.rendered[key] = orjson.dumps(_trim(_render(kind, _record(kind, rid))))
     return frag
 
 
@@ -424,11 +426,7 @@ def listing(kind: str, token: str, scopes: set[str], version: str) -> Response:
         rows = _select(kind, args, scopes)
         start = bisect.bisect_right(rows, after) if after is not None else 0
         page = rows[start : start + limit]
-        if request.args.get("fields"):
-            trimmed = [_trim(_render(kind, _record(kind, rid))) for rid in page]
-            body = orjson.dumps({kind: trimmed})
-        else:
-            body = _json_list(kind, [_fragment(kind, rid) for rid in page])
+        body = _json_list(kind, [_fragment(kind, rid) for rid in page])
     links = []
     base = f"{request.host_url.rstrip('/')}{request.path}"
     extra = {"limit": str(limit)}
@@ -464,10 +462,7 @@ def single(kind: str, rid: str, token: str, scopes: set[str], version: str) -> R
         window = _window_start(scopes) if kind == "orders" else None
         if rec is None or (window is not None and rec["created"] < window):
             return _finish(_error("Not Found", 404), token, version)
-        if request.args.get("fields"):
-            body = orjson.dumps({kind[:-1]: _trim(_render(kind, rec))})
-        else:
-            body = b'{"' + kind[:-1].encode() + b'":' + _fragment(kind, int(rid)) + b"}"
+        body = b'{"' + kind[:-1].encode() + b'":' + _fragment(kind, int(rid)) + b"}"
     return _finish(Response(body, mimetype="application/json"), token, version)
 
 

@@ -494,7 +494,14 @@ def test_pages_follow_every_change_of_the_shop(sandbox: Sandbox) -> None:
         assert got == json.loads(json.dumps(fresh))
     oid = sandbox.control("orders", count=1, paid=True)["ids"][0]
     assert sandbox.get(f"{API}/orders/{oid}.json").json()["order"]["fulfillment_status"] is None
+    trimmed = {"ids": oid, "status": "any", "fields": "id,fulfillment_status"}
+    assert sandbox.get(f"{API}/orders.json", **trimmed).json()["orders"] == [
+        {"id": int(oid), "fulfillment_status": None}
+    ]
     assert sandbox.control(f"orders/{oid}/fulfill")["ok"]
+    assert sandbox.get(f"{API}/orders.json", **trimmed).json()["orders"] == [
+        {"id": int(oid), "fulfillment_status": "fulfilled"}
+    ]
     assert sandbox.get(f"{API}/orders/{oid}.json").json()["order"]["fulfillment_status"] == (
         "fulfilled"
     )
