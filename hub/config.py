@@ -12,6 +12,7 @@ DEFAULT_CONNECTORS: list[str] = [
     "connectors.customers.connector:CustomersConnector",
     "connectors.sobot.connector:SobotConnector",
     "connectors.tmall.connector:TmallConnector",
+    "connectors.shopify.connector:ShopifyConnector",
 ]
 
 

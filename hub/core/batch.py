@@ -23,6 +23,7 @@ from hub.core.plan.identity import (
 from hub.core.plan.orders import StoredOrder, never_taken, plan_order
 from hub.core.postgres.side import SideReader, side_reader, using_side
 from hub.core.records import (
+    CheckoutRecord,
     CustomerRecord,
     DeletionRecord,
     OrderRecord,
@@ -94,6 +95,11 @@ class Batch:
                 products.append(rec)
             elif isinstance(rec, DeletionRecord):
                 deletions.append(rec)
+            elif isinstance(rec, CheckoutRecord):
+                # issue 23 (sh-conn): until the deals land, a checkout's buyer becomes a
+                # contact (H6) and nothing else is stored; the lead merges sh-deals' handling
+                if rec.buyer is not None:
+                    people.append((i, rec.buyer))
             else:
                 raise TypeError(f"not a canonical record: {type(rec).__name__}")
         if len(orders) > ORDERS_PER_CHUNK:

@@ -23,6 +23,7 @@ from decimal import Decimal
 from hub.core.errors import InvalidRecord
 from hub.core.records import (
     STATUSES,
+    CheckoutRecord,
     CustomerRecord,
     DeletionRecord,
     LineRecord,
@@ -56,6 +57,8 @@ def check_records(records: Sequence[object]) -> None:
             fault = _product(rec)
         elif isinstance(rec, DeletionRecord):
             fault = _deletion(rec)
+        elif isinstance(rec, CheckoutRecord):
+            fault = _checkout(rec)
         else:
             kind = type(rec).__name__
             raise InvalidRecord(f"record {index} of the batch is not a canonical record ({kind})",
@@ -213,6 +216,22 @@ def _deletion(rec: DeletionRecord) -> Fault:
         return fault
     if rec.object not in DELETABLE:
         return "object", f"must be one of order, product, not {rec.object!r}"
+    return None
+
+
+def _checkout(rec: CheckoutRecord) -> Fault:
+    """Issue 23 (sh-conn): the minimal checks of a checkout whose buyer is ingested."""
+    fault = _key("source", rec.source) or _key("external_id", rec.external_id)
+    if fault:
+        return fault
+    if not _aware(rec.created_at):
+        return "created_at", _not_aware(rec.created_at)
+    if rec.buyer is not None:
+        if not isinstance(rec.buyer, CustomerRecord):
+            return "buyer", "must be a CustomerRecord"
+        inner = _customer(rec.buyer)
+        if inner is not None:
+            return _within("buyer", inner)
     return None
 
 

@@ -21,6 +21,11 @@ class AuthError(ConfigError):
     """Credentials rejected by the platform."""
 
 
+class CredentialsRevoked(AuthError):
+    """The platform told the hub (a webhook such as Shopify's app/uninstalled) that the store's
+    credentials are gone: the store shows the error until it is bound again."""
+
+
 class PermissionDenied(AuthError):
     """The platform refused one API for lack of permission (the app was granted only part of
     the API, e.g. Youzan 4204): the credentials are good. A call the connector can do without

@@ -77,7 +77,8 @@ def _customer_reason(
 
 IDENTITY_LABELS = {"mobile": "Mobile", "email": "Email", "wx_openid": "WeChat openid",
                    "wx_unionid": "WeChat unionid", "yz_open_id": "Youzan open id",
-                   "sobot_id": "Sobot customer id", "tmall_buyer": "Tmall buyer name"}  # fmt: skip
+                   "sobot_id": "Sobot customer id", "tmall_buyer": "Tmall buyer name",
+                   "shopify_customer_id": "Shopify customer id"}  # fmt: skip
 
 
 def _label(identity_type: str) -> str:

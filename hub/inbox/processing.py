@@ -17,7 +17,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import Headers
 
 from hub.core import ingest
-from hub.core.errors import NotFound, QueueUnavailable
+from hub.core.errors import CredentialsRevoked, NotFound, QueueUnavailable
 from hub.extensions import db, redis_connection
 from hub.inbox.intake import PENDING_FLAG, PENDING_KEY
 from hub.jobs.context import app_context
@@ -111,7 +111,12 @@ def _process(delivery_id: int) -> str:
 def _apply(row: WebhookDelivery, conn: Connection) -> None:
     connector = runtime.connector_for(conn)
     try:
-        records = connector.handle_webhook(Headers(row.headers or {}), row.body)
+        try:
+            records = connector.handle_webhook(Headers(row.headers or {}), row.body)
+        except CredentialsRevoked as exc:  # e.g. Shopify's app/uninstalled: bind again
+            conn.status, conn.last_error = "error", str(exc)
+            _finish(row, "processed", None)
+            return
         result = ingest.apply(
             db.session, row.workspace_id, records, connection_id=conn.id, commit=False
         )

@@ -27,6 +27,7 @@ BUILTIN_IDENTITIES = (
     "sobot_id",
     "tmall_buyer",
     "nickname",
+    "shopify_customer_id",
 )
 FIELD_NAME = re.compile(r"[a-z0-9_]+")
 NAME_MAX, LABEL_MAX, TAG_MAX = 40, 200, 100

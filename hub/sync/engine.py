@@ -163,6 +163,11 @@ def _commit_page(
     """Progress, counts and API calls in the page's transaction, then commit it all."""
     stream_before = done - len(page.records)
     counts = _merge_counts(run.counts or {}, result)
+    take = getattr(connector, "take_counts", None)  # the connector's own (e.g. 429s survived)
+    for entity, outcomes in (take() if take is not None else {}).items():
+        bucket = counts.setdefault(entity, {})
+        for outcome, n in outcomes.items():
+            bucket[outcome] = bucket.get(outcome, 0) + n
     progress_done = (run.progress_done or 0) + len(page.records)
     total = None
     if page.total is not None:
