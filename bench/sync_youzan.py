@@ -93,9 +93,10 @@ def run_sync(
     database_url: str,
     connector: str = "connectors.youzan.connector:YouzanConnector",
     settings: dict[str, Any] | None = None,
+    config: dict[str, Any] | None = None,
 ) -> tuple[float, int, dict[str, Any]]:
     """A full sync of the store ``settings`` bind (default: the Youzan sandbox at ``url``) on
-    a fresh database: (seconds, orders stored, run info)."""
+    a fresh database, ``config`` added to the app's: (seconds, orders stored, run info)."""
     from connectors.youzan.sandbox import demo_bind_config
     from hub import create_app
     from hub.extensions import db
@@ -110,6 +111,7 @@ def run_sync(
         "CONNECTORS": [connector],
         "ALLOW_INSECURE_DEFAULTS": True,
         "ALLOW_PRIVATE_PLATFORMS": True,  # the sandbox runs on 127.0.0.1
+        **(config or {}),
     })  # fmt: skip
     with app.app_context():
         db.drop_all()
