@@ -243,14 +243,16 @@ def throttled_pass(url: str, database_url: str, bucket: tuple[int, float], expec
     survived, and the same ``expected`` orders stored as without the bucket."""
     size, leak_rate = bucket
     control(url, "limits", bucket_size=size, leak_rate=leak_rate)
-    before = stats(url)["throttled"]
+    before = stats(url)
     elapsed, stored, info = hub_sync(url, database_url)
-    throttled = stats(url)["throttled"] - before
+    after = stats(url)
+    throttled = after["throttled"] - before["throttled"]
     control(url, "limits", **WIDE_OPEN)
     ok = info["status"] == "succeeded" and stored == expected
     print(f"throttled (bucket {size}, leaking {leak_rate:g}/s): sync {info['status']} "
-          f"in {elapsed:.1f}s, {throttled} 429s survived, {stored:,} of {expected:,} orders "
-          f"stored -> {'OK' if ok else 'FAILED'}")  # fmt: skip
+          f"in {elapsed:.1f}s, {after['requests'] - before['requests']} HTTP requests, "
+          f"{throttled} 429s survived, {stored:,} of {expected:,} orders stored "
+          f"-> {'OK' if ok else 'FAILED'}")  # fmt: skip
     return 0 if ok else 1
 
 
