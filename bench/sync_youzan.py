@@ -31,14 +31,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_sandbox(orders: int, seed: int) -> tuple[subprocess.Popen, str]:
+def start_sandbox(orders: int, seed: int, app: str | None = None) -> tuple[subprocess.Popen, str]:
     """The sandbox app under gunicorn (one gthread worker: the shop lives in one process;
-    HTTP/1.1 keep-alive, which werkzeug's development server always turns off)."""
+    HTTP/1.1 keep-alive, which werkzeug's development server always turns off). ``app`` is
+    another platform's sandbox app factory call (default: Youzan's)."""
     port = free_port()
+    app = app or f"connectors.youzan.sandbox:create_app({seed}, {orders})"
     cmd = [str(Path(sys.executable).with_name("gunicorn")), "--workers", "1",
            "--worker-class", "gthread", "--threads", "4", "--keep-alive", "30",
            "--timeout", "600", "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
-           f"connectors.youzan.sandbox:create_app({seed}, {orders})"]  # fmt: skip
+           app]  # fmt: skip
     root = str(Path(__file__).resolve().parents[1])
     path = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
     env = {**os.environ, "PYTHONPATH": path}
@@ -75,16 +77,26 @@ class Recorder:
         runtime.HttpClient = RecordingClient
 
 
-def replay(recorded: list[tuple[str, str, Any]]) -> float:
-    """Seconds a bare client needs to get the same responses (JSON decoded, nothing else)."""
+def replay(recorded: list[tuple[str, str, Any]], headers: dict[str, str] | None = None) -> float:
+    """Seconds a bare client needs to get the same responses (JSON decoded, nothing else);
+    ``headers`` on every request (a platform's token header)."""
     session = requests.Session()
+    session.headers.update(headers or {})
     started = time.perf_counter()
     for method, url, body in recorded:
         session.request(method, url, json=body, timeout=60).json()
     return time.perf_counter() - started
 
 
-def run_sync(url: str, database_url: str) -> tuple[float, int, dict[str, Any]]:
+def run_sync(
+    url: str,
+    database_url: str,
+    connector: str = "connectors.youzan.connector:YouzanConnector",
+    settings: dict[str, Any] | None = None,
+    config: dict[str, Any] | None = None,
+) -> tuple[float, int, dict[str, Any]]:
+    """A full sync of the store ``settings`` bind (default: the Youzan sandbox at ``url``) on
+    a fresh database, ``config`` added to the app's: (seconds, orders stored, run info)."""
     from connectors.youzan.sandbox import demo_bind_config
     from hub import create_app
     from hub.extensions import db
@@ -96,9 +108,10 @@ def run_sync(url: str, database_url: str) -> tuple[float, int, dict[str, Any]]:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": "bench",
         "ENCRYPTION_KEY": Fernet.generate_key().decode(),
-        "CONNECTORS": ["connectors.youzan.connector:YouzanConnector"],
+        "CONNECTORS": [connector],
         "ALLOW_INSECURE_DEFAULTS": True,
         "ALLOW_PRIVATE_PLATFORMS": True,  # the sandbox runs on 127.0.0.1
+        **(config or {}),
     })  # fmt: skip
     with app.app_context():
         db.drop_all()
@@ -106,7 +119,8 @@ def run_sync(url: str, database_url: str) -> tuple[float, int, dict[str, Any]]:
         ws = Workspace(name="Bench", slug="bench")
         db.session.add(ws)
         db.session.commit()
-        conn = connections.bind(ws.id, "youzan", demo_bind_config(url))
+        platform = connector.split(".")[1]  # connectors.<platform>.connector:Class
+        conn = connections.bind(ws.id, platform, settings or demo_bind_config(url))
         run = service.request_sync(ws.id, conn.id, full=True)
         started, cpu = time.perf_counter(), time.process_time()
         status = engine.execute(run.id, job_id=run.job_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from connectors.shopify.sandbox_data import CENT, CURRENCY, SHOP_DOMAIN, money
@@ -15,14 +16,27 @@ SHOP_TZ = timezone(timedelta(hours=-5))
 def iso(ts: int | None) -> str | None:
     if ts is None:
         return None
+    return _iso(ts)
+
+
+@lru_cache(maxsize=1 << 16)
+def _iso(ts: int) -> str:
     return datetime.fromtimestamp(ts, SHOP_TZ).isoformat()
 
 
+@lru_cache(maxsize=1 << 16)
 def s(value: Decimal) -> str:
     return str(money(value))
 
 
 def money_set(value: Decimal, presentment: str, rate: Decimal) -> dict[str, Any]:
+    """The ``*_set`` bag. Cached: renderings share these small dicts (they are only read and
+    serialised), so rendering a large shop does not rebuild the same bags again and again."""
+    return _money_set(value, presentment, rate)
+
+
+@lru_cache(maxsize=1 << 16)
+def _money_set(value: Decimal, presentment: str, rate: Decimal) -> dict[str, Any]:
     return {
         "shop_money": {"amount": s(value), "currency_code": CURRENCY},
         "presentment_money": {
