@@ -395,8 +395,6 @@ def map_checkout(c: Mapping[str, Any], *, first_sync: bool = False) -> CheckoutR
     customer = c.get("customer") or None
     props = properties_of(c, CHECKOUT_PROPERTIES)
     props["customer_id"] = sid(customer.get("id")) if customer else None
-    if o.get("checkout_token"):  # the checkout it completed: its deal becomes this order's
-        props["checkout_token"] = str(o["checkout_token"])
     lines = [
         ln
         for item in c.get("line_items") or []

@@ -7,8 +7,9 @@
   ``POST /_sandbox/customers/<id>/update`` {email, phone, first_name, ...};
   ``POST /_sandbox/customers/<id>/delete`` (refused, ok false, while the customer has orders).
 - ``POST /_sandbox/products/<id>/update`` {title, body_html, price}; ``.../delete``.
-- ``POST /_sandbox/checkouts`` {customer_id}: a new abandoned checkout;
-  ``POST /_sandbox/checkouts/<id>/complete``: the buyer came back (recovered).
+- ``POST /_sandbox/checkouts`` {customer_id, hours_ago}: a new abandoned checkout;
+  ``POST /_sandbox/checkouts/<id>/complete``: the buyer came back (recovered): the checkout
+  becomes an order whose ``checkout_token`` is its token ({order_id}).
 - ``POST /_sandbox/advance`` {changes}: that many random lifecycle steps.
 - ``POST /_sandbox/faults`` {errors_5xx, status_5xx, slow_seconds, slow_count, storm_429,
   revoked, clear}: inject faults (counts are "the next N requests").
@@ -215,7 +216,9 @@ def create_checkout():
     st, body = _state(), _body()
     with st.shop.lock:
         cid = _id(body["customer_id"]) if body.get("customer_id") else None
-        c = st.shop.add_checkout(cid, st.shop.now())
+        # ``hours_ago``: a cart left that long ago (Shopify lists it as abandoned at once)
+        at = st.shop.now() - int(float(body.get("hours_ago") or 0) * 3600)
+        c = st.shop.add_checkout(cid, at)
         drain(st)
     return jsonify({"id": str(c["id"])})
 
@@ -224,9 +227,9 @@ def create_checkout():
 def complete_checkout(cid: str):
     st = _state()
     with st.shop.lock:
-        ok = st.shop.abandon_recovered(_id(cid), st.shop.now())
+        order = st.shop.abandon_recovered(_id(cid), st.shop.now())
         drain(st)
-    return jsonify({"ok": ok})
+    return jsonify({"ok": order is not None, "order_id": str(order["id"]) if order else None})
 
 
 @bp.post("/advance")

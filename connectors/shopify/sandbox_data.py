@@ -538,15 +538,26 @@ class Shop:
         self._change(f"{kind}s/delete", kind, rid, at)
         return True
 
-    def abandon_recovered(self, checkout_id: int, at: int) -> bool:
-        """The buyer comes back and completes the checkout: it leaves the abandoned list."""
+    def abandon_recovered(self, checkout_id: int, at: int) -> dict[str, Any] | None:
+        """The buyer comes back and completes the checkout: it leaves the abandoned list and
+        becomes an order with the checkout's lines, whose ``checkout_token`` is the checkout's
+        token (as on Shopify). The order, or None when there is no such open checkout."""
         checkout = self.checkouts.get(checkout_id)
         if checkout is None or checkout["completed_at"]:
-            return False
+            return None
         checkout["completed_at"] = at
         checkout["updated"] = at
         self._change("checkouts/update", "checkout", checkout_id, at)
-        return True
+        order = self.add_order(checkout["customer_id"], at)
+        order.update(
+            lines=[dict(line) for line in checkout["lines"]],
+            email=checkout["email"] or "",
+            checkout_id=checkout_id,
+            checkout_token=checkout["token"],
+            cart_token=checkout["cart_token"],
+            discount=Decimal("0.00"),
+        )
+        return order
 
 
 def order_total(order: dict[str, Any]) -> Decimal:

@@ -243,7 +243,7 @@ def order(o: dict[str, Any], customer_rec: dict[str, Any] | None) -> dict[str, A
         "cancelled_at": iso(o["cancelled_at"]),
         "cart_token": o["cart_token"],
         "checkout_id": o["checkout_id"],
-        "checkout_token": o["token"][::-1],
+        "checkout_token": o.get("checkout_token") or o["token"][::-1],
         "closed_at": iso(o["closed_at"]),
         "confirmed": True,
         "contact_email": o["email"] or None,

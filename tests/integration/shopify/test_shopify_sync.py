@@ -17,7 +17,7 @@ from connectors.shopify.sandbox_server import demo_bind_config
 from hub.connectors import ConnectorContext, SyncWindow
 from hub.extensions import db
 from hub.imports import service as imports
-from hub.models import Identity, Order, Product
+from hub.models import Deal, Event, Identity, Order, Product
 from hub.sync.egress import EgressPolicy
 from hub.sync.http import HttpClient
 from tests.integration.shopify.conftest import (
@@ -256,6 +256,46 @@ def test_h6_abandoned_checkouts_are_read_and_their_buyers_become_contacts(
     assert run.status == "succeeded", run.error_message
     assert customer_by(workspace.id, CUSTOMER_ID, cid) is not None  # no order: the cart's buyer
     assert "failed" not in run.counts.get("record", {})
+
+
+def test_h6_an_abandoned_checkout_is_a_deal_and_its_recovery_moves_that_deal_to_the_order(
+    workspace, store, sandbox
+):
+    cid = sandbox.control("customers", email="came.back@acme-mail.net")["id"]
+    # left two hours ago: abandoned (a cart active within the hour is pending)
+    checkout_id = sandbox.control("checkouts", customer_id=cid, hours_ago=2)["id"]
+    assert sync(store).status == "succeeded"
+    deal = _deal(workspace.id, "checkout", checkout_id)
+    buyer = customer_by(workspace.id, CUSTOMER_ID, cid)
+    assert (deal.stage, deal.order_id, deal.customer_id) == ("checkout_abandoned", None, buyer.id)
+    assert deal.properties["abandoned_checkout_url"].startswith("https://")
+    order_id = sandbox.control(f"checkouts/{checkout_id}/complete")["order_id"]
+    assert sync(store).status == "succeeded"
+    db.session.expire_all()
+    recovered = db.session.get(Deal, deal.id)  # the same deal, handed on to the order
+    placed = order(workspace.id, order_id)
+    assert (recovered.kind, recovered.external_id, recovered.order_id) == (
+        "order",
+        order_id,
+        placed.id,
+    )
+    assert recovered.stage == "checkout_completed"  # pending payment: forward from abandoned
+    assert _deal(workspace.id, "checkout", checkout_id) is None
+    assert db.session.scalar(
+        select(func.count(Event.id)).where(
+            Event.workspace_id == workspace.id, Event.type == "checkout_abandoned",
+            Event.customer_id == buyer.id,
+        )
+    ) == 1  # fmt: skip
+
+
+def _deal(workspace_id: int, kind: str, external_id: str) -> Deal | None:
+    db.session.expire_all()
+    return db.session.scalar(
+        select(Deal).where(
+            Deal.workspace_id == workspace_id, Deal.kind == kind, Deal.external_id == external_id
+        )
+    )
 
 
 def _connector(sandbox) -> ShopifyConnector:
