@@ -171,12 +171,15 @@ def connect(platform: str, slug: str, name: str | None, pairs: tuple[str, ...], 
     conn = bind(ws.id, platform, _parse_settings(pairs), name=name, sync_mode=sync_mode,
                 interval_minutes=interval)  # fmt: skip
     db.session.commit()
+    if conn.granted:
+        say(f"Granted: {', '.join(conn.granted)}.")
     for warning in conn.warnings or []:
         say(f"Warning: {warning}.")
     data = {"id": conn.id, "platform": conn.platform, "external_id": conn.external_id,
             "name": conn.name, "workspace": ws.slug, "sync_mode": conn.sync_mode,
             "sync_interval_minutes": conn.sync_interval_minutes,
-            "warnings": list(conn.warnings or []), "first_sync_run_id": None}  # fmt: skip
+            "warnings": list(conn.warnings or []), "granted_scopes": list(conn.granted or []),
+            "first_sync_run_id": None}  # fmt: skip
     if first_sync:
         data.update(_first_sync(conn))
     emit(data, str(conn.id))

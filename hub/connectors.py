@@ -39,6 +39,9 @@ class BindInfo:
     # What the store's credentials may not do (a permission the platform refused for a call
     # the connector does without): shown on bind and on the store page, never a failure.
     warnings: list[str] = field(default_factory=list)
+    # What the platform says the credentials were granted (Shopify: the access scopes), as
+    # the platform names them: kept on the store and shown on its page and in the API.
+    granted: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)

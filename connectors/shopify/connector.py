@@ -146,7 +146,10 @@ class ShopifyConnector(Connector):
         self.scopes = self._scopes()
         warnings = [] if ALL_ORDERS_SCOPE in self.scopes else [NO_ALL_ORDERS]
         name = str(shop.get("name") or self.shop)
-        return BindInfo(sid(shop.get("id")) or self.shop, name, None, self._origin(), warnings)
+        return BindInfo(
+            sid(shop.get("id")) or self.shop, name, None, self._origin(), warnings,
+            granted=sorted(self.scopes),
+        )  # fmt: skip
 
     def _scopes(self) -> list[str]:
         body = self.client.get_absolute("/admin/oauth/access_scopes.json") or {}

@@ -48,6 +48,8 @@ class Connection(Model):
     # What the store's app may not do that the hub does without (a permission refused): shown
     # on the store page; set by the bind and each credentials check, added to by syncs.
     warnings: Mapped[list[str] | None] = mapped_column(JSON)
+    # What the platform granted the credentials (Shopify's access scopes), read on bind
+    granted: Mapped[list[str] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     unbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

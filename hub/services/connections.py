@@ -164,6 +164,7 @@ def bind(
         sync_interval_minutes=interval,
         credential_expires_at=info.expires_at,
         warnings=list(info.warnings) or None,
+        granted=list(info.granted) or None,
     )
     db.session.add(conn)
     try:
@@ -336,6 +337,7 @@ def summary(conn: Connection, run: SyncRun | None = None) -> dict[str, Any]:
         "last_success_at": conn.last_success_at,
         "last_error": conn.last_error,
         "warnings": list(conn.warnings or []),
+        "granted_scopes": list(conn.granted or []),
         "created_at": conn.created_at,
         "unbound_at": conn.unbound_at,
     }
@@ -372,6 +374,7 @@ def update_credentials(
     conn.credentials_enc = crypto.encrypt_json(secret)
     conn.credential_expires_at = info.expires_at
     conn.warnings = list(info.warnings) or None
+    conn.granted = list(info.granted) or None
     if conn.status == "error":
         conn.status = "active"
     db.session.commit()

@@ -4,12 +4,14 @@ path under ``{base}/admin/api/{api_version}/`` with ``https://{shop}`` as the de
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import func, select
 
 from connectors.shopify.client import ShopifyClient
 from connectors.shopify.connector import NO_ALL_ORDERS, ShopifyConnector
-from connectors.shopify.sandbox_data import ACCESS_TOKEN_60D, SHOP_ID, SHOP_NAME
+from connectors.shopify.sandbox_data import ACCESS_TOKEN_60D, SCOPES, SHOP_ID, SHOP_NAME
 from connectors.shopify.sandbox_server import demo_bind_config
 from hub.connectors import ConnectorContext
 from hub.core.errors import ConfigError
@@ -19,6 +21,8 @@ from hub.services import connections
 from hub.sync.egress import EgressPolicy
 from hub.sync.http import HttpClient
 from tests.integration.shopify.conftest import sync
+from tests.support.ui import browser as ui_browser
+from tests.support.ui import login, make_user
 
 
 def test_bind_proves_the_token_and_takes_the_shop_id_exactly(workspace, sandbox):
@@ -48,6 +52,33 @@ def test_bind_without_read_all_orders_warns_that_old_orders_are_not_readable(wor
     assert run.status == "succeeded", run.error_message
     db.session.expire_all()
     assert db.session.get(Connection, conn.id).warnings == [NO_ALL_ORDERS]
+
+
+def test_bind_shows_the_granted_scopes_in_the_api_the_cli_and_on_the_store_page(
+    app, workspace, sandbox, runner
+):
+    limited = {**demo_bind_config(sandbox.url), "access_token": ACCESS_TOKEN_60D}
+    conn = connections.bind(workspace.id, "shopify", limited)
+    granted = set(SCOPES) - {"read_all_orders"}  # what the sandbox grants that token
+    assert conn.granted == sorted(granted)
+    [row] = connections.list_connections(workspace.id, "shopify")
+    assert row["granted_scopes"] == sorted(granted)
+    make_user(workspace, "owner@acme.test")
+    browser = ui_browser(app)
+    login(browser, "owner@acme.test")
+    page = browser.get(f"/stores/{conn.id}").get_data(as_text=True)
+    assert ", ".join(sorted(granted)) in page and "read_all_orders" in page  # the warning
+    connections.unbind(workspace.id, conn.id)
+    db.session.commit()
+    full = demo_bind_config(sandbox.url)
+    result = runner.invoke(
+        args=["hub", "connect", "shopify", "--workspace", "acme", "--name", "Second",
+              *[a for k in ("shop", "access_token", "client_secret", "api_base")
+                for a in ("--set", f"{k}={full[k]}")],
+              "--no-first-sync", "--json"]
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "read_all_orders" in json.loads(result.stdout)["granted_scopes"]
 
 
 def test_default_base_is_the_shop_and_every_path_is_versioned():
