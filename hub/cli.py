@@ -15,7 +15,14 @@ import click
 from flask import Flask, current_app
 from flask.cli import ScriptInfo
 
-from hub.cli_support import CommandFailed, emit, hub_command, json_mode, say
+from hub.cli_support import (
+    CommandFailed,
+    emit,
+    hub_command,
+    json_mode,
+    say,
+    warn_without_worker,
+)
 from hub.core.errors import QueueUnavailable
 from hub.extensions import db
 
@@ -197,7 +204,7 @@ def _first_sync(conn: Any) -> dict[str, Any]:
     db.session.commit()
     say(f"First sync queued (sync run {run.id}).")
     hint = f"or run it in this command: `hub sync {conn.id} --inline`"
-    return {"first_sync_run_id": run.id, "worker_running": _warn_without_worker("sync", hint)}
+    return {"first_sync_run_id": run.id, "worker_running": warn_without_worker("sync", hint)}
 
 
 @cli.command("unbind")
@@ -240,7 +247,7 @@ def sync(connection_id: int, full: bool, wait: bool, timeout: float, inline: boo
         run = _wait_for_run(run.id, timeout)
     else:
         inline_hint = f"or run it in this command: `hub sync {connection_id} --inline`"
-        worker = _warn_without_worker("sync", inline_hint)
+        worker = warn_without_worker("sync", inline_hint)
     data = _run_data(run)
     if run.status == "failed":
         message = f"sync run {run.id} failed ({run.error_class}): {run.error_message}"
@@ -267,21 +274,6 @@ def _run_inline(run: Any, timeout: float) -> Any:
         return _wait_for_run(run.id, timeout)
     engine.execute(run.id, job_id=job_id)
     return _run_row(run.id)
-
-
-def _warn_without_worker(queue_name: str, alternative: str | None = None) -> bool | None:
-    """Say (humans: on stderr) that no worker will take the job just queued; whether one runs,
-    or None when Redis cannot tell."""
-    from hub.jobs.queues import REDIS_DOWN, no_worker_hint, workers_listening
-
-    try:
-        running = workers_listening(queue_name) > 0
-    except REDIS_DOWN:
-        return None
-    if not running:
-        hint = f"; {alternative}" if alternative else ""
-        say(f"Warning: it stays queued: {no_worker_hint(queue_name)}{hint}.")
-    return running
 
 
 def _run_data(run: Any) -> dict[str, Any]:

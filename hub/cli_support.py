@@ -141,3 +141,18 @@ def hub_command(needs_app: bool = True) -> Callable[[F], F]:
         return wrapper  # type: ignore[return-value]
 
     return decorate
+
+
+def warn_without_worker(queue_name: str, alternative: str | None = None) -> bool | None:
+    """Say (humans: on stderr) that no worker will take the job just queued; whether one runs,
+    or None when Redis cannot tell."""
+    from hub.jobs.queues import REDIS_DOWN, no_worker_hint, workers_listening
+
+    try:
+        running = workers_listening(queue_name) > 0
+    except REDIS_DOWN:
+        return None
+    if not running:
+        hint = f"; {alternative}" if alternative else ""
+        say(f"Warning: it stays queued: {no_worker_hint(queue_name)}{hint}.")
+    return running

@@ -13,7 +13,7 @@ from flask import Flask, current_app
 from flask.cli import ScriptInfo
 
 from hub import config, registry
-from hub.cli_support import CommandFailed, emit, hub_command
+from hub.cli_support import CommandFailed, emit, hub_command, warn_without_worker
 from hub.core import zones
 from hub.extensions import db
 from hub.imports import service
@@ -103,11 +103,10 @@ def _run(kind: str, files: tuple[str, ...], slug: str, **opts: Any) -> None:
     if run.status == "failed":
         raise CommandFailed(f"import {run.id} failed: {run.error}", "import_failed", data)
     if run.status == "queued":
-        from hub.cli import _warn_without_worker
         from hub.jobs.queues import IMPORTS
 
         alternative = "or import in this command: run it again without --queue"
-        data["worker_running"] = _warn_without_worker(IMPORTS, alternative)
+        data["worker_running"] = warn_without_worker(IMPORTS, alternative)
     emit(data, _summary(run))
 
 
