@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
+from hub.core import checkfields as fields
 from hub.core.errors import InvalidRecord
 from hub.core.records import (
     STATUSES,
@@ -130,21 +131,23 @@ def _order_keeps(r: OrderRecord) -> bool:
 
 def _order(rec: OrderRecord) -> Fault:
     """Which field of the order breaks the contract, and how."""
-    fault = _key("source", rec.source) or _key("external_id", rec.external_id)
+    fault = fields.platform_id("source", rec.source) or fields.platform_id(
+        "external_id", rec.external_id
+    )
     if fault:
         return fault
     if rec.status not in KNOWN_STATUSES:
         return "status", f"must be one of {', '.join(STATUSES)}, not {rec.status!r}"
-    if not _aware(rec.ordered_at):
-        return "ordered_at", _not_aware(rec.ordered_at)
+    if not fields.aware(rec.ordered_at):
+        return "ordered_at", fields.not_aware(rec.ordered_at)
     for name in ("updated_at", "paid_at", "closed_at"):
         value = getattr(rec, name)
-        if value is not None and not _aware(value):
-            return name, _not_aware(value)
+        if value is not None and not fields.aware(value):
+            return name, fields.not_aware(value)
     for name in ("amount_total", "amount_paid"):
         value = getattr(rec, name)
-        if value is not None and not _money(value):
-            return name, _not_money(value)
+        if value is not None and not fields.money(value):
+            return name, fields.not_money(value)
     for name in ("order_no", "store_id", "payment_no"):
         value = getattr(rec, name)
         if value is not None and type(value) is not str:
@@ -156,30 +159,30 @@ def _order(rec: OrderRecord) -> Fault:
             return "buyer", f"must be a CustomerRecord, not {type(rec.buyer).__name__}"
         fault = _customer(rec.buyer)
         if fault:
-            return _within("buyer", fault)
+            return fields.within("buyer", fault)
     for i, line in enumerate(rec.lines):
         fault = _line(line)
         if fault:
-            return _within(f"lines[{i}]", fault)
+            return fields.within(f"lines[{i}]", fault)
     for i, refund in enumerate(rec.refunds):
         fault = _refund(refund)
         if fault:
-            return _within(f"refunds[{i}]", fault)
+            return fields.within(f"refunds[{i}]", fault)
     return None
 
 
 def _line(line: LineRecord) -> Fault:
     if not isinstance(line, LineRecord):
         return "", f"must be a LineRecord, not {type(line).__name__}"
-    fault = _key("external_id", line.external_id)
+    fault = fields.platform_id("external_id", line.external_id)
     if fault:
         return fault
     if type(line.qty) is not int:
         return "qty", f"must be an int, not {type(line.qty).__name__}"
     for name in ("unit_price", "total", "paid"):
         value = getattr(line, name)
-        if value is not None and not _money(value):
-            return name, _not_money(value)
+        if value is not None and not fields.money(value):
+            return name, fields.not_money(value)
     for name in ("product_external_id", "sku_id"):
         value = getattr(line, name)
         if value is not None and type(value) is not str:
@@ -190,13 +193,13 @@ def _line(line: LineRecord) -> Fault:
 def _refund(refund: RefundRecord) -> Fault:
     if type(refund) is not RefundRecord:
         return "", f"must be a RefundRecord, not {type(refund).__name__}"
-    fault = _key("external_id", refund.external_id)
+    fault = fields.platform_id("external_id", refund.external_id)
     if fault:
         return fault
-    if not _money(refund.amount):
-        return "amount", _not_money(refund.amount)
-    if not _aware(refund.refunded_at):
-        return "refunded_at", _not_aware(refund.refunded_at)
+    if not fields.money(refund.amount):
+        return "amount", fields.not_money(refund.amount)
+    if not fields.aware(refund.refunded_at):
+        return "refunded_at", fields.not_aware(refund.refunded_at)
     return None
 
 
@@ -210,16 +213,20 @@ def _customer(rec: CustomerRecord) -> Fault:
 
 
 def _product(rec: ProductRecord) -> Fault:
-    fault = _key("source", rec.source) or _key("external_id", rec.external_id)
+    fault = fields.platform_id("source", rec.source) or fields.platform_id(
+        "external_id", rec.external_id
+    )
     if fault:
         return fault
-    if rec.price is not None and not _money(rec.price):
-        return "price", _not_money(rec.price)
+    if rec.price is not None and not fields.money(rec.price):
+        return "price", fields.not_money(rec.price)
     return None
 
 
 def _deletion(rec: DeletionRecord) -> Fault:
-    fault = _key("source", rec.source) or _key("external_id", rec.external_id)
+    fault = fields.platform_id("source", rec.source) or fields.platform_id(
+        "external_id", rec.external_id
+    )
     if fault:
         return fault
     if rec.object not in DELETABLE:
@@ -229,17 +236,19 @@ def _deletion(rec: DeletionRecord) -> Fault:
 
 def _checkout(rec: CheckoutRecord) -> Fault:
     """Which field of the checkout breaks the contract, and how (H6)."""
-    fault = _key("source", rec.source) or _key("external_id", rec.external_id)
+    fault = fields.platform_id("source", rec.source) or fields.platform_id(
+        "external_id", rec.external_id
+    )
     if fault:
         return fault
-    if not _aware(rec.created_at):
-        return "created_at", _not_aware(rec.created_at)
+    if not fields.aware(rec.created_at):
+        return "created_at", fields.not_aware(rec.created_at)
     for name in ("updated_at", "completed_at"):
         value = getattr(rec, name)
-        if value is not None and not _aware(value):
-            return name, _not_aware(value)
-    if rec.amount_total is not None and not _money(rec.amount_total):
-        return "amount_total", _not_money(rec.amount_total)
+        if value is not None and not fields.aware(value):
+            return name, fields.not_aware(value)
+    if rec.amount_total is not None and not fields.money(rec.amount_total):
+        return "amount_total", fields.not_money(rec.amount_total)
     if rec.token is not None and type(rec.token) is not str:
         return "token", f"must be a string, not {type(rec.token).__name__}"
     if type(rec.currency) is not str:
@@ -249,16 +258,16 @@ def _checkout(rec: CheckoutRecord) -> Fault:
             return "buyer", f"must be a CustomerRecord, not {type(rec.buyer).__name__}"
         fault = _customer(rec.buyer)
         if fault:
-            return _within("buyer", fault)
+            return fields.within("buyer", fault)
     for i, line in enumerate(rec.lines):
         fault = _line(line)
         if fault:
-            return _within(f"lines[{i}]", fault)
+            return fields.within(f"lines[{i}]", fault)
     return None
 
 
 def _privacy(rec: PrivacyRecord) -> Fault:
-    fault = _key("source", rec.source)
+    fault = fields.platform_id("source", rec.source)
     if fault:
         return fault
     if rec.action not in PRIVACY_ACTIONS:
@@ -274,36 +283,3 @@ def _privacy(rec: PrivacyRecord) -> Fault:
     if rec.action != "shop_redact" and not named:
         return "customer_external_id", "or email, phone or orders must name the customer"
     return None
-
-
-def _within(prefix: str, fault: tuple[str, str]) -> tuple[str, str]:
-    """A nested record's fault, its field named from the order (``lines[1].unit_price``)."""
-    return (f"{prefix}.{fault[0]}" if fault[0] else prefix), fault[1]
-
-
-def _key(name: str, value: object) -> Fault:
-    if type(value) is not str:
-        return name, f"must be a string (a platform id), not {type(value).__name__}"
-    if not value:
-        return name, "must not be empty"
-    return None
-
-
-def _aware(value: object) -> bool:
-    return isinstance(value, datetime) and value.tzinfo is not None
-
-
-def _not_aware(value: object) -> str:
-    if isinstance(value, datetime):
-        return f"must be timezone-aware, not the naive time {value.isoformat()}"
-    return f"must be a timezone-aware datetime, not {type(value).__name__}"
-
-
-def _money(value: object) -> bool:
-    return type(value) is Decimal
-
-
-def _not_money(value: object) -> str:
-    if isinstance(value, float):
-        return f"money must not be a float ({value!r}): use Decimal"
-    return f"money must be a Decimal, not {type(value).__name__}"

@@ -28,6 +28,7 @@ from hub.core.store.tombstones import bury
 from hub.models import (
     Customer,
     CustomerTag,
+    Deal,
     Event,
     GroupMember,
     Identity,
@@ -65,6 +66,7 @@ PERSONAL_KEYS = frozenset(
         "buyer_accepts_marketing",
         "buyer_message",
         "buyer_nick",
+        "abandoned_checkout_url",  # a link into the buyer's cart
     }
 )
 CUSTOMER_PERSONAL = ("name", "email", "mobile", "properties")
@@ -156,6 +158,7 @@ def erase_customers(session: Session, ids: list[int]) -> dict[str, Any]:
         .where(Customer.id.in_(ids))
         .values(name=None, email=None, mobile=None, properties={})
     )
+    _erase_deals(session, Deal.customer_id, ids)  # their checkouts' deals among them
     return {"customers": len(ids), "customer_fields": list(CUSTOMER_PERSONAL),
             "identities": identities}  # fmt: skip
 
@@ -179,7 +182,20 @@ def erase_orders(session: Session, order_ids: list[int]) -> dict[str, Any]:
     session.execute(
         update(OrderLine).where(OrderLine.order_id.in_(order_ids)).values(properties={})
     )
+    _erase_deals(session, Deal.order_id, order_ids)
     return {"orders": len(order_ids), "order_fields": [*ORDER_PERSONAL, "properties"]}
+
+
+def _erase_deals(session: Session, column: Any, ids: list[int]) -> None:
+    """The personal keys of the deals' properties (the order's note, the cart's link)."""
+    rows = session.execute(select(Deal.id, Deal.properties).where(column.in_(ids))).all()
+    changed = [
+        {"id": did, "properties": {k: v for k, v in props.items() if k not in PERSONAL_KEYS}}
+        for did, props in rows
+        if props and not PERSONAL_KEYS.isdisjoint(props)
+    ]
+    if changed:
+        session.execute(update(Deal), changed)
 
 
 def values_of(session: Session, ids: list[int]) -> set[str]:
