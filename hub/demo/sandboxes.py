@@ -61,33 +61,12 @@ def sandbox_app(platform: str, seed: int, orders: int) -> Flask:
     names = config.from_environment().get("CONNECTORS", config.DEFAULT_CONNECTORS)
     connectors = registry.load(names)
     if platform not in connectors:
-        connectors.update(_unregistered(platform))
-    if platform not in connectors:
         known = ", ".join(sorted(connectors)) or "none"
         raise NotFound(f"unknown platform {platform!r} (registered: {known})")
     module = module_of(connectors[platform])
     if module is None:
         raise NotFound(f"platform {platform!r} has no sandbox")
     return module.create_app(seed, orders)
-
-
-def _unregistered(platform: str) -> dict[str, type[Connector]]:
-    """A connector shipped in ``connectors/<platform>/connector.py`` but not (yet) in the
-    configured list: its sandbox can still be served on its own."""
-    if not platform.isidentifier():
-        return {}
-    try:
-        module = importlib.import_module(f"connectors.{platform}.connector")
-    except ModuleNotFoundError:
-        return {}
-    found = [
-        cls
-        for cls in vars(module).values()
-        if isinstance(cls, type)
-        and issubclass(cls, Connector)
-        and getattr(cls, "platform", None) == platform
-    ]
-    return {platform: found[0]} if found else {}
 
 
 def start(cls: type[Connector], seed: int, orders: int, epoch: int | None = None) -> RunningSandbox:

@@ -24,9 +24,9 @@ import requests
 from sqlalchemy import Engine, create_engine, func, select
 from sqlalchemy.pool import NullPool
 
+from connectors.sandbox_serving import serve
 from connectors.youzan.sandbox import create_app as create_sandbox
 from connectors.youzan.sandbox import demo_bind_config
-from connectors.youzan.sandbox_server import serve
 from hub.extensions import db
 from hub.models import Connection, Customer, Identity, SyncRun, WebhookDelivery
 from hub.services import connections, users

@@ -22,9 +22,9 @@ import orjson
 import pytest
 from flask import current_app
 
+from connectors.sandbox_serving import serve
 from connectors.youzan.sandbox import create_app as create_sandbox
 from connectors.youzan.sandbox import demo_bind_config
-from connectors.youzan.sandbox_server import serve
 from hub.extensions import db
 from hub.models import Connection, SyncRun, utcnow
 from hub.processes import session_members

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
+from connectors.sandbox_serving import serve
 from connectors.youzan.connector import YouzanConnector
 from connectors.youzan.sandbox import create_app, demo_bind_config
-from connectors.youzan.sandbox_server import serve
 from hub.connectors import ConnectorContext, SyncWindow
 from hub.core.errors import AuthError
 from hub.sync.egress import EgressPolicy

@@ -7,9 +7,9 @@ import time
 import pytest
 import requests
 
+from connectors.sandbox_serving import serve
 from connectors.youzan.sandbox import create_app, demo_bind_config
 from connectors.youzan.sandbox_render import Cipher, fmt_time
-from connectors.youzan.sandbox_server import serve
 
 
 @pytest.fixture(scope="module")

@@ -10,9 +10,9 @@ import orjson
 import pytest
 import requests
 
+from connectors.sandbox_serving import serve
 from connectors.youzan.connector import YouzanConnector
 from connectors.youzan.sandbox import create_app, demo_bind_config
-from connectors.youzan.sandbox_server import serve
 from connectors.youzan.streams import TradesStream, fmt, update_times
 from hub.connectors import ConnectorContext, SyncWindow
 from hub.core.errors import HubError

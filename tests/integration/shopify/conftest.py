@@ -11,7 +11,8 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from connectors.shopify.sandbox_server import create_app, demo_bind_config, serve
+from connectors.sandbox_serving import serve
+from connectors.shopify.sandbox_server import create_app, demo_bind_config
 from hub.extensions import db, redis_connection
 from hub.inbox import intake
 from hub.jobs.queues import WEBHOOKS, queue

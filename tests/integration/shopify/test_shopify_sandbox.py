@@ -20,12 +20,13 @@ import pytest
 import requests
 from flask import Flask, request
 
+from connectors.sandbox_serving import serve
 from connectors.shopify.sandbox_data import (
     ACCESS_TOKEN,
     ACCESS_TOKEN_60D,
     CLIENT_SECRET,
 )
-from connectors.shopify.sandbox_server import create_app, demo_bind_config, serve
+from connectors.shopify.sandbox_server import create_app, demo_bind_config
 
 API = "/admin/api/2025-01"
 EPOCH = 1_780_000_000  # a fixed "now" for the shop: the same seed gives the same shop

@@ -12,9 +12,9 @@ import pytest
 import requests
 from sqlalchemy import select
 
+from connectors.sandbox_serving import serve
 from connectors.youzan.sandbox import create_app as create_sandbox
 from connectors.youzan.sandbox import demo_bind_config
-from connectors.youzan.sandbox_server import serve
 from hub.extensions import db, redis_connection
 from hub.inbox import intake
 from hub.jobs.queues import WEBHOOKS, queue

@@ -16,10 +16,10 @@ import flask_migrate
 import pytest
 from sqlalchemy import select, text
 
+from connectors.sandbox_serving import serve
 from connectors.youzan.sandbox import create_app as create_sandbox
 from connectors.youzan.sandbox import demo_bind_config
 from connectors.youzan.sandbox_data import KDT_ID
-from connectors.youzan.sandbox_server import serve
 from hub import config
 from hub.core.errors import AlreadyBound, ConfigError, ValidationFailed
 from hub.extensions import db

@@ -1,4 +1,5 @@
-"""Serve a sandbox app over real HTTP in a background thread (tests, demo, benchmarks)."""
+"""Serve a platform sandbox app over real HTTP in a background thread (tests, benchmarks),
+whatever the platform."""
 
 from __future__ import annotations
 
@@ -35,6 +36,6 @@ class RunningSandbox:
 def serve(app: Flask, host: str = "127.0.0.1", port: int = 0) -> RunningSandbox:
     """Start ``app`` on ``host:port`` (0 = any free port), threaded, and return its handle."""
     server = make_server(host, port, app, threaded=True, request_handler=QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, name="youzan-sandbox", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, name=f"sandbox-{app.name}", daemon=True)
     thread.start()
     return RunningSandbox(app, server, thread)
