@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from hub.core.records import (
+    DEAL_PROPERTIES,
     CheckoutRecord,
     Consignee,
     CustomerRecord,
@@ -29,31 +30,9 @@ CUSTOMER_ID = "shopify_customer_id"  # identity type: a Shopify customer's id
 FIRST_SYNC_SOURCE = "INTEGRATION_SYNC"
 FIRST_SYNC_DETAIL = "integrations-sync"
 
-# H8: the order fields a deal carries, with Shopify's REST names
-ORDER_PROPERTIES = (
-    "buyer_accepts_marketing",
-    "cancel_reason",
-    "cart_token",
-    "cancelled_at",
-    "created_at",
-    "currency",
-    "financial_status",
-    "fulfillment_status",
-    "landing_site",
-    "name",
-    "note",
-    "order_number",
-    "processing_method",
-    "referring_site",
-    "source_name",
-    "subtotal_price",
-    "taxes_included",
-    "token",
-    "total_discounts",
-    "total_line_items_price",
-    "total_price",
-    "total_tax",
-    "total_weight",
+# H8: the order fields a deal carries (customer_id is set from the customer record)
+ORDER_PROPERTIES = tuple(
+    k for k in DEAL_PROPERTIES if k not in ("abandoned_checkout_url", "customer_id")
 )
 # every top-level order field map_order reads (the orders stream asks for these only)
 ORDER_FIELDS = tuple(
@@ -74,26 +53,13 @@ ORDER_FIELDS = tuple(
         }  # fmt: skip
     )
 )
-CHECKOUT_PROPERTIES = (
-    "abandoned_checkout_url",
-    "buyer_accepts_marketing",
-    "cart_token",
-    "created_at",
-    "currency",
-    "landing_site",
-    "name",
-    "note",
-    "referring_site",
-    "source_name",
-    "subtotal_price",
-    "taxes_included",
-    "token",
-    "total_discounts",
-    "total_line_items_price",
-    "total_price",
-    "total_tax",
-    "total_weight",
-)
+# what an abandoned checkout has of them (no cancellation, payment or fulfilment yet)
+CHECKOUT_PROPERTIES = tuple(
+    k
+    for k in DEAL_PROPERTIES
+    if k not in ("customer_id", "cancel_reason", "cancelled_at", "financial_status",
+                 "fulfillment_status", "order_number", "processing_method")
+)  # fmt: skip
 PRODUCT_PROPERTIES = (
     "body_html",
     "created_at",

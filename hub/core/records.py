@@ -122,6 +122,37 @@ class DeletionRecord:
     external_id: str
 
 
+# H8: the properties a deal carries (``GET /api/v1/deals`` ``properties``), with Shopify's REST
+# names; a connector puts those its orders and checkouts have in their ``properties``.
+DEAL_PROPERTIES = (
+    "abandoned_checkout_url",
+    "buyer_accepts_marketing",
+    "customer_id",
+    "cancel_reason",
+    "cart_token",
+    "cancelled_at",
+    "created_at",
+    "currency",
+    "financial_status",
+    "fulfillment_status",
+    "landing_site",
+    "name",
+    "note",
+    "order_number",
+    "processing_method",
+    "referring_site",
+    "source_name",
+    "subtotal_price",
+    "taxes_included",
+    "token",
+    "total_discounts",
+    "total_line_items_price",
+    "total_price",
+    "total_tax",
+    "total_weight",
+)
+
+
 @dataclass(slots=True)
 class CheckoutRecord:
     """A checkout the buyer has not completed (H6): a deal in ``checkout_abandoned`` (or

@@ -30,6 +30,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from hub.core.records import DEAL_PROPERTIES
+
 ABANDONED, PENDING, COMPLETED = "checkout_abandoned", "checkout_pending", "checkout_completed"
 PROCESSED, SHIPPED, CANCELLED = "processed", "shipped", "cancelled"
 
@@ -50,36 +52,8 @@ RANK = {
 }
 assert set(RANK) == set(STAGES)
 
-# The deal properties of H8, with Shopify's REST names (GET /api/v1/deals ``properties``).
-H8_KEYS = frozenset(
-    {
-        "abandoned_checkout_url",
-        "buyer_accepts_marketing",
-        "customer_id",
-        "cancel_reason",
-        "cart_token",
-        "cancelled_at",
-        "created_at",
-        "currency",
-        "financial_status",
-        "fulfillment_status",
-        "landing_site",
-        "name",
-        "note",
-        "order_number",
-        "processing_method",
-        "referring_site",
-        "source_name",
-        "subtotal_price",
-        "taxes_included",
-        "token",
-        "total_discounts",
-        "total_line_items_price",
-        "total_price",
-        "total_tax",
-        "total_weight",
-    }
-)
+# The deal properties of H8 (hub.core.records.DEAL_PROPERTIES).
+H8_KEYS = frozenset(DEAL_PROPERTIES)
 
 # The cross-platform analogue: the hub's normalised order status → stage.
 STATUS_STAGES = {
