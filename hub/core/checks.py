@@ -154,16 +154,9 @@ def _order(rec: OrderRecord) -> Fault:
             return name, f"must be a string (a platform id), not {type(value).__name__}"
     if rec.version is not None and type(rec.version) is not int:
         return "version", f"must be an int, not {type(rec.version).__name__}"
-    if rec.buyer is not None:
-        if not isinstance(rec.buyer, CustomerRecord):
-            return "buyer", f"must be a CustomerRecord, not {type(rec.buyer).__name__}"
-        fault = _customer(rec.buyer)
-        if fault:
-            return fields.within("buyer", fault)
-    for i, line in enumerate(rec.lines):
-        fault = _line(line)
-        if fault:
-            return fields.within(f"lines[{i}]", fault)
+    fault = _buyer_and_lines(rec)
+    if fault:
+        return fault
     for i, refund in enumerate(rec.refunds):
         fault = _refund(refund)
         if fault:
@@ -253,6 +246,11 @@ def _checkout(rec: CheckoutRecord) -> Fault:
         return "token", f"must be a string, not {type(rec.token).__name__}"
     if type(rec.currency) is not str:
         return "currency", f"must be a string, not {type(rec.currency).__name__}"
+    return _buyer_and_lines(rec)
+
+
+def _buyer_and_lines(rec: OrderRecord | CheckoutRecord) -> Fault:
+    """The buyer and the lines of an order or a checkout, the field named from the record."""
     if rec.buyer is not None:
         if not isinstance(rec.buyer, CustomerRecord):
             return "buyer", f"must be a CustomerRecord, not {type(rec.buyer).__name__}"
