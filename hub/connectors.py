@@ -21,7 +21,7 @@ from hub.core import zones
 from hub.core.errors import N_, Refused
 from hub.core.records import CustomerRecord, OrderRecord, Record
 
-CAPABILITIES = frozenset({"pull", "push", "ship", "file_import"})
+CAPABILITIES = frozenset({"pull", "push", "ship", "migrate", "file_import"})
 
 
 @dataclass(slots=True)
@@ -80,6 +80,35 @@ class WebhookAck:
     body: str | bytes
     status: int = 200
     content_type: str = "application/json"
+
+
+@dataclass(slots=True)
+class Carrier:
+    """A carrier the platform ships with: its code as the platform names it (WeChat's
+    ``delivery_id`` "SF", Youzan's express id as a string) and its display name."""
+
+    code: str
+    name: str
+
+
+@dataclass(slots=True)
+class Shipment:
+    """Ship an order's unshipped items with one carrier and waybill (W8)."""
+
+    order_external_id: str
+    carrier: str  # a Carrier.code
+    waybill: str
+
+
+@dataclass(slots=True)
+class ShipResult:
+    """What the shop took: the external ids of the order lines sent now, those left out as
+    already shipped, and the order as the shop has it afterwards (re-read), which the hub
+    ingests like a synced order so the hub shows it shipped at once."""
+
+    shipped_lines: list[str]
+    skipped_lines: list[str] = field(default_factory=list)
+    order: OrderRecord | None = None
 
 
 @dataclass
@@ -177,6 +206,24 @@ class Connector(ABC):
 
     def handle_webhook(self, headers: Mapping[str, str], body: bytes) -> list[Record]:
         """Turn a stored delivery into records (may call the platform's API)."""
+        raise NotImplementedError
+
+    # --- shipping back (capability "ship", W8)
+    def carriers(self) -> list[Carrier]:
+        """The carriers the platform ships with, in its order."""
+        raise NotImplementedError
+
+    def ship(self, shipment: Shipment) -> ShipResult:
+        """Push a shipment of the order's items not yet shipped back to the shop. Reads the
+        order on the shop first; raises ``hub.core.errors.ShipmentRefused`` (code
+        already_shipped, after_sale, not_shippable, carrier, waybill, not_found) with a plain
+        reason instead of sending what the shop would refuse."""
+        raise NotImplementedError
+
+    # --- migration (capability "migrate", W2-W3)
+    def freight_templates(self) -> list[dict[str, Any]]:
+        """The shop's freight templates as the platform gives them (copied once, after the
+        first migration)."""
         raise NotImplementedError
 
 

@@ -133,13 +133,13 @@ class Batch:
             self._take_customer(i, rec)
         # checkout buyers are taken before the orders, as the batch's own customers are
         buyers = self._take_checkout_buyers(list(checkouts.values())) if checkouts else []
+        if products:  # before the orders: a product their lines name is then found (W7)
+            upsert_products(self.session, self.ws, products, self.result)
         if orders:
             self._take_orders(list(orders.values()))
         write_customers(self.session, self.customers, self.result)
         if checkouts:
             self._write_checkouts(buyers)
-        if products:
-            upsert_products(self.session, self.ws, products, self.result)
         for deletion in deletions:
             delete(self.session, self.ws, deletion, self.result)
         for request in privacy:  # after the batch's own writes: they are erased too

@@ -122,6 +122,31 @@ class Refused(ValidationFailed):
         self.message, self.params = message, params
 
 
+class ShipmentRefused(Refused):
+    """A shipment the shop refused, or that the hub knows it would refuse (W8), in words for
+    the user. ``code`` is one of SHIPMENT_REFUSALS, for programs (``error.code`` in the API)."""
+
+    def __init__(self, code: str, message: str, **params: Any) -> None:
+        super().__init__(message, **params)
+        self.code = code
+
+
+# already_shipped: nothing left to ship on the shop; after_sale: an item is in an after-sale
+# case; not_shippable: the order's state does not allow it (unpaid, cancelled, completed);
+# unbound: its store is no longer bound (W1); no_shipping: its source cannot ship; carrier /
+# waybill: the carrier is not the platform's, the waybill is malformed; not_found: no such order.
+SHIPMENT_REFUSALS = (
+    "already_shipped",
+    "after_sale",
+    "not_shippable",
+    "unbound",
+    "no_shipping",
+    "carrier",
+    "waybill",
+    "not_found",
+)
+
+
 class InvalidRecord(ValidationFailed, TypeError):
     """A canonical record that breaks the contract of ``hub.core.records`` (a naive time, a
     float amount, an unknown status, an empty id), naming the record and the field. It is a

@@ -111,6 +111,9 @@ class ProductRecord:
     price: Decimal | None = None
     status: str | None = None
     properties: dict[str, Any] = field(default_factory=dict)
+    # Create only: a product already in the hub (same source and external id) is left
+    # untouched (W2's "skip products already migrated", W7's product first met in an order).
+    keep_existing: bool = False
 
 
 @dataclass(slots=True)

@@ -308,3 +308,23 @@ def test_unversioned_snapshot_replay_is_noop_and_line_change_is_an_update(worksp
     assert ingest.apply(db.session, workspace.id, [again]).counts["orders"] == {"updated": 1}
     names = set(db.session.scalars(select(OrderLine.name)))
     assert "Renamed tea" in names
+
+
+def test_w7_create_only_products_keep_what_the_hub_has(workspace):
+    """ProductRecord.keep_existing creates a product the hub lacks and leaves one it has
+    untouched, even beside a full record of the same product in one batch; a product record
+    is written before the orders of its batch, so an order line names it, not a bare copy."""
+    first = order("A")
+    made = ProductRecord("fake", first.lines[0].product_external_id, "Tea", D("9.90"), "on_sale")
+    made.keep_existing = True
+    ingest.apply(db.session, workspace.id, [first, made])
+    row = db.session.execute(select(Product.name, Product.price, Product.status)).first()
+    assert tuple(row) == ("Tea", D("9.90"), "on_sale")  # created from the record, not the line
+    again = ProductRecord("fake", made.external_id, "Green tea", D("12.00"), "off_shelf")
+    again.keep_existing = True
+    result = ingest.apply(db.session, workspace.id, [again])
+    assert result.counts["products"] == {"kept": 1}
+    assert db.session.scalar(select(Product.name)) == "Tea"
+    full = ProductRecord("fake", made.external_id, "Green tea", D("12.00"), "off_shelf")
+    ingest.apply(db.session, workspace.id, [full, again])  # the full record wins its batch
+    assert db.session.scalar(select(Product.name)) == "Green tea"

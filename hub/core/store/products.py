@@ -20,7 +20,11 @@ if TYPE_CHECKING:
 def upsert_products(
     session: Session, workspace_id: int, records: list[ProductRecord], result: IngestResult
 ) -> None:
-    latest = {(r.source, r.external_id): r for r in records}
+    latest: dict[tuple[str, str], ProductRecord] = {}
+    for rec in records:  # the last of a batch wins, but a create-only record never replaces
+        key = (rec.source, rec.external_id)
+        if not rec.keep_existing or key not in latest:
+            latest[key] = rec
     found: dict[tuple[str, str], Any] = {}
     for source in {s for s, _ in latest}:
         exts = [e for s, e in latest if s == source]
@@ -44,7 +48,9 @@ def upsert_products(
             "properties": rec.properties,
         }
         old = found.get(key)
-        if old is None:
+        if old is not None and rec.keep_existing:
+            result.add("products", "kept")
+        elif old is None:
             inserts.append((workspace_id, rec.source, rec.external_id, *values.values(), now, now))
         elif any(getattr(old, k) != v for k, v in values.items()):
             updates.append({"id": old.id, **values, "updated_at": now})
