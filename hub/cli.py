@@ -35,6 +35,7 @@ PLUGIN_COMMANDS: dict[str, str] = {
     "token": "hub.accounts_cli:token_group",
     "serve": "hub.serving:serve",
     "workspace": "hub.workspace_cli:workspace_group",
+    "ship": "hub.shipping_cli:ship",
 }
 
 

@@ -8,14 +8,23 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from connectors.youzan import webhooks
+from connectors.youzan import shipping, webhooks
 from connectors.youzan.client import DEFAULT_BASE, YouzanApiError, YouzanClient
 from connectors.youzan.mapping import PLATFORM, SALES_CHANNEL, ciphertexts, map_trade
 from connectors.youzan.pii import Decryptor
 from connectors.youzan.streams import TradesStream, refunds_of
-from hub.connectors import BindInfo, Connector, Stream, WebhookAck, WebhookInfo
+from hub.connectors import (
+    BindInfo,
+    Carrier,
+    Connector,
+    Shipment,
+    ShipResult,
+    Stream,
+    WebhookAck,
+    WebhookInfo,
+)
 from hub.core.errors import N_, PermissionDenied, ValidationFailed
-from hub.core.records import Record
+from hub.core.records import OrderRecord, Record
 from hub.sync.egress import origin_of, same_base
 from hub.sync.http import platform_text
 
@@ -75,7 +84,8 @@ class YouzanConnector(Connector):
     platform = PLATFORM
     display_name = "Youzan"
     settings_schema = YouzanSettings
-    capabilities = frozenset({"pull", "push"})
+    capabilities = frozenset({"pull", "push", "ship"})
+    carrier_aliases = shipping.ALIASES  # short codes (SF, ZTO...) for Youzan's carrier ids
     sales_channel = SALES_CHANNEL
     sandbox_module = "connectors.youzan.sandbox"
     webhook_setup = N_(
@@ -90,6 +100,7 @@ class YouzanConnector(Connector):
         if hasattr(http, "backoff_base"):
             http.backoff_base = float(self.config.get("backoff_seconds", 3.0))
         tokens = {**self.config, **(context.credentials or {})}
+        self._carriers: list[Carrier] | None = None
         self.client = YouzanClient(
             http=http,
             client_id=str(self.config.get("client_id") or ""),
@@ -164,14 +175,34 @@ class YouzanConnector(Connector):
         tid = webhooks.trade_id(message)
         if tid is None:
             return []
-        data = webhooks.fetch_trade(self.client, tid)
-        info = data.get("full_order_info") or {}
-        refund_state = (info.get("order_info") or {}).get("refund_state")
-        refunds = refunds_of(self.client, tid) if refund_state else []
-        pii = Decryptor(self.client)
-        pii.prefetch(ciphertexts([info]))
-        record = map_trade(info, refunds=refunds, plain=pii.plain, store_id=self.store_id)
+        record = self._map(webhooks.fetch_trade(self.client, tid))
         if record is None:
             return []
         webhooks.check_not_lagging(message, record.version)
         return [record]
+
+    def _map(self, data: Mapping[str, Any]) -> OrderRecord | None:
+        """A ``youzan.trade.get`` answer as an order record (refunds and PII read as needed)."""
+        info = data.get("full_order_info") or {}
+        order_info = info.get("order_info") or {}
+        tid = str(order_info.get("tid") or "")
+        refunds = refunds_of(self.client, tid) if tid and order_info.get("refund_state") else []
+        pii = Decryptor(self.client)
+        pii.prefetch(ciphertexts([info]))
+        return map_trade(info, refunds=refunds, plain=pii.plain, store_id=self.store_id)
+
+    # ------------------------------------------------------------------ shipping (W8)
+    def carriers(self) -> list[Carrier]:
+        if self._carriers is None:
+            self._carriers = shipping.carriers(self.client)
+        return list(self._carriers)
+
+    def ship(self, shipment: Shipment) -> ShipResult:
+        """Read the trade, refuse what Youzan would, send the unshipped lines, read it again."""
+        tid = shipment.order_external_id
+        shipping.check_waybill(shipment.waybill)
+        todo, skipped = shipping.unshipped_lines(tid, webhooks.fetch_trade(self.client, tid))
+        carrier = shipping.resolve_carrier(shipment.carrier, self.carriers())
+        shipping.confirm(self.client, tid, todo, carrier, shipment.waybill)
+        order = self._map(webhooks.fetch_trade(self.client, tid))
+        return ShipResult(shipped_lines=todo, skipped_lines=skipped, order=order)

@@ -193,7 +193,7 @@ def _respond(handler: Any, st: SandboxState, params: dict[str, Any]):
     )
 
 
-_V3 = {"refund_search", "shop_get", "logistics_confirm"}
+_V3 = {"refund_search", "shop_get", "logistics_confirm", "express_get"}
 
 
 def create_app(seed: int = 1, orders: int = 500, epoch: int | None = None) -> Flask:

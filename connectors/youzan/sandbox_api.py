@@ -12,7 +12,13 @@ from collections.abc import Callable
 from typing import Any
 
 from connectors.youzan.sandbox_data import KDT_ID, OPEN_STATES, SHOP_NAME, Trade
-from connectors.youzan.sandbox_render import full_order_info, parse_time, refund_info
+from connectors.youzan.sandbox_render import (
+    delivery_order,
+    full_order_info,
+    parse_time,
+    refund_info,
+    refund_order,
+)
 
 MAX_SPAN = 92 * 86400  # "at most 3 months"
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
@@ -110,8 +116,14 @@ def trade_get(state: Any, params: dict[str, Any]) -> tuple[Any, str]:
         if trade is None or lagged == "missing":
             raise ApiError(5000, f"交易不存在: {tid}")
         info = lagged or _render(state, trade)
-        refunds = [refund_info(r) for r in trade.refunds] if not lagged else []
-    return {**info, "order_promotion": {}, "refund_order": refunds, "delivery_order": []}, "4x"
+        refunds = [refund_order(r) for r in trade.refunds] if not lagged else []
+        deliveries = delivery_order(trade) if not lagged else []
+    return {
+        **info,
+        "order_promotion": {},
+        "refund_order": refunds,
+        "delivery_order": deliveries,
+    }, "4x"
 
 
 def refund_search(state: Any, params: dict[str, Any]) -> tuple[Any, str]:
@@ -168,16 +180,75 @@ def shop_get(state: Any, params: dict[str, Any]) -> tuple[Any, str]:
     return {"id": KDT_ID, "name": SHOP_NAME, "logo": "", "intro": ""}, "3x"
 
 
+# youzan.logistics.express.get 3.0.0: the carriers a shop ships with (``allExpress``).
+EXPRESS = [
+    (1, "申通快递"),
+    (2, "圆通速递"),
+    (3, "中通快递"),
+    (4, "韵达快递"),
+    (5, "天天快递"),
+    (6, "百世快递"),
+    (7, "顺丰速运"),
+    (8, "邮政快递包裹"),
+    (11, "EMS"),
+    (12, "京东快递"),
+    (13, "德邦快递"),
+    (14, "极兔速递"),
+]
+_WAYBILL = re.compile(r"^[A-Za-z0-9-]{1,64}$")
+
+
+def express_get(state: Any, params: dict[str, Any]) -> tuple[Any, str]:
+    return {"allExpress": [{"id": i, "name": n, "display": 1} for i, n in EXPRESS]}, "3x"
+
+
 def logistics_confirm(state: Any, params: dict[str, Any]) -> tuple[Any, str]:
+    """Ship the lines ``oids`` names (a comma-joined string; all unshipped lines when absent)
+    with carrier ``out_stype`` and waybill ``out_sid`` (PLATFORMS.md §1.5)."""
     tid = params.get("tid")
     with state.shop.lock:
         trade = state.shop.trades.get(tid or "")
         if trade is None:
             raise ApiError(5000, f"交易不存在: {tid}")
+        oids = _oids(params.get("oids"), trade)
         if trade.status != "WAIT_SELLER_SEND_GOODS":
             raise ApiError(102570007, "订单已发货")
-        state.shop.ship(trade, state.shop.now())
+        shipped = trade.shipped_oids
+        if any(oid in shipped for oid in oids):
+            raise ApiError(102570007, "订单已发货")
+        todo = oids or [ln.oid for ln in trade.lines if ln.oid not in shipped]
+        if not todo:
+            raise ApiError(102570020, "没有需要发货的商品")
+        express_id, waybill = _express(params)
+        state.shop.deliver(trade, todo, express_id, waybill)
     return {"is_success": True}, "3x"
+
+
+def _oids(value: Any, trade: Trade) -> list[str]:
+    if value in (None, ""):
+        return []
+    oids = [o.strip() for o in str(value).split(",") if o.strip()]
+    if not all(o.isdigit() for o in oids):
+        raise ApiError(102599996, "oids 格式错误")
+    known = {ln.oid for ln in trade.lines}
+    if any(o not in known for o in oids):
+        raise ApiError(5000, f"子订单不存在: {value}")
+    return oids
+
+
+def _express(params: dict[str, Any]) -> tuple[int, str]:
+    if str(params.get("is_no_express") or "0") == "1":
+        return 0, ""
+    waybill = str(params.get("out_sid") or "")
+    if not _WAYBILL.match(waybill):
+        raise ApiError(105000003, "运单号格式错误")
+    try:
+        express_id = int(params.get("out_stype"))
+    except (TypeError, ValueError):
+        express_id = -1
+    if express_id not in dict(EXPRESS):
+        raise ApiError(5000, f"物流公司不存在: {params.get('out_stype')}")
+    return express_id, waybill
 
 
 Handler = Callable[[Any, dict[str, Any]], tuple[Any, str]]
@@ -190,4 +261,5 @@ APIS: dict[tuple[str, str], Handler] = {
     ("youzan.cloud.secret.decrypt.batch", "1.0.0"): decrypt_batch,
     ("youzan.shop.get", "3.0.0"): shop_get,
     ("youzan.logistics.online.confirm", "3.0.0"): logistics_confirm,
+    ("youzan.logistics.express.get", "3.0.0"): express_get,
 }

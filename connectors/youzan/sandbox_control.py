@@ -1,7 +1,10 @@
 """The sandbox's control API, outside Youzan's own paths (``/_sandbox/...``).
 
 - ``POST /_sandbox/orders`` {count, paid}: create orders now.
-- ``POST /_sandbox/orders/<tid>/<pay|ship|succeed|refund|close>`` {amount}: one transition.
+- ``POST /_sandbox/orders/<tid>/<pay|ship|succeed|refund|close>`` {amount}: one transition
+  (``ship`` with {oids}: those lines only, a partial shipment made outside the hub).
+- ``POST /_sandbox/orders/<tid>/after_sale`` {oid}: the buyer opens an after-sale case on a
+  line (a refund awaiting the seller), which the hub must not ship over (W8).
 - ``POST /_sandbox/advance`` {changes}: that many random lifecycle steps (new orders included).
 - ``POST /_sandbox/push`` {url, duplicate, reorder, retry_delays, bad_sign}: push settings.
 - ``POST /_sandbox/push/flush``: deliver every pending change as a signed push, at once.
@@ -10,7 +13,8 @@
   the token answer names instead of the sandbox's own; token_ttl_ms: the lifetime of the
   tokens taken from now on; denied_apis: API names answered with gateway error 4204, the app
   lacking permission for them, as for a store that granted only part of the API).
-- ``GET /_sandbox/stats``, ``GET /_sandbox/pushes``, ``GET /_sandbox/truth``.
+- ``GET /_sandbox/stats``, ``GET /_sandbox/pushes``, ``GET /_sandbox/truth`` (and its
+  ``shipments``: per tid, the waybills sent back with the lines they cover).
 """
 
 from __future__ import annotations
@@ -101,12 +105,28 @@ def create_orders():
     return jsonify({"tids": tids})
 
 
+@bp.post("/orders/<tid>/after_sale")
+def order_after_sale(tid: str):
+    st = _state()
+    with st.shop.lock:
+        trade = st.shop.trades.get(tid) or abort(404)
+        if trade.status not in ("WAIT_SELLER_SEND_GOODS", "WAIT_BUYER_CONFIRM_GOODS"):
+            return jsonify({"error": f"after_sale not allowed in {trade.status}"}), 409
+        _snapshot(st, trade, tid)
+        refund = st.shop.after_sale(trade, _body().get("oid"))
+    return jsonify({"tid": tid, "refund_id": refund.refund_id, "oid": refund.oid})
+
+
 @bp.post("/orders/<tid>/<action>")
 def order_action(tid: str, action: str):
     st = _state()
-    amount = _body().get("amount")
+    amount, oids = _body().get("amount"), _body().get("oids")
     with st.shop.lock:
         trade = st.shop.trades.get(tid) or abort(404)
+        if action == "ship" and oids and trade.status == "WAIT_SELLER_SEND_GOODS":
+            _snapshot(st, trade, tid)  # the shop ships some lines with its own tools
+            st.shop.deliver(trade, [str(o) for o in oids], 7, "SANDBOX-" + tid[-6:])
+            return jsonify({"tid": tid, "status": trade.status})
         done = _step(st, trade, action, Decimal(str(amount)) if amount else None)
     if not done:
         return jsonify({"error": f"{action} not allowed in {trade.status}"}), 409
@@ -200,7 +220,15 @@ def truth():
             t.tid for t in st.shop.trades.values() if t.status in OPEN_STATES
         }
         orders = {tid: _expected(st.shop.trades[tid]) for tid in sorted(seen)}
-    return jsonify({"orders": orders})
+        shipments = {
+            t.tid: [
+                {"oids": d.oids, "express_id": d.express_id, "waybill": d.waybill}
+                for d in t.deliveries
+            ]
+            for t in st.shop.trades.values()
+            if t.deliveries
+        }
+    return jsonify({"orders": orders, "shipments": shipments})
 
 
 def _expected(trade: Trade) -> dict[str, Any]:

@@ -76,6 +76,26 @@ class Refund:
     created: int
     modified: int
     reason: str = "Buyer changed mind"
+    oid: str | None = None  # the line an after-sale case is about (None: the whole trade)
+
+
+# Refund statuses of a case still open: the buyer's after-sale is in progress.
+AFTER_SALE_OPEN = (
+    "WAIT_SELLER_AGREE",
+    "WAIT_BUYER_RETURN_GOODS",
+    "WAIT_SELLER_CONFIRM_GOODS",
+    "CUSTOMER_SERVICE_IN",
+)
+
+
+@dataclass(slots=True)
+class Delivery:
+    """One shipment sent with youzan.logistics.online.confirm: the lines it covers."""
+
+    oids: list[str]
+    express_id: int
+    waybill: str
+    at: int
 
 
 @dataclass(slots=True)
@@ -94,6 +114,7 @@ class Trade:
     pay_type_str: str = ""
     transaction: str = ""
     refunds: list[Refund] = field(default_factory=list)
+    deliveries: list[Delivery] = field(default_factory=list)
     seq: int = 0  # changes so far: the push ``version`` is update_time ms + seq
 
     @property
@@ -114,6 +135,10 @@ class Trade:
         if not refunded:
             return 0
         return 12 if refunded >= self.payment else 2
+
+    @property
+    def shipped_oids(self) -> set[str]:
+        return {oid for d in self.deliveries for oid in d.oids}
 
 
 class Shop:
@@ -264,6 +289,29 @@ class Shop:
     def ship(self, trade: Trade, at: int) -> None:
         trade.consign_time = at
         self._change(trade, "WAIT_BUYER_CONFIRM_GOODS", at, "trade_TradeSellerShip")
+
+    def deliver(self, trade: Trade, oids: list[str], express_id: int, waybill: str) -> None:
+        """Ship ``oids`` with one waybill: the trade moves to WAIT_BUYER_CONFIRM_GOODS once
+        every line is shipped; before that it stays awaiting shipment (partly shipped)."""
+        at = self.now()
+        trade.deliveries.append(Delivery(list(oids), express_id, waybill, at))
+        if trade.shipped_oids >= {ln.oid for ln in trade.lines}:
+            self.ship(trade, at)
+        else:
+            trade.consign_time = trade.consign_time or at
+            self._change(trade, trade.status, at, "trade_TradePartlySellerShip")
+
+    def after_sale(self, trade: Trade, oid: str | None) -> Refund:
+        """The buyer opens an after-sale case (refund requested, awaiting the seller)."""
+        at = self.now()
+        line = next((ln for ln in trade.lines if ln.oid == oid), trade.lines[0])
+        refund = Refund(
+            f"20{self._next_id():016d}", trade.tid, line.payment, "WAIT_SELLER_AGREE", at, at
+        )
+        refund.oid = line.oid
+        trade.refunds.append(refund)
+        self._change(trade, trade.status, at, "trade_refund_BuyerCreated")
+        return refund
 
     def succeed(self, trade: Trade, at: int) -> None:
         trade.success_time = at

@@ -170,6 +170,34 @@ def full_order_info(trade: Trade, cipher: Cipher) -> dict[str, Any]:
     }
 
 
+def delivery_order(trade: Trade) -> list[dict[str, Any]]:
+    """``youzan.trade.get``'s ``delivery_order[]``: one entry per waybill with the lines it
+    covers (a trade shipped whole by the shop's own tools counts as one, without a waybill)."""
+    deliveries = [(d.oids, d.express_id, d.waybill, d.at) for d in trade.deliveries]
+    rest = [ln.oid for ln in trade.lines if ln.oid not in trade.shipped_oids]
+    if trade.consign_time and trade.status != "WAIT_SELLER_SEND_GOODS" and rest:
+        deliveries.append((rest, 0, "", trade.consign_time))
+    return [
+        {
+            "pk_id": i + 1,
+            "express_state": 1,
+            "express_type": 0,
+            "oids": [{"oid": oid} for oid in oids],
+            "dists": [
+                {"express_info": {"express_id": express_id, "express_no": waybill}},
+            ],
+            "created": fmt_time(at),
+        }
+        for i, (oids, express_id, waybill, at) in enumerate(deliveries)
+    ]
+
+
+def refund_order(refund: Refund) -> dict[str, Any]:
+    """``youzan.trade.get``'s ``refund_order[]`` row: the refund and the lines it is about."""
+    oids = [{"oid": refund.oid}] if refund.oid else []
+    return {**refund_info(refund), "oids": oids}
+
+
 def refund_info(refund: Refund) -> dict[str, Any]:
     """One row of ``youzan.trade.refund.search`` 3.0.0 (money yuan strings, times formatted)."""
     return {

@@ -60,6 +60,10 @@ class Order(Model):
     payment_no: Mapped[str | None] = mapped_column(String(200))
     payment_method: Mapped[str | None] = mapped_column(String(100))
     properties: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Shipments sent back to the shop from the hub (W8), oldest first: {carrier,
+    # carrier_name, waybill, shipped_at, lines, skipped_lines}. Kept apart from
+    # ``properties``, which every synced snapshot replaces (hub.services.shipping).
+    shipments: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -167,6 +167,7 @@ def order_detail(o: Order, details: Details) -> dict[str, Any]:
         "lines": [line(li) for li in details.lines],
         "refunds": [refund(r) for r in details.refunds],
         "events": [event(e) for e in details.events],
+        "shipments": list(o.shipments or []),
     }
 
 
