@@ -58,8 +58,10 @@ def _workspace_id(slug: str | None, order: str | None) -> int:
     if slug:
         return _workspace(slug).id
     from hub.extensions import db
+    from hub.services.parsing import as_id
 
-    found = db.session.get(Order, int(order)) if order and order.isdigit() else None
+    oid = as_id(order) if order else None
+    found = db.session.get(Order, oid) if oid else None
     if found is None:
         raise CommandFailed(
             f"order {order}: no such order id; give --workspace to find it by its number",

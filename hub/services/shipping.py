@@ -23,6 +23,7 @@ from hub.core import ingest
 from hub.core.errors import N_, HubError, ShipmentRefused
 from hub.extensions import db
 from hub.models import Connection, Order, utcnow
+from hub.services import parsing
 from hub.sync import runtime
 
 log = logging.getLogger(__name__)
@@ -58,11 +59,8 @@ def check_input(carrier: Any, waybill: Any) -> tuple[str, str]:
 
 def get_order(workspace_id: int, order_id: Any) -> Order:
     """The workspace's order of hub id ``order_id``; refused as not_found otherwise."""
-    try:
-        oid = int(order_id)
-    except (TypeError, ValueError):
-        oid = None
-    order = db.session.get(Order, oid) if oid is not None and 0 < oid < 2**63 else None
+    oid = parsing.as_id(str(order_id)) if isinstance(order_id, int | str) else None
+    order = db.session.get(Order, oid) if oid is not None else None
     if order is None or order.workspace_id != workspace_id:
         raise ShipmentRefused(
             "not_found", N_("order %(order)s: no such order"), field="order_id", order=order_id
@@ -74,8 +72,9 @@ def find_order(workspace_id: int, ref: str, *, by_id: bool = True) -> Order:
     """The order ``ref`` names: its hub id (when ``by_id``), else its order number if one
     order of the workspace has it."""
     ref = str(ref or "").strip()
-    if by_id and ref.isdigit():
-        order = db.session.get(Order, int(ref)) if int(ref) < 2**63 else None
+    oid = parsing.as_id(ref) if by_id else None
+    if oid is not None:
+        order = db.session.get(Order, oid)
         if order is not None and order.workspace_id == workspace_id:
             return order
     found = db.session.scalars(

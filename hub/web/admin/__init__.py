@@ -32,6 +32,7 @@ def register(app: Flask) -> None:
         orders,
         privacy,
         settings,
+        shipping,
         stores,
         syncs,
     )
@@ -47,6 +48,7 @@ def register(app: Flask) -> None:
         imports,
         privacy,
         deals,
+        shipping,
     ):
         app.register_blueprint(module.bp)
     app.add_url_rule("/", "home", _home)

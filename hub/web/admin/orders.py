@@ -14,6 +14,7 @@ from hub.queries import customers as q_customers
 from hub.queries import orders as q_orders
 from hub.web import csv_export
 from hub.web.admin.common import error_text, paginate, scoped_or_404
+from hub.web.admin.shipping import ship_panel, shippable_ids
 from hub.web.auth import workspace_id
 from hub.web.zones import workspace_zone
 
@@ -42,6 +43,7 @@ def index() -> Any:
         stores=q_orders.stores(ws),
         names=q_customers.names(ws, ids),
         args=request.args,
+        shippable=shippable_ids(ws, list(pager.items)) if pager else set(),
     )
     return page, 400 if error else 200
 
@@ -76,4 +78,5 @@ def detail(order_id: int) -> Any:
         events=details.events,
         customer=customer,
         conn=conn,
+        ship=ship_panel(order),
     )
