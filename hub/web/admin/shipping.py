@@ -13,7 +13,7 @@ from hub.core.errors import HubError
 from hub.extensions import db
 from hub.models import Order
 from hub.services import parsing, shipping
-from hub.web.admin.common import error_text
+from hub.web.admin.common import error_text, scoped_or_404
 from hub.web.auth import admin_required, is_admin, workspace_id
 from hub.web.i18n import _, gettext_
 
@@ -44,6 +44,7 @@ def shippable_ids(workspace_id: int, orders: list[Order]) -> set[int]:
 @admin_required
 def ship(order_id: int) -> Any:
     ws = workspace_id()
+    scoped_or_404(Order, order_id)
     try:
         done = shipping.ship(ws, order_id, request.form.get("carrier"), request.form.get("waybill"))
     except HubError as exc:  # a refusal (ShipmentRefused) or the platform's failure
