@@ -121,8 +121,10 @@ def generate(shop: Shop, orders: int, products: int, now: int, days: int = 400) 
         status = SPU_STATUSES[i] if i < len(SPU_STATUSES) else None
         shop.make_spu(now - days * DAY - rng.randrange(30 * DAY), status)
     stamps = sorted(now - rng.randrange(days * DAY) for _ in range(orders))
+    shop.bulk = True
     for created in stamps:
         _live(shop, shop.make_order(created), now - 30)
+    shop.reindex()
     shop.events.clear()
 
 
