@@ -49,7 +49,7 @@ class WechatShopSettings(Schema):
     )
     push_token = fields.String(
         required=True,
-        validate=validate.Regexp(r"^[0-9A-Za-z]{3,32}$"),
+        validate=validate.Length(min=3, max=64),
         metadata={"label": "Push token (message push Token)", "secret": True},
     )
     encoding_aes_key = fields.String(
