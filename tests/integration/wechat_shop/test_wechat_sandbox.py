@@ -6,8 +6,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import socket
+import subprocess
+import sys
 import time
 import xml.etree.ElementTree as ET
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -460,3 +464,44 @@ def test_same_seed_same_shop() -> None:
     a = create_app(seed=5, orders=50, epoch=EPOCH).extensions["wechat_shop_sandbox"].shop
     b = create_app(seed=5, orders=50, epoch=EPOCH).extensions["wechat_shop_sandbox"].shop
     assert list(a.orders) == list(b.orders) and list(a.spus) == list(b.spus)
+
+
+def test_generated_shop_has_every_order_status() -> None:
+    shop = create_app(seed=9, orders=300, epoch=EPOCH).extensions["wechat_shop_sandbox"].shop
+    assert {o.status for o in shop.orders.values()} == {10, 20, 30, 100, 200, 250}
+
+
+def test_hub_sandbox_command_serves_the_mini_shop(tmp_path: Path) -> None:
+    """``hub sandbox wechat_shop --port N --seed S --orders N`` standalone (a real process)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    hub = Path(sys.executable).with_name("hub")
+    cmd = [
+        str(hub),
+        "sandbox",
+        "wechat_shop",
+        "--port",
+        str(port),
+        "--seed",
+        "7",
+        "--orders",
+        "120",
+    ]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path)
+    try:
+        url, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 30
+        while True:
+            try:
+                truth = requests.get(f"{url}/_sandbox/truth", timeout=2).json()
+                break
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline and proc.poll() is None
+                time.sleep(0.1)
+        assert truth["orders"] == 120
+        box = Sandbox(type("Running", (), {"url": url})())
+        assert box.fetch_token().json()["expires_in"] == 7200
+        assert _ok(box.api("order/get_list", page=1, page_size=100))["total_num"] == 120
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
