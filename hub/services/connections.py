@@ -18,6 +18,7 @@ from hub.core.errors import (
     N_,
     AlreadyBound,
     Conflict,
+    MigrationRunning,
     NotFound,
     NotPlatformApi,
     PlatformUnreachable,
@@ -35,6 +36,9 @@ from hub.sync.egress import EgressRefused
 from hub.sync.runtime import connection_config
 
 log = logging.getLogger(__name__)
+
+# Settings the hub keeps on a store beside the connector's bind settings (W2, W3).
+HUB_SETTINGS = ("migration", "freight_templates", "freight_templates_copied_at")
 
 
 # What a person binding a store reads when the store's address fails (hub.web translates).
@@ -242,6 +246,11 @@ def unbind(workspace_id: int, connection_id: int) -> Connection:
     if not conn.is_bound:
         return conn
     run = active_run(conn)
+    if run is not None and run.trigger == "migration":
+        raise MigrationRunning(
+            f"store #{conn.id} is being migrated (sync run #{run.id}); "
+            "wait for the migration to finish before unbinding"
+        )
     if run is not None:
         raise Conflict(
             f"store #{conn.id} has a sync in progress (sync run #{run.id}); "
@@ -370,7 +379,9 @@ def update_credentials(
     config = validate_settings(cls, {**old, **crypto.unmask(dict(values), old)})
     info = check_store(conn.platform, config, conn.id)
     _reclaim(conn, info)
-    conn.settings, secret = _split(cls, config)
+    kept = {k: v for k, v in (conn.settings or {}).items() if k in HUB_SETTINGS}
+    plain, secret = _split(cls, config)
+    conn.settings = {**plain, **kept}  # the hub's own (migration rules, templates) stay
     conn.credentials_enc = crypto.encrypt_json(secret)
     conn.credential_expires_at = info.expires_at
     conn.warnings = list(info.warnings) or None

@@ -18,6 +18,7 @@ from hub.core.errors import classify
 from hub.extensions import db
 from hub.jobs.heartbeat import Heartbeat
 from hub.models import Connection, Cursor, SyncRun, utcnow
+from hub.services import migration
 from hub.sync import window as windows
 from hub.sync.batch import PageBatch, ReadPage, frozen
 from hub.sync.readahead import ReadAhead
@@ -48,6 +49,8 @@ def execute(run_id: int, *, job_id: str | None = None) -> str:
             connector = connector_for(conn)
             for stream in connector.streams():
                 _sync_stream(run, conn, connector, stream, beat)
+            if migration.is_migration(run):
+                migration.finish(run, conn, connector)
         except Superseded:
             db.session.rollback()
             return "superseded"
