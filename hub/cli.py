@@ -162,8 +162,9 @@ def _connection(connection_id: int) -> Any:
 @click.option("--set", "pairs", multiple=True, metavar="KEY=VALUE", help="A bind setting.")
 @click.option("--sync-mode", type=click.Choice(["auto", "manual"]), default="auto",
               show_default=True, help="Sync every --interval-minutes, or on request.")  # fmt: skip
-@click.option("--interval-minutes", type=int, default=60, show_default=True,
-              help="Minutes between automatic syncs (30–1440).")  # fmt: skip
+@click.option("--interval-minutes", type=int, default=None,
+              help="Minutes between automatic syncs (30–1440; default 60, or the platform's "
+                   "own: 5 for a WeChat Mini Shop).")  # fmt: skip
 @click.option("--first-sync/--no-first-sync", default=True, show_default=True,
               help="Queue the store's first sync once it is bound.")  # fmt: skip
 @hub_command()

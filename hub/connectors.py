@@ -154,6 +154,13 @@ class Connector(ABC):
     # How to register the store's push URL on the platform (a connector with "push"), in
     # plain English marked for translation; shown beside the URL on the store page.
     webhook_setup: ClassVar[str | None] = None
+    # Automatic sync (Y5, W7): the minutes between a store's automatic syncs when bound
+    # without a choice, and the fewest allowed (None: the hub's, Connection.INTERVAL_DEFAULT
+    # and INTERVAL_MIN); and the streams an automatic sync reads less often than every time:
+    # stream name -> minutes (e.g. products daily while orders sync every 5 minutes).
+    sync_interval_default: ClassVar[int | None] = None
+    sync_interval_min: ClassVar[int | None] = None
+    stream_intervals: ClassVar[Mapping[str, int]] = {}
 
     def __init__(self, config: Mapping[str, Any], context: ConnectorContext) -> None:
         self.config = dict(config)

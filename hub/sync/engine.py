@@ -75,6 +75,9 @@ def _sync_stream(
     run: SyncRun, conn: Connection, connector: Connector, stream: Stream, beat: Heartbeat
 ) -> None:
     state = _load_state(conn, stream.name)
+    every = connector.stream_intervals.get(stream.name)
+    if run.trigger == "auto" and not windows.stream_due(state, every, run.window_end):
+        return  # W7: read less often than the store's automatic syncs (products daily)
     config = current_app.config
     initial_days = int((conn.settings or {}).get("initial_days") or config["SYNC_INITIAL_DAYS"])
     window, page_state, done = windows.plan(

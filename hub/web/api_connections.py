@@ -56,7 +56,7 @@ def bind() -> Any:
     if not isinstance(first_sync, bool):
         raise ValidationFailed("First sync: send true or false", field="first_sync")
     mode = data.get("sync_mode", "auto")
-    interval = data.get("interval_minutes", Connection.INTERVAL_DEFAULT if mode == "auto" else None)
+    interval = data.get("interval_minutes")  # auto without one: the platform's default
     conn = connections.bind(workspace_id(), platform, settings, name=data.get("name"),
                             sync_mode=mode, interval_minutes=interval)  # fmt: skip
     body = _connection(conn)
@@ -88,7 +88,8 @@ def sync_settings(connection_id: int) -> Any:
         raise ValidationFailed("Sync: choose manual, auto or disabled", field="mode")
     interval = data.get("interval_minutes", data.get("sync_interval_minutes"))
     if mode:
-        connections.check_sync_choice(mode, interval)
+        platform = connections.get(workspace_id(), connection_id).platform
+        connections.check_sync_choice(mode, interval, platform)
     if "migration" in data:  # W2: checked (and refused while migrating) before anything changes
         conn = migration.update_rules(workspace_id(), connection_id, data["migration"])
     if mode:

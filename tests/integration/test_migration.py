@@ -4,6 +4,7 @@ connector has capability "migrate" (tests.support.fake_migrate) against one with
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -224,3 +225,63 @@ def test_w3_migration_refused_while_a_sync_runs(client, auth, store):
     assert resp.status_code == 409 and resp.get_json()["error"]["code"] == "conflict"
     # a plain sync does not lock the rules
     assert rules(client, auth, store, migration={"group": None}).status_code == 200
+
+
+# --------------------------------------------------------------------------- W7 schedule
+def test_w7_a_store_whose_platform_declares_it_syncs_every_5_minutes_by_default(
+    client, auth, workspace, shop_file, tmp_path
+):
+    from hub.jobs import schedule
+
+    settings = {"store_id": "M9", "api_key": "k", "data_file": str(shop_file)}
+    body = {"platform": "fakemig", "settings": settings, "first_sync": False}
+    bound = client.post(f"{API}/connections", headers=auth, json=body).get_json()
+    assert bound["sync_mode"] == "auto" and bound["sync_interval_minutes"] == 5
+    conn = db.session.get(Connection, bound["id"])
+    start = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+    conn.last_sync_at = start
+    db.session.commit()
+    assert [c.id for c in schedule.due_connections(start + timedelta(minutes=4))] == []
+    assert [c.id for c in schedule.due_connections(start + timedelta(minutes=5))] == [conn.id]
+    # Y5's 30-minute floor still holds for a platform that declares nothing
+    plain = add_connection(workspace.id, tmp_path / "orders.json")
+    refused = rules(client, auth, plain, mode="auto", interval_minutes=5)
+    assert refused.status_code == 400 and refused.get_json()["error"]["field"] == "interval_minutes"
+    assert rules(client, auth, conn, mode="auto", interval_minutes=5).status_code == 200
+    assert rules(client, auth, conn, mode="auto", interval_minutes=4).status_code == 400
+    # unbind stops automatic sync
+    assert client.delete(f"{API}/connections/{conn.id}", headers=auth).status_code == 200
+    assert schedule.due_connections(start + timedelta(days=1)) == []
+
+
+def test_w7_automatic_syncs_read_products_daily_and_orders_every_time(
+    client, auth, store, shop_file
+):
+    from hub.jobs import schedule
+    from hub.models import Cursor
+
+    store.sync_mode, store.sync_interval_minutes = "auto", 5
+    db.session.commit()
+
+    def auto_run() -> SyncRun:
+        started = schedule.tick(datetime.now(UTC) + timedelta(minutes=10))["started"]
+        assert len(started) == 1
+        engine.execute(started[0])
+        db.session.expire_all()
+        return db.session.get(SyncRun, started[0])
+
+    first = auto_run()
+    assert first.counts["products"]["created"] == 12 and first.counts["orders"]["created"] == 30
+    shop = json.loads(shop_file.read_text())
+    shop["orders"].append({"id": "o9999", "status": "paid", "lines": [["p001", 1]]})
+    shop["products"].append({"id": "p999", "title": "New", "price": "1.00"})
+    write_shop(shop_file, shop)
+    second = auto_run()
+    assert "products" not in second.counts  # read less than a day ago: not read
+    assert second.counts["orders"]["created"] == 1
+    assert "p999" not in products()
+    cursor = db.session.scalar(select(Cursor).where(Cursor.stream == "products"))
+    cursor.state = {**cursor.state, "bookmark": (datetime.now(UTC) - timedelta(days=1)).isoformat()}
+    db.session.commit()
+    third = auto_run()
+    assert third.counts["products"]["created"] == 1 and "p999" in products()

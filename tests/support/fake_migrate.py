@@ -40,6 +40,9 @@ class FakeMigrateConnector(Connector):
     settings_schema = FakeMigrateSettings
     capabilities = frozenset({"pull", "migrate"})
     sales_channel = "Fake Mini Shop"
+    sync_interval_default = 5  # W7, as a mini shop: orders every 5 minutes, products daily
+    sync_interval_min = 5
+    stream_intervals = {"products": 1440}
 
     def check(self) -> BindInfo:
         return BindInfo(str(self.config["store_id"]), f"Fake mini shop {self.config['store_id']}")
