@@ -64,6 +64,11 @@ class WechatShopSettings(Schema):
         validate=validate.Length(max=150),
         metadata={"label": "API base URL", "platform_base": True},
     )
+    quota_wait_seconds = fields.Float(
+        load_default=60.0,
+        validate=validate.Range(min=0.1, max=60),
+        metadata={"label": "Longest wait after the per-minute quota (45011), seconds"},
+    )
 
 
 class WechatShopConnector(Connector):
@@ -93,6 +98,7 @@ class WechatShopConnector(Connector):
             save=context.save_credentials,
             load=getattr(context, "load_credentials", None),
             lock=getattr(context, "lock", None) or no_lock,
+            quota_wait=float(self.config.get("quota_wait_seconds") or 60.0),
         )
         self.push_token = str(stored.get("push_token") or "")
         self._counted = 0
