@@ -42,6 +42,7 @@ _TEAS = ["Longjing", "Pu'er", "Jasmine", "Oolong", "White tea", "Black tea", "Ti
 _KINDS = ["250g tin", "gift box", "tea bags x20", "357g cake", "sampler", "100g pouch"]
 _SIZES = [("规格", "小"), ("规格", "中"), ("规格", "大")]
 _NAMES = ["王伟", "李娜", "张敏", "刘洋", "陈静", "杨磊", "赵艳", "黄杰", "周涛", "吴明"]
+_ROADS = ["文三路", "南京路", "人民路"]
 _PLACES = [
     ("浙江省", "杭州市", "西湖区", "310000"),
     ("上海市", "上海市", "浦东新区", "200120"),
@@ -143,6 +144,7 @@ class Shop:
         self.by_update: list[tuple[int, int]] = []  # (update_time, order_id), sorted
         self.clock_offset = 0
         self.version = 0  # bumped on every change: selection caches key on it
+        self.bulk = False
         self._n = 0
         self.events: list[tuple[int, str, int]] = []  # (order_id, Event, CreateTime) to push
 
@@ -157,6 +159,10 @@ class Shop:
     def put(self, order: Order, at: int) -> None:
         """Store an order change; its update time never goes back."""
         old = order.update_time
+        if self.bulk:  # generating: the indexes are built once at the end (``reindex``)
+            order.update_time, order.rev = max(at, old), order.rev + 1
+            self.orders[order.order_id] = order
+            return
         if old:
             i = bisect.bisect_left(self.by_update, (old, order.order_id))
             if i < len(self.by_update) and self.by_update[i] == (old, order.order_id):
@@ -168,6 +174,12 @@ class Shop:
         order.rev += 1
         self.orders[order.order_id] = order
         bisect.insort(self.by_update, (at, order.order_id))
+        self.version += 1
+
+    def reindex(self) -> None:
+        self.by_create = sorted((o.create_time, o.order_id) for o in self.orders.values())
+        self.by_update = sorted((o.update_time, o.order_id) for o in self.orders.values())
+        self.bulk = False
         self.version += 1
 
     # ------------------------------------------------------------------ products
@@ -205,22 +217,23 @@ class Shop:
             Line(spu.product_id, sku.sku_id, cnt, spu.title, sku.sale_price, sku.sku_attrs)
             for spu, sku, cnt in items
         ]
+        bits = rng.getrandbits(64)  # one draw for the buyer's details: generation stays fast
         if method is None:
-            method = rng.choices((0, 1, 2), (80, 10, 10))[0]
-        name, (prov, city, county, _zip) = rng.choice(_NAMES), rng.choice(_PLACES)
-        tel = f"1{rng.choice('3578')}{rng.randrange(10**9):09d}"
-        detail = f"{rng.randint(1, 999)}号 {rng.choice(['文三路', '南京路', '人民路'])}"
+            method = (0, 0, 0, 0, 0, 0, 0, 0, 1, 2)[bits % 10]
+        prov, city, county, _zip = _PLACES[(bits >> 4) % len(_PLACES)]
+        tel = f"1{'3578'[(bits >> 8) % 4]}{(bits >> 10) % 10**9:09d}"
+        detail = f"{(bits >> 40) % 999 + 1}号 {_ROADS[(bits >> 50) % len(_ROADS)]}"
         product_price = sum(ln.sale_price * ln.sku_cnt for ln in lines)
         order = Order(
-            order_id=ORDER_ID_BASE + n * 1009 + rng.randrange(1000),
+            order_id=ORDER_ID_BASE + n * 1009 + (bits >> 54) % 1000,
             create_time=created,
-            openid=f"oWx{rng.randrange(16**12):012x}{n % 997:03d}",
+            openid=f"oWx{rng.getrandbits(48):012x}{n % 997:03d}",
             lines=lines,
-            freight=0 if method else rng.choice((0, 0, 800, 1200)),
-            discount=product_price * rng.choice((0, 0, 0, 5, 10)) // 100,
+            freight=0 if method else (0, 0, 800, 1200)[(bits >> 36) % 4],
+            discount=product_price * (0, 0, 0, 5, 10)[(bits >> 30) % 5] // 100,
             method=method,
-            address=(name, tel, prov, city, county, detail),
-            legacy_address=rng.random() < 0.1,
+            address=(_NAMES[(bits >> 44) % len(_NAMES)], tel, prov, city, county, detail),
+            legacy_address=(bits >> 34) % 10 == 0,
         )
         self.put(order, created)
         return order
