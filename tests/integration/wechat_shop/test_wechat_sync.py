@@ -38,25 +38,23 @@ def test_w6_full_sync_takes_every_paid_order_of_any_age(store, sandbox, workspac
 def test_w6_refund_after_sync_cancels_the_stored_order_and_resync_updates(
     store, sandbox, workspace
 ):
+    paid, done = sandbox.control("orders", count=2, paid=True)["order_ids"]
+    sandbox.control(f"orders/{done}/ship")
     sync(store, full=True)
-    paid = [
-        o
-        for o, x in sandbox.shop.orders.items()
-        if x.status == 20 and not any(ln.on_aftersale_sku_cnt for ln in x.lines)
-    ]
-    done = [o for o, x in sandbox.shop.orders.items() if x.status == 30]
-    sandbox.control(f"orders/{paid[0]}/refund")  # every unit refunded: 200
-    sandbox.control(f"orders/{done[0]}/complete")  # 30 -> 100
+    assert order(workspace.id, paid).status == "paid"
+    assert order(workspace.id, done).status == "shipped"
+    sandbox.control(f"orders/{paid}/refund")  # every unit refunded: 200
+    sandbox.control(f"orders/{done}/complete")  # 30 -> 100
     run = sync(store)
     assert run.status == "succeeded", run.error
-    closed = order(workspace.id, str(paid[0]))
+    closed = order(workspace.id, paid)
     assert closed.status == "closed" and closed.platform_status == "200"
     assert closed.amount_paid == Decimal("0") and closed.closed_at is not None
     events = db.session.scalars(
         select(Event.type).where(Event.workspace_id == workspace.id, Event.order_id == closed.id)
     ).all()
     assert "cancel" in events
-    assert order(workspace.id, str(done[0])).status == "completed"
+    assert order(workspace.id, done).status == "completed"
 
 
 def test_w6_ids_above_2_53_exact_and_fields_mapped(store, sandbox, workspace, client):
