@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -123,6 +124,12 @@ class ConnectorContext:
     save_credentials: Callable[[dict[str, Any]], None] = lambda _creds: None
     extra: dict[str, Any] = field(default_factory=dict)
     official_bases: dict[str, str] = field(default_factory=dict)
+    # The stored (decrypted) credentials as they are now, re-read: another process may have
+    # refreshed a token meanwhile. None when nothing is stored (a bind's check).
+    load_credentials: Callable[[], dict[str, Any]] | None = None
+    # A cross-process lock by key (``with context.lock("...")``), e.g. around a token refetch
+    # that revokes the previous token. None: no lock (a connector then locks nothing).
+    lock: Callable[[str], AbstractContextManager[Any]] | None = None
 
 
 class Stream(ABC):
@@ -154,6 +161,16 @@ class Connector(ABC):
     # How to register the store's push URL on the platform (a connector with "push"), in
     # plain English marked for translation; shown beside the URL on the store page.
     webhook_setup: ClassVar[str | None] = None
+    # Query-string fields of a push the connector reads (WeChat signs in the query string):
+    # the intake hands them over in the headers as ``X-Webhook-Query-<name>``.
+    webhook_query_fields: ClassVar[tuple[str, ...]] = ()
+    # Automatic sync (Y5, W7): the minutes between a store's automatic syncs when bound
+    # without a choice, and the fewest allowed (None: the hub's, Connection.INTERVAL_DEFAULT
+    # and INTERVAL_MIN); and the streams an automatic sync reads less often than every time:
+    # stream name -> minutes (e.g. products daily while orders sync every 5 minutes).
+    sync_interval_default: ClassVar[int | None] = None
+    sync_interval_min: ClassVar[int | None] = None
+    stream_intervals: ClassVar[Mapping[str, int]] = {}
 
     def __init__(self, config: Mapping[str, Any], context: ConnectorContext) -> None:
         self.config = dict(config)
@@ -203,6 +220,11 @@ class Connector(ABC):
 
     def webhook_ack(self) -> WebhookAck:
         return WebhookAck(body='{"ok":true}')
+
+    def webhook_challenge(self, headers: Mapping[str, str]) -> WebhookAck | None:
+        """A GET on the push URL (a platform's URL check, e.g. WeChat's ``echostr``): the
+        answer, or None (the intake answers 404)."""
+        return None
 
     def handle_webhook(self, headers: Mapping[str, str], body: bytes) -> list[Record]:
         """Turn a stored delivery into records (may call the platform's API)."""
