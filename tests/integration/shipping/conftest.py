@@ -17,11 +17,12 @@ from hub.services import connections, tokens
 from hub.sync import engine, service
 
 YOUZAN = "connectors.youzan.connector:YouzanConnector"
+WECHAT = "connectors.wechat_shop.connector:WechatShopConnector"
 
 
 @pytest.fixture
 def app_config(app_config: dict) -> dict:
-    return {**app_config, "CONNECTORS": [YOUZAN]}
+    return {**app_config, "CONNECTORS": [YOUZAN, WECHAT]}
 
 
 class Sandbox:
@@ -55,6 +56,22 @@ def youzan_store(app, workspace, youzan) -> Connection:
 
     config = {**demo_bind_config(youzan.url), "backoff_seconds": 0.01}
     return connections.bind(workspace.id, "youzan", config)
+
+
+@pytest.fixture
+def wechat():
+    from connectors.wechat_shop.sandbox_server import create_app
+
+    running = serve(create_app(seed=24, orders=40))
+    yield Sandbox(running)
+    running.stop()
+
+
+@pytest.fixture
+def wechat_store(app, workspace, wechat) -> Connection:
+    from connectors.wechat_shop.sandbox_server import demo_bind_config
+
+    return connections.bind(workspace.id, "wechat_shop", demo_bind_config(wechat.url))
 
 
 @pytest.fixture
