@@ -23,7 +23,7 @@ from hub.connectors import (
     WebhookAck,
     WebhookInfo,
 )
-from hub.core.errors import N_, PermissionDenied, ValidationFailed
+from hub.core.errors import N_, HubError, PermissionDenied, ValidationFailed
 from hub.core.records import OrderRecord, Record
 from hub.sync.egress import origin_of, same_base
 from hub.sync.http import platform_text
@@ -204,5 +204,8 @@ class YouzanConnector(Connector):
         todo, skipped = shipping.unshipped_lines(tid, webhooks.fetch_trade(self.client, tid))
         carrier = shipping.resolve_carrier(shipment.carrier, self.carriers())
         shipping.confirm(self.client, tid, todo, carrier, shipment.waybill)
-        order = self._map(webhooks.fetch_trade(self.client, tid))
+        try:
+            order = self._map(webhooks.fetch_trade(self.client, tid))
+        except HubError:  # shipped all the same: the next sync or push brings the order
+            order = None
         return ShipResult(shipped_lines=todo, skipped_lines=skipped, order=order)

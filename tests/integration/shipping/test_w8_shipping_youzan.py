@@ -230,3 +230,24 @@ def test_w8_youzan_ship_file_names_bad_rows_and_fails_alone(
     assert data["shipped"] == 1 and data["failed"] == 4
     assert order_of(workspace.id, a.external_id).status == "shipped"
     assert shipped_on_shop(youzan, c.external_id) == []
+
+
+def test_w8_youzan_platform_failure_is_reported_and_nothing_recorded(
+    workspace, youzan, youzan_store, hub
+):
+    a, b = awaiting(youzan, youzan_store, 2)
+    youzan.control("faults", errors_5xx=1)  # the shop's gateway fails once
+    got = hub.post(f"/orders/{a.id}/shipments", {"carrier": "SF", "waybill": "SF-X1"})
+    assert got.status_code == 503 and got.json()["error"]["code"] == "platform_unavailable"
+    assert order_of(workspace.id, a.external_id).shipments is None
+    youzan.control("faults", errors_5xx=1)
+    got = hub.post(
+        "/shipments",
+        {"shipments": [{"order_id": o.id, "carrier": "SF", "waybill": f"SF-Y{o.id}"}
+                       for o in (a, b)]},
+    )  # fmt: skip
+    results = got.json()["results"]
+    assert results[0]["ok"] is False
+    assert results[0]["error"]["code"] == "platform_unavailable"
+    assert results[1]["ok"] is True  # the next order ships all the same
+    assert shipped_on_shop(youzan, a.external_id) == []
