@@ -230,6 +230,11 @@ def test_w8_youzan_ship_file_names_bad_rows_and_fails_alone(
     assert data["shipped"] == 1 and data["failed"] == 4
     assert order_of(workspace.id, a.external_id).status == "shipped"
     assert shipped_on_shop(youzan, c.external_id) == []
+    # the same file again, for a person: a line per row, already shipped now refused
+    out = runner.invoke(args=["hub", "ship", "--file", str(path), "--workspace", workspace.slug])
+    assert out.exit_code == 1
+    assert f"line 2: order {a.id}: FAILED (already_shipped)" in out.output
+    assert "0 shipped, 5 failed." in out.output
 
 
 def test_w8_youzan_platform_failure_is_reported_and_nothing_recorded(
