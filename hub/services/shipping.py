@@ -219,16 +219,20 @@ def ship(
     try:
         chosen = connectors.carrier(conn, carrier)
         result = connector.ship(Shipment(order.external_id, chosen.code, waybill))
-        return _record(order, conn, chosen, waybill, result)
+        return _record(order, conn, connector, chosen, waybill, result)
     except BaseException:
         db.session.rollback()
-        raise
-    finally:
         _count_calls(connector, conn.id)
+        raise
 
 
 def _record(
-    order: Order, conn: Connection, carrier: Carrier, waybill: str, result: ShipResult
+    order: Order,
+    conn: Connection,
+    connector: Connector,
+    carrier: Carrier,
+    waybill: str,
+    result: ShipResult,
 ) -> dict[str, Any]:
     """Ingest the order as the shop has it now and keep the shipment on it, in one commit."""
     order_id, workspace_id = order.id, order.workspace_id
@@ -248,6 +252,7 @@ def _record(
         "skipped_lines": list(result.skipped_lines),
     }
     order.shipments = [*(order.shipments or []), shipment]
+    runtime.record_api_calls(db.session, connector, conn.id)
     db.session.commit()
     return {"order_id": order_id, "order_no": order.order_no, "status": order.status, **shipment}
 
