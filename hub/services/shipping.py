@@ -90,7 +90,7 @@ def find_order(workspace_id: int, ref: str, *, by_id: bool = True) -> Order:
     raise ShipmentRefused("not_found", message, field="order_id", order=ref)
 
 
-def store_of(order: Order) -> tuple[Connection, type[Connector]]:
+def store_of(order: Order) -> Connection:
     """The order's store and its connector class; refused when the store is unbound (W1) or
     its platform cannot ship."""
     conn = db.session.get(Connection, order.connection_id) if order.connection_id else None
@@ -107,17 +107,19 @@ def store_of(order: Order) -> tuple[Connection, type[Connector]]:
             order=order.order_no,
             store=conn.name,
         )
-    try:
-        cls = registry.get(conn.platform)
-    except registry.UnknownPlatform:
-        cls = None
-    if cls is None or "ship" not in cls.capabilities:
+    if not ships(conn.platform):
         raise ShipmentRefused(
             "no_shipping",
             N_("order %(order)s: its store's platform cannot ship orders from the hub"),
             order=order.order_no,
         )
-    return conn, cls
+    return conn
+
+
+def ships(platform: str) -> bool:
+    """Whether the hub ships orders of ``platform`` (its connector has capability "ship")."""
+    cls = registry.connectors().get(platform)
+    return cls is not None and "ship" in cls.capabilities
 
 
 def can_ship(order: Order) -> bool:
@@ -126,7 +128,7 @@ def can_ship(order: Order) -> bool:
         store_of(order)
     except ShipmentRefused:
         return False
-    return order.status in ("paid", "shipped")
+    return True
 
 
 def shippable_connections(workspace_id: int) -> dict[int, Connection]:
@@ -135,13 +137,8 @@ def shippable_connections(workspace_id: int) -> dict[int, Connection]:
         select(Connection).where(
             Connection.workspace_id == workspace_id, Connection.bound_key.is_not(None)
         )
-    ).all()
-    out = {}
-    for conn in rows:
-        cls = registry.connectors().get(conn.platform)
-        if cls is not None and "ship" in cls.capabilities:
-            out[conn.id] = conn
-    return out
+    )
+    return {conn.id: conn for conn in rows if ships(conn.platform)}
 
 
 def carriers(workspace_id: int, connection_id: int, *, interactive: bool = True) -> list[Carrier]:
@@ -154,8 +151,7 @@ def carriers(workspace_id: int, connection_id: int, *, interactive: bool = True)
         )  # fmt: skip
     if not conn.is_bound:
         raise ShipmentRefused("unbound", N_("store %(store)s is no longer bound"), store=conn.name)
-    cls = registry.get(conn.platform)
-    if "ship" not in cls.capabilities:
+    if not ships(conn.platform):
         raise ShipmentRefused(
             "no_shipping", N_("store %(store)s cannot ship orders from the hub"), store=conn.name
         )
@@ -213,7 +209,7 @@ def ship(
     shipment recorded. Raises ShipmentRefused (``code`` for programs) or the platform's error."""
     carrier, waybill = check_input(carrier, waybill)
     order = order or get_order(workspace_id, order_id)
-    conn, _cls = store_of(order)
+    conn = store_of(order)
     connectors = connectors or _Connectors(interactive)
     connector = connectors.get(conn)
     try:

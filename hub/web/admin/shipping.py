@@ -76,7 +76,7 @@ def ship_selected() -> Any:
 def _refusal(order: Order, carriers: dict[int, list[Any]]) -> str | None:
     """Why ``order`` cannot be shipped (None if it can), reading its store's carriers once."""
     try:
-        conn, _cls = shipping.store_of(order)
+        conn = shipping.store_of(order)
         if conn.id not in carriers:
             carriers[conn.id] = shipping.carriers(order.workspace_id, conn.id)
     except HubError as exc:
