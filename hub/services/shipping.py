@@ -91,7 +91,7 @@ def find_order(workspace_id: int, ref: str, *, by_id: bool = True) -> Order:
 
 
 def store_of(order: Order) -> Connection:
-    """The order's store and its connector class; refused when the store is unbound (W1) or
+    """The order's store; refused when the store is unbound (W1) or
     its platform cannot ship."""
     conn = db.session.get(Connection, order.connection_id) if order.connection_id else None
     if conn is None:
