@@ -147,8 +147,7 @@ class OrdersStream(Stream):
                 return
 
     def _records(self, orders: list[dict[str, Any]]) -> list[Record]:
-        met = products_in_orders(orders, self.rule)
-        fresh = [p for p in met if p.external_id not in self.known]
+        fresh = products_in_orders(orders, self.rule, self.known)
         self.known.update(p.external_id for p in fresh)
         records: list[Record] = list(fresh)
         for order in orders:
