@@ -162,8 +162,9 @@ def _connection(connection_id: int) -> Any:
 @click.option("--set", "pairs", multiple=True, metavar="KEY=VALUE", help="A bind setting.")
 @click.option("--sync-mode", type=click.Choice(["auto", "manual"]), default="auto",
               show_default=True, help="Sync every --interval-minutes, or on request.")  # fmt: skip
-@click.option("--interval-minutes", type=int, default=60, show_default=True,
-              help="Minutes between automatic syncs (30–1440).")  # fmt: skip
+@click.option("--interval-minutes", type=int, default=None,
+              help="Minutes between automatic syncs (30–1440; default 60, or the platform's "
+                   "own: 5 for a WeChat Mini Shop).")  # fmt: skip
 @click.option("--first-sync/--no-first-sync", default=True, show_default=True,
               help="Queue the store's first sync once it is bound.")  # fmt: skip
 @hub_command()
@@ -255,6 +256,49 @@ def sync(connection_id: int, full: bool, wait: bool, timeout: float, inline: boo
     if worker is not None:
         data["worker_running"] = worker
     emit(data, f"Sync run {run.id}: {run.status}.")
+
+
+@cli.command("migrate")
+@click.argument("connection_id", type=int)
+@click.option("--wait", is_flag=True, help="Show progress and wait until the migration ends.")
+@click.option("--timeout", type=float, default=0, help="Give up waiting after N seconds.")
+@click.option("--inline", is_flag=True, help="Run the migration in this command: no worker needed.")
+@hub_command()
+def migrate(connection_id: int, wait: bool, timeout: float, inline: bool) -> None:
+    """Migrate a store (W3): all its products and orders, by its migration rules. A worker
+    (`hub worker`) runs it, or this command with --inline."""
+    from hub.services.migration import request_migration
+
+    conn = _connection(connection_id)
+    try:
+        run = request_migration(conn.workspace_id, connection_id)
+    except QueueUnavailable as exc:
+        if not inline:
+            raise CommandFailed(str(exc), "queue_unavailable", {"run_id": exc.run_ids[0]}) from exc
+        run = _run_row(exc.run_ids[0])
+    db.session.commit()
+    worker = None
+    if inline:
+        run = _run_inline(run, timeout)
+    elif wait:
+        run = _wait_for_run(run.id, timeout)
+    else:
+        worker = warn_without_worker(
+            "sync", f"or run it here: `hub migrate {connection_id} --inline`"
+        )
+    data = _run_data(run)
+    data["finished_at"] = run.finished_at
+    data["migration"] = (run.counts or {}).get("migration")
+    if run.status == "failed":
+        message = f"migration run {run.id} failed ({run.error_class}): {run.error_message}"
+        raise CommandFailed(message, "migration_failed", data)
+    if worker is not None:
+        data["worker_running"] = worker
+    done = data["migration"]
+    text = f"Migration run {run.id}: {run.status}."
+    if done:
+        text += f" {done['products']} products and {done['orders']} orders migrated."
+    emit(data, text)
 
 
 def _run_row(run_id: int) -> Any:

@@ -91,6 +91,8 @@ def _error_code(exc: BaseException) -> str:
         return "configuration"
     if isinstance(exc, UnknownPlatform):
         return "not_found"
+    if isinstance(getattr(exc, "code", None), str):  # a typed refusal's own code
+        return exc.code  # type: ignore[attr-defined]
     return getattr(exc, "error_class", None) or type(exc).__name__
 
 

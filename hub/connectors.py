@@ -164,6 +164,13 @@ class Connector(ABC):
     # Query-string fields of a push the connector reads (WeChat signs in the query string):
     # the intake hands them over in the headers as ``X-Webhook-Query-<name>``.
     webhook_query_fields: ClassVar[tuple[str, ...]] = ()
+    # Automatic sync (Y5, W7): the minutes between a store's automatic syncs when bound
+    # without a choice, and the fewest allowed (None: the hub's, Connection.INTERVAL_DEFAULT
+    # and INTERVAL_MIN); and the streams an automatic sync reads less often than every time:
+    # stream name -> minutes (e.g. products daily while orders sync every 5 minutes).
+    sync_interval_default: ClassVar[int | None] = None
+    sync_interval_min: ClassVar[int | None] = None
+    stream_intervals: ClassVar[Mapping[str, int]] = {}
 
     def __init__(self, config: Mapping[str, Any], context: ConnectorContext) -> None:
         self.config = dict(config)

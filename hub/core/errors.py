@@ -170,6 +170,13 @@ class Conflict(HubError):
     """The request conflicts with the current state (e.g. a sync while disabled)."""
 
 
+class MigrationRunning(Conflict):
+    """Refused while a migration of the store runs (W3): its rules cannot change and it cannot
+    be unbound (API: 409 "migration_running")."""
+
+    code = "migration_running"
+
+
 class QueueUnavailable(HubError):
     """The queue (Redis) cannot be reached. What was asked is kept in the database and handed
     to the queue when it is back; ``run_ids`` names the sync runs that wait for it,

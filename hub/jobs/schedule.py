@@ -16,6 +16,7 @@ from hub.core.errors import Conflict, NotFound
 from hub.extensions import db
 from hub.inbox import processing as inbox
 from hub.models import Connection, utcnow
+from hub.services import connections
 from hub.sync import service
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,9 @@ def due_connections(now: datetime | None = None) -> list[Connection]:
         .order_by(Connection.id)
     ).all()
     return [
-        c for c in candidates if c.last_sync_at is None or c.last_sync_at + c.sync_interval <= now
+        c
+        for c in candidates
+        if c.last_sync_at is None or c.last_sync_at + connections.sync_interval(c) <= now
     ]
 
 

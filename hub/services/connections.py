@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,6 +19,7 @@ from hub.core.errors import (
     N_,
     AlreadyBound,
     Conflict,
+    MigrationRunning,
     NotFound,
     NotPlatformApi,
     PlatformUnreachable,
@@ -35,6 +37,9 @@ from hub.sync.egress import EgressRefused
 from hub.sync.runtime import connection_config
 
 log = logging.getLogger(__name__)
+
+# Settings the hub keeps on a store beside the connector's bind settings (W2, W3).
+HUB_SETTINGS = ("migration", "freight_templates", "freight_templates_copied_at")
 
 
 # What a person binding a store reads when the store's address fails (hub.web translates).
@@ -145,7 +150,9 @@ def bind(
     """Check the credentials and bind the store to this workspace (Y1: one workspace at a time),
     with its sync settings (Y5). The UI, API and CLI ask for them and start the first sync."""
     cls = connector_class(platform)
-    interval = check_sync_choice(sync_mode, interval_minutes)
+    if sync_mode == "auto" and interval_minutes in (None, ""):
+        interval_minutes = interval_bounds(platform)[1]  # the platform's own (W7: 5 minutes)
+    interval = check_sync_choice(sync_mode, interval_minutes, platform)
     config = validate_settings(cls, settings)
     info = check_store(platform, config)
     key = claim_key(info)
@@ -242,6 +249,11 @@ def unbind(workspace_id: int, connection_id: int) -> Connection:
     if not conn.is_bound:
         return conn
     run = active_run(conn)
+    if run is not None and run.trigger == "migration":
+        raise MigrationRunning(
+            f"store #{conn.id} is being migrated (sync run #{run.id}); "
+            "wait for the migration to finish before unbinding"
+        )
     if run is not None:
         raise Conflict(
             f"store #{conn.id} has a sync in progress (sync run #{run.id}); "
@@ -263,7 +275,7 @@ def update_sync_settings(
     conn = get(workspace_id, connection_id)
     if not conn.is_bound:
         raise Conflict(f"store {conn.id} is unbound: bind it again before changing its sync")
-    interval = check_sync_choice(mode, interval_minutes)
+    interval = check_sync_choice(mode, interval_minutes, conn.platform)
     conn.sync_mode = mode
     if interval is not None:
         conn.sync_interval_minutes = interval
@@ -271,26 +283,50 @@ def update_sync_settings(
     return conn
 
 
-def check_sync_choice(mode: Any, interval_minutes: Any = None) -> int | None:
-    """A sync mode of SYNC_MODES and, for "auto", its interval in minutes (checked)."""
+def interval_bounds(platform: str | None) -> tuple[int, int, int]:
+    """(fewest, default, most) minutes between a store's automatic syncs: the hub's (Y5),
+    or what the platform's connector declares (W7: a mini shop's orders every 5 minutes)."""
+    low, default = Connection.INTERVAL_MIN, Connection.INTERVAL_DEFAULT
+    try:
+        cls = registry.get(platform) if platform else None
+    except registry.UnknownPlatform:
+        cls = None
+    if cls is not None:
+        low = cls.sync_interval_min or low
+        default = cls.sync_interval_default or default
+    return low, default, Connection.INTERVAL_MAX
+
+
+def sync_interval(conn: Connection) -> timedelta:
+    """The time between the store's automatic syncs, kept within its platform's bounds."""
+    low, default, high = interval_bounds(conn.platform)
+    minutes = conn.sync_interval_minutes or default
+    return timedelta(minutes=max(low, min(high, minutes)))
+
+
+def check_sync_choice(
+    mode: Any, interval_minutes: Any = None, platform: str | None = None
+) -> int | None:
+    """A sync mode of SYNC_MODES and, for "auto", its interval in minutes (checked against
+    the platform's bounds)."""
     if mode not in SYNC_MODES:
         raise Refused(
             N_("Sync: choose %(modes)s (“%(mode)s” is not one of them)."),
             field="mode", modes=", ".join(SYNC_MODES), mode=mode,
         )  # fmt: skip
-    return _check_interval(interval_minutes, required=mode == "auto")
+    return _check_interval(interval_minutes, required=mode == "auto", platform=platform)
 
 
-def _check_interval(value: Any, *, required: bool) -> int | None:
+def _check_interval(value: Any, *, required: bool, platform: str | None = None) -> int | None:
+    low, _default, high = interval_bounds(platform)
     if value is None or value == "":
         if required:
             raise Refused(
                 N_("Sync interval (minutes): enter how often the store syncs automatically, "
                    "from %(low)s to %(high)s minutes."),
-                field="interval_minutes", low=Connection.INTERVAL_MIN, high=Connection.INTERVAL_MAX,
+                field="interval_minutes", low=low, high=high,
             )  # fmt: skip
         return None
-    low, high = Connection.INTERVAL_MIN, Connection.INTERVAL_MAX
     return parsing.whole_number(value, "interval_minutes", low=low, high=high)
 
 
@@ -370,7 +406,9 @@ def update_credentials(
     config = validate_settings(cls, {**old, **crypto.unmask(dict(values), old)})
     info = check_store(conn.platform, config, conn.id)
     _reclaim(conn, info)
-    conn.settings, secret = _split(cls, config)
+    kept = {k: v for k, v in (conn.settings or {}).items() if k in HUB_SETTINGS}
+    plain, secret = _split(cls, config)
+    conn.settings = {**plain, **kept}  # the hub's own (migration rules, templates) stay
     conn.credentials_enc = crypto.encrypt_json(secret)
     conn.credential_expires_at = info.expires_at
     conn.warnings = list(info.warnings) or None

@@ -18,6 +18,7 @@ from hub.core.errors import classify
 from hub.extensions import db
 from hub.jobs.heartbeat import Heartbeat
 from hub.models import Connection, Cursor, SyncRun, utcnow
+from hub.services import migration
 from hub.sync import window as windows
 from hub.sync.batch import PageBatch, ReadPage, frozen
 from hub.sync.readahead import ReadAhead
@@ -48,6 +49,8 @@ def execute(run_id: int, *, job_id: str | None = None) -> str:
             connector = connector_for(conn)
             for stream in connector.streams():
                 _sync_stream(run, conn, connector, stream, beat)
+            if migration.is_migration(run):
+                migration.finish(run, conn, connector)
         except Superseded:
             db.session.rollback()
             return "superseded"
@@ -72,6 +75,9 @@ def _sync_stream(
     run: SyncRun, conn: Connection, connector: Connector, stream: Stream, beat: Heartbeat
 ) -> None:
     state = _load_state(conn, stream.name)
+    every = connector.stream_intervals.get(stream.name)
+    if run.trigger == "auto" and not windows.stream_due(state, every, run.window_end):
+        return  # W7: read less often than the store's automatic syncs (products daily)
     config = current_app.config
     initial_days = int((conn.settings or {}).get("initial_days") or config["SYNC_INITIAL_DAYS"])
     window, page_state, done = windows.plan(

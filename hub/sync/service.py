@@ -76,6 +76,11 @@ def queue_unavailable(run_ids: list[int]) -> QueueUnavailable:
     )
 
 
+def start_run(conn: Connection, *, full: bool, trigger: str) -> SyncRun | None:
+    """Start a run of this trigger (a migration, W3) unless one is active: None then."""
+    return _start(conn, full=full, trigger=trigger)
+
+
 def _start(conn: Connection, *, full: bool, trigger: str) -> SyncRun | None:
     """Insert a run and claim the store with a CAS; None when another request won."""
     run = SyncRun(
@@ -160,7 +165,8 @@ def resume(run: SyncRun) -> bool:
     ``job_id`` makes one resumer win, and tells the old worker, should it still live, that it
     lost the run. QueueUnavailable when Redis is down: the run stays stale for the next try."""
     old_job, new_job = run.job_id, next_job_id(run)
-    trigger = "resume" if run.started_at else run.trigger
+    # A migration stays one (W3: its rules stay locked, its counts are made at the end).
+    trigger = "resume" if run.started_at and run.trigger != "migration" else run.trigger
     won = db.session.execute(
         update(SyncRun)
         .where(SyncRun.id == run.id, SyncRun.status.in_(SyncRun.ACTIVE))

@@ -81,3 +81,12 @@ def advance_max(max_seen: list[str] | None, records: list[Record]) -> list[str] 
         if best is None or (updated, str(key)) > best:
             best = (updated, str(key))
     return [best[0].isoformat(), best[1]] if best else None
+
+
+def stream_due(state: dict[str, Any], minutes: int | None, now: datetime) -> bool:
+    """Whether an automatic sync reads a stream declared to be read every ``minutes`` (W7:
+    products daily): when never finished, still in progress, or last read that long ago."""
+    if not minutes or state.get("run"):
+        return True
+    last = _dt(state.get("bookmark"))
+    return last is None or last + timedelta(minutes=minutes) <= now

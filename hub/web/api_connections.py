@@ -10,7 +10,7 @@ from hub.core.errors import QueueUnavailable, ValidationFailed
 from hub.extensions import db
 from hub.models import Connection, SyncRun
 from hub.queries import syncs as q_syncs
-from hub.services import connections
+from hub.services import connections, migration
 from hub.web import api_serial as ser
 from hub.web.api_base import bp, json_body, paged, workspace_id
 from hub.web.push_urls import push_url, takes_pushes
@@ -22,7 +22,15 @@ def _connection(conn: Connection) -> dict[str, Any]:
     body = ser.plain(connections.summary(conn, connections.latest_run(conn)))
     body["settings"] = connections.masked_settings(conn) if conn.is_bound else {}
     body["push_url"] = push_url(conn) if takes_pushes(conn) else None
+    if migration.can_migrate(conn):
+        body["migration"] = migration.effective_rules(conn.settings)
+        body["migration_run"] = _migration_run(conn)
     return body
+
+
+def _migration_run(conn: Connection) -> dict[str, Any] | None:
+    run = migration.migration_run(conn)
+    return ser.sync_run(run) if run is not None else None
 
 
 @bp.get("/connections")
@@ -48,7 +56,7 @@ def bind() -> Any:
     if not isinstance(first_sync, bool):
         raise ValidationFailed("First sync: send true or false", field="first_sync")
     mode = data.get("sync_mode", "auto")
-    interval = data.get("interval_minutes", Connection.INTERVAL_DEFAULT if mode == "auto" else None)
+    interval = data.get("interval_minutes")  # auto without one: the platform's default
     conn = connections.bind(workspace_id(), platform, settings, name=data.get("name"),
                             sync_mode=mode, interval_minutes=interval)  # fmt: skip
     body = _connection(conn)
@@ -76,11 +84,23 @@ def connection(connection_id: int) -> Any:
 def sync_settings(connection_id: int) -> Any:
     data = json_body()
     mode = data.get("mode") or data.get("sync_mode")
-    if not mode:
+    if not mode and "migration" not in data:
         raise ValidationFailed("Sync: choose manual, auto or disabled", field="mode")
     interval = data.get("interval_minutes", data.get("sync_interval_minutes"))
-    conn = connections.update_sync_settings(workspace_id(), connection_id, mode, interval)
+    if mode:
+        platform = connections.get(workspace_id(), connection_id).platform
+        connections.check_sync_choice(mode, interval, platform)
+    if "migration" in data:  # W2: checked (and refused while migrating) before anything changes
+        conn = migration.update_rules(workspace_id(), connection_id, data["migration"])
+    if mode:
+        conn = connections.update_sync_settings(workspace_id(), connection_id, mode, interval)
     return jsonify(_connection(conn))
+
+
+@bp.post("/connections/<int:connection_id>/migrate")
+def migrate(connection_id: int) -> Any:
+    run = migration.request_migration(workspace_id(), connection_id)
+    return jsonify(ser.sync_run(run)), 202
 
 
 @bp.patch("/connections/<int:connection_id>/credentials")

@@ -48,6 +48,8 @@ def upsert_products(
             "properties": rec.properties,
         }
         old = found.get(key)
+        if old is not None:
+            values["properties"] = merged_properties(old.properties, rec.properties)
         if old is not None and rec.keep_existing:
             result.add("products", "kept")
         elif old is None:
@@ -61,6 +63,24 @@ def upsert_products(
     update_many(session, Product.__table__, updates)
     result.add("products", "created", len(inserts))
     result.add("products", "updated", len(updates))
+
+
+# Properties the hub keeps on a product whatever its source sends (W5: the third-party sales
+# figure and the switch that shows it to buyers).
+HUB_PROPERTIES = ("third_party_sales", "show_third_party_sales")
+
+
+def merged_properties(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
+    """A product's properties on update: the record's, with the groups it held before kept
+    (W3: a group is added, never lost) and the hub's own properties kept."""
+    old = old or {}
+    merged = dict(new)
+    for name in HUB_PROPERTIES:
+        if name in old and name not in new:
+            merged[name] = old[name]
+    if isinstance(old.get("groups"), list) and isinstance(new.get("groups"), list):
+        merged["groups"] = list(dict.fromkeys([*old["groups"], *new["groups"]]))
+    return merged
 
 
 def delete(session: Session, workspace_id: int, rec: DeletionRecord, result: IngestResult) -> None:
