@@ -167,3 +167,15 @@ def test_push_signature_and_bodies():
         assert webhooks.order_id(webhooks.parse(body)) == str(big)
     with pytest.raises(webhooks.BadPush):
         webhooks.parse(b'<!DOCTYPE x [<!ENTITY a "b">]><xml>&a;</xml>')
+
+
+def test_w8_send_errcodes_map_to_refusals():
+    from connectors.wechat_shop.client import WechatApiError
+    from connectors.wechat_shop.shipping import refusal
+
+    path = "/product/delivery/send"
+    assert refusal(WechatApiError(path, 10020003, "shipped"), "1").code == "already_shipped"
+    after = refusal(WechatApiError(path, 10020004, "after-sale"), "12")
+    assert after.code == "after_sale" and "12" in str(after) and "after-sale" in str(after)
+    assert refusal(WechatApiError(path, 10020005, "bad"), "1").code == "carrier"
+    assert refusal(WechatApiError(path, 99, "other"), "1").code == "not_shippable"
