@@ -76,6 +76,10 @@ def test_w6_ids_above_2_53_exact_and_fields_mapped(store, sandbox, workspace, cl
     headers = {"Authorization": f"Bearer {tokens.create_token(workspace.id, 'tests')[1]}"}
     body = client.get(f"/api/v1/orders/{row.id}", headers=headers).get_json()
     assert body["external_id"] == str(big) and body["order_no"] == str(big), body
+    assert body["properties"]["delivery_method"] == row.properties["delivery_method"]
+    assert body["consignee"]["name"] == src.address[0], body["consignee"]
+    listed = client.get("/api/v1/orders?sales_channel=WeChat Mini Shop", headers=headers)
+    assert str(big) in {o["external_id"] for o in listed.get_json()["items"]}
 
 
 def test_w4_products_listed_and_delisted_taken_never_draft_or_deleted(store, sandbox, workspace):
