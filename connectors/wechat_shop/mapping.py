@@ -6,12 +6,12 @@ ids (``order_id``, ``product_id``, ``sku_id``) may exceed 2^53 and become string
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
-from hub.core.records import Consignee, CustomerRecord, LineRecord, OrderRecord, ProductRecord
+from hub.core.records import Consignee, CustomerRecord, LineRecord, OrderRecord
 
 PLATFORM = "wechat_shop"
 SALES_CHANNEL = "WeChat Mini Shop"
@@ -19,16 +19,6 @@ SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 # The taken order statuses (W6): 10 (unpaid) never.
 STATUS_MAP = {20: "paid", 30: "shipped", 100: "completed", 200: "closed", 250: "closed"}
 ORDER_STATUSES = tuple(STATUS_MAP)
-# The taken SPU statuses (W4): 5 listed, 11/12/13 delisted; 0/6/9 never.
-SPU_STATUSES = (5, 11, 12, 13)
-LISTED = 5
-DEFAULT_GROUP = "Mini Shop migration"
-DEFAULT_RULES: dict[str, Any] = {
-    "product_status": "same",
-    "freight": None,
-    "group": DEFAULT_GROUP,
-    "skip_migrated": True,
-}
 DELIVERY_METHODS = {
     "快递": "express",
     "同城配送": "same_city",
@@ -47,12 +37,6 @@ _FEN = Decimal("0.01")
 
 class MappingError(ValueError):
     """A payload that cannot be mapped; the message names the order/product and the field."""
-
-
-def rules(config: Mapping[str, Any]) -> dict[str, Any]:
-    """The connection's migration rules (``settings["migration"]``) over the defaults."""
-    given = config.get("migration") or {}
-    return {**DEFAULT_RULES, **{k: v for k, v in dict(given).items() if k in DEFAULT_RULES}}
 
 
 def sid(value: Any) -> str | None:
@@ -115,7 +99,7 @@ def map_order(
     oid = sid(order.get("order_id"))
     if oid is None:
         raise MappingError("an order without order_id")
-    code = _int(order.get("status"))
+    code = int_of(order.get("status"))
     status = STATUS_MAP.get(code) if code is not None else None
     if status is None:
         return None
@@ -152,8 +136,8 @@ def map_order(
         store_id=store_id,
         store_name=store_name,
         consignee=consignee,
-        payment_no=_text(pay.get("transaction_id")),
-        payment_method=_text(pay.get("pay_method")),
+        payment_no=text_of(pay.get("transaction_id")),
+        payment_method=text_of(pay.get("pay_method")),
         properties=_order_properties(order, detail, price, delivery, shipped),
     )
 
@@ -175,7 +159,7 @@ def _order_properties(
         "discounted_price": _money_text(
             price.get("discounted_price"), where, "price_info.discounted_price"
         ),
-        "on_aftersale_order_cnt": _int(after.get("on_aftersale_order_cnt")) or 0,
+        "on_aftersale_order_cnt": int_of(after.get("on_aftersale_order_cnt")) or 0,
         "shipped_items": sum(shipped.values()),
     }
     for key, value in (
@@ -186,7 +170,7 @@ def _order_properties(
         if value:
             props[key] = str(value).strip()
     waybills = [
-        {"carrier": _text(d.get("delivery_id")), "waybill": _text(d.get("waybill_id"))}
+        {"carrier": text_of(d.get("delivery_id")), "waybill": text_of(d.get("waybill_id"))}
         for d in shipments(delivery)
         if d.get("waybill_id")
     ]
@@ -220,19 +204,19 @@ def consignee_of(delivery: Mapping[str, Any]) -> Consignee | None:
     if not address:
         return None
     return Consignee(
-        name=_text(address.get("user_name")),
-        phone=_text(address.get("tel_number")),
+        name=text_of(address.get("user_name")),
+        phone=text_of(address.get("tel_number")),
         country="China",
-        province=_text(address.get("province_name")),
-        city=_text(address.get("city_name")),
-        district=_text(address.get("county_name")),
-        address=_text(address.get("detail_info")),
+        province=text_of(address.get("province_name")),
+        city=text_of(address.get("city_name")),
+        district=text_of(address.get("county_name")),
+        address=text_of(address.get("detail_info")),
     )
 
 
 def buyer_of(order: Mapping[str, Any], consignee: Consignee | None) -> CustomerRecord | None:
     """The buyer by WeChat openid, with the consignee's name and phone."""
-    openid = _text(order.get("openid"))
+    openid = text_of(order.get("openid"))
     if openid is None:
         return None
     c = consignee or Consignee()
@@ -274,7 +258,7 @@ def shipped_counts(delivery: Mapping[str, Any]) -> dict[str, int]:
     for shipment in shipments(delivery):
         for item in shipment.get("product_infos") or []:
             key = line_key(item.get("product_id"), item.get("sku_id"))
-            out[key] = out.get(key, 0) + (_int(item.get("product_cnt")) or 0)
+            out[key] = out.get(key, 0) + (int_of(item.get("product_cnt")) or 0)
     return out
 
 
@@ -284,15 +268,15 @@ def _line(item: Mapping[str, Any], oid: str, shipped: dict[str, int]) -> LineRec
         raise MappingError(f"order {oid}: a product_infos entry without product_id")
     sku = sid(item.get("sku_id"))
     key = f"{pid}:{sku or '0'}"
-    qty = _int(item.get("sku_cnt")) or 0
+    qty = int_of(item.get("sku_cnt")) or 0
     sale = item.get("sale_price")
     if sale.__class__ is int:
         unit: Decimal | None = Decimal(sale).scaleb(-2)
     else:
         unit = fen(sale, where=f"order {oid}", field=f"product_infos[{key}].sale_price")
     properties: dict[str, Any] = {
-        "on_aftersale_sku_cnt": _int(item.get("on_aftersale_sku_cnt")) or 0,
-        "finish_aftersale_sku_cnt": _int(item.get("finish_aftersale_sku_cnt")) or 0,
+        "on_aftersale_sku_cnt": int_of(item.get("on_aftersale_sku_cnt")) or 0,
+        "finish_aftersale_sku_cnt": int_of(item.get("finish_aftersale_sku_cnt")) or 0,
         "shipped_cnt": shipped.get(key, 0),
     }
     attrs = item.get("sku_attrs")
@@ -304,7 +288,7 @@ def _line(item: Mapping[str, Any], oid: str, shipped: dict[str, int]) -> LineRec
         external_id=key,
         product_external_id=pid,
         sku_id=sku,
-        name=_text(item.get("title")),
+        name=text_of(item.get("title")),
         qty=qty,
         unit_price=unit,
         total=None if unit is None else unit * qty,
@@ -312,115 +296,8 @@ def _line(item: Mapping[str, Any], oid: str, shipped: dict[str, int]) -> LineRec
     )
 
 
-# --------------------------------------------------------------------------- products
-def product_status(spu_status: int | None, rule: str) -> str:
-    """W2: "same" maps 5 to on_sale and 11/12/13 to off_shelf; else the rule's status."""
-    if rule == "warehouse":
-        return "warehouse"
-    if rule == "on_sale":
-        return "on_sale"
-    return "on_sale" if spu_status == LISTED else "off_shelf"
-
-
-def _rule_properties(rule: Mapping[str, Any], own_freight: Any) -> dict[str, Any]:
-    props: dict[str, Any] = {}
-    if rule.get("group") is not None:
-        props["groups"] = [rule["group"]]
-    freight = rule.get("freight")
-    if freight is not None:
-        props["freight"] = dict(freight)
-    elif own_freight is not None:
-        props["freight"] = own_freight
-    return props
-
-
-def map_spu(spu: Mapping[str, Any], rule: Mapping[str, Any]) -> ProductRecord | None:
-    """One SPU to a ProductRecord with the migration rules; None for a status not taken."""
-    pid = sid(spu.get("product_id"))
-    if pid is None:
-        raise MappingError("an SPU without product_id")
-    code = _int(spu.get("status"))
-    if code not in SPU_STATUSES:
-        return None
-    where = f"product {pid}"
-    skus = [s for s in spu.get("skus") or [] if isinstance(s, Mapping)]
-    props: dict[str, Any] = {
-        "spu_status": code,
-        "sub_title": _text(spu.get("sub_title")),
-        "out_product_id": _text(spu.get("out_product_id")),
-        "head_img": [str(i) for i in spu.get("head_img") or []][:9],
-        "skus": [
-            {
-                "sku_id": sid(s.get("sku_id")),
-                "sale_price": _money_text(s.get("sale_price"), where, "skus[].sale_price"),
-                "stock_num": _int(s.get("stock_num")),
-                "sku_code": _text(s.get("sku_code")),
-            }
-            for s in skus
-        ],
-    }
-    props = {k: v for k, v in props.items() if v not in (None, "", [])}
-    own = _own_freight(spu)
-    props.update(_rule_properties(rule, own))
-    price = fen(spu.get("min_price"), where=where, field="min_price")
-    if price is None and skus:
-        prices = [p for s in skus if (p := fen(s.get("sale_price"), where=where)) is not None]
-        price = min(prices) if prices else None
-    return ProductRecord(
-        source=PLATFORM,
-        external_id=pid,
-        name=_text(spu.get("title")),
-        price=price,
-        status=product_status(code, str(rule.get("product_status") or "same")),
-        properties=props,
-        keep_existing=bool(rule.get("skip_migrated", True)),
-    )
-
-
-def _own_freight(spu: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The mini shop's own freight of an SPU (its template), when the SPU names one."""
-    express = spu.get("express_info") or {}
-    template = express.get("template_id") if isinstance(express, Mapping) else None
-    template = template or spu.get("freight_template_id")
-    return {"mode": "template", "template_id": str(template)} if template else None
-
-
-def products_in_orders(
-    orders: Iterable[Mapping[str, Any]],
-    rule: Mapping[str, Any],
-    known: set[str] | None = None,
-) -> list[ProductRecord]:
-    """W7: a product first met in an order, created at once with the rules in force (create
-    only: a product already in the hub is left as it is), from the order line's title and
-    sale price. Unpaid orders are not taken, so neither are their products; ids in ``known``
-    (already emitted) are left out."""
-    out: dict[str, ProductRecord] = {}
-    known = known or set()
-    extra = _rule_properties(rule, None)
-    status = product_status(LISTED, str(rule.get("product_status") or "same"))
-    for order in orders:
-        if STATUS_MAP.get(_int(order.get("status")) or 0) is None:
-            continue
-        for item in (order.get("order_detail") or {}).get("product_infos") or []:
-            pid = sid(item.get("product_id"))
-            if pid is None or pid in out or pid in known:
-                continue
-            price = fen(item.get("sale_price"), where=f"product {pid}", field="sale_price")
-            props = {"first_seen_in_order": sid(order.get("order_id")), **extra}
-            out[pid] = ProductRecord(
-                source=PLATFORM,
-                external_id=pid,
-                name=_text(item.get("title")),
-                price=price,
-                status=status,
-                properties=props,
-                keep_existing=True,
-            )
-    return list(out.values())
-
-
 # --------------------------------------------------------------------------- helpers
-def _int(value: Any) -> int | None:
+def int_of(value: Any) -> int | None:
     if value is None or value == "" or isinstance(value, bool):
         return None
     try:
@@ -429,7 +306,7 @@ def _int(value: Any) -> int | None:
         return None
 
 
-def _text(value: Any) -> str | None:
+def text_of(value: Any) -> str | None:
     if value is None:
         return None
     text = str(value).strip()

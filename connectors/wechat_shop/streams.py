@@ -19,14 +19,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from connectors.wechat_shop.client import WechatShopClient
-from connectors.wechat_shop.mapping import (
-    SPU_STATUSES,
-    fmt,
-    map_order,
-    map_spu,
-    parse_time,
-    products_in_orders,
-)
+from connectors.wechat_shop.mapping import fmt, map_order, parse_time
+from connectors.wechat_shop.products import SPU_STATUSES, map_spu, products_in_orders
 from hub.connectors import Page, Stream, SyncWindow
 from hub.core.errors import HubError
 from hub.core.records import Record
@@ -65,8 +59,9 @@ class ProductsStream(Stream):
             data = self.client.call("/product/spu/get_list", body)
             spus = [s for s in data.get("spus") or [] if isinstance(s, dict)]
             total = int(data.get("total_num") or 0)
-            records: list[Record] = [r for s in spus if (r := map_spu(s, self.rule)) is not None]
-            self.known.update(r.external_id for r in records)
+            products = [r for s in spus if (r := map_spu(s, self.rule)) is not None]
+            self.known.update(r.external_id for r in products)
+            records: list[Record] = list(products)
             done += len(records)
             if len(spus) < self.page_size or page * self.page_size >= total:
                 index, page = index + 1, 1

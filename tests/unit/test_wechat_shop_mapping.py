@@ -10,13 +10,8 @@ import orjson
 import pytest
 
 from connectors.wechat_shop import webhooks
-from connectors.wechat_shop.mapping import (
-    MappingError,
-    map_order,
-    map_spu,
-    products_in_orders,
-    rules,
-)
+from connectors.wechat_shop.mapping import MappingError, map_order
+from connectors.wechat_shop.products import map_spu, products_in_orders, rules
 from connectors.wechat_shop.sandbox_data import Shop
 from connectors.wechat_shop.sandbox_life import generate
 from connectors.wechat_shop.sandbox_render import order_json, spu_json
