@@ -116,7 +116,7 @@ class WechatShopClient:
         token = state.get("access_token")
         expires = float(state.get("token_expires") or 0)
         issued = float(state.get("token_issued") or 0)
-        margin = REFRESH_MARGIN_S
+        margin: float = REFRESH_MARGIN_S
         if issued and expires > issued:  # a short-lived token is not renewed on every call
             margin = min(margin, (expires - issued) * REFRESH_SHARE)
         return token if token and expires - self.clock() > margin else None

@@ -17,7 +17,8 @@ from connectors.wechat_shop.client import (
     WechatShopClient,
     no_lock,
 )
-from connectors.wechat_shop.mapping import PLATFORM, SALES_CHANNEL, map_order, rules
+from connectors.wechat_shop.mapping import PLATFORM, SALES_CHANNEL, map_order
+from connectors.wechat_shop.products import rules
 from connectors.wechat_shop.streams import OrdersStream, ProductsStream
 from hub.connectors import (
     BindInfo,
@@ -144,12 +145,13 @@ class WechatShopConnector(Connector):
 
     # ------------------------------------------------------------------ pull (W4, W6, W7)
     def streams(self) -> list[Stream]:
-        rule, known = self.rules, set()
-        store = {"store_id": self.appid or None, "store_name": self.config.get("store_name")}
+        rule, known = self.rules, set[str]()
+        store = self._store()
         return [
             ProductsStream(self.client, rule, known=known),
-            OrdersStream(self.client, rule, known=known, **store),
-        ]
+            OrdersStream(self.client, rule, known=known, store_id=store["store_id"],
+                         store_name=store["store_name"]),
+        ]  # fmt: skip
 
     # ------------------------------------------------------------------ pushes
     webhook_query_fields = webhooks.QUERY_FIELDS

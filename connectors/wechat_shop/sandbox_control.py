@@ -205,16 +205,21 @@ def pushes() -> Response:
 @bp.get("/truth")
 def truth() -> Response:
     """Ground truth: orders by status, token fetches, API calls, shipments received, SPUs by
-    status, and units sold per product by order status (ids as strings)."""
+    status, units per product by order status, and ``units_sold`` per product (paid orders
+    20/30/100, refunded units taken out: W5's figure). Ids are strings."""
     st = _state()
     with st.shop.lock:
         by_status: dict[str, int] = {}
         units: dict[str, dict[str, int]] = {}
+        sold: dict[str, int] = {}  # paid (20/30/100), refunded units taken out
         for o in st.shop.orders.values():
             by_status[str(o.status)] = by_status.get(str(o.status), 0) + 1
             for ln in o.lines:
-                per = units.setdefault(str(ln.product_id), {})
+                pid = str(ln.product_id)
+                per = units.setdefault(pid, {})
                 per[str(o.status)] = per.get(str(o.status), 0) + ln.sku_cnt
+                if o.status in (20, 30, 100):
+                    sold[pid] = sold.get(pid, 0) + ln.sku_cnt - ln.finish_aftersale_sku_cnt
         spus: dict[str, int] = {}
         for s in st.shop.spus.values():
             spus[str(s.status)] = spus.get(str(s.status), 0) + 1
@@ -227,6 +232,7 @@ def truth() -> Response:
                 "api_calls": st.api_calls,
                 "shipments": st.shipments,
                 "units_by_product": units,
+                "units_sold": sold,
                 "queued_events": len(st.shop.events),
             }
         )

@@ -10,13 +10,8 @@ import orjson
 import pytest
 
 from connectors.wechat_shop import webhooks
-from connectors.wechat_shop.mapping import (
-    MappingError,
-    map_order,
-    map_spu,
-    products_in_orders,
-    rules,
-)
+from connectors.wechat_shop.mapping import MappingError, map_order
+from connectors.wechat_shop.products import map_spu, products_in_orders, rules
 from connectors.wechat_shop.sandbox_data import Shop
 from connectors.wechat_shop.sandbox_life import generate
 from connectors.wechat_shop.sandbox_render import order_json, spu_json
@@ -167,3 +162,15 @@ def test_push_signature_and_bodies():
         assert webhooks.order_id(webhooks.parse(body)) == str(big)
     with pytest.raises(webhooks.BadPush):
         webhooks.parse(b'<!DOCTYPE x [<!ENTITY a "b">]><xml>&a;</xml>')
+
+
+def test_w8_send_errcodes_map_to_refusals():
+    from connectors.wechat_shop.client import WechatApiError
+    from connectors.wechat_shop.shipping import refusal
+
+    path = "/product/delivery/send"
+    assert refusal(WechatApiError(path, 10020003, "shipped"), "1").code == "already_shipped"
+    after = refusal(WechatApiError(path, 10020004, "after-sale"), "12")
+    assert after.code == "after_sale" and "12" in str(after) and "after-sale" in str(after)
+    assert refusal(WechatApiError(path, 10020005, "bad"), "1").code == "carrier"
+    assert refusal(WechatApiError(path, 99, "other"), "1").code == "not_shippable"

@@ -52,3 +52,10 @@ def test_daily_quota_45009_defers_the_run_with_a_clear_message(store, sandbox, w
     run = db.session.get(SyncRun, run.id)
     assert run.status == "succeeded", run.error_message
     assert _orders(workspace.id) > 0
+
+
+def test_http_5xx_is_retried_as_the_hub_does(store, sandbox, workspace):
+    sandbox.control("faults", http=503, count=2, path="spu/get_list")
+    run = sync(store, full=True)
+    assert run.status == "succeeded", run.error_message
+    assert _orders(workspace.id) > 0

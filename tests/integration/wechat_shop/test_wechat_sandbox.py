@@ -359,6 +359,19 @@ def test_control_lifecycle_moves_update_time(sandbox: Sandbox) -> None:
     assert all(isinstance(k, str) and int(k) > BIG for k in units)
 
 
+def test_truth_units_sold_exclude_refunds_and_unpaid(sandbox: Sandbox) -> None:
+    pid = sandbox.control("products", count=1, status=5)["product_ids"][0]
+    item = [{"product_id": pid, "count": 3}]
+    paid = sandbox.control("orders", items=item, count=3)["order_ids"]
+    sandbox.control("orders", items=item, paid=False)  # unpaid (10): never counted
+    sandbox.control(f"orders/{paid[0]}/refund")  # every unit refunded (200): not counted
+    sandbox.control(f"orders/{paid[1]}/aftersale", count=1)
+    sandbox.control(f"orders/{paid[1]}/refund")  # one unit refunded: 2 of 3 count
+    truth = sandbox.truth()
+    assert truth["units_sold"][pid] == 3 + 2
+    assert truth["units_by_product"][pid] == {"20": 6, "200": 3, "10": 3}
+
+
 # ---------------------------------------------------------------- faults
 def test_faults_in_http_200_and_5xx_and_slow(sandbox: Sandbox) -> None:
     for code in (-1, 45009, 45011):
