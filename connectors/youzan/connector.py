@@ -73,6 +73,12 @@ class YouzanSettings(Schema):
         validate=validate.Range(min=1, max=3650),
         metadata={"label": "First sync: days back"},
     )
+    sender_mobile = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Regexp(r"^1\d{10}$"),
+        metadata={"label": "Sender mobile (needed to ship with SF Express)"},
+    )
     backoff_seconds = fields.Float(
         load_default=3.0,
         validate=validate.Range(min=0, max=60),
@@ -203,7 +209,8 @@ class YouzanConnector(Connector):
         shipping.check_waybill(shipment.waybill)
         todo, skipped = shipping.unshipped_lines(tid, webhooks.fetch_trade(self.client, tid))
         carrier = shipping.resolve_carrier(shipment.carrier, self.carriers())
-        shipping.confirm(self.client, tid, todo, carrier, shipment.waybill)
+        sender = self.config.get("sender_mobile")
+        shipping.confirm(self.client, tid, todo, carrier, shipment.waybill, sender=sender)
         try:
             order = self._map(webhooks.fetch_trade(self.client, tid))
         except HubError:  # shipped all the same: the next sync or push brings the order

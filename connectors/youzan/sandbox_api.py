@@ -248,6 +248,9 @@ def _express(params: dict[str, Any]) -> tuple[int, str]:
         express_id = -1
     if express_id not in dict(EXPRESS):
         raise ApiError(5000, f"物流公司不存在: {params.get('out_stype')}")
+    sender = params.get("outer_sender")
+    if express_id == 7 and not (isinstance(sender, dict) and sender.get("sender_mobile")):
+        raise ApiError(5000, "顺丰速运发货需填写寄件人手机号 outer_sender.sender_mobile")
     return express_id, waybill
 
 

@@ -34,7 +34,13 @@ ALIASES = {
     "DBL": "13",
     "JTSD": "14",
 }
-_CONFIRM_ERRORS = {
+SF_EXPRESS = "7"
+NO_SENDER = N_(
+    "carrier: Youzan ships with %(carrier)s only with the sender's mobile: enter it in the "
+    "store's settings (Sender mobile)"
+)
+SHOP_REFUSED = N_("Youzan refused to ship order %(order)s: %(reason)s")
+_CONFIRM_ERRORS: dict[Any, tuple[str, str]] = {
     102570007: ("already_shipped", N_("order %(order)s is already shipped on the shop")),
     102570020: ("already_shipped", N_("order %(order)s has nothing left to ship on the shop")),
     105000003: ("waybill", N_("waybill: the shop refused the waybill number %(waybill)s")),
@@ -122,22 +128,32 @@ def _check_after_sale(tid: str, oids: list[str], refunds: Iterable[Mapping[str, 
 
 
 def confirm(
-    client: YouzanClient, tid: str, oids: list[str], carrier: Carrier, waybill: str
+    client: YouzanClient,
+    tid: str,
+    oids: list[str],
+    carrier: Carrier,
+    waybill: str,
+    *,
+    sender: str | None = None,
 ) -> None:
-    """``youzan.logistics.online.confirm`` for ``oids``; Youzan's refusals are ShipmentRefused."""
-    params = {
+    """``youzan.logistics.online.confirm`` for ``oids``; Youzan's refusals are ShipmentRefused.
+    SF Express needs the sender's mobile (``outer_sender``): the store's ``sender_mobile``."""
+    params: dict[str, Any] = {
         "tid": tid,
         "oids": ",".join(oids),
         "is_no_express": 0,
         "out_stype": carrier.code,
         "out_sid": waybill,
     }
+    if carrier.code == SF_EXPRESS:
+        if not sender:
+            raise ShipmentRefused("carrier", NO_SENDER, field="carrier", carrier=carrier.name)
+        params["outer_sender"] = {"sender_mobile": sender}
     try:
         client.call("youzan.logistics.online.confirm", "3.0.0", params)
     except YouzanApiError as exc:
-        known = _CONFIRM_ERRORS.get(exc.code) if isinstance(exc.code, int) else None
-        if known is None:
-            raise
-        code, message = known
+        code, message = _CONFIRM_ERRORS.get(exc.code, ("not_shippable", SHOP_REFUSED))
         field = "waybill" if code == "waybill" else None
-        raise ShipmentRefused(code, message, field=field, order=tid, waybill=waybill) from exc
+        raise ShipmentRefused(
+            code, message, field=field, order=tid, waybill=waybill, reason=str(exc)
+        ) from exc

@@ -40,7 +40,8 @@ def test_ship_one_order_then_selected_orders_in_chromium(
 ):
     running = serve(create_app(seed=8, orders=20))
     try:
-        conn = connections.bind(workspace.id, "youzan", demo_bind_config(running.url))
+        config = {**demo_bind_config(running.url), "sender_mobile": "13800138000"}
+        conn = connections.bind(workspace.id, "youzan", config)
         first, second, third = _paid_orders(running.url, conn, 3)
         requests.post(f"{running.url}/_sandbox/orders/{third.external_id}/after_sale", timeout=30)
         make_user(workspace, "admin@acme.test")

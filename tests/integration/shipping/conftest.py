@@ -18,6 +18,7 @@ from hub.sync import engine, service
 
 YOUZAN = "connectors.youzan.connector:YouzanConnector"
 WECHAT = "connectors.wechat_shop.connector:WechatShopConnector"
+SENDER = "13800138000"  # the merchant's mobile, which Youzan needs to ship with SF Express
 
 
 @pytest.fixture
@@ -54,7 +55,7 @@ def youzan():
 def youzan_store(app, workspace, youzan) -> Connection:
     from connectors.youzan.sandbox import demo_bind_config
 
-    config = {**demo_bind_config(youzan.url), "backoff_seconds": 0.01}
+    config = {**demo_bind_config(youzan.url), "backoff_seconds": 0.01, "sender_mobile": SENDER}
     return connections.bind(workspace.id, "youzan", config)
 
 

@@ -256,3 +256,17 @@ def test_w8_youzan_platform_failure_is_reported_and_nothing_recorded(
     assert results[0]["error"]["code"] == "platform_unavailable"
     assert results[1]["ok"] is True  # the next order ships all the same
     assert shipped_on_shop(youzan, a.external_id) == []
+
+
+def test_w8_youzan_sf_express_needs_the_sender_mobile(app, workspace, youzan, youzan_store, hub):
+    (order,) = awaiting(youzan, youzan_store, 1)
+    settings = dict(youzan_store.settings)
+    settings.pop("sender_mobile")
+    youzan_store.settings = settings
+    db.session.commit()
+    got = hub.post(f"/orders/{order.id}/shipments", {"carrier": "SF", "waybill": "SF1"})
+    assert got.status_code == 422
+    assert got.json()["error"]["code"] == "carrier" and "Sender mobile" in got.text
+    assert shipped_on_shop(youzan, order.external_id) == []
+    got = hub.post(f"/orders/{order.id}/shipments", {"carrier": "YTO", "waybill": "YT1"})
+    assert got.status_code == 201  # another carrier needs no sender

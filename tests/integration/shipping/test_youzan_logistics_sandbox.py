@@ -13,6 +13,7 @@ from hub.core.errors import ShipmentRefused
 from hub.extensions import db
 from hub.models import Connection
 from hub.sync import runtime
+from tests.integration.shipping.conftest import SENDER
 
 
 @pytest.fixture
@@ -45,8 +46,10 @@ def test_express_list_in_the_3_0_0_envelope(client):
 
 def test_partial_then_whole_shipment_and_the_refusals(youzan, client):
     tid, oids = _trade(youzan, client)
-    base = {"tid": tid, "out_stype": "7", "is_no_express": 0}
+    base = {"tid": tid, "out_stype": "7", "is_no_express": 0,
+            "outer_sender": {"sender_mobile": SENDER}}  # fmt: skip
     assert _confirm(client, **base, oids="abc", out_sid="SF1") == 102599996
+    assert _confirm(client, **{**base, "outer_sender": {}}, oids=oids[0], out_sid="SF-0") == 5000
     assert _confirm(client, **base, oids=oids[0], out_sid="SF 1") == 105000003
     assert _confirm(client, **base, oids=oids[0], out_sid="SF-1") == {"is_success": True}
     data = client.call("youzan.trade.get", "4.0.0", {"tid": tid})
@@ -66,12 +69,21 @@ def test_the_connector_reads_youzan_refusals(youzan, client):
     tid, oids = _trade(youzan, client, min_lines=1)
     sf = Carrier("7", "顺丰速运")
     with pytest.raises(ShipmentRefused) as bad:
-        shipping.confirm(client, tid, oids, sf, "SF/1")  # the shop's own check (105000003)
+        shipping.confirm(
+            client, tid, oids, sf, "SF/1", sender=SENDER
+        )  # the shop's own check (105000003)
     assert bad.value.code == "waybill" and bad.value.field == "waybill"
-    shipping.confirm(client, tid, oids, sf, "SF1")
+    with pytest.raises(ShipmentRefused) as no_sender:
+        shipping.confirm(client, tid, oids, sf, "SF1")  # SF Express needs the sender's mobile
+    assert no_sender.value.code == "carrier" and "Sender mobile" in str(no_sender.value)
+    shipping.confirm(client, tid, oids, sf, "SF1", sender=SENDER)
     with pytest.raises(ShipmentRefused) as again:
-        shipping.confirm(client, tid, oids, sf, "SF2")  # 102570007
+        shipping.confirm(client, tid, oids, sf, "SF2", sender=SENDER)  # 102570007
     assert again.value.code == "already_shipped" and tid in str(again.value)
+    other_tid, other_oids = _trade(youzan, client, min_lines=1)
+    with pytest.raises(ShipmentRefused) as unknown:
+        shipping.confirm(client, other_tid, other_oids, Carrier("99", "?"), "X1")
+    assert unknown.value.code == "not_shippable" and "Youzan refused" in str(unknown.value)
 
 
 def test_after_sale_case_on_a_line_is_seen_in_the_trade(youzan, client):
