@@ -218,4 +218,5 @@ def demo_bind_config(base_url: str) -> dict[str, Any]:
         "client_secret": CLIENT_SECRET,
         "kdt_id": KDT_ID,
         "api_base": base_url.rstrip("/"),
+        "sender_mobile": "13800138000",  # the shop's mobile, for SF Express shipments
     }
