@@ -80,3 +80,51 @@ def test_token_expired_42001_is_refreshed_and_retried(store, sandbox):
     run = sync(store)
     assert run.status == "succeeded", run.error_message
     assert _fetches(sandbox) == fetches + 1
+
+
+CHILD = """
+import json, sys, time
+from hub import create_app
+from hub.extensions import db
+from hub.models import Connection
+from hub.sync import runtime
+
+from pathlib import Path
+
+config, conn_id, folder = json.loads(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3])
+app = create_app(config)
+with app.app_context():
+    connector = runtime.connector_for(db.session.get(Connection, conn_id))
+    (folder / f"ready-{sys.argv[4]}").touch()
+    while not (folder / "go").exists():  # both connectors built: call at the same moment
+        time.sleep(0.005)
+    connector.client.call("/product/spu/get_list", {"status": 5, "page": 1, "page_size": 1})
+    print(connector.client.token_state["access_token"])
+"""
+
+
+def test_token_two_processes_syncing_one_store_fetch_one_token(
+    app_config, store, sandbox, tmp_path
+):
+    import json
+    import subprocess
+    import sys
+    import time
+
+    before = _fetches(sandbox)
+    args = [json.dumps(app_config), str(store.id), str(tmp_path)]
+    children = [
+        subprocess.Popen([sys.executable, "-c", CHILD, *args, str(n)], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+        for n in range(2)
+    ]  # fmt: skip
+    deadline = time.monotonic() + 40
+    while len(list(tmp_path.glob("ready-*"))) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    (tmp_path / "go").touch()
+    outputs = [child.communicate(timeout=40) for child in children]
+    for child, (_out, err) in zip(children, outputs, strict=True):
+        assert child.returncode == 0, err
+    tokens = {out.strip() for out, _ in outputs}
+    assert len(tokens) == 1
+    assert _fetches(sandbox) == before + 1
