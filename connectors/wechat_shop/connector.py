@@ -134,7 +134,8 @@ class WechatShopConnector(Connector):
                 f"appid: the token works but the mini shop API refused a product list: {exc}"
             ) from None
         name = str(self.config.get("store_name") or f"WeChat Mini Shop {self.appid}")
-        return BindInfo(self.appid, name, self.client.expires_at, self._origin())
+        token = dict(self.client.token_state)  # kept: the first sync reuses it
+        return BindInfo(self.appid, name, self.client.expires_at, self._origin(), credentials=token)
 
     def _origin(self) -> str | None:
         """None on WeChat's own API base; any other base (a sandbox) gives its origin."""

@@ -26,7 +26,11 @@ def _stored(conn_id: int) -> dict:
 
 
 def test_token_concurrent_connectors_of_one_store_fetch_one_token(app, store, sandbox):
-    before = _fetches(sandbox)  # the bind's check took one
+    db.session.get(Connection, store.id).credentials_enc = crypto.encrypt_json(
+        {k: v for k, v in _stored(store.id).items() if k in ("secret", "push_token")}
+    )  # no token stored: every connector wants one at once
+    db.session.commit()
+    before = _fetches(sandbox)
     barrier, errors, tokens = threading.Barrier(4), [], []
 
     def work() -> None:
@@ -51,8 +55,10 @@ def test_token_concurrent_connectors_of_one_store_fetch_one_token(app, store, sa
 
 
 def test_token_stored_and_reused_by_later_syncs(store, sandbox):
+    assert _fetches(sandbox) == 1  # the bind's check took it, and it was kept
     assert sync(store, full=True).status == "succeeded"
     after_first = _fetches(sandbox)
+    assert after_first == 1
     stored = _stored(store.id)
     assert stored["access_token"] and float(stored["token_expires"]) > float(stored["token_issued"])
     db.session.expire_all()
@@ -111,6 +117,10 @@ def test_token_two_processes_syncing_one_store_fetch_one_token(
     import sys
     import time
 
+    db.session.get(Connection, store.id).credentials_enc = crypto.encrypt_json(
+        {k: v for k, v in _stored(store.id).items() if k in ("secret", "push_token")}
+    )  # no token stored: both processes want one at once
+    db.session.commit()
     before = _fetches(sandbox)
     args = [json.dumps(app_config), str(store.id), str(tmp_path)]
     children = [
