@@ -34,7 +34,8 @@ from hub.sync.http import platform_text, response_host
 
 DEFAULT_BASE = "https://api.weixin.qq.com"
 TOKEN_KEYS = ("access_token", "token_expires", "token_issued")
-REFRESH_MARGIN_S = 300  # take a new token this long before the stored one expires
+REFRESH_MARGIN_S = 300  # take a new token this long before the stored one expires, at most
+REFRESH_SHARE = 0.1  # ... and never more than this share of the token's lifetime
 STALE_TOKEN = {40001, 40014, 42001}
 BUSY = -1
 MINUTE_QUOTA = 45011
@@ -95,6 +96,7 @@ class WechatShopClient:
         load: Loader | None = None,
         lock: Locker = no_lock,
         clock: Callable[[], float] = time.time,
+        quota_wait: float = 60.0,
     ) -> None:
         self.http = http
         self.appid = appid
@@ -105,6 +107,7 @@ class WechatShopClient:
         self.load = load
         self.lock = lock
         self.clock = clock
+        self.quota_wait = quota_wait
         self.token_calls = 0
         self.throttled = 0  # -1, 45011 and 45009 answers (retried, waited out or deferred)
 
@@ -112,7 +115,11 @@ class WechatShopClient:
     def _valid(self, state: dict[str, Any]) -> str | None:
         token = state.get("access_token")
         expires = float(state.get("token_expires") or 0)
-        return token if token and expires - self.clock() > REFRESH_MARGIN_S else None
+        issued = float(state.get("token_issued") or 0)
+        margin: float = REFRESH_MARGIN_S
+        if issued and expires > issued:  # a short-lived token is not renewed on every call
+            margin = min(margin, (expires - issued) * REFRESH_SHARE)
+        return token if token and expires - self.clock() > margin else None
 
     def token(self) -> str:
         """The stored token, or a new one when missing or about to expire."""
@@ -217,7 +224,7 @@ class WechatShopClient:
             return TransientError("WeChat answered -1 (system busy)")
         if code == MINUTE_QUOTA:
             self.throttled += 1
-            wait = seconds_to_next_minute(self.clock())
+            wait = min(seconds_to_next_minute(self.clock()), self.quota_wait)
             return RateLimited("WeChat's per-minute API quota is used up (45011)", wait)
         if code == DAILY_QUOTA:
             self.throttled += 1

@@ -17,7 +17,8 @@ from connectors.wechat_shop.client import (
     WechatShopClient,
     no_lock,
 )
-from connectors.wechat_shop.mapping import PLATFORM, SALES_CHANNEL, map_order, rules
+from connectors.wechat_shop.mapping import PLATFORM, SALES_CHANNEL, map_order
+from connectors.wechat_shop.products import rules
 from connectors.wechat_shop.streams import OrdersStream, ProductsStream
 from hub.connectors import (
     BindInfo,
@@ -64,6 +65,11 @@ class WechatShopSettings(Schema):
         validate=validate.Length(max=150),
         metadata={"label": "API base URL", "platform_base": True},
     )
+    quota_wait_seconds = fields.Float(
+        load_default=60.0,
+        validate=validate.Range(min=0.1, max=60),
+        metadata={"label": "Longest wait after the per-minute quota (45011), seconds"},
+    )
 
 
 class WechatShopConnector(Connector):
@@ -93,6 +99,7 @@ class WechatShopConnector(Connector):
             save=context.save_credentials,
             load=getattr(context, "load_credentials", None),
             lock=getattr(context, "lock", None) or no_lock,
+            quota_wait=float(self.config.get("quota_wait_seconds") or 60.0),
         )
         self.push_token = str(stored.get("push_token") or "")
         self._counted = 0
@@ -127,7 +134,8 @@ class WechatShopConnector(Connector):
                 f"appid: the token works but the mini shop API refused a product list: {exc}"
             ) from None
         name = str(self.config.get("store_name") or f"WeChat Mini Shop {self.appid}")
-        return BindInfo(self.appid, name, self.client.expires_at, self._origin())
+        token = dict(self.client.token_state)  # kept: the first sync reuses it
+        return BindInfo(self.appid, name, self.client.expires_at, self._origin(), credentials=token)
 
     def _origin(self) -> str | None:
         """None on WeChat's own API base; any other base (a sandbox) gives its origin."""
@@ -138,12 +146,13 @@ class WechatShopConnector(Connector):
 
     # ------------------------------------------------------------------ pull (W4, W6, W7)
     def streams(self) -> list[Stream]:
-        rule, known = self.rules, set()
-        store = {"store_id": self.appid or None, "store_name": self.config.get("store_name")}
+        rule, known = self.rules, set[str]()
+        store = self._store()
         return [
             ProductsStream(self.client, rule, known=known),
-            OrdersStream(self.client, rule, known=known, **store),
-        ]
+            OrdersStream(self.client, rule, known=known, store_id=store["store_id"],
+                         store_name=store["store_name"]),
+        ]  # fmt: skip
 
     # ------------------------------------------------------------------ pushes
     webhook_query_fields = webhooks.QUERY_FIELDS

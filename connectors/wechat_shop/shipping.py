@@ -36,6 +36,17 @@ BAD_WAYBILL = N_(
     "waybill: %(waybill)s is not a waybill number (4 to 40 letters, digits or hyphens)."
 )
 SHOP_REFUSED = N_("The WeChat Mini Shop refused to ship order %(order)s: %(reason)s")
+# /product/delivery/send's refusals (as the sandbox answers them; the real codes are
+# UNVERIFIED, PLATFORMS.md §2.4): errcode -> (refusal code, message)
+SEND_REFUSALS: dict[int, tuple[str, str]] = {
+    10020001: ("not_found", NOT_FOUND),
+    10020002: ("not_shippable", SHOP_REFUSED),
+    10020003: ("already_shipped", ALREADY_SHIPPED),
+    10020004: ("after_sale", SHOP_REFUSED),
+    10020005: ("carrier", SHOP_REFUSED),
+    10020006: ("waybill", SHOP_REFUSED),
+    10020007: ("not_shippable", SHOP_REFUSED),
+}
 
 
 def _num(value: str) -> int | str:
@@ -100,6 +111,14 @@ def _unshipped(order: Mapping[str, Any], oid: str) -> tuple[list[dict[str, Any]]
     return send, skipped, not shipped
 
 
+def refusal(exc: WechatApiError, order_id: str) -> ShipmentRefused:
+    """The refusal of a /product/delivery/send the shop answered with an errcode."""
+    code, message = SEND_REFUSALS.get(exc.code, ("not_shippable", SHOP_REFUSED))
+    if message is SHOP_REFUSED:
+        return ShipmentRefused(code, message, order=order_id, reason=platform_text(str(exc)))
+    return ShipmentRefused(code, message, order=order_id)
+
+
 def ship(client: WechatShopClient, shipment: Shipment, store: Mapping[str, Any]) -> ShipResult:
     """Read the order, refuse what the shop would refuse, send only the unshipped items,
     re-read the order and map it."""
@@ -130,8 +149,6 @@ def ship(client: WechatShopClient, shipment: Shipment, store: Mapping[str, Any])
     try:
         client.call("/product/delivery/send", {"order_id": _num(oid), "delivery_list": [delivery]})
     except WechatApiError as exc:
-        raise ShipmentRefused(
-            "not_shippable", SHOP_REFUSED, order=oid, reason=platform_text(str(exc))
-        ) from exc
+        raise refusal(exc, oid) from exc
     record = map_order(get_order(client, oid), **dict(store))
     return ShipResult(shipped_lines=[i["_key"] for i in send], skipped_lines=skipped, order=record)

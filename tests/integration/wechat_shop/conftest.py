@@ -43,8 +43,8 @@ class Sandbox:
         self.state = running.app.extensions["wechat_shop_sandbox"]
         self.shop = self.state.shop
 
-    def control(self, path: str, **body: Any) -> Any:
-        resp = requests.post(f"{self.url}/_sandbox/{path}", json=body, timeout=30)
+    def control(self, where: str, **body: Any) -> Any:
+        resp = requests.post(f"{self.url}/_sandbox/{where}", json=body, timeout=30)
         assert resp.status_code < 400, resp.text
         return resp.json()
 
