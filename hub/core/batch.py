@@ -34,7 +34,7 @@ from hub.core.records import (
 )
 from hub.core.results import Failure, IngestOptions, IngestResult
 from hub.core.sqlite.snapshot import SnapshotReader, snapshot_lookups, snapshot_reader
-from hub.core.store import tombstones
+from hub.core.store import sales, tombstones
 from hub.core.store.customers import write_customers
 from hub.core.store.deals import write_checkouts
 from hub.core.store.lookups import session_lookups
@@ -137,6 +137,8 @@ class Batch:
             upsert_products(self.session, self.ws, products, self.result)
         if orders:
             self._take_orders(list(orders.values()))
+        if (orders or products) and self.options.sales_volume and not self.options.dry_run:
+            self._refresh_sales(products, [rec for _, rec in orders.values()])
         write_customers(self.session, self.customers, self.result)
         if checkouts:
             self._write_checkouts(buyers)
@@ -144,6 +146,18 @@ class Batch:
             delete(self.session, self.ws, deletion, self.result)
         for request in privacy:  # after the batch's own writes: they are erased too
             apply_privacy(self.session, self.ws, self.connection_id, request, self.result)
+
+    def _refresh_sales(self, products: list[ProductRecord], orders: list[OrderRecord]) -> None:
+        """W5: the third-party sales of the batch's products and of those its orders' lines
+        name, counted again at once."""
+        keys = {(rec.source, rec.external_id) for rec in products}
+        keys |= {
+            (rec.source, line.product_external_id)
+            for rec in orders
+            for line in rec.lines
+            if line.product_external_id
+        }
+        sales.refresh(self.session, sales.touched_products(self.session, self.ws, keys))
 
     def _take_checkout_buyers(
         self, checkouts: list[tuple[int, CheckoutRecord]]

@@ -158,9 +158,15 @@ class _Progress:
             page.records,
             connection_id=self.conn.id,
             cursor=ingest.CursorUpdate(self.conn.id, self.stream.name, new_state),
+            options=ingest.IngestOptions(sales_volume=counts_sales(self.connector)),
             commit=False,
         )
         _commit_page(self.run, self.connector, page, self.done, result)
+
+
+def counts_sales(connector: Connector) -> bool:
+    """W5: a store the hub migrates from keeps its products' sales volume up to date."""
+    return "migrate" in connector.capabilities
 
 
 def _commit_page(
