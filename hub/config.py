@@ -13,6 +13,7 @@ DEFAULT_CONNECTORS: list[str] = [
     "connectors.sobot.connector:SobotConnector",
     "connectors.tmall.connector:TmallConnector",
     "connectors.shopify.connector:ShopifyConnector",
+    "connectors.wechat_shop.connector:WechatShopConnector",
 ]
 
 

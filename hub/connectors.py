@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -123,6 +124,12 @@ class ConnectorContext:
     save_credentials: Callable[[dict[str, Any]], None] = lambda _creds: None
     extra: dict[str, Any] = field(default_factory=dict)
     official_bases: dict[str, str] = field(default_factory=dict)
+    # The stored (decrypted) credentials as they are now, re-read: another process may have
+    # refreshed a token meanwhile. None when nothing is stored (a bind's check).
+    load_credentials: Callable[[], dict[str, Any]] | None = None
+    # A cross-process lock by key (``with context.lock("...")``), e.g. around a token refetch
+    # that revokes the previous token. None: no lock (a connector then locks nothing).
+    lock: Callable[[str], AbstractContextManager[Any]] | None = None
 
 
 class Stream(ABC):
@@ -161,6 +168,9 @@ class Connector(ABC):
     sync_interval_default: ClassVar[int | None] = None
     sync_interval_min: ClassVar[int | None] = None
     stream_intervals: ClassVar[Mapping[str, int]] = {}
+    # Query-string fields of a push the connector reads (WeChat signs in the query string):
+    # the intake hands them over in the headers as ``X-Webhook-Query-<name>``.
+    webhook_query_fields: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, config: Mapping[str, Any], context: ConnectorContext) -> None:
         self.config = dict(config)
@@ -210,6 +220,11 @@ class Connector(ABC):
 
     def webhook_ack(self) -> WebhookAck:
         return WebhookAck(body='{"ok":true}')
+
+    def webhook_challenge(self, headers: Mapping[str, str]) -> WebhookAck | None:
+        """A GET on the push URL (a platform's URL check, e.g. WeChat's ``echostr``): the
+        answer, or None (the intake answers 404)."""
+        return None
 
     def handle_webhook(self, headers: Mapping[str, str], body: bytes) -> list[Record]:
         """Turn a stored delivery into records (may call the platform's API)."""

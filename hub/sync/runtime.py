@@ -5,17 +5,20 @@ the connection (``record_api_calls``)."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager, suppress
 from datetime import datetime
 from typing import Any, Protocol
 
 from flask import Flask, current_app
-from sqlalchemy import update
+from redis.exceptions import LockError
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from hub import crypto, registry
 from hub.connectors import Connector, ConnectorContext
-from hub.extensions import db
+from hub.core.errors import TransientError
+from hub.extensions import db, redis_connection
 from hub.models import Connection, SyncRun
 from hub.sync.egress import policy_for
 from hub.sync.http import INTERACTIVE, HttpClient
@@ -89,8 +92,46 @@ def connector_for(
         save_credentials=_saver(connection.id if stored else None),
         extra={"meter": meter},
         official_bases=official_bases(app.config),
+        load_credentials=_loader(connection.id if stored else None, app),
+        lock=_locker(app),
     )
     return cls(config, context)
+
+
+def _loader(connection_id: int | None, app: Flask) -> Callable[[], dict[str, Any]] | None:
+    if connection_id is None:
+        return None
+    return lambda: load_credentials(connection_id, app)
+
+
+def load_credentials(connection_id: int, app: Flask | None = None) -> dict[str, Any]:
+    """The connection's stored credentials as they are now (decrypted), in a short separate
+    read: another process may have refreshed a token since the connector was built."""
+    with (app or current_app).app_context(), Session(db.engine) as session:
+        enc = session.scalar(
+            select(Connection.credentials_enc).where(Connection.id == connection_id)
+        )
+    return crypto.decrypt_json(enc)
+
+
+LOCK_SECONDS = 60  # the longest a lock is held (a token call is short)
+
+
+def _locker(app: Flask) -> Callable[[str], AbstractContextManager[Any]]:
+    """A cross-process lock by key through the app's Redis (e.g. around a token refetch)."""
+
+    @contextmanager
+    def lock(key: str) -> Iterator[None]:
+        held = redis_connection(app).lock(key, timeout=LOCK_SECONDS, blocking_timeout=LOCK_SECONDS)
+        if not held.acquire():
+            raise TransientError(f"could not take the lock {key} within {LOCK_SECONDS} s")
+        try:
+            yield
+        finally:
+            with suppress(LockError):
+                held.release()
+
+    return lock
 
 
 def interactive_timeout(config: Mapping[str, Any]) -> float:

@@ -73,18 +73,53 @@ def receive(platform: str, connection_id: int) -> Any:
         if len(body) > limit:
             return _error(413, "payload_too_large", f"webhook bodies are limited to {limit} bytes")
         connector = _connector(connection_id, target)
-        if not _verified(connector, request.headers, body, connection_id):
+        given = _with_query(connector, request.headers)
+        if not _verified(connector, given, body, connection_id):
             return _error(401, "bad_signature", "the webhook signature does not match")
         try:
-            info = connector.webhook_info(request.headers, body)
+            info = connector.webhook_info(given, body)
         except (ValueError, KeyError) as exc:
             return _error(400, "bad_delivery", f"cannot read the delivery: {exc}")
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in DROPPED_HEADERS}
+        headers = {k: v for k, v in given.items() if k.lower() not in DROPPED_HEADERS}
         delivery_id = _store(sql, connection_id, target, info, headers, body)
     if delivery_id is not None:
         intake.announce(delivery_id)
     ack = connector.webhook_ack()
     return Response(ack.body, status=ack.status, content_type=ack.content_type)
+
+
+@bp.get("/<platform>/<int:connection_id>")
+def challenge(platform: str, connection_id: int) -> Any:
+    """A platform's check of the push URL (WeChat: a signed GET with ``echostr``), answered
+    by the connector's ``webhook_challenge``; nothing is stored."""
+    with db.engine.connect() as sql:
+        target = sql.execute(TARGET, {"id": connection_id}).first()
+    if target is None or target.bound_key is None or target.platform != platform:
+        return _error(404, "not_found", "no bound store at this address")
+    if platform not in registry.connectors():
+        return _error(404, "not_found", "no bound store at this address")
+    connector = _connector(connection_id, target)
+    try:
+        ack = connector.webhook_challenge(_with_query(connector, request.headers))
+    except Exception:  # a malformed check is a failed one
+        log.warning("webhook check raised for connection %s", connection_id, exc_info=True)
+        ack = None
+    if ack is None:
+        return _error(401, "bad_signature", "the webhook signature does not match")
+    return Response(ack.body, status=ack.status, content_type=ack.content_type)
+
+
+def _with_query(connector: Connector, headers: Any) -> Any:
+    """The request headers, plus the query fields the connector reads (its
+    ``webhook_query_fields``) as ``X-Webhook-Query-<name>``; the headers alone when none."""
+    names = getattr(connector, "webhook_query_fields", ())
+    if not names:
+        return headers
+    given = dict(headers.items())
+    for name in names:
+        if name in request.args:
+            given[f"X-Webhook-Query-{name}"] = request.args[name]
+    return given
 
 
 def _connector(connection_id: int, target: Row) -> Connector:

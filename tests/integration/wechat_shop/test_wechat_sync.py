@@ -1,0 +1,99 @@
+"""W4/W6/W7 against the sandbox over real HTTP: products (5, 11, 12, 13 taken; 0, 6, 9 never)
+read before orders (20/30/100/200/250 of any age; 10 never), ids above 2^53 exact."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from hub.extensions import db
+from hub.models import Event, Order, Product
+from hub.services import tokens
+from tests.integration.wechat_shop.conftest import count, order, order_lines, product, sync
+
+TAKEN_ORDERS = ("20", "30", "100", "200", "250")
+TAKEN_SPUS = ("5", "11", "12", "13")
+
+
+def test_w6_full_sync_takes_every_paid_order_of_any_age(store, sandbox, workspace):
+    run = sync(store, full=True)
+    assert run.status == "succeeded", run.error
+    truth = sandbox.truth()
+    by_status = truth["orders_by_status"]
+    assert by_status.get("10"), "the sandbox has unpaid orders to drop"
+    assert by_status.get("200") and by_status.get("250")
+    # Y7's rules: an order first seen cancelled (200, 250) is not stored
+    expected = sum(n for s, n in by_status.items() if s in ("20", "30", "100"))
+    assert count(Order, workspace.id) == expected
+    statuses = dict(
+        db.session.execute(
+            select(Order.platform_status, Order.status).where(Order.workspace_id == workspace.id)
+        ).all()
+    )
+    assert statuses == {"20": "paid", "30": "shipped", "100": "completed"}
+    assert run.counts["orders"]["skipped"] == by_status["200"] + by_status["250"]
+
+
+def test_w6_refund_after_sync_cancels_the_stored_order_and_resync_updates(
+    store, sandbox, workspace
+):
+    sync(store, full=True)
+    paid = [
+        o
+        for o, x in sandbox.shop.orders.items()
+        if x.status == 20 and not any(ln.on_aftersale_sku_cnt for ln in x.lines)
+    ]
+    done = [o for o, x in sandbox.shop.orders.items() if x.status == 30]
+    sandbox.control(f"orders/{paid[0]}/refund")  # every unit refunded: 200
+    sandbox.control(f"orders/{done[0]}/complete")  # 30 -> 100
+    run = sync(store)
+    assert run.status == "succeeded", run.error
+    closed = order(workspace.id, str(paid[0]))
+    assert closed.status == "closed" and closed.platform_status == "200"
+    assert closed.amount_paid == Decimal("0") and closed.closed_at is not None
+    events = db.session.scalars(
+        select(Event.type).where(Event.workspace_id == workspace.id, Event.order_id == closed.id)
+    ).all()
+    assert "cancel" in events
+    assert order(workspace.id, str(done[0])).status == "completed"
+
+
+def test_w6_ids_above_2_53_exact_and_fields_mapped(store, sandbox, workspace, client):
+    sync(store, full=True)
+    big = max(o for o, x in sandbox.shop.orders.items() if x.status == 20)
+    assert big > 2**53
+    row = order(workspace.id, str(big))
+    assert row is not None and row.order_no == str(big)
+    src = sandbox.shop.orders[big]
+    assert row.sales_channel == "wechat_shop"  # the key of "WeChat Mini Shop" (issue 22.5)
+    assert row.amount_total == Decimal(src.order_price) / 100
+    assert row.ordered_at.tzinfo is not None
+    assert row.properties["delivery_method"] in ("express", "same_city", "self_pickup")
+    assert row.consignee_name == src.address[0]
+    lines = order_lines(row.id)
+    assert lines == {f"{ln.product_id}:{ln.sku_id}": ln.sku_cnt for ln in src.lines}
+    # the JSON API shows the id as a string, every digit kept
+    headers = {"Authorization": f"Bearer {tokens.create_token(workspace.id, 'tests')[1]}"}
+    body = client.get(f"/api/v1/orders/{row.id}", headers=headers).get_json()
+    assert body["external_id"] == str(big) and body["order_no"] == str(big), body
+
+
+def test_w4_products_listed_and_delisted_taken_never_draft_or_deleted(store, sandbox, workspace):
+    run = sync(store, full=True)
+    assert run.status == "succeeded", run.error
+    spus = sandbox.shop.spus
+    taken = {str(p) for p, s in spus.items() if str(s.status) in TAKEN_SPUS}
+    never = {str(p) for p, s in spus.items() if str(s.status) not in TAKEN_SPUS}
+    assert never, "the sandbox has SPUs in 0/6/9"
+    rows = dict(
+        db.session.execute(
+            select(Product.external_id, Product.status).where(Product.workspace_id == workspace.id)
+        ).all()
+    )
+    for pid in taken:
+        assert rows[pid] == ("on_sale" if spus[int(pid)].status == 5 else "off_shelf")
+    ordered = {str(ln.product_id) for o in sandbox.shop.orders.values() for ln in o.lines}
+    assert never - ordered <= never - set(rows)  # a 0/6/9 SPU arrives only through an order
+    one = product(workspace.id, next(iter(taken)))
+    assert one.properties["groups"] == ["Mini Shop migration"]
