@@ -16,6 +16,8 @@ from sqlalchemy import select, update
 
 from hub import registry
 from hub.core.errors import N_, Conflict, MigrationRunning, Refused
+from hub.core.records import OrderRecord, ProductRecord
+from hub.core.results import IngestResult
 from hub.extensions import db
 from hub.models import Connection, SyncRun, utcnow
 from hub.services import connections
@@ -198,21 +200,24 @@ def is_migration(run: SyncRun) -> bool:
     return run.trigger == TRIGGER
 
 
-def migration_counts(counts: Mapping[str, Any]) -> dict[str, int]:
-    """What a migration run migrated: products and orders it created, updated, found
-    unchanged, or kept (skip_migrated)."""
-    taken = ("created", "updated", "unchanged", "kept")
-    return {
-        entity: sum(int((counts.get(entity) or {}).get(o, 0)) for o in taken)
-        for entity in ("products", "orders")
-    }
+# The streams whose records a migration counts, and the kind of record each counts: the
+# products stream's products (not the products an order stream meets) and the orders.
+COUNTED = {"products": ProductRecord, "orders": OrderRecord}
+
+
+def tally(result: IngestResult, stream: str, records: list[Any]) -> None:
+    """Add a page's migrated products or orders to its counts (``migration``), committed
+    with the page: a resumed migration counts nothing twice."""
+    kind = COUNTED.get(stream)
+    if kind is not None:
+        result.add("migration", stream, sum(isinstance(r, kind) for r in records))
 
 
 def finish(run: SyncRun, conn: Connection, connector: Any) -> None:
     """At a migration's success, in its final transaction: its counts, and the shop's freight
     templates copied into the hub if no migration copied them before (never again after)."""
     counts = dict(run.counts or {})
-    counts["migration"] = migration_counts(counts)
+    counts["migration"] = {**dict.fromkeys(COUNTED, 0), **(counts.get("migration") or {})}
     db.session.execute(update(SyncRun).where(SyncRun.id == run.id).values(counts=counts))
     settings = dict(conn.settings or {})
     if "freight_templates_copied_at" in settings or connector is None:

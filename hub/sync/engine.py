@@ -161,6 +161,8 @@ class _Progress:
             options=ingest.IngestOptions(sales_volume=counts_sales(self.connector)),
             commit=False,
         )
+        if migration.is_migration(self.run):
+            migration.tally(result, self.stream.name, page.records)
         _commit_page(self.run, self.connector, page, self.done, result)
 
 
