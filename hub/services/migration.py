@@ -16,7 +16,6 @@ from sqlalchemy import select, update
 
 from hub import registry
 from hub.core.errors import N_, Conflict, MigrationRunning, Refused
-from hub.core.records import OrderRecord, ProductRecord
 from hub.core.results import IngestResult
 from hub.extensions import db
 from hub.models import Connection, SyncRun, utcnow
@@ -183,8 +182,11 @@ def request_migration(workspace_id: int, connection_id: int) -> SyncRun:
                       field="migration")  # fmt: skip
     if not conn.is_bound:
         raise Conflict(f"store {conn.name!r} is unbound; bind it again to migrate it")
-    refuse_while_migrating(conn, "starting another one")
     active = connections.active_run(conn)
+    if active is not None and is_migration(active) and service.is_stale(active):
+        service.resume(active)  # its worker died (X2): it goes on from its last page
+        return active
+    refuse_while_migrating(conn, "starting another one")
     if active is not None:
         raise Conflict(
             f"store #{conn.id} has a sync in progress (sync run #{active.id}); "
@@ -200,17 +202,19 @@ def is_migration(run: SyncRun) -> bool:
     return run.trigger == TRIGGER
 
 
-# The streams whose records a migration counts, and the kind of record each counts: the
-# products stream's products (not the products an order stream meets) and the orders.
-COUNTED = {"products": ProductRecord, "orders": OrderRecord}
+# The streams whose records a migration counts (the products stream's products, not those an
+# order stream meets; the orders stream's orders) and the outcomes that count as migrated:
+# an order never taken (first seen cancelled, Y7) or a record that failed is not.
+COUNTED = ("products", "orders")
+TAKEN = ("created", "updated", "unchanged", "kept")
 
 
-def tally(result: IngestResult, stream: str, records: list[Any]) -> None:
+def tally(result: IngestResult, stream: str) -> None:
     """Add a page's migrated products or orders to its counts (``migration``), committed
     with the page: a resumed migration counts nothing twice."""
-    kind = COUNTED.get(stream)
-    if kind is not None:
-        result.add("migration", stream, sum(isinstance(r, kind) for r in records))
+    if stream in COUNTED:
+        outcomes = result.counts.get(stream) or {}
+        result.add("migration", stream, sum(outcomes.get(o, 0) for o in TAKEN))
 
 
 def finish(run: SyncRun, conn: Connection, connector: Any) -> None:

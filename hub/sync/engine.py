@@ -162,7 +162,7 @@ class _Progress:
             commit=False,
         )
         if migration.is_migration(self.run):
-            migration.tally(result, self.stream.name, page.records)
+            migration.tally(result, self.stream.name)
         _commit_page(self.run, self.connector, page, self.done, result)
 
 
