@@ -75,6 +75,8 @@ def _sync_stream(
     run: SyncRun, conn: Connection, connector: Connector, stream: Stream, beat: Heartbeat
 ) -> None:
     state = _load_state(conn, stream.name)
+    if windows.finished_by(state, run.id):
+        return  # read to its end before this run was resumed: a full run would read it again
     every = connector.stream_intervals.get(stream.name)
     if run.trigger == "auto" and not windows.stream_due(state, every, run.window_end):
         return  # W7: read less often than the store's automatic syncs (products daily)
@@ -117,7 +119,7 @@ def _sync_stream(
         if isinstance(pages, ReadAhead):
             pages.close()
     progress.apply(batch.take())
-    _save_state(conn, stream.name, windows.finished(window, progress.max_seen))
+    _save_state(conn, stream.name, windows.finished(window, progress.max_seen, run.id))
     _own(run)
     db.session.commit()
 
