@@ -137,8 +137,8 @@ class Batch:
             upsert_products(self.session, self.ws, products, self.result)
         if orders:
             self._take_orders(list(orders.values()))
-        if (orders or products) and self.options.sales_volume and not self.options.dry_run:
-            self._refresh_sales(products, [rec for _, rec in orders.values()])
+        if self.options.sales_volume and not self.options.dry_run:  # W5, at once
+            sales.refresh_batch(self.session, self.ws, products, [r for _, r in orders.values()])
         write_customers(self.session, self.customers, self.result)
         if checkouts:
             self._write_checkouts(buyers)
@@ -146,18 +146,6 @@ class Batch:
             delete(self.session, self.ws, deletion, self.result)
         for request in privacy:  # after the batch's own writes: they are erased too
             apply_privacy(self.session, self.ws, self.connection_id, request, self.result)
-
-    def _refresh_sales(self, products: list[ProductRecord], orders: list[OrderRecord]) -> None:
-        """W5: the third-party sales of the batch's products and of those its orders' lines
-        name, counted again at once."""
-        keys = {(rec.source, rec.external_id) for rec in products}
-        keys |= {
-            (rec.source, line.product_external_id)
-            for rec in orders
-            for line in rec.lines
-            if line.product_external_id
-        }
-        sales.refresh(self.session, sales.touched_products(self.session, self.ws, keys))
 
     def _take_checkout_buyers(
         self, checkouts: list[tuple[int, CheckoutRecord]]

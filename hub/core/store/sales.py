@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from hub.core.records import OrderRecord, ProductRecord
 from hub.core.store.sql import chunks, update_many
 from hub.models import Order, OrderLine, Product
 
@@ -63,6 +64,21 @@ def refresh_sources(session: Session, sources: Iterable[str]) -> int:
         return 0
     ids = session.scalars(select(Product.id).where(Product.source.in_(names))).all()
     return refresh(session, ids)
+
+
+def refresh_batch(
+    session: Session, workspace_id: int, products: list[ProductRecord], orders: list[OrderRecord]
+) -> None:
+    """The figures of a batch's products and of those its orders' lines name."""
+    keys = {(rec.source, rec.external_id) for rec in products}
+    keys |= {
+        (rec.source, line.product_external_id)
+        for rec in orders
+        for line in rec.lines
+        if line.product_external_id
+    }
+    if keys:
+        refresh(session, touched_products(session, workspace_id, keys))
 
 
 def touched_products(session: Session, workspace_id: int, keys: set[tuple[str, str]]) -> list[int]:
