@@ -80,10 +80,30 @@ def update_rules(workspace_id: int, connection_id: int, data: Any) -> Connection
     if not conn.is_bound:
         raise Conflict(f"store #{conn.id} is unbound: bind it again before changing its rules")
     refuse_while_migrating(conn, "changing its migration rules")
-    rules = validate_rules(data, templates=(conn.settings or {}).get("freight_templates"))
+    templates = (conn.settings or {}).get("freight_templates")
+    if templates is None and _names_template(data):
+        templates = _shop_templates(conn)
+    rules = validate_rules(data, templates=templates)
     conn.settings = {**(conn.settings or {}), "migration": rules}
     db.session.commit()
     return conn
+
+
+def _names_template(data: Any) -> bool:
+    freight = data.get("freight") if isinstance(data, dict) else None
+    return isinstance(freight, dict) and freight.get("mode") == "template"
+
+
+def _shop_templates(conn: Connection) -> list[dict[str, Any]] | None:
+    """The shop's freight templates read now (before the first migration copied them), to
+    check a template rule; None when the shop cannot tell (any template id is then taken)."""
+    from hub.sync import runtime
+
+    try:
+        return list(runtime.connector_for(conn, interactive=True).freight_templates())
+    except Exception as exc:  # a best-effort check: the shop's answer never blocks the rules
+        log.info("store %s: freight templates not read (%s)", conn.id, exc)
+        return None
 
 
 def validate_rules(data: Any, templates: list[dict[str, Any]] | None = None) -> dict[str, Any]:

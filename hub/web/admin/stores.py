@@ -78,7 +78,7 @@ def bind(platform: str) -> Any:
     schema = cls.settings_schema()
     errors: dict[str, Any] = {}
     values: dict[str, Any] = {}
-    choice = _bind_choice(request.form if request.method == "POST" else None)
+    choice = _bind_choice(request.form if request.method == "POST" else None, platform)
     kept: dict[str, Any] = {}
     if request.method == "POST":
         kept = _kept_secrets(platform, request.form.get("kept_secrets"))
@@ -105,7 +105,8 @@ def bind(platform: str) -> Any:
     masked = {**values, **dict.fromkeys(secrets, crypto.MASK)}
     return render_template(
         "admin/store_bind.html", cls=cls, fields=field_specs(schema, masked), errors=errors,
-        choice=choice, interval_low=Connection.INTERVAL_MIN, interval_high=Connection.INTERVAL_MAX,
+        choice=choice, interval_low=_svc().interval_bounds(platform)[0],
+        interval_high=Connection.INTERVAL_MAX,
         kept_secrets=_keep_secrets(platform, secrets),
     )  # fmt: skip
 
@@ -139,16 +140,16 @@ def _kept_secrets(platform: str, token: str | None) -> dict[str, Any]:
     return secrets if isinstance(secrets, dict) else {}
 
 
-def _bind_choice(form: Any) -> dict[str, Any]:
+def _bind_choice(form: Any, platform: str | None = None) -> dict[str, Any]:
     """How the store syncs once bound; by default: a first sync now, then automatic every
-    Connection.INTERVAL_DEFAULT minutes."""
+    Connection.INTERVAL_DEFAULT minutes, or the platform's own interval (W7)."""
+    default = _svc().interval_bounds(platform)[1]
     if form is None:
-        return {"sync_mode": "auto", "interval_minutes": Connection.INTERVAL_DEFAULT,
-                "first_sync": True}  # fmt: skip
+        return {"sync_mode": "auto", "interval_minutes": default, "first_sync": True}
     mode = form.get("sync_mode", "auto")
     interval = (form.get("sync_interval_minutes") or "").strip() or None
     if interval is None and mode == "auto":
-        interval = Connection.INTERVAL_DEFAULT
+        interval = default
     return {
         "sync_mode": mode,
         "interval_minutes": interval,

@@ -171,3 +171,28 @@ def test_w7_a_mini_shop_syncs_orders_every_5_minutes_products_daily_until_unboun
     assert calls["order/get_list"] > order_reads  # orders: every automatic sync
     connections.unbind(workspace.id, conn.id)
     assert schedule.due_connections(datetime.now(UTC) + timedelta(days=2)) == []
+
+
+def test_w2_a_template_rule_is_checked_against_the_shop_before_the_first_migration(
+    client, store, workspace
+):
+    headers = auth(workspace)
+    url = f"{API}/connections/{store.id}/settings"
+    unknown = {"freight": {"mode": "template", "template_id": "1"}}
+    bad = client.patch(url, headers=headers, json={"migration": unknown})
+    assert bad.status_code == 400
+    assert bad.get_json()["error"]["field"] == "migration.freight.template_id"
+    good = {"freight": {"mode": "template", "template_id": "13800000003"}}
+    assert client.patch(url, headers=headers, json={"migration": good}).status_code == 200
+    db.session.expire_all()
+    assert "freight_templates" not in db.session.get(Connection, store.id).settings  # not copied
+
+
+def test_w7_the_bind_form_offers_the_platforms_5_minutes(app, workspace):
+    from tests.support.ui import browser, login, make_user
+
+    make_user(workspace, "admin@example.com")
+    web = browser(app)
+    assert login(web, "admin@example.com").status_code == 302
+    page = web.get("/stores/bind/wechat_shop").get_data(as_text=True)
+    assert 'name="sync_interval_minutes" min="5"' in page and 'value="5"' in page
