@@ -4,6 +4,8 @@ nothing doubled: its counts and the hub's rows equal the sandbox's ground truth.
 
 from __future__ import annotations
 
+import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -15,7 +17,7 @@ from hub.models import Order, OrderLine, Product, SyncRun
 from hub.services import connections
 from hub.services.migration import request_migration
 from tests.integration.wechat_shop.conftest import WECHAT
-from tests.support.workers import Workers, kill_all, wait_for
+from tests.support.workers import HUB, ROOT, Workers, kill_all, wait_for
 
 TAKEN_SPUS = ("5", "11", "12", "13")
 KEPT_ORDERS = ("20", "21", "30", "100")
@@ -62,13 +64,18 @@ def test_x2_w3_migration_killed_mid_run_resumes_with_nothing_doubled(
     assert killed.status == "running" and killed.finished_at is None, workers.log("worker-0")
     done_at_kill = killed.progress_done
     wait_for(lambda: fresh(run.id).heartbeat_at is not None and _stale(run.id), 30, "stale")
-    resumed = request_migration(workspace.id, conn.id)  # `hub migrate` again: resumed
-    assert (resumed.id, resumed.trigger) == (run.id, "migration")
     sandbox.control("faults", clear=True)
     workers.start("worker-1", "sync")
-    wait_for(lambda: fresh(run.id).status in SyncRun.FINISHED, 90, "the resumed migration")
+    # `hub migrate` again: the dead run is resumed on the new worker, and waited for
+    env = {**workers.env, "HUB_SYNC_STALE_SECONDS": "2"}
+    command = [HUB, "migrate", str(conn.id), "--wait", "--timeout", "90", "--json"]
+    cli = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert cli.returncode == 0, cli.stdout + cli.stderr + workers.log("worker-1")
+    data = json.loads(cli.stdout)
+    assert data["run_id"] == run.id and data["status"] == "succeeded" and data["finished_at"]
     final = fresh(run.id)
-    assert final.status == "succeeded", (final.error_message, workers.log("worker-1"))
+    assert final.status == "succeeded" and final.trigger == "migration"
+    assert data["migration"] == final.counts["migration"]
     assert final.attempts == 2 and final.progress_done >= done_at_kill
     truth = sandbox.truth()
     spus = sum(n for s, n in truth["spus_by_status"].items() if s in TAKEN_SPUS)
