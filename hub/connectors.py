@@ -161,6 +161,9 @@ class Connector(ABC):
     # How to register the store's push URL on the platform (a connector with "push"), in
     # plain English marked for translation; shown beside the URL on the store page.
     webhook_setup: ClassVar[str | None] = None
+    # Query-string fields of a push the connector reads (WeChat signs in the query string):
+    # the intake hands them over in the headers as ``X-Webhook-Query-<name>``.
+    webhook_query_fields: ClassVar[tuple[str, ...]] = ()
     # Automatic sync (Y5, W7): the minutes between a store's automatic syncs when bound
     # without a choice, and the fewest allowed (None: the hub's, Connection.INTERVAL_DEFAULT
     # and INTERVAL_MIN); and the streams an automatic sync reads less often than every time:
@@ -168,9 +171,6 @@ class Connector(ABC):
     sync_interval_default: ClassVar[int | None] = None
     sync_interval_min: ClassVar[int | None] = None
     stream_intervals: ClassVar[Mapping[str, int]] = {}
-    # Query-string fields of a push the connector reads (WeChat signs in the query string):
-    # the intake hands them over in the headers as ``X-Webhook-Query-<name>``.
-    webhook_query_fields: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, config: Mapping[str, Any], context: ConnectorContext) -> None:
         self.config = dict(config)

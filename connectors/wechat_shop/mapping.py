@@ -57,37 +57,48 @@ def rules(config: Mapping[str, Any]) -> dict[str, Any]:
 
 def sid(value: Any) -> str | None:
     """A platform id as a string (never through a float); None when absent."""
-    if value is None or value == "" or isinstance(value, bool):
+    kind = value.__class__
+    if kind is int or kind is str:
+        return str(value) if value != "" else None
+    if value is None or kind is bool:
         return None
-    if isinstance(value, float):
+    if kind is float:
         raise MappingError(f"id {value!r} arrived as a float: its digits are lost")
     return str(value)
 
 
-def fen(value: Any, *, where: str) -> Decimal | None:
-    """Fen (an integer, or its string) to yuan as a Decimal with two places."""
+def fen(value: Any, *, where: str, field: str = "") -> Decimal | None:
+    """Fen (an integer, or its string) to yuan as a Decimal with two places. An error names
+    ``where`` and ``field``."""
+    if value.__class__ is int:
+        return Decimal(value).scaleb(-2)
     if value is None or value == "":
         return None
     try:
         if isinstance(value, bool | float):
             raise ValueError(value)
-        return (Decimal(int(value)) * _FEN).quantize(_FEN)
+        return Decimal(int(value)).scaleb(-2)
     except (ValueError, TypeError):
-        raise MappingError(f"{where}: {value!r} is not an amount in fen") from None
+        name = f"{where}: {field}" if field else where
+        raise MappingError(f"{name}: {value!r} is not an amount in fen") from None
 
 
-def parse_time(value: Any, *, where: str) -> datetime | None:
+def parse_time(value: Any, *, where: str, field: str = "") -> datetime | None:
     """Shanghai ``yyyy-MM-dd HH:mm:ss`` or unix seconds to an aware UTC datetime; 0/"" None."""
-    if value in (None, "", 0, "0"):
+    if value.__class__ is str and len(value) == 19 and value[10] == " ":
+        try:
+            return datetime.fromisoformat(value + "+08:00").astimezone(UTC)
+        except ValueError:
+            pass
+    elif value in (None, "", 0, "0"):
         return None
     try:
         if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
             return datetime.fromtimestamp(int(value), UTC)
-        if not isinstance(value, str) or len(value) != 19:
-            raise ValueError(value)
-        return datetime.fromisoformat(value).replace(tzinfo=SHANGHAI).astimezone(UTC)
+        raise ValueError(value)
     except (ValueError, TypeError, OverflowError):
-        raise MappingError(f"{where}: {value!r} is not yyyy-MM-dd HH:mm:ss") from None
+        name = f"{where}: {field}" if field else where
+        raise MappingError(f"{name}: {value!r} is not yyyy-MM-dd HH:mm:ss") from None
 
 
 def fmt(when: datetime) -> str:
@@ -112,14 +123,14 @@ def map_order(
     detail = order.get("order_detail") or {}
     price, pay = detail.get("price_info") or {}, detail.get("pay_info") or {}
     delivery = detail.get("delivery_info") or {}
-    created = parse_time(order.get("create_time"), where=f"{where}: create_time")
+    created = parse_time(order.get("create_time"), where=where, field="create_time")
     if created is None:
         raise MappingError(f"{where}: create_time is missing")
-    updated = parse_time(order.get("update_time"), where=f"{where}: update_time") or created
+    updated = parse_time(order.get("update_time"), where=where, field="update_time") or created
     closed = status == "closed"
     consignee = consignee_of(delivery)
     shipped = shipped_counts(delivery)
-    total = fen(price.get("order_price"), where=f"{where}: price_info.order_price")
+    total = fen(price.get("order_price"), where=where, field="price_info.order_price")
     return OrderRecord(
         source=PLATFORM,
         external_id=oid,
@@ -135,7 +146,7 @@ def map_order(
         # 200/250: cancelled, nothing kept by the shop (the core records a cancel event only
         # for an order it had stored, as Youzan's TRADE_CLOSED, Y7)
         amount_paid=Decimal("0.00") if closed else total,
-        paid_at=parse_time(pay.get("pay_time"), where=f"{where}: pay_info.pay_time"),
+        paid_at=parse_time(pay.get("pay_time"), where=where, field="pay_info.pay_time"),
         closed_at=updated if closed else None,
         sales_channel=SALES_CHANNEL,
         store_id=store_id,
@@ -156,32 +167,38 @@ def _order_properties(
 ) -> dict[str, Any]:
     ext = order.get("ext_info") or {}
     after = order.get("aftersale_detail") or {}
-    where = f"order {order.get('order_id')}"
+    where = order.get("order_id")
     props: dict[str, Any] = {
         "delivery_method": delivery_method(delivery),
-        "freight": _money_text(price.get("freight"), f"{where}: price_info.freight"),
-        "product_price": _money_text(
-            price.get("product_price"), f"{where}: price_info.product_price"
-        ),
+        "freight": _money_text(price.get("freight"), where, "price_info.freight"),
+        "product_price": _money_text(price.get("product_price"), where, "price_info.product_price"),
         "discounted_price": _money_text(
-            price.get("discounted_price"), f"{where}: price_info.discounted_price"
+            price.get("discounted_price"), where, "price_info.discounted_price"
         ),
-        "out_order_id": _text(order.get("out_order_id")),
-        "customer_notes": _text(ext.get("customer_notes")),
-        "merchant_notes": _text(ext.get("merchant_notes")),
         "on_aftersale_order_cnt": _int(after.get("on_aftersale_order_cnt")) or 0,
         "shipped_items": sum(shipped.values()),
-        "waybills": [
-            {"carrier": _text(d.get("delivery_id")), "waybill": _text(d.get("waybill_id"))}
-            for d in shipments(delivery)
-            if d.get("waybill_id")
-        ],
     }
-    return {k: v for k, v in props.items() if v not in (None, "", [])}
+    for key, value in (
+        ("out_order_id", order.get("out_order_id")),
+        ("customer_notes", ext.get("customer_notes")),
+        ("merchant_notes", ext.get("merchant_notes")),
+    ):
+        if value:
+            props[key] = str(value).strip()
+    waybills = [
+        {"carrier": _text(d.get("delivery_id")), "waybill": _text(d.get("waybill_id"))}
+        for d in shipments(delivery)
+        if d.get("waybill_id")
+    ]
+    if waybills:
+        props["waybills"] = waybills
+    return props
 
 
-def _money_text(value: Any, where: str) -> str | None:
-    amount = fen(value, where=where)
+def _money_text(value: Any, order_id: Any, field: str = "") -> str | None:
+    if value.__class__ is int:
+        return str(Decimal(value).scaleb(-2))
+    amount = fen(value, where=f"order {order_id}", field=field)
     return None if amount is None else str(amount)
 
 
@@ -265,25 +282,28 @@ def _line(item: Mapping[str, Any], oid: str, shipped: dict[str, int]) -> LineRec
     pid = sid(item.get("product_id"))
     if pid is None:
         raise MappingError(f"order {oid}: a product_infos entry without product_id")
-    key = line_key(pid, item.get("sku_id"))
+    sku = sid(item.get("sku_id"))
+    key = f"{pid}:{sku or '0'}"
     qty = _int(item.get("sku_cnt")) or 0
-    unit = fen(item.get("sale_price"), where=f"order {oid}: product_infos[{key}].sale_price")
-    properties = {
+    sale = item.get("sale_price")
+    if sale.__class__ is int:
+        unit: Decimal | None = Decimal(sale).scaleb(-2)
+    else:
+        unit = fen(sale, where=f"order {oid}", field=f"product_infos[{key}].sale_price")
+    properties: dict[str, Any] = {
         "on_aftersale_sku_cnt": _int(item.get("on_aftersale_sku_cnt")) or 0,
         "finish_aftersale_sku_cnt": _int(item.get("finish_aftersale_sku_cnt")) or 0,
         "shipped_cnt": shipped.get(key, 0),
     }
-    attrs = [
-        f"{a.get('attr_key')}: {a.get('attr_value')}"
-        for a in item.get("sku_attrs") or []
-        if isinstance(a, Mapping)
-    ]
+    attrs = item.get("sku_attrs")
     if attrs:
-        properties["sku_attrs"] = attrs
+        properties["sku_attrs"] = [
+            f"{a.get('attr_key')}: {a.get('attr_value')}" for a in attrs if isinstance(a, dict)
+        ]
     return LineRecord(
         external_id=key,
         product_external_id=pid,
-        sku_id=sid(item.get("sku_id")),
+        sku_id=sku,
         name=_text(item.get("title")),
         qty=qty,
         unit_price=unit,
@@ -332,7 +352,7 @@ def map_spu(spu: Mapping[str, Any], rule: Mapping[str, Any]) -> ProductRecord | 
         "skus": [
             {
                 "sku_id": sid(s.get("sku_id")),
-                "sale_price": _money_text(s.get("sale_price"), f"{where}: skus[].sale_price"),
+                "sale_price": _money_text(s.get("sale_price"), where, "skus[].sale_price"),
                 "stock_num": _int(s.get("stock_num")),
                 "sku_code": _text(s.get("sku_code")),
             }
@@ -342,7 +362,7 @@ def map_spu(spu: Mapping[str, Any], rule: Mapping[str, Any]) -> ProductRecord | 
     props = {k: v for k, v in props.items() if v not in (None, "", [])}
     own = _own_freight(spu)
     props.update(_rule_properties(rule, own))
-    price = fen(spu.get("min_price"), where=f"{where}: min_price")
+    price = fen(spu.get("min_price"), where=where, field="min_price")
     if price is None and skus:
         prices = [p for s in skus if (p := fen(s.get("sale_price"), where=where)) is not None]
         price = min(prices) if prices else None
@@ -366,28 +386,33 @@ def _own_freight(spu: Mapping[str, Any]) -> dict[str, Any] | None:
 
 
 def products_in_orders(
-    orders: Iterable[Mapping[str, Any]], rule: Mapping[str, Any]
+    orders: Iterable[Mapping[str, Any]],
+    rule: Mapping[str, Any],
+    known: set[str] | None = None,
 ) -> list[ProductRecord]:
     """W7: a product first met in an order, created at once with the rules in force (create
     only: a product already in the hub is left as it is), from the order line's title and
-    sale price. Unpaid orders are not taken, so neither are their products."""
+    sale price. Unpaid orders are not taken, so neither are their products; ids in ``known``
+    (already emitted) are left out."""
     out: dict[str, ProductRecord] = {}
+    known = known or set()
+    extra = _rule_properties(rule, None)
+    status = product_status(LISTED, str(rule.get("product_status") or "same"))
     for order in orders:
         if STATUS_MAP.get(_int(order.get("status")) or 0) is None:
             continue
         for item in (order.get("order_detail") or {}).get("product_infos") or []:
             pid = sid(item.get("product_id"))
-            if pid is None or pid in out:
+            if pid is None or pid in out or pid in known:
                 continue
-            price = fen(item.get("sale_price"), where=f"product {pid}: sale_price")
-            props = {"first_seen_in_order": sid(order.get("order_id"))}
-            props.update(_rule_properties(rule, None))
+            price = fen(item.get("sale_price"), where=f"product {pid}", field="sale_price")
+            props = {"first_seen_in_order": sid(order.get("order_id")), **extra}
             out[pid] = ProductRecord(
                 source=PLATFORM,
                 external_id=pid,
                 name=_text(item.get("title")),
                 price=price,
-                status=product_status(LISTED, str(rule.get("product_status") or "same")),
+                status=status,
                 properties=props,
                 keep_existing=True,
             )

@@ -120,10 +120,11 @@ def generate(shop: Shop, orders: int, products: int, now: int, days: int = 400) 
     for i in range(products):
         status = SPU_STATUSES[i] if i < len(SPU_STATUSES) else None
         shop.make_spu(now - days * DAY - rng.randrange(30 * DAY), status)
-    recent = min(orders, max(2, orders // 200))  # a few from the last hours: some still unpaid
+    # a few from the last two days: some still unpaid, most still to ship
+    recent = min(orders, max(6, orders // 40))
     stamps = sorted(
         [now - rng.randrange(days * DAY) for _ in range(orders - recent)]
-        + [now - 60 - rng.randrange(DAY // 2) for _ in range(recent)]
+        + [now - 60 - rng.randrange(2 * DAY) for _ in range(recent)]
     )
     shop.bulk = True
     for created in stamps:
@@ -135,7 +136,7 @@ def generate(shop: Shop, orders: int, products: int, now: int, days: int = 400) 
 def _live(shop: Shop, order: Order, now: int) -> None:
     rng, age, roll = shop.rng, now - order.create_time, shop.rng.random()
     t = order.create_time + rng.randint(30, 900)
-    if age < DAY and roll < 0.5:
+    if age < DAY and roll < 0.4:
         return  # still unpaid (10)
     if roll < 0.08:
         cancel(shop, order, min(t + DAY, now))

@@ -82,3 +82,26 @@ def test_w1_connector_declares_the_issues_names():
     assert cls.validate_config(
         {"appid": APPID, "secret": "s", "push_token": "tok"})["api_base"] == (
         "https://api.weixin.qq.com")  # fmt: skip
+
+
+def test_w1_ui_form_is_built_from_the_schema_and_binds(app, workspace, sandbox):
+    from tests.support.ui import browser as ui_browser
+    from tests.support.ui import login, make_user
+
+    make_user(workspace, "owner@acme.test")
+    browser = ui_browser(app)
+    login(browser, "owner@acme.test")
+    form = browser.get("/stores/bind/wechat_shop").get_data(as_text=True)
+    for name in ("appid", "secret", "push_token", "encoding_aes_key", "api_base"):
+        assert f'name="{name}"' in form
+    config = demo_bind_config(sandbox.url)
+    resp = browser.post(
+        "/stores/bind/wechat_shop",
+        data={**config, "sync_mode": "manual", "first_sync": "0"},
+    )
+    assert resp.status_code == 302, resp.get_data(as_text=True)
+    conn = db.session.scalar(select(Connection))
+    assert conn.external_id == APPID
+    page = browser.get(f"/stores/{conn.id}").get_data(as_text=True)
+    assert f"/webhooks/wechat_shop/{conn.id}" in page  # the push URL, with how to set it up
+    assert "Message push" in page

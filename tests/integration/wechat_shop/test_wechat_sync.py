@@ -3,6 +3,7 @@ read before orders (20/30/100/200/250 of any age; 10 never), ids above 2^53 exac
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -38,25 +39,23 @@ def test_w6_full_sync_takes_every_paid_order_of_any_age(store, sandbox, workspac
 def test_w6_refund_after_sync_cancels_the_stored_order_and_resync_updates(
     store, sandbox, workspace
 ):
+    paid, done = sandbox.control("orders", count=2, paid=True)["order_ids"]
+    sandbox.control(f"orders/{done}/ship")
     sync(store, full=True)
-    paid = [
-        o
-        for o, x in sandbox.shop.orders.items()
-        if x.status == 20 and not any(ln.on_aftersale_sku_cnt for ln in x.lines)
-    ]
-    done = [o for o, x in sandbox.shop.orders.items() if x.status == 30]
-    sandbox.control(f"orders/{paid[0]}/refund")  # every unit refunded: 200
-    sandbox.control(f"orders/{done[0]}/complete")  # 30 -> 100
+    assert order(workspace.id, paid).status == "paid"
+    assert order(workspace.id, done).status == "shipped"
+    sandbox.control(f"orders/{paid}/refund")  # every unit refunded: 200
+    sandbox.control(f"orders/{done}/complete")  # 30 -> 100
     run = sync(store)
     assert run.status == "succeeded", run.error
-    closed = order(workspace.id, str(paid[0]))
+    closed = order(workspace.id, paid)
     assert closed.status == "closed" and closed.platform_status == "200"
     assert closed.amount_paid == Decimal("0") and closed.closed_at is not None
     events = db.session.scalars(
         select(Event.type).where(Event.workspace_id == workspace.id, Event.order_id == closed.id)
     ).all()
     assert "cancel" in events
-    assert order(workspace.id, str(done[0])).status == "completed"
+    assert order(workspace.id, done).status == "completed"
 
 
 def test_w6_ids_above_2_53_exact_and_fields_mapped(store, sandbox, workspace, client):
@@ -97,3 +96,31 @@ def test_w4_products_listed_and_delisted_taken_never_draft_or_deleted(store, san
     assert never - ordered <= never - set(rows)  # a 0/6/9 SPU arrives only through an order
     one = product(workspace.id, next(iter(taken)))
     assert one.properties["groups"] == ["Mini Shop migration"]
+
+
+def test_w6_an_order_updated_while_the_list_is_paged_skips_no_other_order(
+    app, store, sandbox, workspace
+):
+    from datetime import UTC, datetime, timedelta
+
+    from hub.connectors import SyncWindow
+    from hub.models import Connection
+    from hub.sync import runtime
+
+    connector = runtime.connector_for(db.session.get(Connection, store.id))
+    orders = connector.streams()[1]
+    orders.page_size = 10
+    now = datetime.now(UTC)
+    pages = orders.read(SyncWindow(now - timedelta(days=3650), now, True), {})
+    first = next(pages)
+    read = {r.external_id for r in first.records if hasattr(r, "ordered_at")}
+    target = next(
+        o for o in sorted(read, key=int)
+        if not any(ln.on_aftersale_sku_cnt for ln in sandbox.shop.orders[int(o)].lines)
+    )  # fmt: skip
+    time.sleep(1.02 - time.time() % 1)
+    sandbox.control(f"orders/{target}/aftersale")  # updated now: it leaves the window
+    for page in pages:
+        read |= {r.external_id for r in page.records if hasattr(r, "ordered_at")}
+    taken = {str(o) for o, x in sandbox.shop.orders.items() if x.status != 10}
+    assert taken - read == set()
