@@ -321,3 +321,15 @@ def test_w2_w3_store_page_sets_rules_starts_a_migration_and_refuses_changes_mean
     engine.execute(run_id)
     shown = web.get(f"/syncs/{run_id}").get_data(as_text=True)
     assert "12 products and 30 orders migrated" in shown
+
+
+def test_w2_new_credentials_keep_the_rules_and_the_copied_templates(client, auth, store):
+    assert rules(client, auth, store, migration={"group": "Kept"}).status_code == 200
+    migrate(client, auth, store)
+    resp = client.patch(f"{API}/connections/{store.id}/credentials", headers=auth,
+                        json={"settings": {"api_key": "new-key"}})  # fmt: skip
+    assert resp.status_code == 200, resp.get_json()
+    assert resp.get_json()["migration"]["group"] == "Kept"
+    db.session.expire_all()
+    settings = db.session.get(Connection, store.id).settings
+    assert settings["migration"]["group"] == "Kept" and len(settings["freight_templates"]) == 2
