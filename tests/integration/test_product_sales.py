@@ -187,3 +187,18 @@ def test_w5_product_page_shows_the_figures_and_the_switch(app, workspace, store)
     assert 'id="buyers-see">5<' in page
     refused = web.post(f"/products/{tea.id}/third-party-sales", data={"show": "0"})
     assert refused.status_code == 400  # no CSRF token
+
+
+def test_w5_the_workers_maintenance_reconciles_the_figures_once_a_day(app, store):
+    from hub.extensions import redis_connection
+    from hub.jobs.maintenance import SALES_KEY, Maintenance, RedisWatch
+    from hub.jobs.queues import QUEUES
+
+    run(store, migration=True)
+    tea = db.session.scalar(select(Product).where(Product.external_id == "tea"))
+    tea.properties = {**tea.properties, "third_party_sales": 999}
+    db.session.commit()
+    app.config["MAINTENANCE_SECONDS"] = 0.2
+    Maintenance(app, QUEUES, RedisWatch(redis_connection())).run_pass()
+    assert figures()["tea"] == 5
+    assert 23 * 3600 < redis_connection().ttl(SALES_KEY) <= 24 * 3600  # not again today
