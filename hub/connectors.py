@@ -43,6 +43,9 @@ class BindInfo:
     # What the platform says the credentials were granted (Shopify: the access scopes), as
     # the platform names them: kept on the store and shown on its page and in the API.
     granted: list[str] = field(default_factory=list)
+    # Credentials the check took (an access token and its expiry), kept encrypted with the
+    # store's secrets, so that the first sync reuses them instead of taking new ones.
+    credentials: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(slots=True)

@@ -79,6 +79,10 @@ class WechatShopConnector(Connector):
     capabilities = frozenset({"pull", "push", "ship", "migrate"})
     sales_channel = SALES_CHANNEL
     sandbox_module = "connectors.wechat_shop.sandbox_server"
+    # W7: automatic by default, orders every 5 minutes (no 30-minute floor), products daily
+    sync_interval_default = 5
+    sync_interval_min = 5
+    stream_intervals = {"products": 1440}
     webhook_setup = N_(
         "In the WeChat mini program admin (mp.weixin.qq.com), open Development, then "
         "Development settings, then Message push: paste this address as the URL, enter the "
@@ -134,7 +138,8 @@ class WechatShopConnector(Connector):
                 f"appid: the token works but the mini shop API refused a product list: {exc}"
             ) from None
         name = str(self.config.get("store_name") or f"WeChat Mini Shop {self.appid}")
-        return BindInfo(self.appid, name, self.client.expires_at, self._origin())
+        token = dict(self.client.token_state)  # kept: the first sync reuses it
+        return BindInfo(self.appid, name, self.client.expires_at, self._origin(), credentials=token)
 
     def _origin(self) -> str | None:
         """None on WeChat's own API base; any other base (a sandbox) gives its origin."""

@@ -57,40 +57,43 @@ def _time(body: dict[str, Any], name: str, default: int) -> int:
     return parse_time(value)
 
 
-def _select(state: Any, body: dict[str, Any]) -> list[int]:
-    """Order ids matching the filters, oldest created first (stable under paging). The result
-    is cached until the shop changes, so paging a large window costs O(page)."""
+def _select(state: Any, body: dict[str, Any]) -> tuple[list[tuple[int, int]], int, int]:
+    """The orders matching the filters, oldest created first (stable under paging, and the
+    order keyset paging on ``start_create_time`` relies on): ``(base, lo, hi)``, the matches
+    being ``base[lo:hi]``. ``base`` holds the orders of the update window and status, sorted
+    by (create_time, order_id), cached until the shop changes; the create window is two
+    bisections into it, so a page costs O(page + log N) however the client pages."""
     c = (_time(body, "start_create_time", 0), _time(body, "end_create_time", _FAR))
     u = (_time(body, "start_update_time", 0), _time(body, "end_update_time", _FAR))
     status = body.get("status")
     if status is not None and status not in ORDER_STATUSES:
         raise Refused(40097, f"invalid args: status {status!r}")
     shop = state.shop
-    key = (c, u, status, shop.version)
-    hit = state.selections.get(key)
-    if hit is not None:
-        return hit
-    lo = bisect.bisect_left(shop.by_create, (c[0], 0))
-    hi = bisect.bisect_right(shop.by_create, (c[1], _FAR))
-    orders = shop.orders
-    ids = []
-    for _, oid in shop.by_create[lo:hi]:
-        o = orders[oid]
-        if u[0] <= o.update_time <= u[1] and (status is None or o.status == status):
-            ids.append(oid)
-    if len(state.selections) > 16:
-        state.selections.clear()
-    state.selections[key] = ids
-    return ids
+    key = (u, status, shop.version)
+    base = state.selections.get(key)
+    if base is None:
+        orders = shop.orders
+        base = [
+            pair
+            for pair in shop.by_create
+            if u[0] <= orders[pair[1]].update_time <= u[1]
+            and (status is None or orders[pair[1]].status == status)
+        ]
+        if len(state.selections) > 16:
+            state.selections.clear()
+        state.selections[key] = base
+    lo = bisect.bisect_left(base, (c[0], 0))
+    hi = bisect.bisect_right(base, (c[1], _FAR))
+    return base, lo, hi
 
 
 def order_get_list(state: Any, body: dict[str, Any]) -> bytes:
     page, size = _paging(body)
     with state.shop.lock:
-        ids = _select(state, body)
-        start = (page - 1) * size
-        page_orders = [state.shop.orders[i] for i in ids[start : start + size]]
-        return state.renderer.order_list(page_orders, len(ids))
+        base, lo, hi = _select(state, body)
+        start = lo + (page - 1) * size
+        page_orders = [state.shop.orders[oid] for _, oid in base[start : min(start + size, hi)]]
+        return state.renderer.order_list(page_orders, hi - lo)
 
 
 def _order(state: Any, body: dict[str, Any]) -> Order:

@@ -34,7 +34,7 @@ from hub.core.records import (
 )
 from hub.core.results import Failure, IngestOptions, IngestResult
 from hub.core.sqlite.snapshot import SnapshotReader, snapshot_lookups, snapshot_reader
-from hub.core.store import tombstones
+from hub.core.store import sales, tombstones
 from hub.core.store.customers import write_customers
 from hub.core.store.deals import write_checkouts
 from hub.core.store.lookups import session_lookups
@@ -137,6 +137,8 @@ class Batch:
             upsert_products(self.session, self.ws, products, self.result)
         if orders:
             self._take_orders(list(orders.values()))
+        if self.options.sales_volume and not self.options.dry_run:  # W5, at once
+            sales.refresh_batch(self.session, self.ws, products, [r for _, r in orders.values()])
         write_customers(self.session, self.customers, self.result)
         if checkouts:
             self._write_checkouts(buyers)

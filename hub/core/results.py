@@ -24,6 +24,9 @@ class IngestOptions:
     tags: list[str] = field(default_factory=list)  # add these tags to every customer touched
     dry_run: bool = False  # compute the full report, write nothing
     create_customers: bool = True
+    # W5: recompute the third-party sales of the products the batch's order lines name (a
+    # store the hub migrates from: hub.core.store.sales)
+    sales_volume: bool = False
 
 
 @dataclass

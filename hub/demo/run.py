@@ -93,8 +93,6 @@ def _stop_requests_interrupt() -> Iterator[None]:
 
 def _prepare(app: Flask, opts: DemoOptions, stack: ExitStack, worker: WorkerProcess) -> DemoState:
     """Bind every sandbox store to the demo workspace, sync it, run the extra steps."""
-    from hub.sync.service import request_sync
-
     ws = stores.demo_workspace()
     email, password = stores.admin_login(ws)
     pairs = []
@@ -106,13 +104,28 @@ def _prepare(app: Flask, opts: DemoOptions, stack: ExitStack, worker: WorkerProc
         stack.callback(sandbox.stop)
         say(f"{cls.display_name} sandbox at {sandbox.base_url}")
         conn = stores.bind_sandbox(ws, sandbox, cls.display_name)
-        run = request_sync(ws.id, conn.id, full=False, trigger="manual")
+        run = _first_run(ws.id, conn.id, cls)
         db.session.commit()
         pairs.append((conn.id, run.id))
     steps = [_call_step(name, ws.id) for name in DEMO_STEPS]
     if opts.once:
         _wait(pairs, worker, opts.timeout)
     return DemoState(ws.id, (email, password), pairs, steps)
+
+
+def _first_run(workspace_id: int, connection_id: int, cls: Any) -> Any:
+    """A store the hub can migrate from is migrated (W3), else synced; a run already under
+    way (an automatic sync that started first) is joined."""
+    from hub.core.errors import Conflict
+    from hub.services.migration import request_migration
+    from hub.sync.service import request_sync
+
+    if "migrate" in cls.capabilities:
+        try:
+            return request_migration(workspace_id, connection_id)
+        except Conflict:
+            pass
+    return request_sync(workspace_id, connection_id, full=False, trigger="manual")
 
 
 def sandbox_epoch(app: Flask) -> int:

@@ -72,6 +72,8 @@ def as_text(summary: dict[str, Any]) -> str:
     out = [f"Stores bound: {len(summary['stores'])}"]
     for s in summary["stores"]:
         line = f"  #{s['connection_id']} {s['platform']} {s['name']}: {s['status']}"
+        if migrated := s["counts"].get("migration"):
+            line += f" (migration: {migrated['products']} products, {migrated['orders']} orders)"
         out.append(line + (f" ({s['error']})" if s["error"] else ""))
     for step in summary["steps"]:
         out.append(f"  {step.get('name', 'step')}: {step.get('status', 'done')}")

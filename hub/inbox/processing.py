@@ -117,9 +117,9 @@ def _apply(row: WebhookDelivery, conn: Connection) -> None:
             conn.status, conn.last_error = "error", str(exc)
             _finish(row, "processed", None)
             return
-        result = ingest.apply(
-            db.session, row.workspace_id, records, connection_id=conn.id, commit=False
-        )
+        options = ingest.IngestOptions(sales_volume="migrate" in connector.capabilities)
+        result = ingest.apply(db.session, row.workspace_id, records, connection_id=conn.id,
+                              options=options, commit=False)  # fmt: skip
     finally:
         runtime.record_api_calls(db.session, connector, conn.id)
     reasons = [f"record {f.key}: {f.reason}" for f in result.failures]

@@ -11,7 +11,8 @@ A pass runs when the worker starts and every ``HUB_MAINTENANCE_SECONDS`` after. 
   hour to abandoned (``hub.core.store.deals.age_all_pending``, H6);
   after Redis came back from an outage, or back without its data, queues every webhook
   delivery left ``received``; and once per ``HUB_AUTOSYNC_TICK_SECONDS`` runs the auto-sync
-  fan-out (``schedule.tick``).
+  fan-out (``schedule.tick``); once a day reconciles the third-party sales of migrated
+  products (``schedule.reconcile_sales``, W5).
 
 Its keys are set with NX and expiry, so an empty Redis only means the next pass does it all.
 A pass never raises: Redis down is one log line when its state changes (``RedisWatch``), any
@@ -47,6 +48,8 @@ EPOCH_KEY = "hub:maintenance:epoch"  # present while Redis keeps the hub's data
 SWEEP_KEY = "hub:maintenance:sweep"  # set after an outage: queue every delivery left received
 LEASE_KEY = "hub:maintenance:lease"  # one worker's pass
 TICK_KEY = "hub:maintenance:autosync"  # lives one auto-sync period
+SALES_KEY = "hub:maintenance:sales"  # lives a day: third-party sales reconciled (W5)
+DAY_SECONDS = 24 * 3600
 LEGACY_TICK_JOB = "hub-autosync-tick"  # the RQ repeat job that held the schedule before
 
 # Held by a maintenance pass, and by the worker while it forks a work horse: a fork copies
@@ -180,6 +183,8 @@ class Maintenance:
         deals.age_all_pending(db.session)  # checkouts left pending an hour are abandoned (H6)
         if redis.set(TICK_KEY, 1, nx=True, ex=int(self.app.config["AUTOSYNC_TICK_SECONDS"])):
             schedule.tick()
+        if redis.set(SALES_KEY, 1, nx=True, ex=DAY_SECONDS):
+            schedule.reconcile_sales()
 
     def _sweep(self, redis: Redis) -> None:
         """After an outage or a loss of Redis's data: queue every delivery left received."""

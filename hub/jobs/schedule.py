@@ -56,3 +56,17 @@ def tick(now: datetime | None = None) -> dict[str, list[int]]:
             continue
         started.append(run.id)
     return {"started": started}
+
+
+def reconcile_sales() -> int:
+    """The daily reconciliation of third-party sales (W5): every product of every platform
+    the hub migrates from, counted again from the orders in the hub. How many changed."""
+    from hub import registry
+    from hub.core.store import sales
+
+    sources = [p for p, cls in registry.connectors().items() if "migrate" in cls.capabilities]
+    changed = sales.refresh_sources(db.session, sources)
+    db.session.commit()
+    if changed:
+        log.info("third-party sales: %d products counted again", changed)
+    return changed

@@ -165,7 +165,7 @@ def bind(
         bound_key=key,
         name=(name or info.name or str(info.external_id))[:200],
         settings=plain,
-        credentials_enc=crypto.encrypt_json(secret),
+        credentials_enc=crypto.encrypt_json({**secret, **info.credentials}),
         status="active",
         sync_mode=sync_mode,
         sync_interval_minutes=interval,
@@ -409,7 +409,7 @@ def update_credentials(
     kept = {k: v for k, v in (conn.settings or {}).items() if k in HUB_SETTINGS}
     plain, secret = _split(cls, config)
     conn.settings = {**plain, **kept}  # the hub's own (migration rules, templates) stay
-    conn.credentials_enc = crypto.encrypt_json(secret)
+    conn.credentials_enc = crypto.encrypt_json({**secret, **info.credentials})
     conn.credential_expires_at = info.expires_at
     conn.warnings = list(info.warnings) or None
     conn.granted = list(info.granted) or None

@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 
 from hub import registry
 from hub.core.errors import N_, Conflict, MigrationRunning, Refused
+from hub.core.results import IngestResult
 from hub.extensions import db
 from hub.models import Connection, SyncRun, utcnow
 from hub.services import connections
@@ -79,10 +80,30 @@ def update_rules(workspace_id: int, connection_id: int, data: Any) -> Connection
     if not conn.is_bound:
         raise Conflict(f"store #{conn.id} is unbound: bind it again before changing its rules")
     refuse_while_migrating(conn, "changing its migration rules")
-    rules = validate_rules(data, templates=(conn.settings or {}).get("freight_templates"))
+    templates = (conn.settings or {}).get("freight_templates")
+    if templates is None and _names_template(data):
+        templates = _shop_templates(conn)
+    rules = validate_rules(data, templates=templates)
     conn.settings = {**(conn.settings or {}), "migration": rules}
     db.session.commit()
     return conn
+
+
+def _names_template(data: Any) -> bool:
+    freight = data.get("freight") if isinstance(data, dict) else None
+    return isinstance(freight, dict) and freight.get("mode") == "template"
+
+
+def _shop_templates(conn: Connection) -> list[dict[str, Any]] | None:
+    """The shop's freight templates read now (before the first migration copied them), to
+    check a template rule; None when the shop cannot tell (any template id is then taken)."""
+    from hub.sync import runtime
+
+    try:
+        return list(runtime.connector_for(conn, interactive=True).freight_templates())
+    except Exception as exc:  # a best-effort check: the shop's answer never blocks the rules
+        log.info("store %s: freight templates not read (%s)", conn.id, exc)
+        return None
 
 
 def validate_rules(data: Any, templates: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -181,8 +202,11 @@ def request_migration(workspace_id: int, connection_id: int) -> SyncRun:
                       field="migration")  # fmt: skip
     if not conn.is_bound:
         raise Conflict(f"store {conn.name!r} is unbound; bind it again to migrate it")
-    refuse_while_migrating(conn, "starting another one")
     active = connections.active_run(conn)
+    if active is not None and is_migration(active) and service.is_stale(active):
+        service.resume(active)  # its worker died (X2): it goes on from its last page
+        return active
+    refuse_while_migrating(conn, "starting another one")
     if active is not None:
         raise Conflict(
             f"store #{conn.id} has a sync in progress (sync run #{active.id}); "
@@ -198,21 +222,26 @@ def is_migration(run: SyncRun) -> bool:
     return run.trigger == TRIGGER
 
 
-def migration_counts(counts: Mapping[str, Any]) -> dict[str, int]:
-    """What a migration run migrated: products and orders it created, updated, found
-    unchanged, or kept (skip_migrated)."""
-    taken = ("created", "updated", "unchanged", "kept")
-    return {
-        entity: sum(int((counts.get(entity) or {}).get(o, 0)) for o in taken)
-        for entity in ("products", "orders")
-    }
+# The streams whose records a migration counts (the products stream's products, not those an
+# order stream meets; the orders stream's orders) and the outcomes that count as migrated:
+# an order never taken (first seen cancelled, Y7) or a record that failed is not.
+COUNTED = ("products", "orders")
+TAKEN = ("created", "updated", "unchanged", "kept")
+
+
+def tally(result: IngestResult, stream: str) -> None:
+    """Add a page's migrated products or orders to its counts (``migration``), committed
+    with the page: a resumed migration counts nothing twice."""
+    if stream in COUNTED:
+        outcomes = result.counts.get(stream) or {}
+        result.add("migration", stream, sum(outcomes.get(o, 0) for o in TAKEN))
 
 
 def finish(run: SyncRun, conn: Connection, connector: Any) -> None:
     """At a migration's success, in its final transaction: its counts, and the shop's freight
     templates copied into the hub if no migration copied them before (never again after)."""
     counts = dict(run.counts or {})
-    counts["migration"] = migration_counts(counts)
+    counts["migration"] = {**dict.fromkeys(COUNTED, 0), **(counts.get("migration") or {})}
     db.session.execute(update(SyncRun).where(SyncRun.id == run.id).values(counts=counts))
     settings = dict(conn.settings or {})
     if "freight_templates_copied_at" in settings or connector is None:

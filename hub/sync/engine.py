@@ -75,6 +75,8 @@ def _sync_stream(
     run: SyncRun, conn: Connection, connector: Connector, stream: Stream, beat: Heartbeat
 ) -> None:
     state = _load_state(conn, stream.name)
+    if windows.finished_by(state, run.id):
+        return  # read to its end before this run was resumed: a full run would read it again
     every = connector.stream_intervals.get(stream.name)
     if run.trigger == "auto" and not windows.stream_due(state, every, run.window_end):
         return  # W7: read less often than the store's automatic syncs (products daily)
@@ -117,7 +119,7 @@ def _sync_stream(
         if isinstance(pages, ReadAhead):
             pages.close()
     progress.apply(batch.take())
-    _save_state(conn, stream.name, windows.finished(window, progress.max_seen))
+    _save_state(conn, stream.name, windows.finished(window, progress.max_seen, run.id))
     _own(run)
     db.session.commit()
 
@@ -158,9 +160,17 @@ class _Progress:
             page.records,
             connection_id=self.conn.id,
             cursor=ingest.CursorUpdate(self.conn.id, self.stream.name, new_state),
+            options=ingest.IngestOptions(sales_volume=counts_sales(self.connector)),
             commit=False,
         )
+        if migration.is_migration(self.run):
+            migration.tally(result, self.stream.name)
         _commit_page(self.run, self.connector, page, self.done, result)
+
+
+def counts_sales(connector: Connector) -> bool:
+    """W5: a store the hub migrates from keeps its products' sales volume up to date."""
+    return "migrate" in connector.capabilities
 
 
 def _commit_page(

@@ -65,9 +65,20 @@ def in_progress(
     }
 
 
-def finished(window: SyncWindow, max_seen: list[str] | None) -> dict[str, Any]:
-    """The state at the end of a stream: the bookmark moves to the window's end."""
-    return {"bookmark": window.end.isoformat(), "max_seen": max_seen}
+def finished(
+    window: SyncWindow, max_seen: list[str] | None, run_id: int | None = None
+) -> dict[str, Any]:
+    """The state at the end of a stream: the bookmark moves to the window's end; ``run`` names
+    the run that finished it, which, resumed, does not read the stream again."""
+    state: dict[str, Any] = {"bookmark": window.end.isoformat(), "max_seen": max_seen}
+    if run_id is not None:
+        state["finished_by"] = run_id
+    return state
+
+
+def finished_by(state: dict[str, Any], run_id: int) -> bool:
+    """Whether this run already finished the stream (it died later and was resumed, X2)."""
+    return state.get("finished_by") == run_id and not state.get("run")
 
 
 def advance_max(max_seen: list[str] | None, records: list[Record]) -> list[str] | None:

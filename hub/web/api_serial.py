@@ -20,6 +20,7 @@ from hub.models import (
 )
 from hub.queries.customers import NO_FACTS, Contact, Facts, Profile
 from hub.queries.orders import Details
+from hub.services import product_sales
 
 
 def money(value: Decimal | None) -> str | None:
@@ -179,7 +180,7 @@ def product(p: Product) -> dict[str, Any]:
         "name": p.name,
         "price": money(p.price),
         "status": p.status,
-        "properties": p.properties or {},
+        "properties": product_sales.properties(p),
         "updated_at": when(p.updated_at),
     }
 

@@ -19,7 +19,7 @@ EVENT_TYPES = (
     N_("first_purchase"),
     N_("checkout_abandoned"),
 )
-TRIGGERS = (N_("manual"), N_("auto"), N_("api"), N_("resume"))
+TRIGGERS = (N_("manual"), N_("auto"), N_("api"), N_("resume"), N_("migration"))
 ERROR_CLASSES = (N_("configuration"), N_("transient"), N_("system"))
 
 

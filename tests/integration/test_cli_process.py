@@ -224,6 +224,9 @@ def test_demo_once_syncs_every_sandbox_and_prints_a_summary(tmp_path: Path) -> N
     platforms = [cls.platform for cls in with_sandbox(registry.load(config.DEFAULT_CONNECTORS))]
     assert sorted(store["platform"] for store in summary["stores"]) == platforms
     assert all(store["status"] == "succeeded" for store in summary["stores"])
+    (wechat,) = [store for store in summary["stores"] if store["platform"] == "wechat_shop"]
+    migrated = wechat["counts"]["migration"]  # W3: the demo migrates the mini shop
+    assert migrated["products"] > 0 and migrated["orders"] > 0
     assert oct((demo_dir / "demo-secrets.json").stat().st_mode & 0o777) == "0o600"
     assert processes_of(demo_dir) == []  # the worker and servers are gone
 

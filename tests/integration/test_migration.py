@@ -285,3 +285,51 @@ def test_w7_automatic_syncs_read_products_daily_and_orders_every_time(
     db.session.commit()
     third = auto_run()
     assert third.counts["products"]["created"] == 1 and "p999" in products()
+
+
+# --------------------------------------------------------------------------- the store page
+def test_w2_w3_store_page_sets_rules_starts_a_migration_and_refuses_changes_meanwhile(
+    app, workspace, store
+):
+    from tests.support.ui import browser, login, make_user
+
+    make_user(workspace, "admin@example.com")
+    web = browser(app)
+    assert login(web, "admin@example.com").status_code == 302
+    page = web.get(f"/stores/{store.id}").get_data(as_text=True)
+    assert 'data-test="migration-rules"' in page and 'value="Mini Shop migration"' in page
+    form = {"product_status": "on_sale", "freight_mode": "flat", "freight_amount": "-2",
+            "group": "1", "group_name": "WeChat", "skip_migrated": "1"}  # fmt: skip
+    bad = web.post(f"/stores/{store.id}/migration", data=form, follow_redirects=True)
+    assert "Flat freight: enter an amount of 0 or more" in bad.get_data(as_text=True)
+    form["freight_amount"] = "5"
+    web.post(f"/stores/{store.id}/migration", data=form)
+    db.session.expire_all()
+    assert db.session.get(Connection, store.id).settings["migration"] == {
+        "product_status": "on_sale", "freight": {"mode": "flat", "amount": "5.00"},
+        "group": "WeChat", "skip_migrated": True}  # fmt: skip
+    started = web.post(f"/stores/{store.id}/migrate")
+    assert started.status_code == 302 and "/syncs/" in started.headers["Location"]
+    page = web.get(f"/stores/{store.id}").get_data(as_text=True)
+    assert 'data-test="migration-running"' in page
+    refused = web.post(f"/stores/{store.id}/migration", data=form, follow_redirects=True)
+    assert "being migrated" in refused.get_data(as_text=True)
+    unbind = web.post(f"/stores/{store.id}/unbind", data={"confirm_name": store.name},
+                      follow_redirects=True)  # fmt: skip
+    assert "being migrated" in unbind.get_data(as_text=True)
+    run_id = int(started.headers["Location"].rstrip("/").split("/")[-1])
+    engine.execute(run_id)
+    shown = web.get(f"/syncs/{run_id}").get_data(as_text=True)
+    assert "12 products and 30 orders migrated" in shown
+
+
+def test_w2_new_credentials_keep_the_rules_and_the_copied_templates(client, auth, store):
+    assert rules(client, auth, store, migration={"group": "Kept"}).status_code == 200
+    migrate(client, auth, store)
+    resp = client.patch(f"{API}/connections/{store.id}/credentials", headers=auth,
+                        json={"settings": {"api_key": "new-key"}})  # fmt: skip
+    assert resp.status_code == 200, resp.get_json()
+    assert resp.get_json()["migration"]["group"] == "Kept"
+    db.session.expire_all()
+    settings = db.session.get(Connection, store.id).settings
+    assert settings["migration"]["group"] == "Kept" and len(settings["freight_templates"]) == 2

@@ -13,6 +13,7 @@ from hub.models import Group, Product, Tag
 from hub.queries import customers as q_customers
 from hub.queries import products as q_products
 from hub.queries import workspace as q_workspace
+from hub.services import product_sales
 from hub.services.customers import find_tag
 from hub.web.admin.common import paginate, scoped_or_404
 from hub.web.auth import admin_required, workspace_id
@@ -39,7 +40,23 @@ def products() -> Any:
 @bp.get("/products/<int:product_id>")
 @login_required
 def product(product_id: int) -> Any:
-    return render_template("admin/product_detail.html", p=scoped_or_404(Product, product_id))
+    p = scoped_or_404(Product, product_id)
+    sales = product_sales.view(p) if p.source in product_sales.migrating_sources() else None
+    return render_template("admin/product_detail.html", p=p, sales=sales)
+
+
+@bp.post("/products/<int:product_id>/third-party-sales")
+@admin_required
+def third_party_sales(product_id: int) -> Any:
+    """W5: the switch adding the mini shop's sales to what buyers see."""
+    p = scoped_or_404(Product, product_id)
+    shown = request.form.get("show") == "1"
+    product_sales.set_switch(workspace_id(), p.id, shown)
+    if shown:
+        flash(_("Buyers now see the third-party sales added to this product's sales."), "success")
+    else:
+        flash(_("Buyers now see this product's own sales only."), "success")
+    return redirect(url_for("catalog.product", product_id=p.id))
 
 
 @bp.get("/tags")

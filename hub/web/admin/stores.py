@@ -78,7 +78,7 @@ def bind(platform: str) -> Any:
     schema = cls.settings_schema()
     errors: dict[str, Any] = {}
     values: dict[str, Any] = {}
-    choice = _bind_choice(request.form if request.method == "POST" else None)
+    choice = _bind_choice(request.form if request.method == "POST" else None, platform)
     kept: dict[str, Any] = {}
     if request.method == "POST":
         kept = _kept_secrets(platform, request.form.get("kept_secrets"))
@@ -105,7 +105,8 @@ def bind(platform: str) -> Any:
     masked = {**values, **dict.fromkeys(secrets, crypto.MASK)}
     return render_template(
         "admin/store_bind.html", cls=cls, fields=field_specs(schema, masked), errors=errors,
-        choice=choice, interval_low=Connection.INTERVAL_MIN, interval_high=Connection.INTERVAL_MAX,
+        choice=choice, interval_low=_svc().interval_bounds(platform)[0],
+        interval_high=Connection.INTERVAL_MAX,
         kept_secrets=_keep_secrets(platform, secrets),
     )  # fmt: skip
 
@@ -139,16 +140,16 @@ def _kept_secrets(platform: str, token: str | None) -> dict[str, Any]:
     return secrets if isinstance(secrets, dict) else {}
 
 
-def _bind_choice(form: Any) -> dict[str, Any]:
+def _bind_choice(form: Any, platform: str | None = None) -> dict[str, Any]:
     """How the store syncs once bound; by default: a first sync now, then automatic every
-    Connection.INTERVAL_DEFAULT minutes."""
+    Connection.INTERVAL_DEFAULT minutes, or the platform's own interval (W7)."""
+    default = _svc().interval_bounds(platform)[1]
     if form is None:
-        return {"sync_mode": "auto", "interval_minutes": Connection.INTERVAL_DEFAULT,
-                "first_sync": True}  # fmt: skip
+        return {"sync_mode": "auto", "interval_minutes": default, "first_sync": True}
     mode = form.get("sync_mode", "auto")
     interval = (form.get("sync_interval_minutes") or "").strip() or None
     if interval is None and mode == "auto":
-        interval = Connection.INTERVAL_DEFAULT
+        interval = default
     return {
         "sync_mode": mode,
         "interval_minutes": interval,
@@ -187,7 +188,69 @@ def detail(connection_id: int) -> Any:
         runs=q_syncs.recent_runs(workspace_id(), conn.id, limit=10),
         modes=SYNC_MODES,
         push_url=push_url(conn) if takes_pushes(conn) else None,
+        interval=_svc().interval_bounds(conn.platform),
+        migration=_migration_view(conn),
     )
+
+
+def _mig() -> Any:
+    from hub.services import migration
+
+    return migration
+
+
+def _migration_view(conn: Connection) -> dict[str, Any] | None:
+    """The migration card (W2, W3) of a store whose platform can be migrated."""
+    if not (conn.is_bound and _mig().can_migrate(conn)):
+        return None
+    return {
+        "rules": _mig().effective_rules(conn.settings),
+        "templates": (conn.settings or {}).get("freight_templates") or [],
+        "running": _mig().migration_run(conn),
+    }
+
+
+@bp.post("/<int:connection_id>/migration")
+@admin_required
+def migration_rules(connection_id: int) -> Any:
+    """W2: the rules from the store page's form."""
+    conn = _bound(connection_id)
+    form = request.form
+    freight: dict[str, str] | None = None
+    if form.get("freight_mode") == "flat":
+        freight = {"mode": "flat", "amount": form.get("freight_amount", "").strip()}
+    elif form.get("freight_mode") == "template":
+        freight = {"mode": "template", "template_id": form.get("freight_template", "").strip()}
+    rules = {
+        "product_status": form.get("product_status", ""),
+        "freight": freight,
+        "group": form.get("group_name", "").strip() if form.get("group") == "1" else None,
+        "skip_migrated": form.get("skip_migrated") == "1",
+    }
+    try:
+        _mig().update_rules(workspace_id(), conn.id, rules)
+    except HubError as exc:
+        _flash_error(exc)
+    else:
+        flash(_("Migration rules saved."), "success")
+    return redirect(url_for("stores.detail", connection_id=conn.id))
+
+
+@bp.post("/<int:connection_id>/migrate")
+@admin_required
+def migrate(connection_id: int) -> Any:
+    """W3: start the migration and show its run."""
+    conn = _bound(connection_id)
+    try:
+        run = _mig().request_migration(workspace_id(), conn.id)
+    except QueueUnavailable as exc:
+        flash(_("The queue is unavailable; the migration will start when it is back."), "error")
+        return redirect(url_for("syncs.detail", run_id=exc.run_ids[0]))
+    except HubError as exc:
+        _flash_error(exc)
+        return redirect(url_for("stores.detail", connection_id=conn.id))
+    flash(_("Migration of %(name)s started.", name=conn.name), "success")
+    return redirect(url_for("syncs.detail", run_id=run.id))
 
 
 @bp.post("/<int:connection_id>/settings")

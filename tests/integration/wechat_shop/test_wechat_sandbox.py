@@ -518,3 +518,25 @@ def test_hub_sandbox_command_serves_the_mini_shop(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_keyset_paging_on_create_time_reads_every_order_once(sandbox: Sandbox) -> None:
+    """Paging by ``start_create_time`` (page 1 each time, the last second's orders left out by
+    the client) reads every order once; the update-window selection is built once, not per
+    request (pages cost O(page), not O(shop))."""
+    state = sandbox.running.app.extensions["wechat_shop_sandbox"]
+    end = {"end_update_time": "2099-01-01 00:00:00"}
+    seen: list[int] = []
+    since = None
+    while True:
+        body = {**end, "page": 1, "page_size": 50}
+        if since:
+            body["start_create_time"] = since
+        rows = _ok(sandbox.api("order/get_list", **body))["orders"]
+        fresh = [o for o in rows if o["order_id"] not in seen]
+        seen += [o["order_id"] for o in fresh]
+        if len(rows) < 50 or not fresh:
+            break
+        since = rows[-1]["create_time"]
+    assert len(seen) == len(set(seen)) == 600
+    assert len(state.selections) == 1

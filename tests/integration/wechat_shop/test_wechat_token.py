@@ -26,7 +26,11 @@ def _stored(conn_id: int) -> dict:
 
 
 def test_token_concurrent_connectors_of_one_store_fetch_one_token(app, store, sandbox):
-    before = _fetches(sandbox)  # the bind's check took one
+    db.session.get(Connection, store.id).credentials_enc = crypto.encrypt_json(
+        {k: v for k, v in _stored(store.id).items() if k in ("secret", "push_token")}
+    )  # no token stored: every connector wants one at once
+    db.session.commit()
+    before = _fetches(sandbox)
     barrier, errors, tokens = threading.Barrier(4), [], []
 
     def work() -> None:
@@ -51,8 +55,10 @@ def test_token_concurrent_connectors_of_one_store_fetch_one_token(app, store, sa
 
 
 def test_token_stored_and_reused_by_later_syncs(store, sandbox):
+    assert _fetches(sandbox) == 1  # the bind's check took it, and it was kept
     assert sync(store, full=True).status == "succeeded"
     after_first = _fetches(sandbox)
+    assert after_first == 1
     stored = _stored(store.id)
     assert stored["access_token"] and float(stored["token_expires"]) > float(stored["token_issued"])
     db.session.expire_all()
@@ -80,3 +86,55 @@ def test_token_expired_42001_is_refreshed_and_retried(store, sandbox):
     run = sync(store)
     assert run.status == "succeeded", run.error_message
     assert _fetches(sandbox) == fetches + 1
+
+
+CHILD = """
+import json, sys, time
+from hub import create_app
+from hub.extensions import db
+from hub.models import Connection
+from hub.sync import runtime
+
+from pathlib import Path
+
+config, conn_id, folder = json.loads(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3])
+app = create_app(config)
+with app.app_context():
+    connector = runtime.connector_for(db.session.get(Connection, conn_id))
+    (folder / f"ready-{sys.argv[4]}").touch()
+    while not (folder / "go").exists():  # both connectors built: call at the same moment
+        time.sleep(0.005)
+    connector.client.call("/product/spu/get_list", {"status": 5, "page": 1, "page_size": 1})
+    print(connector.client.token_state["access_token"])
+"""
+
+
+def test_token_two_processes_syncing_one_store_fetch_one_token(
+    app_config, store, sandbox, tmp_path
+):
+    import json
+    import subprocess
+    import sys
+    import time
+
+    db.session.get(Connection, store.id).credentials_enc = crypto.encrypt_json(
+        {k: v for k, v in _stored(store.id).items() if k in ("secret", "push_token")}
+    )  # no token stored: both processes want one at once
+    db.session.commit()
+    before = _fetches(sandbox)
+    args = [json.dumps(app_config), str(store.id), str(tmp_path)]
+    children = [
+        subprocess.Popen([sys.executable, "-c", CHILD, *args, str(n)], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+        for n in range(2)
+    ]  # fmt: skip
+    deadline = time.monotonic() + 40
+    while len(list(tmp_path.glob("ready-*"))) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    (tmp_path / "go").touch()
+    outputs = [child.communicate(timeout=40) for child in children]
+    for child, (_out, err) in zip(children, outputs, strict=True):
+        assert child.returncode == 0, err
+    tokens = {out.strip() for out, _ in outputs}
+    assert len(tokens) == 1
+    assert _fetches(sandbox) == before + 1
