@@ -302,6 +302,53 @@ def migrate(connection_id: int, wait: bool, timeout: float, inline: bool) -> Non
     emit(data, text)
 
 
+@cli.command("migration-rules")
+@click.argument("connection_id", type=int)
+@click.option("--product-status", type=click.Choice(["same", "warehouse", "on_sale"]),
+              help="Status of products on arrival.")  # fmt: skip
+@click.option("--freight-flat", metavar="AMOUNT", help="One flat freight fee, e.g. 8.00.")
+@click.option("--freight-template", metavar="ID", help="The shop's freight template id.")
+@click.option("--shop-freight", is_flag=True, help="Keep the shop's own freight.")
+@click.option("--group", metavar="NAME", help="Put migrated products in this group.")
+@click.option("--no-group", is_flag=True, help="Put migrated products in no group.")
+@click.option("--skip-migrated/--overwrite", default=None,
+              help="Leave products already in the hub untouched, or rewrite them.")  # fmt: skip
+@hub_command()
+def migration_rules(connection_id: int, product_status: str | None, freight_flat: str | None,
+                    freight_template: str | None, shop_freight: bool, group: str | None,
+                    no_group: bool, skip_migrated: bool | None) -> None:  # fmt: skip
+    """Show a store's migration rules (W2), or change those given (refused while a migration
+    of the store runs)."""
+    from hub.services import migration
+
+    conn = _connection(connection_id)
+    changes: dict[str, Any] = {}
+    if product_status:
+        changes["product_status"] = product_status
+    if sum(map(bool, (freight_flat, freight_template, shop_freight))) > 1:
+        raise CommandFailed("choose one of --freight-flat, --freight-template, --shop-freight",
+                            "usage")  # fmt: skip
+    if freight_flat is not None:
+        changes["freight"] = {"mode": "flat", "amount": freight_flat}
+    elif freight_template is not None:
+        changes["freight"] = {"mode": "template", "template_id": freight_template}
+    elif shop_freight:
+        changes["freight"] = None
+    if group is not None and no_group:
+        raise CommandFailed("choose --group NAME or --no-group", "usage")
+    if group is not None or no_group:
+        changes["group"] = None if no_group else group
+    if skip_migrated is not None:
+        changes["skip_migrated"] = skip_migrated
+    if changes:
+        conn = migration.update_rules(conn.workspace_id, conn.id, changes)
+    elif not migration.can_migrate(conn):
+        raise CommandFailed(f"store #{conn.id}'s platform cannot be migrated", "validation")
+    rules = migration.effective_rules(conn.settings)
+    text = ", ".join(f"{k}: {v}" for k, v in rules.items())
+    emit({"connection_id": conn.id, "migration": rules}, f"Migration rules of #{conn.id}: {text}")
+
+
 def _run_row(run_id: int) -> Any:
     from hub.models import SyncRun
 

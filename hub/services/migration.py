@@ -83,7 +83,7 @@ def update_rules(workspace_id: int, connection_id: int, data: Any) -> Connection
     templates = (conn.settings or {}).get("freight_templates")
     if templates is None and _names_template(data):
         templates = _shop_templates(conn)
-    rules = validate_rules(data, templates=templates)
+    rules = validate_rules(data, templates=templates, current=effective_rules(conn.settings))
     conn.settings = {**(conn.settings or {}), "migration": rules}
     db.session.commit()
     return conn
@@ -106,8 +106,13 @@ def _shop_templates(conn: Connection) -> list[dict[str, Any]] | None:
         return None
 
 
-def validate_rules(data: Any, templates: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """The rules from a request (missing keys: the current defaults), each field checked."""
+def validate_rules(
+    data: Any,
+    templates: list[dict[str, Any]] | None = None,
+    current: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The rules from a request over the ``current`` ones (else the defaults): a rule not
+    sent stays as it was. Each field checked, its error naming it."""
     if not isinstance(data, dict):
         raise Refused(
             N_("Migration rules: send an object with product_status, freight, group and "
@@ -118,7 +123,7 @@ def validate_rules(data: Any, templates: list[dict[str, Any]] | None = None) -> 
         name = unknown[0]
         raise Refused(N_("Migration rules: %(name)s is not a rule."), field=f"migration.{name}",
                       name=name)  # fmt: skip
-    rules = {**DEFAULT_RULES, **data}
+    rules = {**(current or DEFAULT_RULES), **data}
     if rules["product_status"] not in PRODUCT_STATUSES:
         raise Refused(
             N_("Product status on arrival: choose same, warehouse or on_sale."),

@@ -89,7 +89,8 @@ def test_w2_defaults_shown_then_rules_stored_alone_or_with_the_sync_mode(client,
     body = both.get_json()
     assert body["sync_mode"] == "auto" and body["sync_interval_minutes"] == 45
     assert body["migration"]["product_status"] == "on_sale"
-    assert body["migration"]["group"] == "Mini Shop migration"  # unsent: the default again
+    assert body["migration"]["group"] is None  # a rule not sent stays as it was
+    assert body["migration"]["freight"] == {"mode": "flat", "amount": "8.00"}
     # the existing keys keep their behaviour: mode alone, and mode still required without rules
     assert rules(client, auth, store, mode="manual").get_json()["sync_mode"] == "manual"
     assert rules(client, auth, store, interval_minutes=40).get_json()["error"]["field"] == "mode"
@@ -333,3 +334,23 @@ def test_w2_new_credentials_keep_the_rules_and_the_copied_templates(client, auth
     db.session.expire_all()
     settings = db.session.get(Connection, store.id).settings
     assert settings["migration"]["group"] == "Kept" and len(settings["freight_templates"]) == 2
+
+
+def test_w2_cli_shows_and_changes_the_rules_and_is_refused_while_migrating(runner, store):
+    def cli(*args: str):
+        out = runner.invoke(args=["hub", "migration-rules", str(store.id), *args, "--json"])
+        return out.exit_code, json.loads(out.output)
+
+    assert cli() == (0, {"connection_id": store.id, "migration": {
+        "product_status": "same", "freight": None, "group": "Mini Shop migration",
+        "skip_migrated": True}})  # fmt: skip
+    code, data = cli("--product-status", "warehouse", "--freight-flat", "3.5", "--no-group",
+                     "--overwrite")  # fmt: skip
+    assert code == 0 and data["migration"] == {"product_status": "warehouse", "skip_migrated":
+        False, "freight": {"mode": "flat", "amount": "3.50"}, "group": None}  # fmt: skip
+    code, data = cli("--freight-flat", "-1")
+    assert code == 1 and data["error"]["message"].startswith("Flat freight:")
+    runner.invoke(args=["hub", "migrate", str(store.id), "--json"])  # queued: a migration runs
+    code, data = cli("--group", "Tea")
+    assert code == 1 and data["error"]["code"] == "migration_running"
+    assert "being migrated" in data["error"]["message"]
