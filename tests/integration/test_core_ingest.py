@@ -318,13 +318,18 @@ def test_w7_create_only_products_keep_what_the_hub_has(workspace):
     made = ProductRecord("fake", first.lines[0].product_external_id, "Tea", D("9.90"), "on_sale")
     made.keep_existing = True
     ingest.apply(db.session, workspace.id, [first, made])
-    row = db.session.execute(select(Product.name, Product.price, Product.status)).first()
+    row = db.session.execute(
+        select(Product.name, Product.price, Product.status).where(
+            Product.external_id == made.external_id
+        )
+    ).one()
     assert tuple(row) == ("Tea", D("9.90"), "on_sale")  # created from the record, not the line
     again = ProductRecord("fake", made.external_id, "Green tea", D("12.00"), "off_shelf")
     again.keep_existing = True
     result = ingest.apply(db.session, workspace.id, [again])
     assert result.counts["products"] == {"kept": 1}
-    assert db.session.scalar(select(Product.name)) == "Tea"
+    named = select(Product.name).where(Product.external_id == made.external_id)
+    assert db.session.scalar(named) == "Tea"
     full = ProductRecord("fake", made.external_id, "Green tea", D("12.00"), "off_shelf")
     ingest.apply(db.session, workspace.id, [full, again])  # the full record wins its batch
-    assert db.session.scalar(select(Product.name)) == "Green tea"
+    assert db.session.scalar(named) == "Green tea"
