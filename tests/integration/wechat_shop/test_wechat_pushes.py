@@ -105,9 +105,9 @@ def _encrypted(message: bytes, aes_key: str, appid: str) -> str:
 
 
 def test_push_in_safe_mode_is_checked_and_decrypted(app, workspace, sandbox, hub_server):
-    import base64
     import hashlib
-    import os
+    import secrets
+    import string
 
     import orjson
 
@@ -116,7 +116,8 @@ def test_push_in_safe_mode_is_checked_and_decrypted(app, workspace, sandbox, hub
     from connectors.wechat_shop.sandbox_server import demo_bind_config
     from hub.services import connections
 
-    aes_key = base64.b64encode(os.urandom(32)).decode().rstrip("=")
+    alphabet = string.ascii_letters + string.digits  # WeChat generates 43 letters and digits
+    aes_key = "".join(secrets.choice(alphabet) for _ in range(43))
     conn = connections.bind(
         workspace.id, "wechat_shop", {**demo_bind_config(sandbox.url), "encoding_aes_key": aes_key}
     )
