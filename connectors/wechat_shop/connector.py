@@ -106,6 +106,7 @@ class WechatShopConnector(Connector):
             quota_wait=float(self.config.get("quota_wait_seconds") or 60.0),
         )
         self.push_token = str(stored.get("push_token") or "")
+        self.aes_key = str(stored.get("encoding_aes_key") or "") or None
         self._counted = 0
 
     @classmethod
@@ -162,7 +163,9 @@ class WechatShopConnector(Connector):
     webhook_query_fields = webhooks.QUERY_FIELDS
 
     def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> bool:
-        return webhooks.verify(headers, self.push_token)
+        return webhooks.verify(headers, self.push_token) and webhooks.verify_encrypted(
+            headers, body, self.push_token
+        )
 
     def webhook_challenge(self, headers: Mapping[str, str]) -> WebhookAck | None:
         """The URL check: a signed GET with ``echostr`` is answered with the echostr."""
@@ -172,14 +175,14 @@ class WechatShopConnector(Connector):
         return WebhookAck(body=echostr, content_type="text/plain; charset=utf-8")
 
     def webhook_info(self, headers: Mapping[str, str], body: bytes) -> WebhookInfo:
-        return webhooks.info(body)
+        return webhooks.info(body, aes_key=self.aes_key, appid=self.appid)
 
     def webhook_ack(self) -> WebhookAck:
         return webhooks.ACK
 
     def handle_webhook(self, headers: Mapping[str, str], body: bytes) -> list[Record]:
         """Fetch the order the push names and map it (an unpaid order gives nothing)."""
-        oid = webhooks.order_id(webhooks.parse(body))
+        oid = webhooks.order_id(webhooks.parse(body, aes_key=self.aes_key, appid=self.appid))
         if oid is None:
             return []
         order = shipping.get_order(self.client, oid)

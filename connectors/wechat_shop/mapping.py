@@ -232,7 +232,7 @@ def buyer_of(order: Mapping[str, Any], consignee: Consignee | None) -> CustomerR
         if v
     }
     return CustomerRecord(
-        identities=[("wechat_openid", openid)],
+        identities=[("wx_openid", openid)],  # the hub's built-in "WeChat openid"
         name=c.name,
         mobile=c.phone,
         properties=properties,

@@ -2,13 +2,15 @@
 ``nonce`` in the QUERY STRING, verified as WeChat does (sha1 hex of the sorted push_token,
 timestamp and nonce joined, compared in constant time); JSON or XML bodies; the URL check (a
 GET with ``echostr``) answered with the echostr; deliveries deduplicated on order_id + Event +
-CreateTime; every push acknowledged with ``success``.
+CreateTime; every push acknowledged with ``success``. In safe mode (an EncodingAESKey bound) a
+body's ``Encrypt`` is checked against ``msg_signature`` and decrypted (AES-256-CBC).
 
 The intake hands the query fields a connector names (``webhook_query_fields``) to it in the
 headers as ``X-Webhook-Query-<name>`` (``hub.web.webhooks``)."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import xml.etree.ElementTree as ET  # noqa: S405  (DTDs and entities are refused first)
@@ -19,7 +21,7 @@ import orjson
 
 from hub.connectors import WebhookAck, WebhookInfo
 
-QUERY_FIELDS = ("signature", "timestamp", "nonce", "echostr")
+QUERY_FIELDS = ("signature", "timestamp", "nonce", "echostr", "msg_signature", "encrypt_type")
 QUERY_PREFIX = "X-Webhook-Query-"
 ACK = WebhookAck(body="success", content_type="text/plain; charset=utf-8")
 
@@ -52,8 +54,64 @@ def verify(headers: Mapping[str, str], push_token: str) -> bool:
     return hmac.compare_digest(given, expected_signature(push_token, timestamp, nonce))
 
 
-def parse(body: bytes) -> dict[str, Any]:
-    """A push as a dict: JSON, or WeChat's ``<xml>`` (nested elements become dicts)."""
+def verify_encrypted(headers: Mapping[str, str], body: bytes, push_token: str) -> bool:
+    """Safe mode: ``msg_signature`` = sha1 of the sorted [token, timestamp, nonce, Encrypt]
+    joined. A plain push (no ``Encrypt``) passes (its ``signature`` was checked)."""
+    encrypt = _encrypt_field(body)
+    if encrypt is None:
+        return True
+    given = query(headers, "msg_signature").strip().lower()
+    timestamp, nonce = query(headers, "timestamp"), query(headers, "nonce")
+    joined = "".join(sorted([push_token, timestamp, nonce, encrypt]))
+    expected = hashlib.sha1(joined.encode()).hexdigest()  # noqa: S324  (WeChat's scheme)
+    return bool(given) and hmac.compare_digest(given, expected)
+
+
+def _encrypt_field(body: bytes) -> str | None:
+    try:
+        value = _raw(body).get("Encrypt")
+    except BadPush:
+        return None
+    return value if isinstance(value, str) and value else None
+
+
+def decrypt(encrypt: str, aes_key: str, appid: str) -> bytes:
+    """WeChat's safe mode: AES-256-CBC with key = base64(EncodingAESKey + "="), IV = the key's
+    first 16 bytes, PKCS#7 padding (32-byte blocks); the plain text is 16 random bytes, the
+    message length (4 bytes, big-endian), the message, then the appid (checked)."""
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    try:
+        key = base64.b64decode(aes_key + "=")
+        data = base64.b64decode(encrypt)
+        decryptor = Cipher(algorithms.AES(key), modes.CBC(key[:16])).decryptor()
+        plain = decryptor.update(data) + decryptor.finalize()
+        pad = plain[-1]
+        if not 1 <= pad <= 32:
+            raise ValueError("padding")
+        plain = plain[:-pad]
+        length = int.from_bytes(plain[16:20], "big")
+        message, sender = plain[20 : 20 + length], plain[20 + length :]
+    except (ValueError, TypeError, IndexError) as exc:
+        raise BadPush(f"the encrypted push cannot be decrypted ({type(exc).__name__})") from None
+    if sender.decode(errors="replace") != appid:
+        raise BadPush("the encrypted push is for another appid")
+    return message
+
+
+def parse(body: bytes, *, aes_key: str | None = None, appid: str = "") -> dict[str, Any]:
+    """A push as a dict: JSON, or WeChat's ``<xml>`` (nested elements become dicts); in safe
+    mode (an ``Encrypt`` field and an EncodingAESKey bound), the decrypted message."""
+    message = _raw(body)
+    encrypt = message.get("Encrypt")
+    if isinstance(encrypt, str) and encrypt:
+        if not aes_key:
+            raise BadPush("the push is encrypted (safe mode) but no EncodingAESKey is bound")
+        return _raw(decrypt(encrypt, aes_key, appid))
+    return message
+
+
+def _raw(body: bytes) -> dict[str, Any]:
     text = body.lstrip()
     if text.startswith(b"<"):
         return _parse_xml(text)
@@ -103,9 +161,9 @@ def order_id(message: Mapping[str, Any]) -> str | None:
     return str(value)
 
 
-def info(body: bytes) -> WebhookInfo:
+def info(body: bytes, *, aes_key: str | None = None, appid: str = "") -> WebhookInfo:
     """order_id + Event + CreateTime identify a delivery (a redelivery is stored once)."""
-    message = parse(body)
+    message = parse(body, aes_key=aes_key, appid=appid)
     event = str(message.get("Event") or message.get("event") or "")
     created = str(message.get("CreateTime") or "")
     oid = order_id(message) or ""

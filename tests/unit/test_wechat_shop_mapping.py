@@ -59,7 +59,7 @@ def test_w6_order_fields_exact(shop):
     assert rec.ordered_at.tzinfo is not None and rec.paid_at is not None
     created = datetime.strptime(raw["create_time"], "%Y-%m-%d %H:%M:%S")
     assert rec.ordered_at == created.replace(tzinfo=UTC) - timedelta(hours=8)  # Shanghai
-    assert rec.buyer.identities == [("wechat_openid", raw["openid"])]
+    assert rec.buyer.identities == [("wx_openid", raw["openid"])]
     assert rec.buyer.mobile and rec.consignee.phone == rec.buyer.mobile
     item = raw["order_detail"]["product_infos"][0]
     line = rec.lines[0]

@@ -86,3 +86,67 @@ def test_push_xml_with_entities_is_refused(store, hub_server, workspace):
     resp = requests.post(url, params=params, data=body, timeout=10)
     assert resp.status_code == 400
     assert _deliveries(workspace.id) == 0
+
+
+def _encrypted(message: bytes, aes_key: str, appid: str) -> str:
+    """What WeChat sends in safe mode: base64(AES-256-CBC(16 random bytes + length + message
+    + appid)), PKCS#7 to 32-byte blocks, IV = the key's first 16 bytes."""
+    import base64
+    import os
+
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    key = base64.b64decode(aes_key + "=")
+    plain = os.urandom(16) + len(message).to_bytes(4, "big") + message + appid.encode()
+    pad = 32 - len(plain) % 32
+    plain += bytes([pad]) * pad
+    encryptor = Cipher(algorithms.AES(key), modes.CBC(key[:16])).encryptor()
+    return base64.b64encode(encryptor.update(plain) + encryptor.finalize()).decode()
+
+
+def test_push_in_safe_mode_is_checked_and_decrypted(app, workspace, sandbox, hub_server):
+    import hashlib
+    import secrets
+    import string
+
+    import orjson
+
+    from connectors.wechat_shop.sandbox_data import APPID, PUSH_TOKEN
+    from connectors.wechat_shop.sandbox_push import signature
+    from connectors.wechat_shop.sandbox_server import demo_bind_config
+    from hub.services import connections
+
+    alphabet = string.ascii_letters + string.digits  # WeChat generates 43 letters and digits
+    aes_key = "".join(secrets.choice(alphabet) for _ in range(43))
+    conn = connections.bind(
+        workspace.id, "wechat_shop", {**demo_bind_config(sandbox.url), "encoding_aes_key": aes_key}
+    )
+    oid = _new_paid_order(sandbox)
+    inner = orjson.dumps(
+        {
+            "ToUserName": "gh_x",
+            "CreateTime": 1700000001,
+            "MsgType": "event",
+            "Event": "open_product_order_pay",
+            "order_info": {"order_id": int(oid)},
+        }
+    )
+    encrypt = _encrypted(inner, aes_key, APPID)
+    timestamp, nonce = "1700000001", "77"
+    joined = "".join(sorted([PUSH_TOKEN, timestamp, nonce, encrypt]))
+    params = {
+        "signature": signature(PUSH_TOKEN, timestamp, nonce),
+        "timestamp": timestamp,
+        "nonce": nonce,
+        "encrypt_type": "aes",
+        "msg_signature": hashlib.sha1(joined.encode()).hexdigest(),  # noqa: S324
+    }
+    url = f"{hub_server}/webhooks/wechat_shop/{conn.id}"
+    body = orjson.dumps({"ToUserName": "gh_x", "Encrypt": encrypt})
+    forged = requests.post(url, params={**params, "msg_signature": "0" * 40}, data=body, timeout=10)
+    assert forged.status_code == 401
+    resp = requests.post(url, params=params, data=body, timeout=10)
+    assert resp.status_code == 200 and resp.text == "success"
+    assert _deliveries(workspace.id) == 1
+    run_webhook_worker(app)
+    assert order(workspace.id, oid).status == "paid"

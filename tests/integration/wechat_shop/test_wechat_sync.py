@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from hub.extensions import db
-from hub.models import Event, Order, Product
+from hub.models import Customer, Event, Identity, Order, Product
 from hub.services import tokens
 from tests.integration.wechat_shop.conftest import count, order, order_lines, product, sync
 
@@ -70,6 +70,15 @@ def test_w6_ids_above_2_53_exact_and_fields_mapped(store, sandbox, workspace, cl
     assert row.ordered_at.tzinfo is not None
     assert row.properties["delivery_method"] in ("express", "same_city", "self_pickup")
     assert row.consignee_name == src.address[0]
+    buyer = db.session.scalar(
+        select(Identity.customer_id).where(
+            Identity.workspace_id == workspace.id,
+            Identity.type == "wx_openid",
+            Identity.value == src.openid,
+        )
+    )
+    assert buyer is not None and row.customer_id == buyer
+    assert db.session.get(Customer, buyer).mobile == src.address[1]  # the consignee's phone
     lines = order_lines(row.id)
     assert lines == {f"{ln.product_id}:{ln.sku_id}": ln.sku_cnt for ln in src.lines}
     # the JSON API shows the id as a string, every digit kept
