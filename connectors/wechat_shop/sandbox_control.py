@@ -6,7 +6,8 @@
 - ``POST /_sandbox/products`` {count, status}: new SPUs → {product_ids}.
 - ``POST /_sandbox/products/<id>/delist`` (5 → 11); ``.../status`` {status}.
 - ``POST /_sandbox/faults`` {errcode: -1|45009|45011 | http: 5xx | slow: seconds, count,
-  path ("order/get_list"…, absent: any)}; {clear: true} disarms them all.
+  path ("order/get_list"…, absent: any ``/product`` path; "cgi-bin/token": the token
+  endpoint, e.g. errcode 40164 IP not whitelisted)}; {clear: true} disarms them all.
 - ``POST /_sandbox/tokens`` {overlap, ttl, expire: true}; ``POST /_sandbox/clock`` {advance}.
 - ``POST /_sandbox/push`` {url, order_id, event, format json|xml, duplicate, bad_signature}:
   one signed event (``duplicate``: the same order_id+Event+CreateTime twice).

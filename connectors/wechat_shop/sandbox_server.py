@@ -73,11 +73,13 @@ class SandboxState:
             return 42001, "access_token expired"
         return None
 
-    def take_fault(self, path: str) -> dict[str, Any] | None:
-        """The first armed fault for ``path`` (or for every path), counted down."""
+    def take_fault(self, path: str, exact: bool = False) -> dict[str, Any] | None:
+        """The first armed fault for ``path`` (or, unless ``exact``, for every path), counted
+        down. The token endpoint takes only faults naming it (``"cgi-bin/token"``)."""
+        paths = (path,) if exact else (None, path)
         with self.lock:
             for fault in self.faults:
-                if fault["count"] > 0 and fault.get("path") in (None, path):
+                if fault["count"] > 0 and fault.get("path") in paths:
                     fault["count"] -= 1
                     return dict(fault)
         return None
@@ -104,11 +106,18 @@ def cgi_token() -> Response:
     if args.get("secret") != SECRET:
         return _error(40001, "invalid credential, access_token is invalid or not latest")
     st = state()
+    fault = st.take_fault(
+        "cgi-bin/token", exact=True
+    )  # e.g. 40164: the caller's IP is not whitelisted
+    if fault and "errcode" in fault:
+        code = int(fault["errcode"])
+        return _error(code, _FAULT_MSGS.get(code, "injected fault"))
     token = st.issue_token()
     return _json(orjson.dumps({"access_token": token, "expires_in": st.token_ttl}))
 
 
 _FAULT_MSGS = {
+    40164: "invalid ip, not in whitelist",
     -1: "system error",
     45009: "reach max api daily quota limit",
     45011: "api minute-quota reach limit, mustslower retry next minute",

@@ -113,6 +113,15 @@ def test_token_refetch_revokes_previous_after_overlap(sandbox: Sandbox) -> None:
     assert _errcode(sandbox.api("spu/get_list", token=second, page=1, page_size=1)) == 40001
 
 
+def test_token_endpoint_faults_only_when_named(sandbox: Sandbox) -> None:
+    sandbox.control("faults", errcode=-1, count=1)  # any /product path, not the token
+    assert sandbox.fetch_token().json()["expires_in"] == 7200
+    sandbox.control("faults", clear=True)
+    sandbox.control("faults", errcode=40164, count=1, path="cgi-bin/token")
+    assert _errcode(sandbox.fetch_token()) == 40164  # IP not whitelisted
+    assert sandbox.fetch_token().json()["expires_in"] == 7200
+
+
 def test_unknown_missing_and_expired_tokens(sandbox: Sandbox) -> None:
     assert _errcode(sandbox.api("order/get_list", token="nope", page=1, page_size=1)) == 40014
     assert _errcode(sandbox.api("order/get_list", token="", page=1, page_size=1)) == 41001
