@@ -127,9 +127,9 @@ def map_order(
         buyer=buyer_of(order, consignee),
         lines=[_line(item, oid, shipped) for item in detail.get("product_infos") or []],
         amount_total=total,
-        # 200/250: cancelled, nothing kept by the shop (the core records a cancel event only
-        # for an order it had stored, as Youzan's TRADE_CLOSED, Y7)
-        amount_paid=Decimal("0.00") if closed else total,
+        # 200/250: cancelled; the core takes the paid amount to 0 and records a cancel event
+        # for an order it had stored (Y7), and stores one first seen cancelled without (W6)
+        amount_paid=total,
         paid_at=parse_time(pay.get("pay_time"), where=where, field="pay_info.pay_time"),
         closed_at=updated if closed else None,
         sales_channel=SALES_CHANNEL,
@@ -139,6 +139,7 @@ def map_order(
         payment_no=text_of(pay.get("transaction_id")),
         payment_method=text_of(pay.get("pay_method")),
         properties=_order_properties(order, detail, price, delivery, shipped),
+        take_closed=True,
     )
 
 

@@ -93,6 +93,9 @@ class OrderRecord:
     payment_no: str | None = None
     payment_method: str | None = None
     properties: dict[str, Any] = field(default_factory=dict)
+    # W6: an order first seen closed is stored all the same (cancelled, paid amount 0, no
+    # event), for a platform whose cancelled orders a migration takes; Y7 skips it otherwise.
+    take_closed: bool = False
 
     def effective_version(self) -> int:
         """Explicit version, else the source's update time in ms, else 0."""

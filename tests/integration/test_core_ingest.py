@@ -333,3 +333,27 @@ def test_w7_create_only_products_keep_what_the_hub_has(workspace):
     full = ProductRecord("fake", made.external_id, "Green tea", D("12.00"), "off_shelf")
     ingest.apply(db.session, workspace.id, [full, again])  # the full record wins its batch
     assert db.session.scalar(named) == "Green tea"
+
+
+def test_w6_take_closed_stores_a_first_seen_cancelled_order_without_event(workspace):
+    """Y7 skips an order first seen closed; a record with ``take_closed`` (a mini shop's
+    cancelled order, W6) is stored cancelled with paid amount 0 and no event, and a stored
+    order closed later still records its cancel event with the amount it had paid."""
+    skipped = order("Y", status="closed")
+    taken = order("W", status="closed")
+    taken.take_closed = True
+    result = ingest.apply(db.session, workspace.id, [skipped, taken])
+    assert result.counts["orders"].get("created") == 1
+    row = db.session.execute(select(Order.external_id, Order.status, Order.amount_paid)).one()
+    assert tuple(row) == ("W", "closed", D("0.00"))
+    assert count(Event) == 0
+    paid = order("P", status="paid")
+    paid.take_closed = True
+    ingest.apply(db.session, workspace.id, [paid])
+    closed = order("P", status="closed", version=2)
+    closed.take_closed = True
+    ingest.apply(db.session, workspace.id, [closed])
+    assert events("P") == ["cancel", "purchase"]
+    cancel = select(Event.amount).where(Event.type == "cancel")
+    assert db.session.scalar(cancel) == D("100.00")
+    assert db.session.scalar(select(Order.amount_paid).where(Order.external_id == "P")) == 0

@@ -62,14 +62,16 @@ def content_hash(rec: OrderRecord) -> str | None:
 
 
 def never_taken(stored: StoredOrder | None, rec: OrderRecord) -> bool:
-    """An order first seen closed is not stored at all (Y7)."""
-    return stored is None and rec.status == "closed"
+    """An order first seen closed is not stored at all (Y7), unless its source takes
+    cancelled orders (``take_closed``, W6)."""
+    return stored is None and rec.status == "closed" and not rec.take_closed
 
 
 def plan_order(stored: StoredOrder | None, rec: OrderRecord) -> Plan:
     """Decide what a snapshot does to the stored order, and which events it records.
 
-    - first seen closed: not stored, no event;
+    - first seen closed: not stored, no event (stored cancelled, without event, when the
+      record says ``take_closed``);
     - first seen (or now) paid / shipped / completed: purchase event (once, at the order time);
     - each refund not seen before: return event, paid amount reduced by it;
     - closed after having been stored: cancel event, paid amount reduced to zero;
@@ -101,7 +103,8 @@ def plan_order(stored: StoredOrder | None, rec: OrderRecord) -> Plan:
     if status == "closed" and (stored is None or stored.status != "closed"):
         remaining = (gross or ZERO) - refunded
         cancelled = max(remaining, ZERO)
-        events.append(_cancel(rec, cancelled))
+        if stored is not None:  # first seen closed (taken, W6): cancelled, no event
+            events.append(_cancel(rec, cancelled))
     if gross is None:
         net = None
     elif refunded or cancelled:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from hub.extensions import db
 from hub.models import Customer, Event, Identity, Order, Product
@@ -24,16 +24,28 @@ def test_w6_full_sync_takes_every_paid_order_of_any_age(store, sandbox, workspac
     by_status = truth["orders_by_status"]
     assert by_status.get("10"), "the sandbox has unpaid orders to drop"
     assert by_status.get("200") and by_status.get("250")
-    # Y7's rules: an order first seen cancelled (200, 250) is not stored
-    expected = sum(n for s, n in by_status.items() if s in ("20", "30", "100"))
+    # W6: cancelled orders (200, 250) are taken too, even first seen so (no event); never 10
+    expected = sum(n for s, n in by_status.items() if s in TAKEN_ORDERS)
     assert count(Order, workspace.id) == expected
     statuses = dict(
         db.session.execute(
             select(Order.platform_status, Order.status).where(Order.workspace_id == workspace.id)
         ).all()
     )
-    assert statuses == {"20": "paid", "30": "shipped", "100": "completed"}
-    assert run.counts["orders"]["skipped"] == by_status["200"] + by_status["250"]
+    assert statuses == {
+        "20": "paid",
+        "30": "shipped",
+        "100": "completed",
+        "200": "closed",
+        "250": "closed",
+    }
+    assert "skipped" not in run.counts["orders"]
+    cancelled = (
+        select(func.count())
+        .select_from(Order)
+        .where(Order.workspace_id == workspace.id, Order.status == "closed", Order.amount_paid != 0)
+    )
+    assert db.session.scalar(cancelled) == 0  # cancelled: nothing paid kept
 
 
 def test_w6_refund_after_sync_cancels_the_stored_order_and_resync_updates(
