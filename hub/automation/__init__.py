@@ -1,0 +1,1 @@
+"""Automation (issue 25): rules, segments, outbound webhooks."""
