@@ -10,6 +10,7 @@ from hub.web import (  # noqa: F401
     api_customers,
     api_deals,  # noqa: F401
     api_orders,
+    api_webhook_deliveries,
     api_workspace,
 )
 from hub.web.api_base import bp
