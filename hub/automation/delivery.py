@@ -35,11 +35,11 @@ from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from hub.automation import outbox
+from hub.automation.egress import EgressRefused, WebhookPolicy
 from hub.core.errors import Conflict, NotFound
 from hub.extensions import db
-from hub.jobs.queues import REDIS_DOWN, WEBHOOKS, queue
 from hub.models import OutboxAttempt, OutboxDelivery, OutboxDisabledTarget, utcnow
-from hub.sync.egress import EgressRefused, GuardedAdapter
+from hub.sync.egress import GuardedAdapter
 
 log = logging.getLogger(__name__)
 
@@ -69,22 +69,11 @@ def _due(now: datetime) -> Any:
 # --- triggering ----------------------------------------------------------------------------
 
 
-def kick() -> None:
-    """Queue a delivery job; nothing happens if Redis is unavailable (the maintenance pass
-    finds the due rows later)."""
-    try:
-        queue(WEBHOOKS).enqueue(deliver_due_job, description="outbound webhook deliveries")
-    except REDIS_DOWN as exc:
-        log.info("outbound webhooks left for the maintenance pass: %s", exc)
-    except RuntimeError as exc:  # no app context
-        log.debug("outbound webhooks not kicked: %s", exc)
-
-
 def dispatch_due(now: datetime | None = None) -> bool:
     """The maintenance pass: queue a delivery job if any delivery is due (or its claim lapsed)."""
     now = now or utcnow()
     if db.session.scalar(select(exists().where(_due(now)))):
-        kick()
+        outbox.kick()
         return True
     return False
 
@@ -120,7 +109,7 @@ def deliver_due(now: datetime | None = None, budget: float | None = None) -> int
             if attempt(delivery_id, now=now) is not None:
                 done += 1
             if budget is not None and time.monotonic() - started > budget:
-                kick()
+                outbox.kick()
                 return done
 
 
@@ -256,7 +245,7 @@ def http_session(allow_private: bool) -> requests.Session:
     egress rule; proxies from the environment are not used."""
     session = requests.Session()
     session.trust_env = False
-    adapter = GuardedAdapter(outbox.WebhookPolicy(allow_private=allow_private))
+    adapter = GuardedAdapter(WebhookPolicy(allow_private=allow_private))
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session

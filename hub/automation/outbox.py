@@ -19,6 +19,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import logging
 import socket
 import uuid
 from collections.abc import Mapping
@@ -27,15 +28,14 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import current_app, has_app_context
 from sqlalchemy import event as sa_event
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, scoped_session
 
 from hub.core.errors import Refused
-from hub.crypto import decrypt_json, encrypt_json
 from hub.models import OutboxDelivery, OutboxDisabledTarget, utcnow
-from hub.sync.egress import EgressPolicy, EgressRefused, literal_address
+
+log = logging.getLogger(__name__)
 
 SCHEMES = ("http", "https")
 MAX_URL = 2000
@@ -102,6 +102,8 @@ def check_target(url: str, *, allow_private: bool) -> None:
         raise Refused("the webhook URL must not hold a user name or password", field="url")
     if allow_private:
         return
+    from hub.automation.egress import EgressRefused, WebhookPolicy
+
     host = parts.hostname
     try:
         WebhookPolicy().addresses(host, port or (443 if parts.scheme == "https" else 80))
@@ -113,39 +115,11 @@ def check_target(url: str, *, allow_private: bool) -> None:
         ) from exc
 
 
-class WebhookPolicy(EgressPolicy):
-    """The egress rule of outbound webhooks: http and https alike (a receiver chooses), on
-    public addresses unless HUB_WEBHOOK_ALLOW_PRIVATE=true; the refusal says so."""
-
-    def check_url(self, url: str) -> None:
-        if urlsplit(url).scheme.lower() not in SCHEMES:
-            raise EgressRefused(f"{url}: webhooks are sent over http or https only")
-
-    def addresses(self, host: str, port: int) -> list[Any]:
-        literal = literal_address(host)
-        found = [literal] if literal else [_ip(a) for a in self.resolver(host, port)]
-        if self.allow_private:
-            return found
-        for ip in found:
-            reason = self.refuse(ip)
-            if reason:
-                shown = str(ip) if literal else f"{host} ({ip})"
-                raise EgressRefused(
-                    f"{shown} is {reason}: webhook targets must be public addresses "
-                    "(set HUB_WEBHOOK_ALLOW_PRIVATE=true to allow loopback and private ones)"
-                )
-        return found
-
-
-def _ip(text: str) -> Any:
-    from ipaddress import ip_address
-
-    return ip_address(text.split("%", 1)[0])  # an IPv6 zone (fe80::1%eth0) aside
-
-
 def allow_private(config: Mapping[str, Any] | None = None) -> bool:
     """HUB_WEBHOOK_ALLOW_PRIVATE of the app's configuration."""
     if config is None:
+        from flask import current_app, has_app_context
+
         config = current_app.config if has_app_context() else {}
     return bool(config.get("WEBHOOK_ALLOW_PRIVATE"))
 
@@ -181,10 +155,14 @@ def headers(secret: str, msg_id: str, timestamp: int, body: str) -> dict[str, st
 
 
 def encrypt_secret(secret: str, key: str | None = None) -> bytes:
+    from hub.crypto import encrypt_json
+
     return encrypt_json({"secret": secret}, key)
 
 
 def decrypt_secret(token: bytes, key: str | None = None) -> str:
+    from hub.crypto import decrypt_json
+
     return str(decrypt_json(token, key).get("secret", ""))
 
 
@@ -258,11 +236,25 @@ def _kick_after_commit(session: Session) -> None:
 LISTENING = "hub_outbox_listening"
 
 
+def kick() -> None:
+    """Queue a delivery job (``hub.automation.delivery.deliver_due_job``); nothing happens if
+    Redis or the app is unavailable: the maintenance pass finds the due rows later."""
+    from hub.jobs.queues import REDIS_DOWN, WEBHOOKS, queue
+
+    try:
+        queue(WEBHOOKS).enqueue(DELIVERY_JOB, description="outbound webhook deliveries")
+    except REDIS_DOWN as exc:
+        log.info("outbound webhooks left for the maintenance pass: %s", exc)
+    except RuntimeError as exc:  # no app context
+        log.debug("outbound webhooks not kicked: %s", exc)
+
+
+DELIVERY_JOB = "hub.automation.delivery.deliver_due_job"
+
+
 def _after_commit(session: Session) -> None:
     if session.info.pop(KICK_FLAG, None):
-        from hub.automation import delivery
-
-        delivery.kick()
+        kick()
 
 
 def _after_rollback(session: Session) -> None:
