@@ -34,6 +34,7 @@ def register(app: Flask) -> None:
         settings,
         stores,
         syncs,
+        webhook_deliveries,
     )
 
     for module in (
@@ -47,6 +48,7 @@ def register(app: Flask) -> None:
         imports,
         privacy,
         deals,
+        webhook_deliveries,
     ):
         app.register_blueprint(module.bp)
     app.add_url_rule("/", "home", _home)
@@ -116,6 +118,7 @@ NAV = [
     ("imports", "/imports", N_("Imports")),
     ("settings", "/settings/events", N_("Event settings")),
     ("fields", "/settings/fields", N_("Custom fields")),
+    ("webhook_deliveries", "/settings/webhook-deliveries", N_("Outbound webhooks")),
 ]
 ADMIN_NAV = [
     ("tokens", "/settings/tokens", N_("API tokens")),

@@ -11,7 +11,8 @@ import pytest
 
 from hub.extensions import db
 from hub.models import OutboxDelivery, utcnow
-from tests.integration.automation.test_webhooks_outbox import SECRET, Receiver, _enqueue, verify
+from tests.integration.automation.test_webhooks_outbox import SECRET, _enqueue
+from tests.support.webhook_receiver import Receiver, verify
 from tests.support.workers import Workers, kill_all, wait_for
 
 CLAIM = 3  # seconds a worker holds a delivery it claimed
