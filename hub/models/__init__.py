@@ -18,6 +18,7 @@ from hub.models.inbox import WebhookDelivery
 from hub.models.order import STATUSES, Order, OrderLine, OrderRefund
 from hub.models.privacy import CustomerTombstone, PrivacyRequest
 from hub.models.product import Product
+from hub.models.rule import Rule, RuleRun
 from hub.models.types import Money, UTCDateTime, to_money, utcnow
 from hub.models.workspace import ApiToken, SignInThrottle, User, UserSession, Workspace
 
@@ -45,6 +46,8 @@ __all__ = [
     "OrderRefund",
     "PrivacyRequest",
     "Product",
+    "Rule",
+    "RuleRun",
     "SignInThrottle",
     "SyncRun",
     "Tag",

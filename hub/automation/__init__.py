@@ -1,0 +1,1 @@
+"""Automation (issue 25): rules on order behaviour, outbound webhooks, segments."""
