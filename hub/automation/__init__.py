@@ -1,1 +1,1 @@
-"""Automation (issue 25): rules on order behaviour, outbound webhooks, segments."""
+"""Automation (issue 25): rules, segments, outbound webhooks."""

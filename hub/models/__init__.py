@@ -16,6 +16,7 @@ from hub.models.event import Event, EventSetting
 from hub.models.imports import ImportRun
 from hub.models.inbox import WebhookDelivery
 from hub.models.order import STATUSES, Order, OrderLine, OrderRefund
+from hub.models.outbox import OutboxAttempt, OutboxDelivery, OutboxDisabledTarget
 from hub.models.privacy import CustomerTombstone, PrivacyRequest
 from hub.models.product import Product
 from hub.models.rule import Rule, RuleRun
@@ -44,6 +45,9 @@ __all__ = [
     "Order",
     "OrderLine",
     "OrderRefund",
+    "OutboxAttempt",
+    "OutboxDelivery",
+    "OutboxDisabledTarget",
     "PrivacyRequest",
     "Product",
     "Rule",
