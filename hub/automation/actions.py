@@ -147,9 +147,7 @@ def _remove_members(
     if owner is None:
         return
     for part in _chunks(ids):
-        session.execute(
-            delete(table).where(table.c[key] == owner, table.c.customer_id.in_(part))
-        )
+        session.execute(delete(table).where(table.c[key] == owner, table.c.customer_id.in_(part)))
 
 
 def _rank(column: Any) -> Any:

@@ -176,9 +176,7 @@ def insert_runs(
     return list(session.execute(stmt).all())
 
 
-def fire(
-    session: Session, rule: Rule, source: Select, now: datetime, outcome: str = "done"
-) -> int:
+def fire(session: Session, rule: Rule, source: Select, now: datetime, outcome: str = "done") -> int:
     """Record the runs ``source`` gives that are new and apply the rule's actions to them.
     How many runs."""
     new = insert_runs(session, rule, source, now, outcome)
@@ -221,8 +219,10 @@ def backfill(session: Session, rule: Rule, now: datetime, *, confirm: bool) -> i
     source = past_source(session, rule, now)
     runs = RuleRun.__table__
     src = source.subquery("src")
-    new = select(func.count()).select_from(src).where(
-        ~exists().where(runs.c.rule_id == rule.id, runs.c.event_key == src.c.event_key)
+    new = (
+        select(func.count())
+        .select_from(src)
+        .where(~exists().where(runs.c.rule_id == rule.id, runs.c.event_key == src.c.event_key))
     )
     if not confirm:
         return session.scalar(new) or 0
