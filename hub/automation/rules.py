@@ -13,22 +13,22 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Integer, String, case, exists, func, literal, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import case, exists, func, literal, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import ColumnElement, Select
+from sqlalchemy.sql import Select
 
 from hub.automation import actions as acts
+from hub.automation import triggers
+from hub.automation.firing import condition_clause, event_source, fire
 from hub.core.errors import N_, Refused
 from hub.core.plan.settings import STAGES
 from hub.models import Event, Rule, RuleRun
-from hub.models.types import UTCDateTime
 
 EVENT_TRIGGERS = ("first_purchase", "purchase", "return", "cancel")
-TIME_TRIGGERS = ("checkout_abandoned", "no_purchase")
+TIME_TRIGGERS = triggers.TIME_TRIGGERS
 TRIGGERS = EVENT_TRIGGERS + TIME_TRIGGERS
 ACTIONS = acts.TYPES
-DEFAULT_AFTER_HOURS = 24
+DEFAULT_AFTER_HOURS = triggers.DEFAULT_AFTER_HOURS
 KEYS_PER_STATEMENT = 2000  # dedupe keys bound in one statement (SQLite's and PG's limits)
 
 
@@ -116,73 +116,16 @@ def trigger_of(rule: Rule) -> dict[str, Any]:
 # ---------------------------------------------------------------- firing
 
 
-def enabled_rules(session: Session, workspace_id: int, triggers: Sequence[str]) -> list[Rule]:
+def enabled_rules(session: Session, workspace_id: int, kinds: Sequence[str]) -> list[Rule]:
     """The workspace's enabled rules of these triggers: one indexed lookup per batch."""
     return list(
         session.scalars(
             select(Rule)
             .where(Rule.workspace_id == workspace_id, Rule.enabled.is_(True))
-            .where(Rule.trigger.in_(triggers))
+            .where(Rule.trigger.in_(kinds))
             .order_by(Rule.id)
         )
     )
-
-
-def condition_clause(rule: Rule, event: Any, now: datetime) -> ColumnElement[bool] | None:
-    """The rule's conditions over an events row (None: no conditions)."""
-    if rule.conditions in (None, [], {}):
-        return None
-    from hub.automation import conditions
-
-    cond = conditions.parse(rule.conditions, where="conditions", scope="event")
-    return conditions.event_clause(cond, workspace_id=rule.workspace_id, event=event, now=now)
-
-
-def event_source(rule: Rule, now: datetime, *, keys: Sequence[str] | None = None) -> Select:
-    """(event_key, event_id, customer_id) of the events of the rule's trigger that satisfy its
-    conditions: among ``keys`` (a batch's dedupe keys), or all of the workspace's."""
-    e = Event.__table__.alias("e")
-    stmt = select(
-        e.c.dedupe_key.label("event_key"), e.c.id.label("event_id"), e.c.customer_id
-    ).where(e.c.workspace_id == rule.workspace_id, e.c.type == rule.trigger,
-            e.c.customer_id.is_not(None))  # fmt: skip
-    if keys is not None:
-        stmt = stmt.where(e.c.dedupe_key.in_(keys))
-    clause = condition_clause(rule, e, now)
-    return stmt if clause is None else stmt.where(clause)
-
-
-def insert_runs(
-    session: Session, rule: Rule, source: Select, now: datetime, outcome: str = "done"
-) -> list[Any]:
-    """One INSERT … SELECT … ON CONFLICT DO NOTHING of the runs ``source`` gives (columns
-    event_key, event_id, customer_id); the new runs (id, event_id, customer_id)."""
-    runs = RuleRun.__table__
-    src = source.subquery("src")
-    rows = select(
-        literal(rule.id, Integer()), literal(rule.workspace_id, Integer()), src.c.event_key,
-        src.c.event_id, src.c.customer_id, literal(acts.taken(rule.actions), JSON()),
-        literal(outcome, String()), literal(now, UTCDateTime()),
-    ).where(literal(True))  # fmt: skip
-    columns = ["rule_id", "workspace_id", "event_key", "event_id", "customer_id", "actions",
-               "outcome", "created_at"]  # fmt: skip
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = (
-        dialect.insert(runs)
-        .from_select(columns, rows)
-        .on_conflict_do_nothing(index_elements=["rule_id", "event_key"])
-        .returning(runs.c.id, runs.c.event_id, runs.c.customer_id)
-    )
-    return list(session.execute(stmt).all())
-
-
-def fire(session: Session, rule: Rule, source: Select, now: datetime, outcome: str = "done") -> int:
-    """Record the runs ``source`` gives that are new and apply the rule's actions to them.
-    How many runs."""
-    new = insert_runs(session, rule, source, now, outcome)
-    if new:
-        acts.apply(session, rule, new, now)
-    return len(new)
 
 
 def fire_for_batch(
@@ -206,8 +149,6 @@ def fire_for_batch(
 
 def past_source(session: Session, rule: Rule, now: datetime) -> Select:
     """Everything the rule would fire on now had it always existed."""
-    from hub.automation import triggers
-
     if rule.trigger in TIME_TRIGGERS:
         return triggers.time_source(rule, now, since=None)
     return event_source(rule, now)

@@ -21,10 +21,13 @@ from sqlalchemy import String, and_, cast, exists, literal, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
-from hub.automation import rules as engine
+from hub.automation.firing import condition_clause, fire
 from hub.core.plan.stages import ABANDONED
 from hub.models import Deal, Event, Rule
 from hub.models.types import UTCDateTime
+
+TIME_TRIGGERS = ("checkout_abandoned", "no_purchase")
+DEFAULT_AFTER_HOURS = 24
 
 
 def time_source(rule: Rule, now: datetime, *, since: datetime | None) -> Select:
@@ -37,7 +40,7 @@ def time_source(rule: Rule, now: datetime, *, since: datetime | None) -> Select:
 
 def _abandoned(rule: Rule, now: datetime, since: datetime | None) -> Select:
     e, d = Event.__table__.alias("e"), Deal.__table__
-    due = now - timedelta(hours=rule.after_hours or engine.DEFAULT_AFTER_HOURS)
+    due = now - timedelta(hours=rule.after_hours or DEFAULT_AFTER_HOURS)
     key = d.c.source + literal(":checkout:") + d.c.external_id + literal(":abandoned")
     deal = (
         exists()
@@ -52,7 +55,7 @@ def _abandoned(rule: Rule, now: datetime, since: datetime | None) -> Select:
     )  # fmt: skip
     if since is not None:
         stmt = stmt.where(e.c.created_at >= literal(since, UTCDateTime()))
-    clause = engine.condition_clause(rule, e, now)
+    clause = condition_clause(rule, e, now)
     return stmt if clause is None else stmt.where(clause)
 
 
@@ -76,7 +79,7 @@ def _lapsed(rule: Rule, now: datetime, since: datetime | None) -> Select:
     )  # fmt: skip
     if since is not None:  # the lapse (last purchase + days) reached after the rule's creation
         stmt = stmt.where(e.c.occurred_at >= literal(since - days, UTCDateTime()))
-    clause = engine.condition_clause(rule, e, now)
+    clause = condition_clause(rule, e, now)
     return stmt if clause is None else stmt.where(clause)
 
 
@@ -85,10 +88,9 @@ def schedule_tick(session: Session, now: datetime) -> int:
     commits. How many runs."""
     rules = session.scalars(
         select(Rule)
-        .where(Rule.enabled.is_(True), Rule.trigger.in_(engine.TIME_TRIGGERS))
+        .where(Rule.enabled.is_(True), Rule.trigger.in_(TIME_TRIGGERS))
         .order_by(Rule.id)
     ).all()
     return sum(
-        engine.fire(session, rule, time_source(rule, now, since=rule.created_at), now)
-        for rule in rules
+        fire(session, rule, time_source(rule, now, since=rule.created_at), now) for rule in rules
     )
