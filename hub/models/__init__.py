@@ -18,6 +18,7 @@ from hub.models.inbox import WebhookDelivery
 from hub.models.order import STATUSES, Order, OrderLine, OrderRefund
 from hub.models.privacy import CustomerTombstone, PrivacyRequest
 from hub.models.product import Product
+from hub.models.segment import Segment
 from hub.models.types import Money, UTCDateTime, to_money, utcnow
 from hub.models.workspace import ApiToken, SignInThrottle, User, UserSession, Workspace
 
@@ -45,6 +46,7 @@ __all__ = [
     "OrderRefund",
     "PrivacyRequest",
     "Product",
+    "Segment",
     "SignInThrottle",
     "SyncRun",
     "Tag",
