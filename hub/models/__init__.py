@@ -20,6 +20,7 @@ from hub.models.outbox import OutboxAttempt, OutboxDelivery, OutboxDisabledTarge
 from hub.models.privacy import CustomerTombstone, PrivacyRequest
 from hub.models.product import Product
 from hub.models.rule import Rule, RuleRun
+from hub.models.segment import Segment
 from hub.models.types import Money, UTCDateTime, to_money, utcnow
 from hub.models.workspace import ApiToken, SignInThrottle, User, UserSession, Workspace
 
@@ -52,6 +53,7 @@ __all__ = [
     "Product",
     "Rule",
     "RuleRun",
+    "Segment",
     "SignInThrottle",
     "SyncRun",
     "Tag",
