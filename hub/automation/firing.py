@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import JSON, Integer, String, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 from sqlalchemy.sql import ColumnElement, Select
 
 from hub.automation import actions as acts
@@ -26,7 +26,9 @@ def condition_clause(rule: Rule, event: Any, now: datetime) -> ColumnElement[boo
     from hub.automation import conditions
 
     cond = conditions.parse(rule.conditions, where="conditions", scope="event")
-    return conditions.event_clause(cond, workspace_id=rule.workspace_id, event=event, now=now)
+    return conditions.event_clause(
+        cond, workspace_id=rule.workspace_id, event=event, now=now, session=object_session(rule)
+    )
 
 
 def event_source(rule: Rule, now: datetime, *, keys: Sequence[str] | None = None) -> Select:

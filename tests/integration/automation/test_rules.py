@@ -216,3 +216,48 @@ def test_a1_abandoned_checkout_cancelled_by_order(workspace):
     assert tagged("Cart") == {"kim"}
     run = db.session.scalars(select(RuleRun).where(RuleRun.rule_id == rule.id)).one()
     assert run.event_key == "shopify:checkout:C1:abandoned"
+
+
+def test_a1_conditions_over_event_lines_and_customer(workspace):
+    """first purchase ≥ 200 with a line of SKU S1 by a customer tagged Tea → VIP."""
+    conditions = {"all": [
+        {"field": "amount", "op": "gte", "value": "200"},
+        {"field": "line.sku", "op": "eq", "value": "S1"},
+        {"any": [{"field": "tags", "op": "contains", "value": "tea"},
+                 {"field": "source", "op": "eq", "value": "nowhere"}]},
+    ]}  # fmt: skip
+    rule = make_rule(workspace.id, conditions=conditions)
+    tea = Tag(workspace_id=workspace.id, name="Tea")
+    db.session.add(tea)
+    db.session.commit()
+    # the customers exist (tagged Tea) before their first purchase arrives
+    for name in ("max", "ned", "oli"):
+        buy(workspace.id, f"pre-{name}", name, paid="1.00", status="pending")
+    ids = dict(db.session.execute(select(Customer.name, Customer.id)).all())
+    db.session.add_all([CustomerTag(customer_id=ids[n], tag_id=tea.id) for n in ("max", "ned")])
+    db.session.commit()
+    buy(workspace.id, "big-max", "max", paid="250.00")  # ≥ 200, a line S1, tagged: fires
+    buy(workspace.id, "big-ned", "ned", paid="150.00")  # under 200
+    buy(workspace.id, "big-oli", "oli", paid="300.00")  # not tagged Tea
+    assert tagged("VIP") == {"max"}
+    assert runs(rule.id) == 1
+
+
+def test_a1_invalid_rule_names_the_path(workspace):
+    from hub.core.errors import Refused
+
+    bad = [
+        ({"trigger": {"type": "sometimes"}}, "trigger.type"),
+        ({"trigger": {"type": "no_purchase"}}, "trigger.days"),
+        ({"actions": [{"type": "add_tag", "tag": "x"}, {"type": "advance_stage",
+                                                        "stage": "boss"}]}, "actions[1].stage"),
+        ({"actions": [{"type": "change_score", "delta": "5"}]}, "actions[0].delta"),
+        ({"conditions": [{"field": "amount", "op": "gte", "value": "1"},
+                         {"field": "amount", "op": "near", "value": 1}]}, "conditions[1].op"),
+    ]  # fmt: skip
+    for change, path in bad:
+        data = {"name": "x", "trigger": {"type": "purchase"},
+                "actions": [{"type": "add_tag", "tag": "VIP"}], **change}  # fmt: skip
+        with pytest.raises(Refused) as info:
+            engine.validate(data, allow_private=True)
+        assert info.value.field == path, (change, info.value)
