@@ -21,6 +21,7 @@ TYPES = ("add_tag", "remove_tag", "add_to_group", "remove_from_group", "advance_
 _NAMED = {"add_tag": "tag", "remove_tag": "tag", "add_to_group": "group",
           "remove_from_group": "group"}  # fmt: skip
 IDS_PER_STATEMENT = 2000
+MASK = "********"  # a webhook secret as shown; sent back unchanged, the stored one is kept
 
 
 def _refuse(field: str, message: str, **params: Any) -> Refused:
@@ -71,7 +72,7 @@ def taken(actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def public(actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Actions as the API shows them: a webhook's secret masked."""
-    return [{**a, "secret": "********"} if "secret" in a else a for a in actions]
+    return [{**a, "secret": MASK} if "secret" in a else a for a in actions]
 
 
 def _chunks(ids: Sequence[int]) -> list[Sequence[int]]:
