@@ -261,3 +261,13 @@ def test_a1_invalid_rule_names_the_path(workspace):
         with pytest.raises(Refused) as info:
             engine.validate(data, allow_private=True)
         assert info.value.field == path, (change, info.value)
+
+
+def test_a1_time_rules_run_from_the_workers_scheduler(workspace):
+    from hub.jobs import schedule
+
+    rule = make_rule(workspace.id, "no_purchase", t={"days": 7})
+    buy(workspace.id, "W1", "pat", at=NOW - timedelta(days=1))
+    schedule.tick(NOW + timedelta(days=8))  # the maintenance loop's fan-out (committed)
+    db.session.rollback()
+    assert runs(rule.id) == 1 and tagged("VIP") == {"pat"}
