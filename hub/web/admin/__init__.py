@@ -31,6 +31,7 @@ def register(app: Flask) -> None:
         inbox,
         orders,
         privacy,
+        rules,
         settings,
         stores,
         syncs,
@@ -47,6 +48,7 @@ def register(app: Flask) -> None:
         imports,
         privacy,
         deals,
+        rules,
     ):
         app.register_blueprint(module.bp)
     app.add_url_rule("/", "home", _home)
@@ -114,6 +116,7 @@ NAV = [
     ("products", "/products", N_("Products")),
     ("tags", "/tags", N_("Tags & groups")),
     ("imports", "/imports", N_("Imports")),
+    ("rules", "/rules", N_("Rules")),
     ("settings", "/settings/events", N_("Event settings")),
     ("fields", "/settings/fields", N_("Custom fields")),
 ]
