@@ -19,6 +19,8 @@ from hub.models.order import STATUSES, Order, OrderLine, OrderRefund
 from hub.models.outbox import OutboxAttempt, OutboxDelivery, OutboxDisabledTarget
 from hub.models.privacy import CustomerTombstone, PrivacyRequest
 from hub.models.product import Product
+from hub.models.rule import Rule, RuleRun
+from hub.models.segment import Segment
 from hub.models.types import Money, UTCDateTime, to_money, utcnow
 from hub.models.workspace import ApiToken, SignInThrottle, User, UserSession, Workspace
 
@@ -49,6 +51,9 @@ __all__ = [
     "OutboxDisabledTarget",
     "PrivacyRequest",
     "Product",
+    "Rule",
+    "RuleRun",
+    "Segment",
     "SignInThrottle",
     "SyncRun",
     "Tag",

@@ -31,6 +31,7 @@ def register(app: Flask) -> None:
         inbox,
         orders,
         privacy,
+        rules,
         settings,
         stores,
         syncs,
@@ -49,6 +50,7 @@ def register(app: Flask) -> None:
         privacy,
         deals,
         webhook_deliveries,
+        rules,
     ):
         app.register_blueprint(module.bp)
     app.add_url_rule("/", "home", _home)
@@ -116,6 +118,7 @@ NAV = [
     ("products", "/products", N_("Products")),
     ("tags", "/tags", N_("Tags & groups")),
     ("imports", "/imports", N_("Imports")),
+    ("rules", "/rules", N_("Rules")),
     ("settings", "/settings/events", N_("Event settings")),
     ("fields", "/settings/fields", N_("Custom fields")),
     ("webhook_deliveries", "/settings/webhook-deliveries", N_("Outbound webhooks")),
