@@ -283,3 +283,43 @@ def test_a1_webhook_outbox_is_the_callers_transaction(hooks_app, workspace):
     assert [json.loads(r.body)["n"] for r in stored] == [0, 1, 2]
     assert len({r.msg_id for r in stored}) == 3 and {r.status for r in stored} == {"pending"}
     assert outbox.decrypt_secret(stored[0].secret_enc) == "s"
+
+
+def test_a1_rule_webhook_end_to_end_signed_once(hooks_app, client, workspace, receiver_factory):
+    """The issue's story: "first purchase ≥ 200 → tag VIP and call my webhook" fires on the
+    order, the signed delivery reaches the receiver and shows in the log; a replay of the same
+    order sends nothing more."""
+    from hub.core import ingest
+    from hub.services import tokens
+    from tests.support.orders import order
+
+    auth = {"Authorization": f"Bearer {tokens.create_token(workspace.id, 'tests')[1]}"}
+    receiver = receiver_factory((200, {}, 0.0))
+    rule = client.post(
+        "/api/v1/rules",
+        json={
+            "name": "First purchase ≥ 200 → VIP",
+            "trigger": {"type": "first_purchase"},
+            "conditions": [{"field": "amount", "op": "gte", "value": "200"}],
+            "actions": [{"type": "add_tag", "tag": "VIP"},
+                        {"type": "webhook", "url": receiver.url, "secret": SECRET}],
+            "enabled": True,
+        },
+        headers=auth,
+    )  # fmt: skip
+    assert rule.status_code == 201, rule.get_json()
+    rule_id = rule.get_json()["id"]
+    for version in (1, 2):  # the order, then a replay of it
+        rec = order("E1", identities=[("yz_open_id", "amy")], name="amy", paid="250.00",
+                    version=version)  # fmt: skip
+        ingest.apply(db.session, workspace.id, [rec])
+        assert delivery.deliver_due() == (1 if version == 1 else 0)
+    assert len(receiver.requests) == 1
+    headers, body = receiver.requests[0]
+    assert verify(SECRET, headers, body)
+    sent = json.loads(body)
+    assert sent["type"] == "first_purchase" and sent["rule"]["id"] == rule_id
+    assert sent["customer"]["tags"] == ["VIP"] and sent["event"]["amount"] == "250.00"
+    log = client.get(f"/api/v1/webhook-deliveries?rule_id={rule_id}", headers=auth).get_json()
+    assert log["total"] == 1 and log["items"][0]["status"] == "delivered"
+    assert log["items"][0]["webhook_id"] == headers["webhook-id"]
