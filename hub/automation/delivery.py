@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 from hub.automation import outbox
 from hub.automation.egress import EgressRefused, WebhookPolicy
 from hub.core.errors import Conflict, NotFound
+from hub.crypto import DecryptionError
 from hub.extensions import db
 from hub.models import OutboxAttempt, OutboxDelivery, OutboxDisabledTarget, utcnow
 from hub.sync.egress import GuardedAdapter
@@ -150,7 +151,20 @@ def attempt(delivery_id: int, *, now: datetime | None = None, manual: bool = Fal
     if _target_disabled(db.session, row.workspace_id, row.url):
         _finish(delivery_id, token, {"status": "disabled", "claimed_until": None})
         return "disabled"
-    secret = outbox.decrypt_secret(row.secret_enc)
+    try:
+        secret = outbox.decrypt_secret(row.secret_enc)
+    except DecryptionError:
+        error = "the webhook secret cannot be decrypted with HUB_ENCRYPTION_KEY; not sent"
+        _finish(
+            delivery_id, token, {"status": "failed", "claimed_until": None, "last_error": error}
+        )
+        return "failed"
+    if not manual and row.attempts > MAX_ATTEMPTS:  # claimed again and again by dying workers
+        error = f"gave up after {row.attempts - 1} attempts (workers stopped while sending)"
+        _finish(
+            delivery_id, token, {"status": "failed", "claimed_until": None, "last_error": error}
+        )
+        return "failed"
     url, body, msg_id, attempts = row.url, row.body, row.msg_id, row.attempts
     workspace_id = row.workspace_id
     db.session.rollback()  # no transaction held while the receiver answers

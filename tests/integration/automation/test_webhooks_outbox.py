@@ -323,3 +323,18 @@ def test_a1_rule_webhook_end_to_end_signed_once(hooks_app, client, workspace, re
     log = client.get(f"/api/v1/webhook-deliveries?rule_id={rule_id}", headers=auth).get_json()
     assert log["total"] == 1 and log["items"][0]["status"] == "delivered"
     assert log["items"][0]["webhook_id"] == headers["webhook-id"]
+
+
+def test_a1_webhook_secret_unreadable_fails_without_sending(hooks_app, workspace,
+                                                            receiver_factory):  # fmt: skip
+    """A secret stored under another HUB_ENCRYPTION_KEY cannot sign: the delivery fails and
+    says why, it is never sent unsigned, and no worker retries it for ever."""
+    receiver = receiver_factory((200, {}, 0.0))
+    delivery_id = _enqueue(workspace, receiver.url)
+    row = _row(delivery_id)
+    row.secret_enc = outbox.encrypt_secret(SECRET, key="a key of another installation")
+    db.session.commit()
+    assert delivery.deliver_due() == 1
+    row = _row(delivery_id)
+    assert row.status == "failed" and "HUB_ENCRYPTION_KEY" in row.last_error
+    assert receiver.requests == [] and delivery.deliver_due() == 0
