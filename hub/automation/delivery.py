@@ -38,7 +38,8 @@ from hub.automation import outbox
 from hub.automation.egress import EgressRefused, WebhookPolicy
 from hub.core.errors import Conflict, NotFound
 from hub.crypto import DecryptionError
-from hub.extensions import db
+from hub.extensions import db, redis_connection
+from hub.jobs.queues import REDIS_DOWN
 from hub.models import OutboxAttempt, OutboxDelivery, OutboxDisabledTarget, utcnow
 from hub.sync.egress import GuardedAdapter
 
@@ -74,7 +75,7 @@ def dispatch_due(now: datetime | None = None) -> bool:
     """The maintenance pass: queue a delivery job if any delivery is due (or its claim lapsed)."""
     now = now or utcnow()
     if db.session.scalar(select(exists().where(_due(now)))):
-        outbox.kick()
+        outbox.kick(unless_queued=True)
         return True
     return False
 
@@ -88,6 +89,8 @@ def deliver_due_job() -> int:
             return deliver_due(budget=JOB_BUDGET_SECONDS)
         finally:
             db.session.remove()
+            with contextlib.suppress(*REDIS_DOWN):
+                redis_connection().delete(outbox.QUEUED_KEY)
 
 
 def deliver_due(now: datetime | None = None, budget: float | None = None) -> int:

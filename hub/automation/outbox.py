@@ -252,12 +252,17 @@ def _kick_after_commit(session: Session) -> None:
 LISTENING = "hub_outbox_listening"
 
 
-def kick() -> None:
+def kick(*, unless_queued: bool = False) -> None:
     """Queue a delivery job (``hub.automation.delivery.deliver_due_job``); nothing happens if
-    Redis or the app is unavailable: the maintenance pass finds the due rows later."""
+    Redis or the app is unavailable: the maintenance pass finds the due rows later. With
+    ``unless_queued`` (the maintenance pass, every few seconds while deliveries are due) only
+    when no job so queued is waiting or running (``QUEUED_KEY``, which the job clears)."""
+    from hub.extensions import redis_connection
     from hub.jobs.queues import REDIS_DOWN, WEBHOOKS, queue
 
     try:
+        if unless_queued and not redis_connection().set(QUEUED_KEY, 1, nx=True, ex=QUEUED_TTL):
+            return
         queue(WEBHOOKS).enqueue(DELIVERY_JOB, description="outbound webhook deliveries")
     except REDIS_DOWN as exc:
         log.info("outbound webhooks left for the maintenance pass: %s", exc)
@@ -266,6 +271,8 @@ def kick() -> None:
 
 
 DELIVERY_JOB = "hub.automation.delivery.deliver_due_job"
+QUEUED_KEY = "hub:outbox:queued"
+QUEUED_TTL = 600  # a job lost with its worker frees the key after this
 
 
 def _after_commit(session: Session) -> None:

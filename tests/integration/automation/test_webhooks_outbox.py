@@ -338,3 +338,22 @@ def test_a1_webhook_secret_unreadable_fails_without_sending(hooks_app, workspace
     row = _row(delivery_id)
     assert row.status == "failed" and "HUB_ENCRYPTION_KEY" in row.last_error
     assert receiver.requests == [] and delivery.deliver_due() == 0
+
+
+def test_a1_webhook_due_rows_are_queued_once_by_the_maintenance_pass(hooks_app, workspace,
+                                                                     receiver_factory):  # fmt: skip
+    """The commit queues a delivery job (fast path); the workers' maintenance pass queues one
+    more only while none of its own waits, however many passes see the rows due."""
+    from hub.jobs.queues import WEBHOOKS, queue
+
+    receiver = receiver_factory((200, {}, 0.0))
+    jobs = queue(WEBHOOKS)
+    assert delivery.dispatch_due() is False and jobs.count == 0  # nothing due
+    delivery_id = _enqueue(workspace, receiver.url)
+    assert jobs.count == 1  # queued by the commit
+    assert delivery.dispatch_due() is True and delivery.dispatch_due() is True
+    assert jobs.count == 2  # the maintenance's one, not one per pass
+    assert [j.func_name for j in jobs.jobs] == [outbox.DELIVERY_JOB] * 2
+    assert delivery.deliver_due_job() == 1  # what a worker runs
+    assert _row(delivery_id).status == "delivered"
+    assert delivery.dispatch_due() is False
