@@ -119,13 +119,13 @@ def deliver_due(now: datetime | None = None, budget: float | None = None) -> int
             for start in range(0, len(ids), width):
                 group = ids[start : start + width]
                 seen.update(group)
-                ready = [p for p in (prepare(i, now=now) for i in group) if p is not None]
-                done += len(ready)
-                sending = [p for p in ready if isinstance(p, Prepared)]
+                sending, claimed = prepare_group(group, now=now)
+                done += claimed
                 results = pool.map(lambda p: send(p.url, p.secret, p.msg_id, p.body, **settings),
                                    sending)  # fmt: skip
                 for prepared, result in zip(sending, results, strict=True):
-                    record(prepared, result, now=now)
+                    record(prepared, result, now=now, commit=False)
+                db.session.commit()
                 if budget is not None and time.monotonic() - started > budget:
                     outbox.kick()
                     return done
@@ -179,30 +179,60 @@ def prepare(
         return None
     row = db.session.get(OutboxDelivery, delivery_id)
     assert row is not None
+    prepared = _ready(row, token, at, before, manual)
+    db.session.commit()  # what was settled; no transaction held while the receiver answers
+    return prepared
+
+
+def prepare_group(ids: list[int], *, now: datetime | None = None) -> tuple[list[Prepared], int]:
+    """``prepare`` of several due deliveries with one claim (one UPDATE, one commit): those
+    claimed and ready, and how many were claimed (some settled without sending)."""
+    at = now or utcnow()
+    token = uuid.uuid4().hex
+    hold = timedelta(seconds=float(_config("WEBHOOK_CLAIM_SECONDS", 60)))
+    db.session.execute(
+        update(_T)
+        .where(_T.c.id.in_(ids), _due(at))
+        .values(status="delivering", claimed_until=at + hold, claim_token=token,
+                attempts=_T.c.attempts + 1)
+    )  # fmt: skip
+    db.session.commit()
+    rows = db.session.scalars(
+        select(OutboxDelivery)
+        .where(OutboxDelivery.claim_token == token)
+        .order_by(OutboxDelivery.id)
+    ).all()
+    ready = [_ready(row, token, at, None, False) for row in rows]
+    db.session.commit()
+    return [p for p in ready if isinstance(p, Prepared)], len(rows)
+
+
+def _ready(
+    row: OutboxDelivery, token: str, at: datetime, before: str | None, manual: bool
+) -> Prepared | str:
+    """A claimed row made ready to send, or the status it was settled with (not committed)."""
     if _target_disabled(db.session, row.workspace_id, row.url):
-        _finish(delivery_id, token, {"status": "disabled", "claimed_until": None})
+        _finish(row.id, token, {"status": "disabled", "claimed_until": None}, commit=False)
         return "disabled"
+    error = None
     try:
         secret = outbox.decrypt_secret(row.secret_enc)
     except DecryptionError:
         error = "the webhook secret cannot be decrypted with HUB_ENCRYPTION_KEY; not sent"
-        _finish(
-            delivery_id, token, {"status": "failed", "claimed_until": None, "last_error": error}
-        )
-        return "failed"
-    if not manual and row.attempts > MAX_ATTEMPTS:  # claimed again and again by dying workers
+    if error is None and not manual and row.attempts > MAX_ATTEMPTS:
+        # claimed again and again by workers that died while sending
         error = f"gave up after {row.attempts - 1} attempts (workers stopped while sending)"
-        _finish(
-            delivery_id, token, {"status": "failed", "claimed_until": None, "last_error": error}
-        )
+    if error is not None:
+        values = {"status": "failed", "claimed_until": None, "last_error": error}
+        _finish(row.id, token, values, commit=False)
         return "failed"
-    prepared = Prepared(row, token, secret, at, before, manual)
-    db.session.rollback()  # no transaction held while the receiver answers
-    return prepared
+    return Prepared(row, token, secret, at, before, manual)
 
 
-def record(p: Prepared, result: SendResult, *, now: datetime | None = None) -> str:
-    """Log the attempt and settle the delivery (committed); its status."""
+def record(
+    p: Prepared, result: SendResult, *, now: datetime | None = None, commit: bool = True
+) -> str:
+    """Log the attempt and settle the delivery (committed unless ``commit`` is False)."""
     sent_at = now or utcnow()
     db.session.add(
         OutboxAttempt(
@@ -231,7 +261,7 @@ def record(p: Prepared, result: SendResult, *, now: datetime | None = None) -> s
         values["status"] = "failed"
     else:
         values.update(status="pending", next_attempt_at=sent_at + retry_delay(p.attempts, result))
-    _finish(p.id, p.token, values)
+    _finish(p.id, p.token, values, commit)
     return str(values["status"])
 
 
@@ -245,13 +275,14 @@ def attempt(delivery_id: int, *, now: datetime | None = None, manual: bool = Fal
                                  **_send_settings()), now=now)  # fmt: skip
 
 
-def _finish(delivery_id: int, token: str, values: dict[str, Any]) -> None:
+def _finish(delivery_id: int, token: str, values: dict[str, Any], commit: bool = True) -> None:
     """Record the outcome if the claim is still ours (else another worker took the delivery
     over after the claim expired: its outcome stands)."""
     db.session.execute(
         update(_T).where(_T.c.id == delivery_id, _T.c.claim_token == token).values(**values)
     )
-    db.session.commit()
+    if commit:
+        db.session.commit()
 
 
 def retry_delay(attempts: int, result: SendResult) -> timedelta:

@@ -222,8 +222,9 @@ def test_a1_webhook_delivery_log_api_and_redelivery(hooks_app, client, workspace
     auth = {"Authorization": f"Bearer {tokens.create_token(workspace.id, 'tests')[1]}"}
     receiver = receiver_factory((500, {}, 0.0), (200, {}, 0.0), (200, {}, 0.0))
     failing = _enqueue(workspace, receiver.url)
+    elsewhere = receiver_factory((200, {}, 0.0))  # sent side by side: a receiver each
     other = outbox.enqueue(
-        db.session, other_workspace.id, url=receiver.url, secret="s",
+        db.session, other_workspace.id, url=elsewhere.url, secret="s",
         event_type="purchase", payload={"type": "purchase"},
     )  # fmt: skip
     db.session.commit()
