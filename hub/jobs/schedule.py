@@ -12,6 +12,7 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import select
 
+from hub.automation import triggers
 from hub.core.errors import Conflict, NotFound
 from hub.extensions import db
 from hub.inbox import processing as inbox
@@ -42,11 +43,25 @@ def due_connections(now: datetime | None = None) -> list[Connection]:
     ]
 
 
+def fire_time_rules(now: datetime) -> int:
+    """The time-based rules (A1: abandoned checkout, no purchase), set-based, committed. A
+    failure is logged and rolled back: the syncs are still requested."""
+    try:
+        fired = triggers.schedule_tick(db.session, now)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        log.exception("time-based rules failed")
+        return 0
+    return fired
+
+
 def tick(now: datetime | None = None) -> dict[str, list[int]]:
     """One fan-out: re-queue webhook deliveries stranded by a lost hand-over, then request the
     due syncs. Never raises for one store. Returns the ids of the runs started."""
     stranded = float(current_app.config.get("WEBHOOK_STRANDED_SECONDS", STRANDED_SECONDS))
     inbox.requeue_received(older_than=stranded)
+    fire_time_rules(now or utcnow())
     started: list[int] = []
     for conn in due_connections(now):
         try:

@@ -16,8 +16,11 @@ from hub.models.event import Event, EventSetting
 from hub.models.imports import ImportRun
 from hub.models.inbox import WebhookDelivery
 from hub.models.order import STATUSES, Order, OrderLine, OrderRefund
+from hub.models.outbox import OutboxAttempt, OutboxDelivery, OutboxDisabledTarget
 from hub.models.privacy import CustomerTombstone, PrivacyRequest
 from hub.models.product import Product
+from hub.models.rule import Rule, RuleRun
+from hub.models.segment import Segment
 from hub.models.types import Money, UTCDateTime, to_money, utcnow
 from hub.models.workspace import ApiToken, SignInThrottle, User, UserSession, Workspace
 
@@ -43,8 +46,14 @@ __all__ = [
     "Order",
     "OrderLine",
     "OrderRefund",
+    "OutboxAttempt",
+    "OutboxDelivery",
+    "OutboxDisabledTarget",
     "PrivacyRequest",
     "Product",
+    "Rule",
+    "RuleRun",
+    "Segment",
     "SignInThrottle",
     "SyncRun",
     "Tag",

@@ -10,6 +10,7 @@ def init_app(app: Flask) -> None:
         api,
         api_imports,  # noqa: F401  (attaches /api/v1/imports to api.bp)
         api_privacy,  # noqa: F401  (attaches /api/v1/privacy-requests to api.bp)
+        api_rules,  # noqa: F401  (attaches /api/v1/rules to api.bp)
         errors,
         inputs,
         webhooks,

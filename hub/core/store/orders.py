@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete as sql_delete
 from sqlalchemy.orm import Session
 
+from hub.automation.rules import fire_for_batch
 from hub.core.plan.deals import StoredDeal, order_deal_rows
 from hub.core.plan.orders import Plan, StoredOrder
 from hub.core.plan.rows import (
@@ -26,7 +27,7 @@ from hub.core.plan.rows import (
 )
 from hub.core.records import OrderRecord
 from hub.core.store.deals import open_checkouts, order_deals, write_deal_rows
-from hub.core.store.firsts import FirstPurchases
+from hub.core.store.firsts import FirstPurchases, dedupe_key
 from hub.core.store.settings import apply_event_settings
 from hub.core.store.sql import fetch_by, insert_returning_ids, insert_rows, update_many
 from hub.models import Event, Order, OrderLine, OrderRefund, Product, utcnow
@@ -71,6 +72,7 @@ class OrderWriter:
         self.lines: dict[int, dict[str, int]] = defaultdict(dict)
         self.seen_events: set[str] = set()
         self.recorded: list[tuple[str, int | None]] = []
+        self.keys: list[str] = []  # the dedupe keys of the events recorded, for the rules (A1)
         self.firsts = FirstPurchases(workspace_id)
         self.deals: dict[int, StoredDeal] = {}
         self.checkouts: dict[str, StoredDeal] = {}
@@ -131,7 +133,9 @@ class OrderWriter:
         if firsts:
             self.result.add("events", "first_purchase", len(firsts))
         apply_event_settings(self.session, self.ws, self.recorded + firsts)
-        self.recorded = []
+        keys = self.keys + [dedupe_key(cid) for _, cid in firsts if cid is not None]
+        fire_for_batch(self.session, self.ws, keys, utcnow())
+        self.recorded, self.keys = [], []
 
     def _write_lines(self, placed: list[Placed]) -> None:
         inserts, updates, deletes = line_rows(self.ws, placed, self.lines, self.products.get)
@@ -152,6 +156,7 @@ class OrderWriter:
         for type_, n in Counter(t for t, _ in recorded).items():
             self.result.add("events", type_, n)
         self.recorded += recorded
+        self.keys += [row[8] for row in rows]
         self.firsts.note(rows)
 
 

@@ -31,10 +31,12 @@ def register(app: Flask) -> None:
         inbox,
         orders,
         privacy,
+        rules,
         settings,
         shipping,
         stores,
         syncs,
+        webhook_deliveries,
     )
 
     for module in (
@@ -49,6 +51,8 @@ def register(app: Flask) -> None:
         privacy,
         deals,
         shipping,
+        webhook_deliveries,
+        rules,
     ):
         app.register_blueprint(module.bp)
     app.add_url_rule("/", "home", _home)
@@ -116,8 +120,10 @@ NAV = [
     ("products", "/products", N_("Products")),
     ("tags", "/tags", N_("Tags & groups")),
     ("imports", "/imports", N_("Imports")),
+    ("rules", "/rules", N_("Rules")),
     ("settings", "/settings/events", N_("Event settings")),
     ("fields", "/settings/fields", N_("Custom fields")),
+    ("webhook_deliveries", "/settings/webhook-deliveries", N_("Outbound webhooks")),
 ]
 ADMIN_NAV = [
     ("tokens", "/settings/tokens", N_("API tokens")),

@@ -1,0 +1,147 @@
+"""Benchmark: what the rules engine (A1) costs ingest, with its peer in the same run.
+
+    python bench/rules.py [--orders 200000] [--buyers 50000] [--runs 3] [--batch 5000]
+                          [--database-url postgresql+psycopg://user@host/db]
+
+- none:  canonical orders through ``hub.core.ingest.apply`` with no rule (the peer: the hub
+         as it was; ``fire_for_batch`` costs one indexed lookup per batch);
+- rules: the same with 20 enabled rules on purchase, first purchase, return and cancel, with
+         conditions over the event, its lines and the customer, and actions on tags, static
+         groups, stage, activity score and one webhook (written to the outbox).
+
+Each measurement runs in a fresh process, the two taking turns round by round; medians over
+--runs. The target (issue 25): the rules cost at most 30% of ingest throughput.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+HOOK = {"type": "webhook", "url": "http://127.0.0.1:9/bench", "secret": "bench-secret-0123456"}
+
+
+def twenty_rules() -> list[dict[str, Any]]:
+    """20 rules as a merchant might write them (the webhook on one)."""
+    rules: list[dict[str, Any]] = [
+        {"trigger": {"type": "first_purchase"}, "actions": [
+            {"type": "add_tag", "tag": "New"}, {"type": "advance_stage", "stage": "customer"}]},
+        {"trigger": {"type": "first_purchase"},
+         "conditions": [{"field": "amount", "op": "gte", "value": "200"}],
+         "actions": [{"type": "add_tag", "tag": "VIP"}, HOOK]},
+        {"trigger": {"type": "return"}, "actions": [{"type": "change_score", "delta": -5}]},
+        {"trigger": {"type": "cancel"}, "actions": [{"type": "add_tag", "tag": "Cancelled"}]},
+        {"trigger": {"type": "purchase"}, "actions": [{"type": "change_score", "delta": 10}]},
+        {"trigger": {"type": "purchase"},
+         "conditions": [{"field": "orders_count", "op": "gte", "value": 3}],
+         "actions": [{"type": "advance_stage", "stage": "repeat"}]},
+    ]  # fmt: skip
+    for i in range(14):  # tiers and products
+        rules.append({
+            "trigger": {"type": "purchase"},
+            "conditions": {"any": [{"field": "amount", "op": "gte", "value": str(50 + 25 * i)},
+                                   {"field": "line.sku", "op": "eq", "value": f"S{i % 3}"}]},
+            "actions": [{"type": "add_to_group" if i % 2 else "add_tag",
+                         "group" if i % 2 else "tag": f"Tier {i}"}],
+        })  # fmt: skip
+    return [{"name": f"rule {i}", "enabled": True, **r} for i, r in enumerate(rules)]
+
+
+def run_hub(n: int, buyers: int, size: int, workdir: str, url: str | None, rules: bool) -> float:
+    os.environ.setdefault("HUB_ALLOW_INSECURE_DEFAULTS", "true")
+    from hub import create_app
+    from hub.automation import rules as engine
+    from hub.core import ingest
+    from hub.extensions import db
+    from hub.models import Rule, Workspace
+    from tests.support.orders import shop_batch
+
+    app = create_app({
+        "SQLALCHEMY_DATABASE_URI": url or f"sqlite:///{workdir}/hub.db", "SECRET_KEY": "bench",
+        "ENCRYPTION_KEY": "bench", "CONNECTORS": [], "ALLOW_INSECURE_DEFAULTS": True,
+        "REDIS_URL": "redis://127.0.0.1:1/0",  # no worker: the outbox rows wait (kick lost)
+    })  # fmt: skip
+    with app.app_context():
+        db.create_all()
+        ws = Workspace(name="bench", slug="bench")
+        db.session.add(ws)
+        db.session.flush()
+        if rules:
+            for data in twenty_rules():
+                values = engine.validate(data, allow_private=True)
+                db.session.add(Rule(workspace_id=ws.id, **values))
+        db.session.commit()
+        elapsed = 0.0
+        for start in range(0, n, size):
+            batch = shop_batch(start, min(size, n - start), buyers)
+            t = time.perf_counter()
+            ingest.apply(db.session, ws.id, batch)
+            elapsed += time.perf_counter() - t
+    return elapsed
+
+
+def child(system: str, n: int, buyers: int, size: int, url: str | None) -> None:
+    with tempfile.TemporaryDirectory() as workdir:
+        if url:  # a scratch database of its own on the server
+            from bench.ingest import scratch_database  # type: ignore[import-not-found]
+
+            with scratch_database(url, workdir, f"rules_{system}") as scratch:
+                seconds = run_hub(n, buyers, size, workdir, scratch, system == "rules")
+        else:
+            seconds = run_hub(n, buyers, size, workdir, None, system == "rules")
+    print(json.dumps({"seconds": seconds}))
+
+
+def run_child(system: str, n: int, buyers: int, size: int, url: str | None) -> float:
+    extra = ["--database-url", url] if url else []
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", system, "--orders", str(n), "--buyers", str(buyers),
+         "--batch", str(size), *extra],
+        capture_output=True, text=True, cwd=ROOT,
+    )  # fmt: skip
+    if out.returncode:
+        sys.exit(f"{system} failed:\n{out.stderr[-3000:]}")
+    return float(json.loads(out.stdout.strip().splitlines()[-1])["seconds"])
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--orders", type=int, default=200_000)
+    p.add_argument("--buyers", type=int, default=50_000)
+    p.add_argument("--batch", type=int, default=5000)
+    p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--database-url")
+    p.add_argument("--child")
+    a = p.parse_args()
+    if a.child:
+        child(a.child, a.orders, a.buyers, a.batch, a.database_url)
+        return
+    seconds: dict[str, list[float]] = {"none": [], "rules": []}
+    for _ in range(a.runs):  # rounds interleaved: a slow spell falls on both alike
+        for system in seconds:
+            seconds[system].append(run_child(system, a.orders, a.buyers, a.batch, a.database_url))
+    rate = {s: a.orders / statistics.median(v) for s, v in seconds.items()}
+    where = "PostgreSQL" if a.database_url else "SQLite"
+    print(
+        f"{a.orders} orders, {a.buyers} buyers, batches of {a.batch}, {where}, median of {a.runs}"
+    )
+    for system, r in rate.items():
+        runs = ", ".join(f"{a.orders / s:,.0f}" for s in seconds[system])
+        print(f"  {system:6} {r:10,.0f} orders/s   (runs: {runs})")
+    cost = 1 - rate["rules"] / rate["none"]
+    print(f"  20 rules cost {cost:.0%} of ingest throughput (target: at most 30%)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,232 @@
+"""A rule's actions (A1): validated from input, and applied set-based to the customers of a
+rule's new runs, in the caller's transaction: tags, static groups, stage (forward only, in the
+order of ``hub.core.plan.settings.STAGES``), activity score, and webhooks (to the outbox)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import case, delete, exists, func, insert, literal, select, update
+from sqlalchemy.orm import Session
+
+from hub.core.errors import N_, Refused
+from hub.core.plan.settings import STAGES
+from hub.models import Customer, CustomerTag, Event, Group, GroupMember, Rule, Tag
+
+TYPES = ("add_tag", "remove_tag", "add_to_group", "remove_from_group", "advance_stage",
+         "change_score", "webhook")  # fmt: skip
+_NAMED = {"add_tag": "tag", "remove_tag": "tag", "add_to_group": "group",
+          "remove_from_group": "group"}  # fmt: skip
+IDS_PER_STATEMENT = 2000
+MASK = "********"  # a webhook secret as shown; sent back unchanged, the stored one is kept
+
+
+def _refuse(field: str, message: str, **params: Any) -> Refused:
+    return Refused(message, field=field, path=field, **params)
+
+
+def validate(data: Any, where: str, allow_private: bool) -> dict[str, Any]:
+    """One action, normalised; errors name ``where`` and the field."""
+    if not isinstance(data, dict) or data.get("type") not in TYPES:
+        raise _refuse(f"{where}.type", N_("%(path)s must be one of %(allowed)s."),
+                      allowed=", ".join(TYPES))  # fmt: skip
+    type_ = data["type"]
+    if type_ in _NAMED:
+        key = _NAMED[type_]
+        value = data.get(key)
+        if not isinstance(value, str) or not value.strip() or len(value) > 100:
+            raise _refuse(f"{where}.{key}", N_("%(path)s is required (1 to 100 characters)."))
+        return {"type": type_, key: value.strip()}
+    if type_ == "advance_stage":
+        if data.get("stage") not in STAGES:
+            raise _refuse(f"{where}.stage", N_("%(path)s must be one of %(allowed)s."),
+                          allowed=", ".join(STAGES))  # fmt: skip
+        return {"type": type_, "stage": data["stage"]}
+    if type_ == "change_score":
+        delta = data.get("delta")
+        if isinstance(delta, bool) or not isinstance(delta, int) or delta == 0:
+            raise _refuse(f"{where}.delta", N_("%(path)s must be a whole number, not 0."))
+        return {"type": type_, "delta": delta}
+    url, secret = data.get("url"), data.get("secret")
+    if not isinstance(url, str) or not url.strip():
+        raise _refuse(f"{where}.url", N_("%(path)s is required."))
+    if not isinstance(secret, str) or len(secret) < 16:
+        raise _refuse(f"{where}.secret", N_("%(path)s must be at least 16 characters."))
+    from hub.automation import outbox
+
+    try:
+        outbox.check_target(url.strip(), allow_private=allow_private)
+    except Refused as exc:
+        exc.field = f"{where}.url"
+        raise
+    return {"type": type_, "url": url.strip(), "secret": secret}
+
+
+def taken(actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What a run records of the actions it took (a webhook's secret left out)."""
+    return [{k: v for k, v in a.items() if k != "secret"} for a in actions]
+
+
+def public(actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Actions as the API shows them: a webhook's secret masked."""
+    return [{**a, "secret": MASK} if "secret" in a else a for a in actions]
+
+
+def _chunks(ids: Sequence[int]) -> list[Sequence[int]]:
+    return [ids[i : i + IDS_PER_STATEMENT] for i in range(0, len(ids), IDS_PER_STATEMENT)]
+
+
+def apply(session: Session, rule: Rule, runs: list[Any], now: datetime) -> None:
+    """Apply ``rule``'s actions to its new ``runs`` (id, event_id, customer_id)."""
+    counts = Counter(r.customer_id for r in runs if r.customer_id is not None)
+    ids = sorted(counts)
+    ws = rule.workspace_id
+    tags, members = CustomerTag.__table__, GroupMember.__table__
+    for action in rule.actions:
+        type_ = action["type"]
+        if type_ == "add_tag":
+            _add_members(session, tags, "tag_id", _tag_id(session, ws, action["tag"]), ids)
+        elif type_ == "remove_tag":
+            tag = _tag_id(session, ws, action["tag"], create=False)
+            _remove_members(session, tags, "tag_id", tag, ids)
+        elif type_ == "add_to_group":
+            group = _group_id(session, ws, action["group"], now)
+            _add_members(session, members, "group_id", group, ids)
+        elif type_ == "remove_from_group":
+            group = _group_id(session, ws, action["group"], now, create=False)
+            _remove_members(session, members, "group_id", group, ids)
+        elif type_ == "advance_stage":
+            _advance(session, action["stage"], ids, now)
+        elif type_ == "change_score":
+            _score(session, action["delta"], counts, now)
+    hooks = [a for a in rule.actions if a["type"] == "webhook"]
+    if hooks:
+        _webhooks(session, rule, runs, hooks)
+
+
+def _tag_id(session: Session, ws: int, name: str, *, create: bool = True) -> int | None:
+    t = Tag.__table__
+    found = session.scalar(
+        select(t.c.id).where(t.c.workspace_id == ws, func.lower(t.c.name) == name.lower())
+    )
+    if found is None and create:
+        found = session.execute(insert(t).values(workspace_id=ws, name=name).returning(t.c.id))
+        return found.scalar_one()
+    return found
+
+
+def _group_id(
+    session: Session, ws: int, name: str, now: datetime, *, create: bool = True
+) -> int | None:
+    g = Group.__table__
+    found = session.scalar(select(g.c.id).where(g.c.workspace_id == ws, g.c.name == name))
+    if found is None and create:
+        row = session.execute(
+            insert(g).values(workspace_id=ws, name=name, created_at=now).returning(g.c.id)
+        )
+        return row.scalar_one()
+    return found
+
+
+def _add_members(session: Session, table: Any, key: str, owner: int | None, ids: list[int]) -> None:
+    """INSERT … SELECT the customers not yet members of ``owner`` (a tag or a group)."""
+    c = Customer.__table__
+    for part in _chunks(ids):
+        rows = select(c.c.id, literal(owner)).where(
+            c.c.id.in_(part),
+            ~exists().where(table.c.customer_id == c.c.id, table.c[key] == owner),
+        )
+        session.execute(insert(table).from_select(["customer_id", key], rows))
+
+
+def _remove_members(
+    session: Session, table: Any, key: str, owner: int | None, ids: list[int]
+) -> None:
+    if owner is None:
+        return
+    for part in _chunks(ids):
+        session.execute(delete(table).where(table.c[key] == owner, table.c.customer_id.in_(part)))
+
+
+def _rank(column: Any) -> Any:
+    return case({stage: i for i, stage in enumerate(STAGES, 1)}, value=column, else_=0)
+
+
+def _advance(session: Session, stage: str, ids: list[int], now: datetime) -> None:
+    """Move the customers forward to ``stage``, never back."""
+    c = Customer.__table__
+    rank = STAGES.index(stage) + 1
+    for part in _chunks(ids):
+        session.execute(
+            update(c)
+            .where(c.c.id.in_(part), _rank(c.c.stage) < rank)
+            .values(stage=stage, updated_at=now)
+        )
+
+
+def _score(session: Session, delta: int, counts: Counter[int], now: datetime) -> None:
+    """Add ``delta`` once per run: customers grouped by how many runs they have."""
+    c = Customer.__table__
+    by_times: dict[int, list[int]] = {}
+    for cid, n in counts.items():
+        by_times.setdefault(n, []).append(cid)
+    for n, cids in by_times.items():
+        for part in _chunks(sorted(cids)):
+            session.execute(
+                update(c)
+                .where(c.c.id.in_(part))
+                .values(activity_score=c.c.activity_score + delta * n, updated_at=now)
+            )
+
+
+def _webhooks(session: Session, rule: Rule, runs: list[Any], hooks: list[dict]) -> None:
+    """One outbox row per run and webhook action, with the payload of the contract."""
+    from hub.automation import outbox
+
+    payloads = payloads_of(session, rule, runs)
+    rows = [
+        {"url": hook["url"], "secret": hook["secret"], "event_type": rule.trigger,
+         "payload": payloads[run.id], "rule_id": rule.id, "rule_run_id": run.id}
+        for run in runs
+        for hook in hooks
+    ]  # fmt: skip
+    outbox.enqueue_many(session, rule.workspace_id, rows)
+
+
+def payloads_of(session: Session, rule: Rule, runs: list[Any]) -> dict[int, dict[str, Any]]:
+    """The webhook payload of each run (by run id), read in a few set-based statements."""
+    e, c = Event.__table__, Customer.__table__
+    events: dict[int, Any] = {}
+    customers: dict[int, Any] = {}
+    tags: dict[int, list[str]] = {}
+    event_ids = sorted({r.event_id for r in runs if r.event_id is not None})
+    cids = sorted({r.customer_id for r in runs if r.customer_id is not None})
+    for part in _chunks(event_ids):
+        events.update((r.id, r) for r in session.execute(select(e).where(e.c.id.in_(part))))
+    t, ct = Tag.__table__, CustomerTag.__table__
+    for part in _chunks(cids):
+        stmt = select(c.c.id, c.c.name, c.c.stage, c.c.activity_score).where(c.c.id.in_(part))
+        customers.update((r.id, r) for r in session.execute(stmt))
+        pairs = select(ct.c.customer_id, t.c.name).join(t, t.c.id == ct.c.tag_id)
+        for cid, name in session.execute(pairs.where(ct.c.customer_id.in_(part))):
+            tags.setdefault(cid, []).append(name)
+    out = {}
+    for run in runs:
+        ev, cu = events.get(run.event_id), customers.get(run.customer_id)
+        out[run.id] = {
+            "type": rule.trigger,
+            "rule": {"id": rule.id, "name": rule.name},
+            "event": None if ev is None else {
+                "id": ev.id, "type": ev.type, "occurred_at": ev.occurred_at.isoformat(),
+                "amount": None if ev.amount is None else str(ev.amount),
+                "source": ev.source, "order_id": ev.order_id,
+            },
+            "customer": None if cu is None else {
+                "id": cu.id, "name": cu.name, "stage": cu.stage, "score": cu.activity_score,
+                "tags": sorted(tags.get(cu.id, [])),
+            },
+        }  # fmt: skip
+    return out
