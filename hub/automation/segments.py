@@ -13,7 +13,7 @@ from sqlalchemy import Select, func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from hub.automation import clauses
-from hub.automation.conditions import Condition, parse
+from hub.automation.vocabulary import Condition, parse
 from hub.core.errors import N_, NotFound, Refused
 from hub.models import Customer, Group, GroupMember, Segment, utcnow
 
