@@ -31,6 +31,7 @@ def register(app: Flask) -> None:
         inbox,
         orders,
         privacy,
+        segments,
         settings,
         stores,
         syncs,
@@ -47,6 +48,7 @@ def register(app: Flask) -> None:
         imports,
         privacy,
         deals,
+        segments,
     ):
         app.register_blueprint(module.bp)
     app.add_url_rule("/", "home", _home)
@@ -109,6 +111,7 @@ NAV = [
     ("syncs", "/syncs", N_("Sync runs")),
     ("inbox", "/inbox", N_("Webhooks")),
     ("customers", "/customers", N_("Customers")),
+    ("segments", "/segments", N_("Segments")),
     ("orders", "/orders", N_("Orders")),
     ("deals", "/deals", N_("Deals")),
     ("products", "/products", N_("Products")),
