@@ -150,9 +150,11 @@ def members(
     )
 
 
-def count(session: Session, workspace_id: int, segment: int | Any) -> int:
+def count(
+    session: Session, workspace_id: int, segment: int | Any, *, now: datetime | None = None
+) -> int:
     """How many customers the segment (or filter) holds now."""
-    ids = member_ids(session, workspace_id, segment).order_by(None).subquery()
+    ids = member_ids(session, workspace_id, segment, now=now).order_by(None).subquery()
     return session.scalar(select(func.count()).select_from(ids)) or 0
 
 
