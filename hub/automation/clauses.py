@@ -33,9 +33,9 @@ from sqlalchemy import (
     true,
     type_coerce,
 )
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, aliased
 
+from hub.automation.scan import unindexed
 from hub.automation.vocabulary import NEGATIVE, Condition, Leaf, Node, parse
 from hub.core.errors import N_, Refused
 from hub.core.plan.orders import PURCHASED
@@ -53,30 +53,6 @@ from hub.models import (
 )
 from hub.models.types import money_cents
 from hub.queries.paging import contains, source_spellings
-
-
-class unindexed(ColumnElement[Any]):  # noqa: N801 (reads as a function in the SQL it builds)
-    """A column SQLite must not use an index for (``+column``): a segment reads most of a
-    table, and a scan of it in storage order beats following an index to every row (a fifth
-    of the time over 333,000 orders, bench/segments.py). Other databases plan with their
-    statistics and get the column as it is."""
-
-    inherit_cache = True
-
-    def __init__(self, column: Any) -> None:
-        self.column = column
-        self.type = column.type
-
-
-@compiles(unindexed)
-def _plain(element: unindexed, compiler: Any, **kw: Any) -> str:
-    return compiler.process(element.column, **kw)
-
-
-@compiles(unindexed, "sqlite")
-def _plus(element: unindexed, compiler: Any, **kw: Any) -> str:
-    return "+" + compiler.process(element.column, **kw)
-
 
 CI_TEXT = {"stage", "source", "store", "order_status", "line.name", "tags", "groups"}
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Select, case, func, select
 
-from hub.automation.clauses import unindexed
+from hub.automation.scan import unindexed
 from hub.core.plan.rfm import RF_SEGMENTS
 from hub.models import Order
 
