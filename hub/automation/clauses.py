@@ -68,6 +68,8 @@ class Context:
 
 def customer(cond: Condition, ctx: Context, cid: Any) -> ColumnElement[bool]:
     if isinstance(cond, Node):
+        if ctx.population and (merged := _merge_aggregates(cond, ctx, cid)) is not None:
+            return merged
         return _node(cond, lambda c: customer(c, ctx, cid))
     return _customer_leaf(cond, ctx, cid)
 
@@ -256,14 +258,47 @@ def _identity(leaf: Leaf, ctx: Context, cid: Any) -> ColumnElement[bool]:
 
 def _aggregate(leaf: Leaf, ctx: Context, cid: Any) -> ColumnElement[bool]:
     """orders_count / total_spent compared; a customer without purchases counts 0."""
-    if leaf.field == "orders_count":
-        agg: Any = func.count(Order.id)
-        value = leaf.value
-    else:
-        agg = func.coalesce(func.sum(type_coerce(Order.amount_paid, BigInteger)), 0)
-        value = _cents(leaf.value)
+    agg, value = _purchases(leaf)
     where = (_order_ws(ctx), Order.status.in_(sorted(PURCHASED)))
     return _counted_compare(leaf, ctx, cid, Order.customer_id, agg, value, where)
+
+
+def _purchases(leaf: Leaf) -> tuple[Any, Any]:
+    if leaf.field == "orders_count":
+        return func.count(Order.id), leaf.value
+    return func.coalesce(func.sum(type_coerce(Order.amount_paid, BigInteger)), 0), _cents(
+        leaf.value
+    )
+
+
+def _merge_aggregates(node: Node, ctx: Context, cid: Any) -> ColumnElement[bool] | None:
+    """A segment's sibling orders_count / total_spent leaves that a customer without purchases
+    fails ("orders at least 4 or spent at least 500") in ONE grouped scan of the orders, their
+    comparisons joined in its HAVING: half the time of a scan per leaf (bench/segments.py)."""
+    mergeable = [
+        item for item in node.items
+        if isinstance(item, Leaf) and item.field in ("orders_count", "total_spent")
+        and item.op in ("eq", "gt", "gte", "lt", "lte", "in")
+        and not _holds(item.op, 0, _purchases(item)[1])
+    ]  # fmt: skip
+    if len(mergeable) < 2:
+        return None
+    tests = []
+    for leaf in mergeable:
+        agg, value = _purchases(leaf)
+        tests.append(_compare_number(agg, leaf.op, value))
+    joined = and_(*tests) if node.kind == "all" else or_(*tests)
+    owner = Order.customer_id
+    grouped = (
+        select(owner)
+        .where(unindexed(owner).is_not(None), _order_ws(ctx), Order.status.in_(sorted(PURCHASED)))
+        .group_by(unindexed(owner))
+        .having(joined)
+    )
+    rest = [customer(item, ctx, cid) for item in node.items if item not in mergeable]
+    if node.kind == "all":
+        return and_(cid.in_(grouped), *rest)
+    return or_(cid.in_(grouped), *rest)
 
 
 def _counted_compare(

@@ -109,6 +109,33 @@ CUSTOMER_CASES = [
         {"all": [*leaf("groups", "contains", "wholesale"), {"any": leaf("score", "gt", 1)}]},
         {"ann"},
     ),  # fmt: skip
+    # sibling purchase aggregates of a segment share one grouped scan of the orders
+    (
+        {"any": [*leaf("orders_count", "gte", 2), *leaf("total_spent", "gt", "250")]},
+        {"ann", "bob"},
+    ),  # fmt: skip
+    (
+        [
+            *leaf("orders_count", "gte", 1),
+            *leaf("total_spent", "gte", "250"),
+            *leaf("stage", "eq", "customer"),
+        ],
+        {"ann"},
+    ),  # fmt: skip
+    (
+        {
+            "any": [
+                *leaf("orders_count", "eq", 1),
+                *leaf("total_spent", "gte", "250"),
+                *leaf("tags", "contains", "newsletter"),
+            ]
+        },
+        {"ann", "bob", "cy"},
+    ),  # fmt: skip
+    (
+        {"all": [*leaf("orders_count", "in", [1, 2]), *leaf("total_spent", "lt", "260")]},
+        {"ann"},
+    ),  # fmt: skip
     ([], {"ann", "bob", "cy"}),
     ({"any": []}, set()),
 ]
