@@ -35,7 +35,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
-from hub.automation.conditions import NEGATIVE, Condition, Leaf, Node, parse
+from hub.automation.scan import unindexed
+from hub.automation.vocabulary import NEGATIVE, Condition, Leaf, Node, parse
 from hub.core.errors import N_, Refused
 from hub.core.plan.orders import PURCHASED
 from hub.models import (
@@ -67,6 +68,8 @@ class Context:
 
 def customer(cond: Condition, ctx: Context, cid: Any) -> ColumnElement[bool]:
     if isinstance(cond, Node):
+        if ctx.population and (merged := _merge_aggregates(cond, ctx, cid)) is not None:
+            return merged
         return _node(cond, lambda c: customer(c, ctx, cid))
     return _customer_leaf(cond, ctx, cid)
 
@@ -181,8 +184,14 @@ def _is_customer_id(cid: Any) -> bool:
 def _member(ctx: Context, cid: Any, owner: Any, *where: Any) -> ColumnElement[bool]:
     """``cid`` is among the ``owner`` column's values in rows matching ``where``."""
     if ctx.population:
-        return cid.in_(select(owner).where(owner.is_not(None), *where))
+        return cid.in_(select(owner).where(unindexed(owner).is_not(None), *where))
     return exists(select(1).where(owner == cid, *where))
+
+
+def _order_ws(ctx: Context) -> ColumnElement[bool]:
+    """The workspace's orders: scanned for a segment (see ``unindexed``), by index for a rule."""
+    column = unindexed(Order.workspace_id) if ctx.population else Order.workspace_id
+    return column == ctx.workspace_id
 
 
 def _source(leaf: Leaf, ctx: Context, cid: Any) -> ColumnElement[bool]:
@@ -193,7 +202,7 @@ def _source(leaf: Leaf, ctx: Context, cid: Any) -> ColumnElement[bool]:
             op, value = "in", tuple(s for v in values for s in source_spellings(v))
         mine = _on_customer(ctx, cid, lambda c: compare(c.original_source, op, value, fold=True))
         ordered = _member(
-            ctx, cid, Order.customer_id, Order.workspace_id == ctx.workspace_id,
+            ctx, cid, Order.customer_id, _order_ws(ctx),
             compare(Order.source, op, value, fold=True),
         )  # fmt: skip
         return or_(mine, ordered)
@@ -249,17 +258,47 @@ def _identity(leaf: Leaf, ctx: Context, cid: Any) -> ColumnElement[bool]:
 
 def _aggregate(leaf: Leaf, ctx: Context, cid: Any) -> ColumnElement[bool]:
     """orders_count / total_spent compared; a customer without purchases counts 0."""
-    if leaf.field == "orders_count":
-        agg: Any = func.count(Order.id)
-        value = leaf.value
-    else:
-        agg = func.coalesce(func.sum(type_coerce(Order.amount_paid, BigInteger)), 0)
-        value = _cents(leaf.value)
-    where = (
-        Order.workspace_id == ctx.workspace_id,
-        Order.status.in_(sorted(PURCHASED)),
-    )
+    agg, value = _purchases(leaf)
+    where = (_order_ws(ctx), Order.status.in_(sorted(PURCHASED)))
     return _counted_compare(leaf, ctx, cid, Order.customer_id, agg, value, where)
+
+
+def _purchases(leaf: Leaf) -> tuple[Any, Any]:
+    if leaf.field == "orders_count":
+        return func.count(Order.id), leaf.value
+    return func.coalesce(func.sum(type_coerce(Order.amount_paid, BigInteger)), 0), _cents(
+        leaf.value
+    )
+
+
+def _merge_aggregates(node: Node, ctx: Context, cid: Any) -> ColumnElement[bool] | None:
+    """A segment's sibling orders_count / total_spent leaves that a customer without purchases
+    fails ("orders at least 4 or spent at least 500") in ONE grouped scan of the orders, their
+    comparisons joined in its HAVING: half the time of a scan per leaf (bench/segments.py)."""
+    mergeable = [
+        item for item in node.items
+        if isinstance(item, Leaf) and item.field in ("orders_count", "total_spent")
+        and item.op in ("eq", "gt", "gte", "lt", "lte", "in")
+        and not _holds(item.op, 0, _purchases(item)[1])
+    ]  # fmt: skip
+    if len(mergeable) < 2:
+        return None
+    tests = []
+    for leaf in mergeable:
+        agg, value = _purchases(leaf)
+        tests.append(_compare_number(agg, leaf.op, value))
+    joined = and_(*tests) if node.kind == "all" else or_(*tests)
+    owner = Order.customer_id
+    grouped = (
+        select(owner)
+        .where(unindexed(owner).is_not(None), _order_ws(ctx), Order.status.in_(sorted(PURCHASED)))
+        .group_by(unindexed(owner))
+        .having(joined)
+    )
+    rest = [customer(item, ctx, cid) for item in node.items if item not in mergeable]
+    if node.kind == "all":
+        return and_(cid.in_(grouped), *rest)
+    return or_(cid.in_(grouped), *rest)
 
 
 def _counted_compare(
@@ -282,7 +321,7 @@ def _counted_compare(
     # aggregate fails, else only those whose aggregate holds (one grouped scan either way).
     op = NEGATIVE.get(leaf.op, leaf.op)
     negate = leaf.op in NEGATIVE
-    grouped = select(owner).where(owner.is_not(None), *where).group_by(owner)
+    grouped = select(owner).where(unindexed(owner).is_not(None), *where).group_by(unindexed(owner))
     if zero_holds(op):
         clause = not_(cid.in_(grouped.having(not_(positive(op)))))
     else:
@@ -358,7 +397,7 @@ def _bought(leaf: Leaf, ctx: Context, cid: Any) -> ColumnElement[bool]:
         "name_contains": lambda: compare(OrderLine.name, "contains", v["target"], fold=True),
     }[v["what"]]()
     where = [
-        Order.workspace_id == ctx.workspace_id,
+        _order_ws(ctx),
         Order.status.in_(sorted(PURCHASED)),
         exists(select(1).where(OrderLine.order_id == Order.id, line)),
     ]
@@ -379,7 +418,9 @@ def _at_least(
     ctx: Context, cid: Any, owner: Any, agg: Any, count: int, where: list[Any]
 ) -> ColumnElement[bool]:
     if ctx.population:
-        grouped = select(owner).where(owner.is_not(None), *where).group_by(owner)
+        grouped = (
+            select(owner).where(unindexed(owner).is_not(None), *where).group_by(unindexed(owner))
+        )
         return cid.in_(grouped.having(agg >= count) if count > 1 else grouped)
     if count == 1:
         return exists(select(1).where(owner == cid, *where))

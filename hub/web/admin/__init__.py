@@ -32,6 +32,7 @@ def register(app: Flask) -> None:
         orders,
         privacy,
         rules,
+        segments,
         settings,
         shipping,
         stores,
@@ -53,6 +54,7 @@ def register(app: Flask) -> None:
         shipping,
         webhook_deliveries,
         rules,
+        segments,
     ):
         app.register_blueprint(module.bp)
     app.add_url_rule("/", "home", _home)
@@ -115,6 +117,7 @@ NAV = [
     ("syncs", "/syncs", N_("Sync runs")),
     ("inbox", "/inbox", N_("Webhooks")),
     ("customers", "/customers", N_("Customers")),
+    ("segments", "/segments", N_("Segments")),
     ("orders", "/orders", N_("Orders")),
     ("deals", "/deals", N_("Deals")),
     ("products", "/products", N_("Products")),
