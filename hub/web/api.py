@@ -12,9 +12,9 @@ from hub.web import (  # noqa: F401
     api_events,
     api_orders,
     api_products,
+    api_segments,
     api_shipping,
     api_webhook_deliveries,
-    api_segments,
     api_workspace,
 )
 from hub.web.api_base import bp
