@@ -4,7 +4,7 @@ Saved customer segments (issue 25, A2): a name and a filter in the condition voc
 hub.automation.conditions, per workspace.
 
 Revision ID: a1c5e9d2b407
-Revises: e8b2c4d6f013
+Revises: f3a5c7e9b104
 Create Date: 2026-12-07 16:10:00.000000
 
 """
@@ -16,7 +16,7 @@ import hub.models.types
 
 # revision identifiers, used by Alembic.
 revision = "a1c5e9d2b407"
-down_revision = "e8b2c4d6f013"
+down_revision = "f3a5c7e9b104"
 branch_labels = None
 depends_on = None
 

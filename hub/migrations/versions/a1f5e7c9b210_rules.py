@@ -4,7 +4,7 @@ A rule (trigger, conditions, actions, enabled) and its runs, one per (rule, even
 key (rule_id, event_key) makes a replayed event fire nothing (X1).
 
 Revision ID: a1f5e7c9b210
-Revises: e8b2c4d6f013
+Revises: a1c5e9d2b407
 Create Date: 2026-12-07 16:00:00.000000
 
 """
@@ -16,7 +16,7 @@ from hub.models.types import UTCDateTime
 
 # revision identifiers, used by Alembic.
 revision = "a1f5e7c9b210"
-down_revision = "e8b2c4d6f013"
+down_revision = "a1c5e9d2b407"
 branch_labels = None
 depends_on = None
 

@@ -4,7 +4,7 @@ Outbound webhook deliveries written by rules in the transaction of the event tha
 their attempts (the delivery log), and the targets a receiver disabled with 410 Gone.
 
 Revision ID: f3c5a7e9b1d2
-Revises: e8b2c4d6f013
+Revises: a1f5e7c9b210
 Create Date: 2026-12-07 15:58:35.310400
 
 """
@@ -16,7 +16,7 @@ import hub.models.types
 
 # revision identifiers, used by Alembic.
 revision = "f3c5a7e9b1d2"
-down_revision = "e8b2c4d6f013"
+down_revision = "a1f5e7c9b210"
 branch_labels = None
 depends_on = None
 
