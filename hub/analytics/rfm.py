@@ -9,20 +9,7 @@ import numpy as np
 import pandas as pd
 
 from hub.analytics.frames import AnalyticsError, as_ns, period_start_ns, require, to_timestamp
-
-# The classic RF map: segment -> (R scores, F scores). The first matching segment wins.
-RF_SEGMENTS: dict[str, tuple[str, str]] = {
-    "champions": ("5", "45"),
-    "loyal customers": ("34", "45"),
-    "potential loyalists": ("45", "23"),
-    "new customers": ("5", "1"),
-    "promising": ("4", "1"),
-    "need attention": ("3", "3"),
-    "about to sleep": ("3", "12"),
-    "can't lose": ("12", "5"),
-    "at risk": ("12", "34"),
-    "hibernating": ("12", "12"),
-}
+from hub.core.plan.rfm import RF_SEGMENTS  # the RF map, shared with hub.automation.rfm
 
 _UNIT_NS = {"D": 86_400e9, "W": 7 * 86_400e9, "h": 3_600e9, "H": 3_600e9, "min": 60e9}
 _UNIT_NS |= {"T": 60e9, "s": 1e9, "S": 1e9}

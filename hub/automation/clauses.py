@@ -35,7 +35,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
-from hub.automation.conditions import NEGATIVE, Condition, Leaf, Node, parse
+from hub.automation.vocabulary import NEGATIVE, Condition, Leaf, Node, parse
 from hub.core.errors import N_, Refused
 from hub.core.plan.orders import PURCHASED
 from hub.models import (

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Select, case, func, select
 
-from hub.analytics.rfm import RF_SEGMENTS
+from hub.core.plan.rfm import RF_SEGMENTS
 from hub.models import Order
 
 
@@ -36,8 +36,8 @@ def scored(workspace_id: int) -> Any:
     frequency_rank = func.row_number().over(order_by=(per.c.orders, per.c.customer_id))
     ranked = select(
         per.c.customer_id,
-        ((5 * recency_rank + n - 1) / n).label("r"),
-        ((5 * frequency_rank + n - 1) / n).label("f"),
+        ((5 * recency_rank + n - 1) // n).label("r"),
+        ((5 * frequency_rank + n - 1) // n).label("f"),
     ).subquery("rfm_ranked")
     whens = [
         (ranked.c.r.in_([int(x) for x in rs]) & ranked.c.f.in_([int(x) for x in fs]), name)

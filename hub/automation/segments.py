@@ -13,7 +13,7 @@ from sqlalchemy import Select, func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from hub.automation import clauses
-from hub.automation.conditions import Condition, parse
+from hub.automation.vocabulary import Condition, parse
 from hub.core.errors import N_, NotFound, Refused
 from hub.models import Customer, Group, GroupMember, Segment, utcnow
 
@@ -42,6 +42,79 @@ def check_name(name: Any) -> str:
         raise Refused(N_("name is required (at most %(n)s characters)."), field="name",
                       n=NAME_LIMIT)  # fmt: skip
     return text
+
+
+def create(session: Session, workspace_id: int, data: dict[str, Any]) -> Segment:
+    """A new segment from ``{"name", "filter"}`` (checked; nothing committed here)."""
+    name = _free_name(session, workspace_id, check_name(data.get("name")), None)
+    tree = data.get("filter")
+    check_filter(tree)
+    segment = Segment(workspace_id=workspace_id, name=name, filter=tree)
+    session.add(segment)
+    session.flush()
+    _compiles(session, segment)
+    return segment
+
+
+def update(session: Session, workspace_id: int, segment_id: int, data: dict[str, Any]) -> Segment:
+    """The segment with the ``name`` and / or ``filter`` given changed."""
+    segment = get(session, workspace_id, segment_id)
+    unknown = sorted(set(data) - {"name", "filter"})
+    if unknown:
+        raise Refused(N_("%(key)s cannot be changed: send name and / or filter."),
+                      field=unknown[0], key=unknown[0])  # fmt: skip
+    if "name" in data:
+        segment.name = _free_name(session, workspace_id, check_name(data["name"]), segment.id)
+    if "filter" in data:
+        check_filter(data["filter"])
+        segment.filter = data["filter"]
+        _compiles(session, segment)
+    session.flush()
+    return segment
+
+
+def delete(session: Session, workspace_id: int, segment_id: int) -> None:
+    """Remove the segment; refused while another segment's filter refers to it."""
+    segment = get(session, workspace_id, segment_id)
+    for other in session.scalars(select(Segment).where(Segment.workspace_id == workspace_id)):
+        if other.id != segment.id and segment.id in _referenced(other.filter):
+            raise Refused(
+                N_("Segment %(name)s uses this segment in its filter: change it first."),
+                field="id", name=other.name,
+            )  # fmt: skip
+    session.delete(segment)
+    session.flush()
+
+
+def _free_name(session: Session, workspace_id: int, name: str, own_id: int | None) -> str:
+    taken = session.scalar(
+        select(Segment.id).where(Segment.workspace_id == workspace_id,
+                                 func.lower(Segment.name) == name.lower())
+    )  # fmt: skip
+    if taken is not None and taken != own_id:
+        raise Refused(N_("A segment named %(name)s already exists."), field="name", name=name)
+    return name
+
+
+def _compiles(session: Session, segment: Segment) -> None:
+    """The saved filter's segment references exist and do not loop (Refused naming filter)."""
+    cond = parse(segment.filter, where=FILTER, scope="customer")
+    ctx = clauses.Context(segment.workspace_id, utcnow(), session, population=True)
+    ctx.segments = (segment.id,)
+    clauses.customer(cond, ctx, Customer.id)
+
+
+def _referenced(tree: Any) -> set[int]:
+    """The segment ids a filter tree names."""
+    if isinstance(tree, list):
+        return {i for item in tree for i in _referenced(item)}
+    if not isinstance(tree, dict):
+        return set()
+    if tree.get("field") == "segment":
+        value = tree.get("value")
+        values = value if isinstance(value, list) else [value]
+        return {v for v in values if isinstance(v, int)}
+    return {i for key in ("all", "any") for i in _referenced(tree.get(key))}
 
 
 def member_ids(
@@ -77,9 +150,11 @@ def members(
     )
 
 
-def count(session: Session, workspace_id: int, segment: int | Any) -> int:
+def count(
+    session: Session, workspace_id: int, segment: int | Any, *, now: datetime | None = None
+) -> int:
     """How many customers the segment (or filter) holds now."""
-    ids = member_ids(session, workspace_id, segment).order_by(None).subquery()
+    ids = member_ids(session, workspace_id, segment, now=now).order_by(None).subquery()
     return session.scalar(select(func.count()).select_from(ids)) or 0
 
 

@@ -141,6 +141,11 @@ def export_rows(
 ) -> Iterator[tuple[Any, ...]]:
     """The customers ``search`` finds, one tuple per customer in EXPORT_HEADER's order, read
     from the database in batches (constant memory, whatever the number of customers)."""
+    return rows_of(session, search(workspace_id, f))
+
+
+def rows_of(session: Session, stmt: Select[Any]) -> Iterator[tuple[Any, ...]]:
+    """The customers a ``select(Customer)`` finds, as ``export_rows`` gives them."""
     tags = (
         select(func.count(CustomerTag.tag_id))
         .where(CustomerTag.customer_id == Customer.id)
@@ -150,7 +155,7 @@ def export_rows(
     columns = (Customer.id, Customer.name, Customer.mobile, Customer.email, Customer.stage,
                Customer.activity_score, Customer.original_source, tags, Customer.created_at,
                Customer.updated_at)  # fmt: skip
-    stmt = search(workspace_id, f).with_only_columns(*columns)
+    stmt = stmt.with_only_columns(*columns)
     batch: list[tuple[Any, ...]] = []
     for row in session.execute(stmt.execution_options(yield_per=BATCH)):
         batch.append(tuple(row))

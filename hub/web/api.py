@@ -9,7 +9,9 @@ from hub.web import (  # noqa: F401
     api_connections,
     api_customers,
     api_deals,  # noqa: F401
+    api_events,
     api_orders,
+    api_segments,
     api_workspace,
 )
 from hub.web.api_base import bp

@@ -32,6 +32,7 @@ def register(app: Flask) -> None:
         orders,
         privacy,
         rules,
+        segments,
         settings,
         stores,
         syncs,
@@ -49,6 +50,7 @@ def register(app: Flask) -> None:
         privacy,
         deals,
         rules,
+        segments,
     ):
         app.register_blueprint(module.bp)
     app.add_url_rule("/", "home", _home)
@@ -111,6 +113,7 @@ NAV = [
     ("syncs", "/syncs", N_("Sync runs")),
     ("inbox", "/inbox", N_("Webhooks")),
     ("customers", "/customers", N_("Customers")),
+    ("segments", "/segments", N_("Segments")),
     ("orders", "/orders", N_("Orders")),
     ("deals", "/deals", N_("Deals")),
     ("products", "/products", N_("Products")),

@@ -54,6 +54,33 @@
       .catch(function () { window.setTimeout(function () { poll(run); }, 3000); });
   }
 
+  /* The segment builder's live count: the form posted to its data-preview-url as the admin
+     edits it (debounced), the answer's count (or error) shown in #segment-count. */
+  function livePreview(form) {
+    var out = document.getElementById("segment-count");
+    var timer = null;
+    function ask() {
+      fetch(form.getAttribute("data-preview-url"), {
+        method: "POST", body: new FormData(form), credentials: "same-origin",
+        headers: { "Accept": "application/json" }
+      })
+        .then(function (r) { return r.json(); })
+        .then(function (data) {
+          out.textContent = data.error ? (out.getAttribute("data-error-label") + ": " + data.error)
+            : String(data.count);
+          out.classList.toggle("error", Boolean(data.error));
+        })
+        .catch(function () { out.textContent = "—"; });
+    }
+    function later() {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(ask, 400);
+    }
+    form.addEventListener("input", later);
+    form.addEventListener("change", later);
+    ask();
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-width]").forEach(function (el) {
       el.style.width = el.getAttribute("data-width") + "%";
@@ -63,6 +90,7 @@
     });
     var run = document.getElementById("run");
     if (run && run.getAttribute("data-finished") !== "true") { poll(run); }
+    document.querySelectorAll("form[data-preview-url]").forEach(livePreview);
     document.querySelectorAll("form[data-confirm]").forEach(function (form) {
       form.addEventListener("submit", function (ev) {
         if (!window.confirm(form.getAttribute("data-confirm"))) { ev.preventDefault(); }

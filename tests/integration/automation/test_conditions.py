@@ -224,3 +224,38 @@ def test_a2_refused_names_the_path(tree: Any, path: str, words: str) -> None:
         parse(tree, where="filter", scope="customer")
     assert caught.value.field == path
     assert words in str(caught.value)
+
+
+def test_a2_rfm_segments_match_the_analytics(app: Flask, workspace: Any) -> None:
+    """The SQL RF segments are the ones hub.analytics.rfm_scores computes from the same
+    orders (ties of recency and of order counts included)."""
+    import pandas as pd
+
+    from hub.analytics import rfm_scores
+    from hub.automation.rfm import scored
+    from hub.models import Order
+
+    ws = workspace.id
+    for i in range(37):
+        c = b.customer(ws, f"c{i}")
+        for k in range(1 + (i * 7) % 5):  # 1 to 5 orders; many share a count
+            b.order(ws, c, days_ago=(i * 13 + k * 29) % 200 + 1, paid=f"{10 + i}.00")
+    b.order(ws, None, days_ago=3)  # an order without customer counts for nobody
+    db.session.commit()
+    rows = db.session.execute(
+        select(Order.customer_id, Order.ordered_at, Order.amount_paid).where(
+            Order.customer_id.is_not(None)
+        )
+    ).all()
+    frame = pd.DataFrame(rows, columns=["customer_id", "ordered_at", "amount"])
+    frame["amount"] = frame["amount"].astype(float)
+    expected = rfm_scores(frame)["segment"].to_dict()
+    rfm = scored(ws)
+    got = dict(db.session.execute(select(rfm.c.customer_id, rfm.c.segment)).all())
+    assert got == expected
+    assert len(set(got.values())) >= 5
+    champions = {cid for cid, name in expected.items() if name == "champions"}
+    members = segments.member_ids(db.session, ws, leaf("rfm", "eq", "champions"), now=b.NOW)
+    assert set(db.session.scalars(members)) == champions
+    others = segments.member_ids(db.session, ws, leaf("rfm", "not_in", ["champions"]))
+    assert set(db.session.scalars(others)) == set(expected) - champions
