@@ -19,6 +19,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import logging
 import socket
 import uuid
 from collections.abc import Mapping
@@ -27,15 +28,15 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import current_app, has_app_context
+import orjson
 from sqlalchemy import event as sa_event
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, scoped_session
 
 from hub.core.errors import Refused
-from hub.crypto import decrypt_json, encrypt_json
 from hub.models import OutboxDelivery, OutboxDisabledTarget, utcnow
-from hub.sync.egress import EgressPolicy, EgressRefused, literal_address
+
+log = logging.getLogger(__name__)
 
 SCHEMES = ("http", "https")
 MAX_URL = 2000
@@ -64,20 +65,29 @@ def enqueue(
 
 
 def enqueue_many(session: Session, workspace_id: int, rows: list[dict[str, Any]]) -> None:
-    """``enqueue`` of every row (keys as enqueue's keyword arguments), in one statement."""
+    """``enqueue`` of every row (keys as enqueue's keyword arguments), in one statement (the
+    core's bulk insert: on the batch's write-behind thread when there is one)."""
     if not rows:
         return
+    from hub.core.store.sql import insert_rows
+
     disabled = _disabled(session, workspace_id, {r["url"] for r in rows})
     secrets: dict[str, bytes] = {}  # one encryption per distinct secret of the batch
+    now = utcnow()
     values = []
     for r in rows:
-        row = _row(
-            workspace_id, r["url"], r["secret"], r["event_type"], r["payload"],
-            r.get("rule_id"), r.get("rule_run_id"), secrets,
-        )  # fmt: skip
-        row["status"] = "disabled" if r["url"] in disabled else "pending"
-        values.append(row)
-    session.execute(insert(OutboxDelivery.__table__), values)
+        secret = r["secret"] or ""
+        if secret not in secrets:
+            secrets[secret] = encrypt_secret(secret)
+        values.append((
+            r.get("rule_id"), r.get("rule_run_id"), r["url"], secrets[secret], r["event_type"],
+            body_text(r["payload"]), new_msg_id(),
+            "disabled" if r["url"] in disabled else "pending",
+        ))  # fmt: skip
+    columns = ("rule_id", "rule_run_id", "url", "secret_enc", "event_type", "body", "msg_id",
+               "status", "workspace_id", "attempts", "next_attempt_at", "created_at")  # fmt: skip
+    same = (workspace_id, 0, now, now)
+    insert_rows(session, OutboxDelivery.__table__, columns, [(*v, *same) for v in values])
     _kick_after_commit(session)
 
 
@@ -102,6 +112,8 @@ def check_target(url: str, *, allow_private: bool) -> None:
         raise Refused("the webhook URL must not hold a user name or password", field="url")
     if allow_private:
         return
+    from hub.automation.egress import EgressRefused, WebhookPolicy
+
     host = parts.hostname
     try:
         WebhookPolicy().addresses(host, port or (443 if parts.scheme == "https" else 80))
@@ -113,39 +125,11 @@ def check_target(url: str, *, allow_private: bool) -> None:
         ) from exc
 
 
-class WebhookPolicy(EgressPolicy):
-    """The egress rule of outbound webhooks: http and https alike (a receiver chooses), on
-    public addresses unless HUB_WEBHOOK_ALLOW_PRIVATE=true; the refusal says so."""
-
-    def check_url(self, url: str) -> None:
-        if urlsplit(url).scheme.lower() not in SCHEMES:
-            raise EgressRefused(f"{url}: webhooks are sent over http or https only")
-
-    def addresses(self, host: str, port: int) -> list[Any]:
-        literal = literal_address(host)
-        found = [literal] if literal else [_ip(a) for a in self.resolver(host, port)]
-        if self.allow_private:
-            return found
-        for ip in found:
-            reason = self.refuse(ip)
-            if reason:
-                shown = str(ip) if literal else f"{host} ({ip})"
-                raise EgressRefused(
-                    f"{shown} is {reason}: webhook targets must be public addresses "
-                    "(set HUB_WEBHOOK_ALLOW_PRIVATE=true to allow loopback and private ones)"
-                )
-        return found
-
-
-def _ip(text: str) -> Any:
-    from ipaddress import ip_address
-
-    return ip_address(text.split("%", 1)[0])  # an IPv6 zone (fe80::1%eth0) aside
-
-
 def allow_private(config: Mapping[str, Any] | None = None) -> bool:
     """HUB_WEBHOOK_ALLOW_PRIVATE of the app's configuration."""
     if config is None:
+        from flask import current_app, has_app_context
+
         config = current_app.config if has_app_context() else {}
     return bool(config.get("WEBHOOK_ALLOW_PRIVATE"))
 
@@ -181,10 +165,14 @@ def headers(secret: str, msg_id: str, timestamp: int, body: str) -> dict[str, st
 
 
 def encrypt_secret(secret: str, key: str | None = None) -> bytes:
+    from hub.crypto import encrypt_json
+
     return encrypt_json({"secret": secret}, key)
 
 
 def decrypt_secret(token: bytes, key: str | None = None) -> str:
+    from hub.crypto import decrypt_json
+
     return str(decrypt_json(token, key).get("secret", ""))
 
 
@@ -192,8 +180,14 @@ def decrypt_secret(token: bytes, key: str | None = None) -> str:
 
 
 def body_text(payload: dict[str, Any]) -> str:
-    """The JSON body, compact; Decimal money as a string ("200.00"), times in ISO 8601."""
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=_json_default)
+    """The JSON body, compact UTF-8; Decimal money as a string ("200.00"), times in ISO 8601."""
+    try:
+        return orjson.dumps(payload, default=_json_default, option=_OPTIONS).decode()
+    except orjson.JSONEncodeError:  # an int beyond 64 bits: the slower encoder writes it
+        return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=_json_default)
+
+
+_OPTIONS = orjson.OPT_NON_STR_KEYS
 
 
 def _json_default(value: Any) -> Any:
@@ -258,11 +252,32 @@ def _kick_after_commit(session: Session) -> None:
 LISTENING = "hub_outbox_listening"
 
 
+def kick(*, unless_queued: bool = False) -> None:
+    """Queue a delivery job (``hub.automation.delivery.deliver_due_job``); nothing happens if
+    Redis or the app is unavailable: the maintenance pass finds the due rows later. With
+    ``unless_queued`` (the maintenance pass, every few seconds while deliveries are due) only
+    when no job so queued is waiting or running (``QUEUED_KEY``, which the job clears)."""
+    from hub.extensions import redis_connection
+    from hub.jobs.queues import REDIS_DOWN, WEBHOOKS, queue
+
+    try:
+        if unless_queued and not redis_connection().set(QUEUED_KEY, 1, nx=True, ex=QUEUED_TTL):
+            return
+        queue(WEBHOOKS).enqueue(DELIVERY_JOB, description="outbound webhook deliveries")
+    except REDIS_DOWN as exc:
+        log.info("outbound webhooks left for the maintenance pass: %s", exc)
+    except RuntimeError as exc:  # no app context
+        log.debug("outbound webhooks not kicked: %s", exc)
+
+
+DELIVERY_JOB = "hub.automation.delivery.deliver_due_job"
+QUEUED_KEY = "hub:outbox:queued"
+QUEUED_TTL = 600  # a job lost with its worker frees the key after this
+
+
 def _after_commit(session: Session) -> None:
     if session.info.pop(KICK_FLAG, None):
-        from hub.automation import delivery
-
-        delivery.kick()
+        kick()
 
 
 def _after_rollback(session: Session) -> None:

@@ -31,6 +31,7 @@ from redis import Redis
 from rq.job import Job
 from rq.scheduler import RQScheduler
 
+from hub.automation import delivery as outbound
 from hub.core.errors import QueueUnavailable
 from hub.core.store import deals
 from hub.extensions import db, redis_connection
@@ -177,6 +178,7 @@ class Maintenance:
             self._sweep(redis)
         service.resume_stale_runs()
         import_jobs.requeue_waiting()
+        outbound.dispatch_due()  # outbound webhooks due, or claimed by a worker that died
         deals.age_all_pending(db.session)  # checkouts left pending an hour are abandoned (H6)
         if redis.set(TICK_KEY, 1, nx=True, ex=int(self.app.config["AUTOSYNC_TICK_SECONDS"])):
             schedule.tick()

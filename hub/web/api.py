@@ -12,6 +12,7 @@ from hub.web import (  # noqa: F401
     api_events,
     api_orders,
     api_segments,
+    api_webhook_deliveries,
     api_workspace,
 )
 from hub.web.api_base import bp

@@ -36,6 +36,7 @@ def register(app: Flask) -> None:
         settings,
         stores,
         syncs,
+        webhook_deliveries,
     )
 
     for module in (
@@ -49,6 +50,7 @@ def register(app: Flask) -> None:
         imports,
         privacy,
         deals,
+        webhook_deliveries,
         rules,
         segments,
     ):
@@ -122,6 +124,7 @@ NAV = [
     ("rules", "/rules", N_("Rules")),
     ("settings", "/settings/events", N_("Event settings")),
     ("fields", "/settings/fields", N_("Custom fields")),
+    ("webhook_deliveries", "/settings/webhook-deliveries", N_("Outbound webhooks")),
 ]
 ADMIN_NAV = [
     ("tokens", "/settings/tokens", N_("API tokens")),
