@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Integer, String, any_, func, literal, literal_column, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql import ColumnElement, Select
 
 from hub.models.types import json_text
 
@@ -20,7 +20,7 @@ def among(session: Session, column: Any, values: Collection[Any]) -> ColumnEleme
     kind = String() if values and isinstance(next(iter(values)), str) else Integer()
     if session.get_bind().dialect.name == "postgresql":
         return column == any_(literal(list(values), ARRAY(kind)))
-    listed = select(literal_column("value")).select_from(
+    listed: Select[Any] = select(literal_column("value")).select_from(
         func.json_each(literal(json_text(list(values)), String()))
     )
     return column.in_(listed.scalar_subquery())
