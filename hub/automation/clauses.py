@@ -35,6 +35,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
+from hub.automation.scan import unindexed
 from hub.automation.vocabulary import NEGATIVE, Condition, Leaf, Node, parse
 from hub.core.errors import N_, Refused
 from hub.core.plan.orders import PURCHASED
@@ -181,8 +182,14 @@ def _is_customer_id(cid: Any) -> bool:
 def _member(ctx: Context, cid: Any, owner: Any, *where: Any) -> ColumnElement[bool]:
     """``cid`` is among the ``owner`` column's values in rows matching ``where``."""
     if ctx.population:
-        return cid.in_(select(owner).where(owner.is_not(None), *where))
+        return cid.in_(select(owner).where(unindexed(owner).is_not(None), *where))
     return exists(select(1).where(owner == cid, *where))
+
+
+def _order_ws(ctx: Context) -> ColumnElement[bool]:
+    """The workspace's orders: scanned for a segment (see ``unindexed``), by index for a rule."""
+    column = unindexed(Order.workspace_id) if ctx.population else Order.workspace_id
+    return column == ctx.workspace_id
 
 
 def _source(leaf: Leaf, ctx: Context, cid: Any) -> ColumnElement[bool]:
@@ -193,7 +200,7 @@ def _source(leaf: Leaf, ctx: Context, cid: Any) -> ColumnElement[bool]:
             op, value = "in", tuple(s for v in values for s in source_spellings(v))
         mine = _on_customer(ctx, cid, lambda c: compare(c.original_source, op, value, fold=True))
         ordered = _member(
-            ctx, cid, Order.customer_id, Order.workspace_id == ctx.workspace_id,
+            ctx, cid, Order.customer_id, _order_ws(ctx),
             compare(Order.source, op, value, fold=True),
         )  # fmt: skip
         return or_(mine, ordered)
@@ -255,10 +262,7 @@ def _aggregate(leaf: Leaf, ctx: Context, cid: Any) -> ColumnElement[bool]:
     else:
         agg = func.coalesce(func.sum(type_coerce(Order.amount_paid, BigInteger)), 0)
         value = _cents(leaf.value)
-    where = (
-        Order.workspace_id == ctx.workspace_id,
-        Order.status.in_(sorted(PURCHASED)),
-    )
+    where = (_order_ws(ctx), Order.status.in_(sorted(PURCHASED)))
     return _counted_compare(leaf, ctx, cid, Order.customer_id, agg, value, where)
 
 
@@ -282,7 +286,7 @@ def _counted_compare(
     # aggregate fails, else only those whose aggregate holds (one grouped scan either way).
     op = NEGATIVE.get(leaf.op, leaf.op)
     negate = leaf.op in NEGATIVE
-    grouped = select(owner).where(owner.is_not(None), *where).group_by(owner)
+    grouped = select(owner).where(unindexed(owner).is_not(None), *where).group_by(unindexed(owner))
     if zero_holds(op):
         clause = not_(cid.in_(grouped.having(not_(positive(op)))))
     else:
@@ -358,7 +362,7 @@ def _bought(leaf: Leaf, ctx: Context, cid: Any) -> ColumnElement[bool]:
         "name_contains": lambda: compare(OrderLine.name, "contains", v["target"], fold=True),
     }[v["what"]]()
     where = [
-        Order.workspace_id == ctx.workspace_id,
+        _order_ws(ctx),
         Order.status.in_(sorted(PURCHASED)),
         exists(select(1).where(OrderLine.order_id == Order.id, line)),
     ]
@@ -379,7 +383,9 @@ def _at_least(
     ctx: Context, cid: Any, owner: Any, agg: Any, count: int, where: list[Any]
 ) -> ColumnElement[bool]:
     if ctx.population:
-        grouped = select(owner).where(owner.is_not(None), *where).group_by(owner)
+        grouped = (
+            select(owner).where(unindexed(owner).is_not(None), *where).group_by(unindexed(owner))
+        )
         return cid.in_(grouped.having(agg >= count) if count > 1 else grouped)
     if count == 1:
         return exists(select(1).where(owner == cid, *where))

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Select, case, func, select
 
+from hub.automation.scan import unindexed
 from hub.core.plan.rfm import RF_SEGMENTS
 from hub.models import Order
 
@@ -27,8 +28,11 @@ def scored(workspace_id: int) -> Any:
             func.max(Order.ordered_at).label("last"),
             func.count(Order.id).label("orders"),
         )
-        .where(Order.workspace_id == workspace_id, Order.customer_id.is_not(None))
-        .group_by(Order.customer_id)
+        .where(
+            unindexed(Order.workspace_id) == workspace_id,
+            unindexed(Order.customer_id).is_not(None),
+        )
+        .group_by(unindexed(Order.customer_id))
         .subquery("rfm_per")
     )
     n = func.count().over()

@@ -23,7 +23,7 @@ from hub.extensions import db
 from hub.models import Segment
 from hub.queries import customers as q_customers
 from hub.web import csv_export
-from hub.web.admin.common import error_text, paginate
+from hub.web.admin.common import error_text, paginate, scoped_or_404
 from hub.web.auth import admin_required, workspace_id
 from hub.web.i18n import N_, _
 
@@ -117,6 +117,7 @@ def create() -> Any:
 @bp.get("/<int:segment_id>/edit")
 @admin_required
 def edit(segment_id: int) -> Any:
+    scoped_or_404(Segment, segment_id)
     segment = service.get(db.session, workspace_id(), segment_id)
     match, leaves = rows_of(segment.filter)
     raw = None if leaves is not None else json.dumps(segment.filter, ensure_ascii=False, indent=1)
@@ -126,6 +127,7 @@ def edit(segment_id: int) -> Any:
 @bp.post("/<int:segment_id>")
 @admin_required
 def update(segment_id: int) -> Any:
+    scoped_or_404(Segment, segment_id)
     try:
         tree = filter_from_form(request.form)
         data = {"name": request.form.get("name", ""), "filter": tree}
@@ -162,6 +164,7 @@ def preview() -> Any:
 @bp.get("/<int:segment_id>")
 @login_required
 def detail(segment_id: int) -> Any:
+    scoped_or_404(Segment, segment_id)
     ws = workspace_id()
     segment = service.get(db.session, ws, segment_id)
     pager = paginate(service.members(db.session, ws, segment_id))
@@ -179,6 +182,7 @@ def detail(segment_id: int) -> Any:
 @bp.get("/<int:segment_id>/customers.csv")
 @login_required
 def export(segment_id: int) -> Any:
+    scoped_or_404(Segment, segment_id)
     ws = workspace_id()
     segment = service.get(db.session, ws, segment_id)
     rows = functools.partial(q_customers.rows_of, stmt=service.members(db.session, ws, segment_id))
@@ -188,6 +192,7 @@ def export(segment_id: int) -> Any:
 @bp.post("/<int:segment_id>/group")
 @admin_required
 def to_group(segment_id: int) -> Any:
+    scoped_or_404(Segment, segment_id)
     try:
         group = service.save_as_group(
             db.session, workspace_id(), segment_id, request.form.get("name", "")
@@ -204,6 +209,7 @@ def to_group(segment_id: int) -> Any:
 @bp.post("/<int:segment_id>/delete")
 @admin_required
 def delete(segment_id: int) -> Any:
+    scoped_or_404(Segment, segment_id)
     try:
         service.delete(db.session, workspace_id(), segment_id)
     except HubError as exc:
