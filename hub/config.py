@@ -65,10 +65,12 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "PLATFORM_WEB_TIMEOUT": 5,
         # Outbound webhooks of rules (issue 25, A1): True lets targets be on loopback/private
         # addresses (SSRF guard off); seconds a delivery may take; seconds a worker holds a
-        # claimed delivery before another may send it again (a worker killed mid-delivery).
+        # claimed delivery before another may send it again (a worker killed mid-delivery):
+        # keep it above the timeout.
         "WEBHOOK_ALLOW_PRIVATE": False,
         "WEBHOOK_TIMEOUT_SECONDS": 10,
         "WEBHOOK_CLAIM_SECONDS": 60,
+        "WEBHOOK_CONCURRENCY": 8,  # deliveries one worker job sends at once
     }
 
 

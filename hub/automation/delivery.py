@@ -7,8 +7,9 @@ one delivery at the same time, and a worker killed mid-delivery only delays it u
 expires (at least once: the receiver deduplicates on ``webhook-id``).
 
 Who triggers it: after the enqueuing transaction commits, a ``deliver_due_job`` is queued (the
-fast path); whatever that misses (Redis down, a crash between commit and queueing, a retry
-whose time has come) the workers' maintenance pass finds and queues (``dispatch_due``).
+fast path); it sends ``HUB_WEBHOOK_CONCURRENCY`` deliveries at once (threads for the HTTP
+only). Whatever that misses (Redis down, a crash between commit and queueing, a retry whose
+time has come) the workers' maintenance pass finds and queues (``dispatch_due``).
 
 Outcome of an attempt: 2xx delivered; 410 Gone disables the target (no more deliveries to that
 URL in the workspace; its pending ones become ``disabled``); anything else (3xx, 4xx, 5xx, a
@@ -25,6 +26,7 @@ import logging
 import random
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -53,6 +55,7 @@ MAX_RETRY_AFTER = 86400
 EXCERPT = 500  # characters of a response kept in the attempt log
 JOB_BUDGET_SECONDS = 120  # a delivery job hands what is left to a new job after this
 BATCH = 50
+CONCURRENCY = 8  # deliveries sent at once by one job (HUB_WEBHOOK_CONCURRENCY)
 
 _T = OutboxDelivery.__table__
 
@@ -94,27 +97,38 @@ def deliver_due_job() -> int:
 
 
 def deliver_due(now: datetime | None = None, budget: float | None = None) -> int:
-    """Claim and send every due delivery, one at a time; how many were attempted. ``now`` (for
-    tests) stands for the clock; with a ``budget`` in seconds, what is left goes to a new job."""
+    """Claim and send every due delivery, ``HUB_WEBHOOK_CONCURRENCY`` at a time (the HTTP in
+    threads, the database in this one); how many were attempted. ``now`` (for tests) stands
+    for the clock; with a ``budget`` in seconds, what is left goes to a new job. Claims are
+    taken group by group, so none is held longer than one group's sending."""
     started = time.monotonic()
+    width = max(1, int(_config("WEBHOOK_CONCURRENCY", CONCURRENCY)))
+    settings = _send_settings()
     done = 0
     seen: set[int] = set()
-    while True:
-        at = now or utcnow()
-        ids = db.session.scalars(
-            select(_T.c.id).where(_due(at)).order_by(_T.c.next_attempt_at, _T.c.id).limit(BATCH)
-        ).all()
-        db.session.rollback()
-        ids = [i for i in ids if i not in seen]
-        if not ids:
-            return done
-        for delivery_id in ids:
-            seen.add(delivery_id)
-            if attempt(delivery_id, now=now) is not None:
-                done += 1
-            if budget is not None and time.monotonic() - started > budget:
-                outbox.kick()
+    with ThreadPoolExecutor(max_workers=width, thread_name_prefix="hub-webhook") as pool:
+        while True:
+            at = now or utcnow()
+            ids = db.session.scalars(
+                select(_T.c.id).where(_due(at)).order_by(_T.c.next_attempt_at, _T.c.id).limit(BATCH)
+            ).all()
+            db.session.rollback()
+            ids = [i for i in ids if i not in seen]
+            if not ids:
                 return done
+            for start in range(0, len(ids), width):
+                group = ids[start : start + width]
+                seen.update(group)
+                ready = [p for p in (prepare(i, now=now) for i in group) if p is not None]
+                done += len(ready)
+                sending = [p for p in ready if isinstance(p, Prepared)]
+                results = pool.map(lambda p: send(p.url, p.secret, p.msg_id, p.body, **settings),
+                                   sending)  # fmt: skip
+                for prepared, result in zip(sending, results, strict=True):
+                    record(prepared, result, now=now)
+                if budget is not None and time.monotonic() - started > budget:
+                    outbox.kick()
+                    return done
 
 
 # --- one attempt -----------------------------------------------------------------------------
@@ -141,9 +155,23 @@ def claim(delivery_id: int, now: datetime, *, manual: bool = False) -> str | Non
     return token if result.rowcount == 1 else None
 
 
-def attempt(delivery_id: int, *, now: datetime | None = None, manual: bool = False) -> str | None:
-    """Claim, send and record one attempt; the delivery's status after it, or None when it
-    could not be claimed."""
+class Prepared:
+    """A claimed delivery, read and ready to send."""
+
+    def __init__(self, row: OutboxDelivery, token: str, secret: str, at: datetime,
+                 before: str | None, manual: bool) -> None:  # fmt: skip
+        self.id, self.token, self.secret, self.at = row.id, token, secret, at
+        self.url, self.body, self.msg_id = row.url, row.body, row.msg_id
+        self.attempts, self.workspace_id = row.attempts, row.workspace_id
+        self.before, self.manual = before, manual
+
+
+def prepare(
+    delivery_id: int, *, now: datetime | None = None, manual: bool = False
+) -> Prepared | str | None:
+    """Claim the delivery and read what sending needs: Prepared; a status when it was settled
+    without sending (its target disabled, its secret unreadable, a crash loop); None when it
+    could not be claimed. No transaction is left open."""
     at = now or utcnow()
     before = db.session.scalar(select(_T.c.status).where(_T.c.id == delivery_id))
     token = claim(delivery_id, at, manual=manual)
@@ -168,21 +196,23 @@ def attempt(delivery_id: int, *, now: datetime | None = None, manual: bool = Fal
             delivery_id, token, {"status": "failed", "claimed_until": None, "last_error": error}
         )
         return "failed"
-    url, body, msg_id, attempts = row.url, row.body, row.msg_id, row.attempts
-    workspace_id = row.workspace_id
+    prepared = Prepared(row, token, secret, at, before, manual)
     db.session.rollback()  # no transaction held while the receiver answers
+    return prepared
 
-    result = send(url, secret, msg_id, body)
+
+def record(p: Prepared, result: SendResult, *, now: datetime | None = None) -> str:
+    """Log the attempt and settle the delivery (committed); its status."""
     sent_at = now or utcnow()
     db.session.add(
         OutboxAttempt(
-            delivery_id=delivery_id,
-            attempted_at=at,
+            delivery_id=p.id,
+            attempted_at=p.at,
             status_code=result.status_code,
             duration_ms=result.duration_ms,
             error=result.error,
             response_excerpt=result.excerpt,
-            manual=manual,
+            manual=p.manual,
         )
     )
     values: dict[str, Any] = {
@@ -194,15 +224,25 @@ def attempt(delivery_id: int, *, now: datetime | None = None, manual: bool = Fal
         values.update(status="delivered", delivered_at=sent_at, last_error=None)
     elif result.status_code == 410:
         values["status"] = "disabled"
-        disable_target(db.session, workspace_id, url, reason=f"{url} answered 410 Gone")
-    elif manual and before in ("delivered", "failed", "disabled"):
+        disable_target(db.session, p.workspace_id, p.url, reason=f"{p.url} answered 410 Gone")
+    elif p.manual and p.before in ("delivered", "failed", "disabled"):
         values["status"] = "failed"  # a redelivery asked for by hand is not retried by itself
-    elif attempts >= MAX_ATTEMPTS:
+    elif p.attempts >= MAX_ATTEMPTS:
         values["status"] = "failed"
     else:
-        values.update(status="pending", next_attempt_at=sent_at + retry_delay(attempts, result))
-    _finish(delivery_id, token, values)
+        values.update(status="pending", next_attempt_at=sent_at + retry_delay(p.attempts, result))
+    _finish(p.id, p.token, values)
     return str(values["status"])
+
+
+def attempt(delivery_id: int, *, now: datetime | None = None, manual: bool = False) -> str | None:
+    """Claim, send and record one attempt; the delivery's status after it, or None when it
+    could not be claimed."""
+    prepared = prepare(delivery_id, now=now, manual=manual)
+    if not isinstance(prepared, Prepared):
+        return prepared
+    return record(prepared, send(prepared.url, prepared.secret, prepared.msg_id, prepared.body,
+                                 **_send_settings()), now=now)  # fmt: skip
 
 
 def _finish(delivery_id: int, token: str, values: dict[str, Any]) -> None:
@@ -268,12 +308,21 @@ def http_session(allow_private: bool) -> requests.Session:
     return session
 
 
-def send(url: str, secret: str, msg_id: str, body: str) -> SendResult:
+def _send_settings() -> dict[str, Any]:
+    """What ``send`` reads from the app's configuration, read once (threads have no app)."""
+    return {
+        "timeout": float(_config("WEBHOOK_TIMEOUT_SECONDS", 10)),
+        "allow_private": outbox.allow_private(),
+    }
+
+
+def send(
+    url: str, secret: str, msg_id: str, body: str, *, timeout: float, allow_private: bool
+) -> SendResult:
     """POST ``body`` signed for this attempt; never raises for the receiver's faults."""
-    timeout = float(_config("WEBHOOK_TIMEOUT_SECONDS", 10))
     timestamp = int(time.time())
     started = time.monotonic()
-    http = http_session(outbox.allow_private())
+    http = http_session(allow_private)
     try:
         answer = http.post(
             url,

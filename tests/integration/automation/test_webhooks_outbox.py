@@ -163,6 +163,9 @@ def test_a1_webhook_410_disables_the_target(hooks_app, client, workspace, receiv
     auth = {"Authorization": f"Bearer {tokens.create_token(workspace.id, 'tests')[1]}"}
     gone = receiver_factory((410, {}, 0.0), (200, {}, 0.0), (200, {}, 0.0))
     first, second = _enqueue(workspace, gone.url), _enqueue(workspace, gone.url)
+    waiting = _row(second)
+    waiting.next_attempt_at = utcnow() + timedelta(hours=1)  # pending, not yet due
+    db.session.commit()
     assert delivery.deliver_due() == 1  # the 410 disables the second before its turn
     assert (_row(first).status, _row(first).last_status_code) == ("disabled", 410)
     assert _row(second).status == "disabled" and len(gone.requests) == 1
@@ -357,3 +360,17 @@ def test_a1_webhook_due_rows_are_queued_once_by_the_maintenance_pass(hooks_app, 
     assert delivery.deliver_due_job() == 1  # what a worker runs
     assert _row(delivery_id).status == "delivered"
     assert delivery.dispatch_due() is False
+
+
+def test_a1_webhook_slow_receivers_are_waited_for_side_by_side(hooks_app, workspace,
+                                                               receiver_factory):  # fmt: skip
+    """One job sends HUB_WEBHOOK_CONCURRENCY deliveries at once: eight answers that take a
+    second each cost about a second, not eight."""
+    hooks_app.config.update(WEBHOOK_TIMEOUT_SECONDS=5, WEBHOOK_CONCURRENCY=8)
+    receiver = receiver_factory(*[(200, {}, 1.0)] * 8)
+    ids = [_enqueue(workspace, receiver.url) for _ in range(8)]
+    started = time.monotonic()
+    assert delivery.deliver_due() == 8
+    assert time.monotonic() - started < 4.0  # one at a time: at least 8 s
+    assert {_row(i).status for i in ids} == {"delivered"}
+    assert len({h["webhook-id"] for h, _ in receiver.requests}) == 8
