@@ -5,13 +5,13 @@ order of ``hub.core.plan.settings.STAGES``), activity score, and webhooks (to th
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case, delete, exists, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
+from hub.automation.sqlsets import among
 from hub.core.errors import N_, Refused
 from hub.core.plan.settings import STAGES
 from hub.models import Customer, CustomerTag, Event, Group, GroupMember, Rule, Tag
@@ -20,7 +20,6 @@ TYPES = ("add_tag", "remove_tag", "add_to_group", "remove_from_group", "advance_
          "change_score", "webhook")  # fmt: skip
 _NAMED = {"add_tag": "tag", "remove_tag": "tag", "add_to_group": "group",
           "remove_from_group": "group"}  # fmt: skip
-IDS_PER_STATEMENT = 2000
 MASK = "********"  # a webhook secret as shown; sent back unchanged, the stored one is kept
 
 
@@ -73,10 +72,6 @@ def taken(actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def public(actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Actions as the API shows them: a webhook's secret masked."""
     return [{**a, "secret": MASK} if "secret" in a else a for a in actions]
-
-
-def _chunks(ids: Sequence[int]) -> list[Sequence[int]]:
-    return [ids[i : i + IDS_PER_STATEMENT] for i in range(0, len(ids), IDS_PER_STATEMENT)]
 
 
 def apply(session: Session, rule: Rule, runs: list[Any], now: datetime) -> None:
@@ -134,12 +129,11 @@ def _group_id(
 def _add_members(session: Session, table: Any, key: str, owner: int | None, ids: list[int]) -> None:
     """INSERT … SELECT the customers not yet members of ``owner`` (a tag or a group)."""
     c = Customer.__table__
-    for part in _chunks(ids):
-        rows = select(c.c.id, literal(owner)).where(
-            c.c.id.in_(part),
-            ~exists().where(table.c.customer_id == c.c.id, table.c[key] == owner),
-        )
-        session.execute(insert(table).from_select(["customer_id", key], rows))
+    rows = select(c.c.id, literal(owner)).where(
+        among(session, c.c.id, ids),
+        ~exists().where(table.c.customer_id == c.c.id, table.c[key] == owner),
+    )
+    session.execute(insert(table).from_select(["customer_id", key], rows))
 
 
 def _remove_members(
@@ -147,8 +141,8 @@ def _remove_members(
 ) -> None:
     if owner is None:
         return
-    for part in _chunks(ids):
-        session.execute(delete(table).where(table.c[key] == owner, table.c.customer_id.in_(part)))
+    mine = among(session, table.c.customer_id, ids)
+    session.execute(delete(table).where(table.c[key] == owner, mine))
 
 
 def _rank(column: Any) -> Any:
@@ -159,12 +153,11 @@ def _advance(session: Session, stage: str, ids: list[int], now: datetime) -> Non
     """Move the customers forward to ``stage``, never back."""
     c = Customer.__table__
     rank = STAGES.index(stage) + 1
-    for part in _chunks(ids):
-        session.execute(
-            update(c)
-            .where(c.c.id.in_(part), _rank(c.c.stage) < rank)
-            .values(stage=stage, updated_at=now)
-        )
+    session.execute(
+        update(c)
+        .where(among(session, c.c.id, ids), _rank(c.c.stage) < rank)
+        .values(stage=stage, updated_at=now)
+    )
 
 
 def _score(session: Session, delta: int, counts: Counter[int], now: datetime) -> None:
@@ -174,12 +167,11 @@ def _score(session: Session, delta: int, counts: Counter[int], now: datetime) ->
     for cid, n in counts.items():
         by_times.setdefault(n, []).append(cid)
     for n, cids in by_times.items():
-        for part in _chunks(sorted(cids)):
-            session.execute(
-                update(c)
-                .where(c.c.id.in_(part))
-                .values(activity_score=c.c.activity_score + delta * n, updated_at=now)
-            )
+        session.execute(
+            update(c)
+            .where(among(session, c.c.id, sorted(cids)))
+            .values(activity_score=c.c.activity_score + delta * n, updated_at=now)
+        )
 
 
 def _webhooks(session: Session, rule: Rule, runs: list[Any], hooks: list[dict]) -> None:
@@ -204,15 +196,15 @@ def payloads_of(session: Session, rule: Rule, runs: list[Any]) -> dict[int, dict
     tags: dict[int, list[str]] = {}
     event_ids = sorted({r.event_id for r in runs if r.event_id is not None})
     cids = sorted({r.customer_id for r in runs if r.customer_id is not None})
-    for part in _chunks(event_ids):
-        events.update((r.id, r) for r in session.execute(select(e).where(e.c.id.in_(part))))
+    events.update(
+        (r.id, r) for r in session.execute(select(e).where(among(session, e.c.id, event_ids)))
+    )
     t, ct = Tag.__table__, CustomerTag.__table__
-    for part in _chunks(cids):
-        stmt = select(c.c.id, c.c.name, c.c.stage, c.c.activity_score).where(c.c.id.in_(part))
-        customers.update((r.id, r) for r in session.execute(stmt))
-        pairs = select(ct.c.customer_id, t.c.name).join(t, t.c.id == ct.c.tag_id)
-        for cid, name in session.execute(pairs.where(ct.c.customer_id.in_(part))):
-            tags.setdefault(cid, []).append(name)
+    stmt = select(c.c.id, c.c.name, c.c.stage, c.c.activity_score)
+    customers.update((r.id, r) for r in session.execute(stmt.where(among(session, c.c.id, cids))))
+    pairs = select(ct.c.customer_id, t.c.name).join(t, t.c.id == ct.c.tag_id)
+    for cid, name in session.execute(pairs.where(among(session, ct.c.customer_id, cids))):
+        tags.setdefault(cid, []).append(name)
     out = {}
     for run in runs:
         ev, cu = events.get(run.event_id), customers.get(run.customer_id)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, object_session
 from sqlalchemy.sql import ColumnElement, Select
 
 from hub.automation import actions as acts
+from hub.automation.sqlsets import among
 from hub.models import Event, Rule, RuleRun
 from hub.models.types import UTCDateTime
 
@@ -31,16 +32,21 @@ def condition_clause(rule: Rule, event: Any, now: datetime) -> ColumnElement[boo
     )
 
 
-def event_source(rule: Rule, now: datetime, *, keys: Sequence[str] | None = None) -> Select:
+def event_source(rule: Rule, now: datetime, *, ids: Sequence[int] | None = None) -> Select:
     """(event_key, event_id, customer_id) of the events of the rule's trigger that satisfy its
-    conditions: among ``keys`` (a batch's dedupe keys), or all of the workspace's."""
+    conditions: among ``ids`` (a batch's events of the rule's trigger, with a customer, in its
+    workspace: the primary key alone drives the query), or all of the workspace's."""
     e = Event.__table__.alias("e")
-    stmt = select(
-        e.c.dedupe_key.label("event_key"), e.c.id.label("event_id"), e.c.customer_id
-    ).where(e.c.workspace_id == rule.workspace_id, e.c.type == rule.trigger,
-            e.c.customer_id.is_not(None))  # fmt: skip
-    if keys is not None:
-        stmt = stmt.where(e.c.dedupe_key.in_(keys))
+    stmt = select(e.c.dedupe_key.label("event_key"), e.c.id.label("event_id"), e.c.customer_id)
+    if ids is not None:
+        session = object_session(rule)
+        assert session is not None
+        # no workspace/type terms: SQLite would read them through ix_events_ws_type_time,
+        # every event of the type in the workspace, rather than the batch's ids
+        stmt = stmt.where(among(session, e.c.id, ids))
+    else:
+        stmt = stmt.where(e.c.workspace_id == rule.workspace_id, e.c.type == rule.trigger,
+                          e.c.customer_id.is_not(None))  # fmt: skip
     clause = condition_clause(rule, e, now)
     return stmt if clause is None else stmt.where(clause)
 

@@ -20,6 +20,7 @@ from sqlalchemy.sql import Select
 from hub.automation import actions as acts
 from hub.automation import triggers
 from hub.automation.firing import condition_clause, event_source, fire
+from hub.automation.sqlsets import among
 from hub.core.errors import N_, Refused
 from hub.core.plan.settings import STAGES
 from hub.models import Event, Rule, RuleRun
@@ -29,7 +30,6 @@ TIME_TRIGGERS = triggers.TIME_TRIGGERS
 TRIGGERS = EVENT_TRIGGERS + TIME_TRIGGERS
 ACTIONS = acts.TYPES
 DEFAULT_AFTER_HOURS = triggers.DEFAULT_AFTER_HOURS
-KEYS_PER_STATEMENT = 2000  # dedupe keys bound in one statement (SQLite's and PG's limits)
 
 
 # ---------------------------------------------------------------- validation
@@ -136,12 +136,23 @@ def fire_for_batch(
     if not event_keys:
         return 0
     rules = enabled_rules(session, workspace_id, EVENT_TRIGGERS)
-    fired = 0
-    for start in range(0, len(event_keys) if rules else 0, KEYS_PER_STATEMENT):
-        keys = event_keys[start : start + KEYS_PER_STATEMENT]
-        for rule in rules:
-            fired += fire(session, rule, event_source(rule, now, keys=keys), now)
-    return fired
+    if not rules:
+        return 0
+    e = Event.__table__
+    kinds = {rule.trigger for rule in rules}
+    ids: dict[str, list[int]] = {}
+    # by the unique key (workspace, dedupe key) alone: the types and customers sorted here
+    found = select(e.c.id, e.c.type, e.c.customer_id).where(
+        e.c.workspace_id == workspace_id, among(session, e.c.dedupe_key, event_keys)
+    )
+    for id_, type_, customer_id in session.execute(found):
+        if type_ in kinds and customer_id is not None:
+            ids.setdefault(type_, []).append(id_)
+    return sum(
+        fire(session, rule, event_source(rule, now, ids=ids[rule.trigger]), now)
+        for rule in rules
+        if rule.trigger in ids
+    )
 
 
 # ---------------------------------------------------------------- backfill and dry run

@@ -36,10 +36,8 @@ class RuleRun(Model):
     """One firing of a rule on one event (or one lapse, for ``no_purchase``)."""
 
     __tablename__ = "rule_runs"
-    __table_args__ = (
-        UniqueConstraint("rule_id", "event_key"),
-        Index("ix_rule_runs_ws_created", "workspace_id", "created_at"),
-    )
+    # the unique key's index serves a rule's runs too: no other index to write per run
+    __table_args__ = (UniqueConstraint("rule_id", "event_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     rule_id: Mapped[int] = mapped_column(ForeignKey("rules.id", ondelete="CASCADE"))

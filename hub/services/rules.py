@@ -93,7 +93,7 @@ def dry_run(workspace_id: int, rule_id: int, last: Any) -> list[dict[str, Any]]:
         raise Refused(N_("%(path)s must be a whole number from 1 to %(max)s."), field="last",
                       path="last", max=MAX_TEST_EVENTS)  # fmt: skip
     try:
-        return rules.dry_run(db.session, rule, utcnow(), last)
+        return rules.dry_run(db.session(), rule, utcnow(), last)
     finally:
         db.session.rollback()
 
@@ -103,7 +103,7 @@ def backfill(workspace_id: int, rule_id: int, confirm: Any) -> int:
     rule = get(workspace_id, rule_id)
     if not isinstance(confirm, bool):
         raise Refused(N_("%(path)s must be true or false."), field="confirm", path="confirm")
-    count = rules.backfill(db.session, rule, utcnow(), confirm=confirm)
+    count = rules.backfill(db.session(), rule, utcnow(), confirm=confirm)
     if confirm:
         db.session.commit()
     else:

@@ -62,13 +62,9 @@ def upgrade():
         sa.PrimaryKeyConstraint("id", name=op.f("pk_rule_runs")),
         sa.UniqueConstraint("rule_id", "event_key", name=op.f("uq_rule_runs_rule_id_event_key")),
     )
-    op.create_index(
-        "ix_rule_runs_ws_created", "rule_runs", ["workspace_id", "created_at"], unique=False
-    )
 
 
 def downgrade():
-    op.drop_index("ix_rule_runs_ws_created", table_name="rule_runs")
     op.drop_table("rule_runs")
     op.drop_index("ix_rules_ws_enabled", table_name="rules")
     op.drop_table("rules")

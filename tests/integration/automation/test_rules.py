@@ -271,3 +271,27 @@ def test_a1_time_rules_run_from_the_workers_scheduler(workspace):
     schedule.tick(NOW + timedelta(days=8))  # the maintenance loop's fan-out (committed)
     db.session.rollback()
     assert runs(rule.id) == 1 and tagged("VIP") == {"pat"}
+
+
+def test_a1_without_enabled_rules_a_batch_costs_one_lookup(workspace):
+    """X2's cost side: no enabled rule in the workspace → one indexed SELECT per batch."""
+    from sqlalchemy import event as sa_event
+
+    rule = make_rule(workspace.id, "purchase")
+    rule.enabled = False
+    db.session.commit()
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    engine_ = db.session.get_bind()
+    sa_event.listen(engine_, "before_cursor_execute", seen)
+    try:
+        batch = [order(f"Q{i}", identities=[("yz_open_id", f"q{i}")]) for i in range(30)]
+        ingest.apply(db.session, workspace.id, batch)
+    finally:
+        sa_event.remove(engine_, "before_cursor_execute", seen)
+    mine = [s for s in statements if "rule" in s.lower()]
+    assert len(mine) == 1 and "FROM rules" in mine[0], mine
+    assert runs(rule.id) == 0
