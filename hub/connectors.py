@@ -86,6 +86,23 @@ class WebhookAck:
     content_type: str = "application/json"
 
 
+# W2: a store's migration rules (``Connection.settings["migration"]``, a connector's
+# ``config["migration"]``) when never set, and the rules in force over them.
+MIGRATION_DEFAULTS: Mapping[str, Any] = {
+    "product_status": "same",  # same | warehouse | on_sale
+    "freight": None,  # the shop's own; {"mode": "flat", "amount"} | {"mode": "template", ...}
+    "group": "Mini Shop migration",
+    "skip_migrated": True,
+}
+
+
+def migration_rules(settings: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The migration rules in force: the stored ones over ``MIGRATION_DEFAULTS``."""
+    stored = (settings or {}).get("migration") or {}
+    known = {k: v for k, v in dict(stored).items() if k in MIGRATION_DEFAULTS}
+    return {**MIGRATION_DEFAULTS, **known}
+
+
 @dataclass(slots=True)
 class Carrier:
     """A carrier the platform ships with: its code as the platform names it (WeChat's
