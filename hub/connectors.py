@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from marshmallow import Schema
 
 from hub.core import zones
-from hub.core.errors import N_, Refused
+from hub.core.errors import N_, Refused, ShipmentRefused
 from hub.core.records import CustomerRecord, OrderRecord, Record
 
 CAPABILITIES = frozenset({"pull", "push", "ship", "migrate", "file_import"})
@@ -110,6 +110,25 @@ class Carrier:
 
     code: str
     name: str
+
+
+def resolve_carrier(
+    wanted: str, known: Iterable[Carrier], aliases: Mapping[str, str] | None = None
+) -> Carrier:
+    """The carrier ``wanted`` names among the platform's: its code, its name (any case), or a
+    short code in ``aliases`` (a connector's ``carrier_aliases``: SF for Youzan's id 7).
+    ShipmentRefused ("carrier") naming it otherwise."""
+    text = wanted.strip()
+    code = (aliases or {}).get(text.upper(), text)
+    for carrier in known:
+        if carrier.code in (text, code) or carrier.name.casefold() == text.casefold():
+            return carrier
+    raise ShipmentRefused(
+        "carrier",
+        N_("carrier: %(carrier)s is not one of the shop's carriers"),
+        field="carrier",
+        carrier=wanted,
+    )
 
 
 @dataclass(slots=True)
