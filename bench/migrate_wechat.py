@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from ingest import scratch_database  # noqa: E402  (bench/ingest.py)
-from sync_youzan import start_sandbox  # noqa: E402
+from sync_youzan import run_sync, start_sandbox  # noqa: E402
 
 CONNECTOR = "connectors.wechat_shop.connector:WechatShopConnector"
 PAGE = 100
@@ -124,50 +124,13 @@ def sandbox_pass(url: str, label: str) -> None:
 
 def migrate(url: str, database_url: str) -> tuple[float, dict[str, Any]]:
     """Bind the sandbox's mini shop on a fresh database and migrate it: (seconds, info)."""
-    from cryptography.fernet import Fernet
-
     from connectors.wechat_shop.sandbox_server import demo_bind_config
-    from hub import create_app
-    from hub.extensions import db
-    from hub.models import Order, Product, SyncRun, Workspace
-    from hub.services import connections
-    from hub.sync import engine, service
+    from hub.services import migration
 
-    app = create_app({
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "SECRET_KEY": "bench",
-        "ENCRYPTION_KEY": Fernet.generate_key().decode(),
-        "CONNECTORS": [CONNECTOR],
-        "ALLOW_INSECURE_DEFAULTS": True,
-        "ALLOW_PRIVATE_PLATFORMS": True,  # the sandbox runs on 127.0.0.1
-    })  # fmt: skip
-    with app.app_context():
-        db.drop_all()
-        db.create_all()
-        ws = Workspace(name="Bench", slug="bench")
-        db.session.add(ws)
-        db.session.commit()
-        conn = connections.bind(ws.id, "wechat_shop", demo_bind_config(url))
-        try:
-            from hub.services import migration
-        except ImportError:  # the migration service not merged yet: a full sync
-            migration, run = None, service.request_sync(ws.id, conn.id, full=True)
-        else:
-            run = migration.request_migration(ws.id, conn.id)
-        started, cpu = time.perf_counter(), time.process_time()
-        status = engine.execute(run.id, job_id=run.job_id)
-        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
-        run = db.session.get(SyncRun, run.id)
-        info = {
-            "status": status,
-            "kind": "migration" if migration else "full sync",
-            "orders": db.session.query(Order).count(),
-            "products": db.session.query(Product).count(),
-            "records": run.progress_done,
-            "error": run.error_message,
-            "cpu": cpu,
-        }
-    return elapsed, info
+    elapsed, stored, info = run_sync(
+        url, database_url, CONNECTOR, demo_bind_config(url), request=migration.request_migration
+    )
+    return elapsed, {**info, "kind": "migration", "orders": stored}
 
 
 def main() -> int:

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -94,13 +95,15 @@ def run_sync(
     connector: str = "connectors.youzan.connector:YouzanConnector",
     settings: dict[str, Any] | None = None,
     config: dict[str, Any] | None = None,
+    request: Callable[[int, int], Any] | None = None,
 ) -> tuple[float, int, dict[str, Any]]:
     """A full sync of the store ``settings`` bind (default: the Youzan sandbox at ``url``) on
-    a fresh database, ``config`` added to the app's: (seconds, orders stored, run info)."""
+    a fresh database, ``config`` added to the app's: (seconds, orders stored, run info).
+    ``request(workspace_id, connection_id)`` asks for another run instead (a migration)."""
     from connectors.youzan.sandbox import demo_bind_config
     from hub import create_app
     from hub.extensions import db
-    from hub.models import Order, SyncRun, Workspace
+    from hub.models import Order, Product, SyncRun, Workspace
     from hub.services import connections
     from hub.sync import engine, service
 
@@ -121,7 +124,10 @@ def run_sync(
         db.session.commit()
         platform = connector.split(".")[1]  # connectors.<platform>.connector:Class
         conn = connections.bind(ws.id, platform, settings or demo_bind_config(url))
-        run = service.request_sync(ws.id, conn.id, full=True)
+        if request is None:
+            run = service.request_sync(ws.id, conn.id, full=True)
+        else:
+            run = request(ws.id, conn.id)
         started, cpu = time.perf_counter(), time.process_time()
         status = engine.execute(run.id, job_id=run.job_id)
         elapsed = time.perf_counter() - started
@@ -129,7 +135,8 @@ def run_sync(
         run = db.session.get(SyncRun, run.id)
         stored = db.session.query(Order).count()
         info = {"status": status, "api_calls": run.api_calls, "records": run.progress_done,
-                "error": run.error_message, "cpu": cpu}  # fmt: skip
+                "error": run.error_message, "cpu": cpu,
+                "products": db.session.query(Product).count()}  # fmt: skip
     return elapsed, stored, info
 
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import importlib
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 from flask import Flask, current_app
@@ -25,6 +26,9 @@ from hub.cli_support import (
 )
 from hub.core.errors import QueueUnavailable
 from hub.extensions import db
+
+if TYPE_CHECKING:
+    from hub.models import SyncRun
 
 PLUGIN_COMMANDS: dict[str, str] = {
     "demo": "hub.demo.cli:demo",
@@ -235,8 +239,27 @@ def sync(connection_id: int, full: bool, wait: bool, timeout: float, inline: boo
     from hub.sync.service import request_sync
 
     conn = _connection(connection_id)
+    run, data = _follow(
+        lambda: request_sync(conn.workspace_id, connection_id, full=full, trigger="manual"),
+        "sync", connection_id, wait=wait, timeout=timeout, inline=inline,
+    )  # fmt: skip
+    emit(data, f"Sync run {run.id}: {run.status}.")
+
+
+def _follow(
+    request: Callable[[], SyncRun],
+    command: str,
+    connection_id: int,
+    *,
+    wait: bool,
+    timeout: float,
+    inline: bool,
+) -> tuple[SyncRun, dict[str, Any]]:
+    """Request a run (``hub sync``, ``hub migrate``), then run it here (``inline``), wait for
+    it, or warn when no worker will take it: the run and what the command prints. A failed
+    run is a CommandFailed (code ``<command>_failed``)."""
     try:
-        run = request_sync(conn.workspace_id, connection_id, full=full, trigger="manual")
+        run = request()
     except QueueUnavailable as exc:
         if not inline:
             raise CommandFailed(str(exc), "queue_unavailable", {"run_id": exc.run_ids[0]}) from exc
@@ -248,15 +271,19 @@ def sync(connection_id: int, full: bool, wait: bool, timeout: float, inline: boo
     elif wait:
         run = _wait_for_run(run.id, timeout)
     else:
-        inline_hint = f"or run it in this command: `hub sync {connection_id} --inline`"
-        worker = warn_without_worker("sync", inline_hint)
+        hint = f"or run it in this command: `hub {command} {connection_id} --inline`"
+        worker = warn_without_worker("sync", hint)
     data = _run_data(run)
+    if command == "migrate":
+        data["finished_at"] = run.finished_at
+        data["migration"] = (run.counts or {}).get("migration")
     if run.status == "failed":
-        message = f"sync run {run.id} failed ({run.error_class}): {run.error_message}"
-        raise CommandFailed(message, "sync_failed", data)
+        what = "migration" if command == "migrate" else "sync"
+        message = f"{what} run {run.id} failed ({run.error_class}): {run.error_message}"
+        raise CommandFailed(message, f"{what}_failed", data)
     if worker is not None:
         data["worker_running"] = worker
-    emit(data, f"Sync run {run.id}: {run.status}.")
+    return run, data
 
 
 @cli.command("migrate")
@@ -271,30 +298,10 @@ def migrate(connection_id: int, wait: bool, timeout: float, inline: bool) -> Non
     from hub.services.migration import request_migration
 
     conn = _connection(connection_id)
-    try:
-        run = request_migration(conn.workspace_id, connection_id)
-    except QueueUnavailable as exc:
-        if not inline:
-            raise CommandFailed(str(exc), "queue_unavailable", {"run_id": exc.run_ids[0]}) from exc
-        run = _run_row(exc.run_ids[0])
-    db.session.commit()
-    worker = None
-    if inline:
-        run = _run_inline(run, timeout)
-    elif wait:
-        run = _wait_for_run(run.id, timeout)
-    else:
-        worker = warn_without_worker(
-            "sync", f"or run it here: `hub migrate {connection_id} --inline`"
-        )
-    data = _run_data(run)
-    data["finished_at"] = run.finished_at
-    data["migration"] = (run.counts or {}).get("migration")
-    if run.status == "failed":
-        message = f"migration run {run.id} failed ({run.error_class}): {run.error_message}"
-        raise CommandFailed(message, "migration_failed", data)
-    if worker is not None:
-        data["worker_running"] = worker
+    run, data = _follow(
+        lambda: request_migration(conn.workspace_id, connection_id),
+        "migrate", connection_id, wait=wait, timeout=timeout, inline=inline,
+    )  # fmt: skip
     done = data["migration"]
     text = f"Migration run {run.id}: {run.status}."
     if done:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from marshmallow import Schema
 
 from hub.core import zones
-from hub.core.errors import N_, Refused
+from hub.core.errors import N_, Refused, ShipmentRefused
 from hub.core.records import CustomerRecord, OrderRecord, Record
 
 CAPABILITIES = frozenset({"pull", "push", "ship", "migrate", "file_import"})
@@ -86,6 +86,23 @@ class WebhookAck:
     content_type: str = "application/json"
 
 
+# W2: a store's migration rules (``Connection.settings["migration"]``, a connector's
+# ``config["migration"]``) when never set, and the rules in force over them.
+MIGRATION_DEFAULTS: Mapping[str, Any] = {
+    "product_status": "same",  # same | warehouse | on_sale
+    "freight": None,  # the shop's own; {"mode": "flat", "amount"} | {"mode": "template", ...}
+    "group": "Mini Shop migration",
+    "skip_migrated": True,
+}
+
+
+def migration_rules(settings: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The migration rules in force: the stored ones over ``MIGRATION_DEFAULTS``."""
+    stored = (settings or {}).get("migration") or {}
+    known = {k: v for k, v in dict(stored).items() if k in MIGRATION_DEFAULTS}
+    return {**MIGRATION_DEFAULTS, **known}
+
+
 @dataclass(slots=True)
 class Carrier:
     """A carrier the platform ships with: its code as the platform names it (WeChat's
@@ -93,6 +110,25 @@ class Carrier:
 
     code: str
     name: str
+
+
+def resolve_carrier(
+    wanted: str, known: Iterable[Carrier], aliases: Mapping[str, str] | None = None
+) -> Carrier:
+    """The carrier ``wanted`` names among the platform's: its code, its name (any case), or a
+    short code in ``aliases`` (a connector's ``carrier_aliases``: SF for Youzan's id 7).
+    ShipmentRefused ("carrier") naming it otherwise."""
+    text = wanted.strip()
+    code = (aliases or {}).get(text.upper(), text)
+    for carrier in known:
+        if carrier.code in (text, code) or carrier.name.casefold() == text.casefold():
+            return carrier
+    raise ShipmentRefused(
+        "carrier",
+        N_("carrier: %(carrier)s is not one of the shop's carriers"),
+        field="carrier",
+        carrier=wanted,
+    )
 
 
 @dataclass(slots=True)

@@ -16,24 +16,17 @@ from connectors.wechat_shop.mapping import (
     sid,
     text_of,
 )
+from hub.connectors import migration_rules
 from hub.core.records import ProductRecord
 
 # The taken SPU statuses (W4): 5 listed, 11/12/13 delisted; 0/6/9 never.
 SPU_STATUSES = (5, 11, 12, 13)
 LISTED = 5
-DEFAULT_GROUP = "Mini Shop migration"
-DEFAULT_RULES: dict[str, Any] = {
-    "product_status": "same",
-    "freight": None,
-    "group": DEFAULT_GROUP,
-    "skip_migrated": True,
-}
 
 
 def rules(config: Mapping[str, Any]) -> dict[str, Any]:
     """The connection's migration rules (``settings["migration"]``) over the defaults."""
-    given = config.get("migration") or {}
-    return {**DEFAULT_RULES, **{k: v for k, v in dict(given).items() if k in DEFAULT_RULES}}
+    return migration_rules(config)
 
 
 def product_status(spu_status: int | None, rule: str) -> str:

@@ -22,6 +22,7 @@ from hub.connectors import (
     Stream,
     WebhookAck,
     WebhookInfo,
+    resolve_carrier,
 )
 from hub.core.errors import N_, HubError, PermissionDenied, ValidationFailed
 from hub.core.records import OrderRecord, Record
@@ -208,7 +209,7 @@ class YouzanConnector(Connector):
         tid = shipment.order_external_id
         shipping.check_waybill(shipment.waybill)
         todo, skipped = shipping.unshipped_lines(tid, webhooks.fetch_trade(self.client, tid))
-        carrier = shipping.resolve_carrier(shipment.carrier, self.carriers())
+        carrier = resolve_carrier(shipment.carrier, self.carriers(), shipping.ALIASES)
         sender = self.config.get("sender_mobile")
         shipping.confirm(self.client, tid, todo, carrier, shipment.waybill, sender=sender)
         try:

@@ -58,21 +58,6 @@ def carriers(client: YouzanClient) -> list[Carrier]:
     ]
 
 
-def resolve_carrier(wanted: str, known: Iterable[Carrier]) -> Carrier:
-    """The carrier ``wanted`` names: its Youzan id, its name, or a short code such as SF."""
-    text = wanted.strip()
-    code = ALIASES.get(text.upper(), text)
-    for carrier in known:
-        if code == carrier.code or text.casefold() == carrier.name.casefold():
-            return carrier
-    raise ShipmentRefused(
-        "carrier",
-        N_("carrier: %(carrier)s is not one of the shop's carriers"),
-        field="carrier",
-        carrier=wanted,
-    )
-
-
 def check_waybill(waybill: str) -> None:
     if not WAYBILL.match(waybill or ""):
         raise ShipmentRefused(

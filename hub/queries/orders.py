@@ -14,7 +14,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any
@@ -183,6 +183,17 @@ class Details:
     lines: list[OrderLine]
     refunds: list[OrderRefund]
     events: list[Event]
+
+
+def by_ids(workspace_id: int, ids: Iterable[int | None]) -> dict[int, Order]:
+    """The workspace's orders among ``ids`` (None and others' ids left out), by id."""
+    wanted = sorted({i for i in ids if i is not None})
+    if not wanted:
+        return {}
+    found = db.session.scalars(
+        select(Order).where(Order.workspace_id == workspace_id, Order.id.in_(wanted))
+    )
+    return {o.id: o for o in found}
 
 
 def details(workspace_id: int, order_id: int) -> Details:

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from hub import registry
+from hub.connectors import MIGRATION_DEFAULTS, migration_rules
 from hub.core.errors import N_, Conflict, MigrationRunning, Refused
 from hub.core.results import IngestResult
 from hub.extensions import db
@@ -26,13 +27,6 @@ log = logging.getLogger(__name__)
 TRIGGER = "migration"
 PRODUCT_STATUSES = ("same", "warehouse", "on_sale")
 FREIGHT_MODES = ("flat", "template")
-DEFAULT_GROUP = "Mini Shop migration"
-DEFAULT_RULES: dict[str, Any] = {
-    "product_status": "same",
-    "freight": None,
-    "group": DEFAULT_GROUP,
-    "skip_migrated": True,
-}
 
 
 def can_migrate(conn: Connection) -> bool:
@@ -45,8 +39,7 @@ def can_migrate(conn: Connection) -> bool:
 
 def effective_rules(settings: Mapping[str, Any] | None) -> dict[str, Any]:
     """The rules in force: the stored ones over the defaults."""
-    stored = (settings or {}).get("migration") or {}
-    return {**DEFAULT_RULES, **{k: v for k, v in stored.items() if k in DEFAULT_RULES}}
+    return migration_rules(settings)
 
 
 def migration_run(conn: Connection) -> SyncRun | None:
@@ -118,12 +111,12 @@ def validate_rules(
             N_("Migration rules: send an object with product_status, freight, group and "
                "skip_migrated."), field="migration",
         )  # fmt: skip
-    unknown = sorted(set(data) - set(DEFAULT_RULES))
+    unknown = sorted(set(data) - set(MIGRATION_DEFAULTS))
     if unknown:
         name = unknown[0]
         raise Refused(N_("Migration rules: %(name)s is not a rule."), field=f"migration.{name}",
                       name=name)  # fmt: skip
-    rules = {**(current or DEFAULT_RULES), **data}
+    rules = {**(current or MIGRATION_DEFAULTS), **data}
     if rules["product_status"] not in PRODUCT_STATUSES:
         raise Refused(
             N_("Product status on arrival: choose same, warehouse or on_sale."),

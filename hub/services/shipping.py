@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select
 
 from hub import registry
-from hub.connectors import Carrier, Connector, Shipment, ShipResult
+from hub.connectors import Carrier, Connector, Shipment, ShipResult, resolve_carrier
 from hub.core import ingest
 from hub.core.errors import N_, HubError, ShipmentRefused
 from hub.extensions import db
@@ -182,17 +182,7 @@ class _Connectors:
         if conn.id not in self.carriers:
             self.carriers[conn.id] = list(connector.carriers())
         known = self.carriers[conn.id]
-        aliases: dict[str, str] = getattr(connector, "carrier_aliases", None) or {}
-        code = aliases.get(wanted.upper(), wanted)
-        for carrier in known:
-            if carrier.code in (wanted, code) or carrier.name.casefold() == wanted.casefold():
-                return carrier
-        raise ShipmentRefused(
-            "carrier",
-            N_("carrier: %(carrier)s is not one of the shop's carriers"),
-            field="carrier",
-            carrier=wanted,
-        )
+        return resolve_carrier(wanted, known, getattr(connector, "carrier_aliases", None))
 
 
 def ship(

@@ -16,7 +16,7 @@ import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address, ip_address, ip_network
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from requests.adapters import HTTPAdapter
@@ -93,6 +93,11 @@ def same_base(url: str, other: str) -> bool:
     return origin_of(url) == origin_of(other) and path == urlsplit(other).path.strip("/").lower()
 
 
+def resolved_ip(text: str) -> IPAddress:
+    """An address a resolver gave, an IPv6 zone (``fe80::1%eth0``) aside."""
+    return ip_address(text.split("%", 1)[0])
+
+
 def _nat64(ip: IPv6Address) -> IPv4Address | None:
     return IPv4Address(int(ip) & 0xFFFFFFFF) if ip in _NAT64 else None
 
@@ -105,6 +110,8 @@ class EgressPolicy:
     allow_private: bool = False
     resolver: Resolver = system_resolver
     refuse: Callable[[IPAddress], str | None] = refusal_reason
+    # what a refusal of an address that is not public adds: the rule (and how to lift it)
+    public_only: ClassVar[str] = "; the hub connects to platforms on public addresses only"
 
     def check_url(self, url: str) -> None:
         """Plain http is refused (secrets would cross the network in clear)."""
@@ -116,16 +123,14 @@ class EgressPolicy:
         """Every address of ``host``, each checked: EgressRefused names the first that is not
         public. A literal address is taken as it is; a name is resolved once."""
         literal = literal_address(host)
-        found = [literal] if literal else [ip_address(a) for a in self.resolver(host, port)]
+        found = [literal] if literal else [resolved_ip(a) for a in self.resolver(host, port)]
         if self.allow_private:
             return found
         for ip in found:
             reason = self.refuse(ip)
             if reason:
                 shown = str(ip) if literal else f"{host} ({ip})"
-                raise EgressRefused(
-                    f"{shown} is {reason}; the hub connects to platforms on public addresses only"
-                )
+                raise EgressRefused(f"{shown} is {reason}{self.public_only}")
         return found
 
 

@@ -11,10 +11,10 @@ from flask import jsonify, request
 from sqlalchemy import select
 
 from hub.automation import delivery
-from hub.core.errors import NotFound, Refused
+from hub.core.errors import N_, NotFound, Refused
 from hub.extensions import db
-from hub.models import OutboxAttempt, OutboxDelivery, OutboxDisabledTarget
-from hub.models.outbox import OUTBOX_STATUSES
+from hub.models import OutboxAttempt, OutboxDelivery
+from hub.queries import outbox as q_outbox
 from hub.web.api_base import bp, json_body, paged, workspace_id
 
 
@@ -62,23 +62,6 @@ def attempts_of(ids: list[int]) -> dict[int, list[OutboxAttempt]]:
     return out
 
 
-def search(ws: int, status: str | None = None, rule_id: str | None = None) -> Any:
-    """The workspace's deliveries, newest first, filtered; Refused names a bad filter."""
-    stmt = select(OutboxDelivery).where(OutboxDelivery.workspace_id == ws)
-    if status:
-        if status not in OUTBOX_STATUSES:
-            raise Refused(
-                "status must be one of %(allowed)s", field="status",
-                allowed=", ".join(OUTBOX_STATUSES),
-            )  # fmt: skip
-        stmt = stmt.where(OutboxDelivery.status == status)
-    if rule_id:
-        if not rule_id.isdigit():
-            raise Refused("rule_id must be a whole number", field="rule_id")
-        stmt = stmt.where(OutboxDelivery.rule_id == int(rule_id))
-    return stmt.order_by(OutboxDelivery.id.desc())
-
-
 def get(ws: int, delivery_id: int) -> OutboxDelivery:
     row = db.session.scalar(
         select(OutboxDelivery).where(
@@ -92,7 +75,9 @@ def get(ws: int, delivery_id: int) -> OutboxDelivery:
 
 @bp.get("/webhook-deliveries")
 def webhook_deliveries() -> Any:
-    stmt = search(workspace_id(), request.args.get("status"), request.args.get("rule_id"))
+    stmt = q_outbox.deliveries(
+        workspace_id(), request.args.get("status"), request.args.get("rule_id")
+    )
     with_attempts = lambda rows: attempts_of([r.id for r in rows])  # noqa: E731
     return paged(stmt, delivery_json, with_page=with_attempts)
 
@@ -111,8 +96,7 @@ def redeliver_webhook(delivery_id: int) -> Any:
 
 @bp.get("/webhook-targets/disabled")
 def disabled_targets() -> Any:
-    query = select(OutboxDisabledTarget).where(OutboxDisabledTarget.workspace_id == workspace_id())
-    rows = db.session.scalars(query.order_by(OutboxDisabledTarget.id)).all()
+    rows = q_outbox.disabled_targets(workspace_id())
     items = [{"url": r.url, "reason": r.reason, "disabled_at": _iso(r.disabled_at)} for r in rows]
     return jsonify(items=items)
 
@@ -121,7 +105,7 @@ def disabled_targets() -> Any:
 def enable_target() -> Any:
     url = json_body().get("url")
     if not isinstance(url, str) or not url:
-        raise Refused("url: the disabled target's URL is required", field="url")
+        raise Refused(N_("url: the disabled target's URL is required"), field="url")
     if not delivery.enable_target(db.session, workspace_id(), url):
         raise NotFound(f"{url} is not a disabled webhook target")
     db.session.commit()

@@ -36,6 +36,17 @@ CONNECTOR_TEXT = (
     N_("API base URL"),
     N_("First sync: days back"),
     N_("First wait after throttling (4101)"),
+    N_("Sender mobile (needed to ship with SF Express)"),
+    N_("Shopify"),
+    N_("Shop (name.myshopify.com)"),
+    N_("Admin API access token"),
+    N_("API version"),
+    N_("WeChat Mini Shop"),
+    N_("AppID (wx…)"),
+    N_("AppSecret"),
+    N_("Push token (message push Token)"),
+    N_("EncodingAESKey (optional)"),
+    N_("Longest wait after the per-minute quota (45011), seconds"),
 )
 
 ALL: frozenset[str] = frozenset(

@@ -96,8 +96,11 @@ def challenge(platform: str, connection_id: int) -> Any:
         target = sql.execute(TARGET, {"id": connection_id}).first()
     if target is None or target.bound_key is None or target.platform != platform:
         return _error(404, "not_found", "no bound store at this address")
-    if platform not in registry.connectors():
+    cls = registry.connectors().get(platform)
+    if cls is None:
         return _error(404, "not_found", "no bound store at this address")
+    if cls.webhook_challenge is Connector.webhook_challenge:  # its platform checks no URL
+        return _error(405, "method_not_allowed", "this address takes pushes (POST) only")
     connector = _connector(connection_id, target)
     try:
         ack = connector.webhook_challenge(_with_query(connector, request.headers))

@@ -7,11 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
 
 from hub.core.errors import HubError
 from hub.extensions import db
 from hub.models import Order
+from hub.queries import orders as q_orders
 from hub.services import parsing, shipping
 from hub.web.admin.common import error_text, scoped_or_404
 from hub.web.auth import admin_required, is_admin, workspace_id
@@ -95,8 +95,7 @@ def ship_batch() -> Any:
                      strict=False))[:MAX_SELECTED]  # fmt: skip
     results = shipping.ship_many(ws, items)
     ids = [_int(r["order_id"]) for r in results]
-    found = db.session.scalars(select(Order).where(Order.workspace_id == ws, Order.id.in_(ids)))
-    orders = {o.id: o for o in found}
+    orders = q_orders.by_ids(ws, ids)
     rows = [
         {"order": orders.get(_int(r["order_id"])), "ref": r["order_id"], "ok": r["ok"],
          "message": _message(r)}

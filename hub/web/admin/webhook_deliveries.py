@@ -8,13 +8,14 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_required
-from sqlalchemy import select
 
 from hub.automation import delivery as outbound
 from hub.core.errors import HubError
 from hub.extensions import db
-from hub.models import OutboxDelivery, OutboxDisabledTarget
+from hub.models import OutboxDelivery
 from hub.models.outbox import OUTBOX_STATUSES
+from hub.queries import outbox as q_outbox
+from hub.services import parsing
 from hub.web.admin.common import error_text, paginate, scoped_or_404
 from hub.web.api_webhook_deliveries import attempts_of
 from hub.web.auth import admin_required, workspace_id
@@ -28,24 +29,15 @@ bp = Blueprint("webhook_deliveries", __name__, url_prefix="/settings/webhook-del
 def index() -> Any:
     ws = workspace_id()
     status = request.args.get("status") if request.args.get("status") in OUTBOX_STATUSES else None
-    rule = request.args.get("rule_id", "")
-    stmt = select(OutboxDelivery).where(OutboxDelivery.workspace_id == ws)
-    if status:
-        stmt = stmt.where(OutboxDelivery.status == status)
-    if rule.isdigit():
-        stmt = stmt.where(OutboxDelivery.rule_id == int(rule))
-    pager = paginate(stmt.order_by(OutboxDelivery.id.desc()))
-    disabled = db.session.scalars(
-        select(OutboxDisabledTarget)
-        .where(OutboxDisabledTarget.workspace_id == ws)
-        .order_by(OutboxDisabledTarget.id)
-    ).all()
+    rule = parsing.as_id(request.args.get("rule_id", ""))
+    pager = paginate(q_outbox.deliveries(ws, status, rule))
+    disabled = q_outbox.disabled_targets(ws)
     return render_template(
         "admin/webhook_deliveries.html",
         pager=pager,
         status=status,
         statuses=OUTBOX_STATUSES,
-        rule_id=rule if rule.isdigit() else "",
+        rule_id=rule or "",
         disabled=disabled,
     )
 

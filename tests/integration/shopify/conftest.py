@@ -4,7 +4,6 @@ core's tables."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -13,13 +12,17 @@ from sqlalchemy import select
 
 from connectors.sandbox_serving import serve
 from connectors.shopify.sandbox_server import create_app, demo_bind_config
-from hub.extensions import db, redis_connection
-from hub.inbox import intake
-from hub.jobs.queues import WEBHOOKS, queue
-from hub.models import Connection, Customer, Identity, Order, OrderLine, Product, SyncRun
+from hub.extensions import db
+from hub.models import Connection, Customer, Identity
 from hub.services import connections
-from hub.sync import engine, service
-from tests.support.burst import BurstWorker
+from tests.support.shops import (  # noqa: F401  (fixtures and helpers the tests import from here)
+    hub_server,
+    order,
+    order_lines,
+    product,
+    run_webhook_worker,
+    sync,
+)
 
 SHOPIFY = "connectors.shopify.connector:ShopifyConnector"
 API = "/admin/api/2025-01"
@@ -70,51 +73,6 @@ def sandbox(sandbox_orders: int):
 @pytest.fixture
 def store(app, workspace, sandbox) -> Connection:
     return connections.bind(workspace.id, "shopify", demo_bind_config(sandbox.url))
-
-
-@pytest.fixture
-def hub_server(app):
-    """The hub itself over real HTTP, for the sandbox's webhooks."""
-    running = serve(app)
-    yield running.url
-    running.stop()
-
-
-def sync(conn: Connection, *, full: bool = False) -> SyncRun:
-    """Request a sync and run it in the test process; returns the finished run."""
-    time.sleep(1.02 - time.time() % 1)  # the last change's second is over (whole seconds)
-    run = service.request_sync(conn.workspace_id, conn.id, full=full)
-    engine.execute(run.id, job_id=run.job_id)
-    db.session.expire_all()
-    return db.session.get(SyncRun, run.id)
-
-
-def run_webhook_worker(app) -> None:
-    intake.flush_announcements(app)
-    BurstWorker([queue(WEBHOOKS)], connection=redis_connection(app)).work(burst=True)
-
-
-def order(workspace_id: int, external_id: str) -> Order | None:
-    db.session.expire_all()
-    return db.session.scalar(
-        select(Order).where(Order.workspace_id == workspace_id, Order.external_id == external_id)
-    )
-
-
-def order_lines(order_id: int) -> dict[str, int]:
-    rows = db.session.execute(
-        select(OrderLine.external_id, OrderLine.qty).where(OrderLine.order_id == order_id)
-    )
-    return dict(rows.all())
-
-
-def product(workspace_id: int, external_id: str) -> Product | None:
-    db.session.expire_all()
-    return db.session.scalar(
-        select(Product).where(
-            Product.workspace_id == workspace_id, Product.external_id == external_id
-        )
-    )
 
 
 def customer_by(workspace_id: int, kind: str, value: str) -> Customer | None:
