@@ -32,6 +32,8 @@ def demo_app(directory: str | None) -> Flask:
         "ALLOW_INSECURE_DEFAULTS": True,
         "ALLOW_PRIVATE_PLATFORMS": True,  # the sandboxes run on 127.0.0.1, over plain http
     }
+    if "HUB_WEBHOOK_ALLOW_PRIVATE" not in os.environ:  # a rule's webhook may call a receiver
+        overrides["WEBHOOK_ALLOW_PRIVATE"] = True  # on this machine (trying the demo out)
     path = Path(directory).resolve() if directory else None
     if path and "HUB_DATABASE_URL" not in os.environ:
         overrides["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path / 'hub.db'}"
@@ -85,6 +87,7 @@ def worker_env(app: Flask) -> dict[str, str]:
         HUB_ENCRYPTION_KEY=app.config["ENCRYPTION_KEY"],
         HUB_CONNECTORS=",".join(app.config["CONNECTORS"]),
         HUB_ALLOW_PRIVATE_PLATFORMS=str(bool(app.config["ALLOW_PRIVATE_PLATFORMS"])).lower(),
+        HUB_WEBHOOK_ALLOW_PRIVATE=str(bool(app.config["WEBHOOK_ALLOW_PRIVATE"])).lower(),
     )
     return env
 
