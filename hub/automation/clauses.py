@@ -17,7 +17,7 @@ the customer and order indexes).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import (
@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session, aliased
 
 from hub.automation.scan import unindexed
 from hub.automation.vocabulary import NEGATIVE, Condition, Leaf, Node, parse
+from hub.core import zones
 from hub.core.errors import N_, Refused
 from hub.core.plan.orders import PURCHASED
 from hub.models import (
@@ -64,6 +65,7 @@ class Context:
     session: Session | None
     population: bool
     segments: tuple[int, ...] = field(default=())  # the segments being expanded (cycles)
+    zone: tzinfo = UTC  # the workspace's: a calendar date in a condition is one of its days
 
 
 def customer(cond: Condition, ctx: Context, cid: Any) -> ColumnElement[bool]:
@@ -355,7 +357,14 @@ def _created(leaf: Leaf, ctx: Context, cid: Any) -> ColumnElement[bool]:
     c = aliased(Customer)
     recorded = select(c.created_at).where(c.id == cid).scalar_subquery()
     when = type_coerce(func.coalesce(first, recorded), UTCDateTime())
-    return _signed(leaf, lambda op: compare(when, op, leaf.value))
+    if isinstance(leaf.value, datetime):
+        return _signed(leaf, lambda op: compare(when, op, leaf.value))
+    start, end = zones.day_bounds(leaf.value, ctx.zone)  # a whole day of the workspace
+    on_day = {
+        "eq": lambda: and_(when >= start, when < end), "gt": lambda: when >= end,
+        "gte": lambda: when >= start, "lt": lambda: when < start, "lte": lambda: when < end,
+    }  # fmt: skip
+    return _signed(leaf, lambda op: and_(when.is_not(None), on_day[op]()))
 
 
 def _segment(leaf: Leaf, ctx: Context, cid: Any) -> ColumnElement[bool]:
@@ -380,7 +389,7 @@ def _saved(ctx: Context, segment_id: int, path: str, cid: Any) -> ColumnElement[
             N_("%(path)s: segment %(id)s refers to itself."), field=where, path=where, id=segment_id
         )
     cond = parse(found.filter, where=f"segment {segment_id}", scope="customer")
-    inner = Context(ctx.workspace_id, ctx.now, ctx.session, ctx.population)
+    inner = Context(ctx.workspace_id, ctx.now, ctx.session, ctx.population, zone=ctx.zone)
     inner.segments = (*ctx.segments, segment_id)
     return customer(cond, inner, cid)
 
@@ -478,3 +487,18 @@ def _line(leaf: Leaf, op: str, e: Any) -> ColumnElement[bool]:
     column = getattr(OrderLine, LINE_COLUMNS[leaf.field])
     test = compare(column, op, leaf.value, fold=leaf.field in CI_TEXT)
     return exists(select(1).where(OrderLine.order_id == _col(e, "order_id"), test))
+
+
+def workspace_zone(workspace_id: int, session: Session | None) -> tzinfo:
+    """The workspace's time zone, in which a calendar date of a condition is read."""
+    from sqlalchemy import select
+
+    from hub.models import Workspace
+
+    if session is None:
+        from hub.extensions import db
+
+        session = db.session
+    return zones.zone(
+        session.scalar(select(Workspace.time_zone).where(Workspace.id == workspace_id))
+    )

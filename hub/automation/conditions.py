@@ -61,7 +61,8 @@ def customer_clause(
 ) -> ColumnElement[bool]:
     """An SQL boolean over the customer id column given. ``session`` reads the saved segments
     a ``segment`` leaf names (required when there is one)."""
-    ctx = clauses.Context(workspace_id, _aware(now), session, population=False)
+    zone = clauses.workspace_zone(workspace_id, session)
+    ctx = clauses.Context(workspace_id, _aware(now), session, population=False, zone=zone)
     return clauses.customer(cond, ctx, customer)
 
 
@@ -75,7 +76,8 @@ def event_clause(
 ) -> ColumnElement[bool]:
     """An SQL boolean over a row of ``event`` (an aliased Event); customer leaves apply to
     its customer_id, line leaves hold when some line of its order satisfies them."""
-    ctx = clauses.Context(workspace_id, _aware(now), session, population=False)
+    zone = clauses.workspace_zone(workspace_id, session)
+    ctx = clauses.Context(workspace_id, _aware(now), session, population=False, zone=zone)
     return clauses.event(cond, ctx, event)
 
 

@@ -99,7 +99,8 @@ def _free_name(session: Session, workspace_id: int, name: str, own_id: int | Non
 def _compiles(session: Session, segment: Segment) -> None:
     """The saved filter's segment references exist and do not loop (Refused naming filter)."""
     cond = parse(segment.filter, where=FILTER, scope="customer")
-    ctx = clauses.Context(segment.workspace_id, utcnow(), session, population=True)
+    zone = clauses.workspace_zone(segment.workspace_id, session)
+    ctx = clauses.Context(segment.workspace_id, utcnow(), session, population=True, zone=zone)
     ctx.segments = (segment.id,)
     clauses.customer(cond, ctx, Customer.id)
 
@@ -138,7 +139,8 @@ def members(
         cond = parse(tree, where=f"segment {segment}", scope="customer")
     else:
         cond = check_filter(segment)
-    ctx = clauses.Context(workspace_id, now or utcnow(), session, population=True)
+    zone = clauses.workspace_zone(workspace_id, session)
+    ctx = clauses.Context(workspace_id, now or utcnow(), session, population=True, zone=zone)
     return (
         select(Customer)
         .where(

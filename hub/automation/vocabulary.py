@@ -4,7 +4,7 @@ which checks a tree and raises ``Refused`` naming the path of the first fault.""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
@@ -217,11 +217,12 @@ def _money(value: Any, path: str) -> Decimal:
     return amount.quantize(Decimal("0.01"))
 
 
-def _time(value: Any, path: str) -> datetime:
+def _time(value: Any, path: str) -> datetime | date:
+    """A time with its offset, or a calendar date (a whole day in the workspace's time zone,
+    placed when the condition is compiled)."""
     try:
         if isinstance(value, str) and len(value) == 10:
-            day = date.fromisoformat(value)
-            return datetime(day.year, day.month, day.day, tzinfo=UTC)
+            return date.fromisoformat(value)
         moment = datetime.fromisoformat(value)
     except (TypeError, ValueError):
         moment = None

@@ -286,3 +286,21 @@ def test_a2_rfm_segments_match_the_analytics(app: Flask, workspace: Any) -> None
     assert set(db.session.scalars(members)) == champions
     others = segments.member_ids(db.session, ws, leaf("rfm", "not_in", ["champions"]))
     assert set(db.session.scalars(others)) == set(expected) - champions
+
+
+def test_a2_a_date_is_a_day_of_the_workspace_time_zone(app: Flask, workspace: Any) -> None:
+    """created_at "2026-12-01" is that whole day where the workspace is: an order at 02:00
+    in Shanghai (18:00 UTC the day before) was placed on the 1st there, on the 30th in UTC."""
+    ws = workspace.id
+    late = b.customer(ws, "late")
+    b.order(ws, late, days_ago=0.75)  # 2026-11-30 18:00 UTC = 2026-12-01 02:00 +08:00
+    workspace.time_zone = "Asia/Shanghai"
+    db.session.flush()
+    assert names(ws, leaf("created_at", "eq", "2026-12-01")) == {"late"}
+    assert names(ws, leaf("created_at", "lt", "2026-12-01")) == set()
+    assert names(ws, leaf("created_at", "ne", "2026-11-30")) == {"late"}
+    workspace.time_zone = "UTC"
+    db.session.flush()
+    assert names(ws, leaf("created_at", "eq", "2026-11-30")) == {"late"}
+    assert names(ws, leaf("created_at", "lte", "2026-11-30")) == {"late"}
+    assert names(ws, leaf("created_at", "gt", "2026-11-30")) == set()
