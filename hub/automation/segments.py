@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from hub.automation import clauses
 from hub.automation.vocabulary import Condition, parse
 from hub.core.errors import N_, NotFound, Refused
-from hub.models import Customer, Group, GroupMember, Segment, utcnow
+from hub.models import Customer, Group, GroupMember, Rule, Segment, utcnow
 
 FILTER = "filter"
 NAME_LIMIT = 100
@@ -74,13 +74,20 @@ def update(session: Session, workspace_id: int, segment_id: int, data: dict[str,
 
 
 def delete(session: Session, workspace_id: int, segment_id: int) -> None:
-    """Remove the segment; refused while another segment's filter refers to it."""
+    """Remove the segment; refused while another segment's filter or a rule's conditions
+    refer to it."""
     segment = get(session, workspace_id, segment_id)
     for other in session.scalars(select(Segment).where(Segment.workspace_id == workspace_id)):
         if other.id != segment.id and segment.id in _referenced(other.filter):
             raise Refused(
                 N_("Segment %(name)s uses this segment in its filter: change it first."),
                 field="id", name=other.name,
+            )  # fmt: skip
+    for rule in session.scalars(select(Rule).where(Rule.workspace_id == workspace_id)):
+        if segment.id in _referenced(rule.conditions):
+            raise Refused(
+                N_("Rule %(name)s uses this segment in its conditions: change it first."),
+                field="id", name=rule.name,
             )  # fmt: skip
     session.delete(segment)
     session.flush()

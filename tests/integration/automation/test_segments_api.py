@@ -155,3 +155,21 @@ def test_a2_save_as_group(client: FlaskClient, shop: int) -> None:
     taken = client.post(f"{API}/segments/{seg.json['id']}/group", json={"name": "tea LOVERS"},
                         headers=h)  # fmt: skip
     assert taken.status_code == 400 and taken.json["error"]["field"] == "name"
+
+
+def test_a2_a_segment_a_rule_uses_cannot_be_deleted(client: FlaskClient, shop: int) -> None:
+    h = auth(shop)
+    seg = client.post(f"{API}/segments", json={"name": "Loyal", "filter": []}, headers=h).json
+    rule = {
+        "name": "Loyal buyers",
+        "trigger": {"type": "purchase"},
+        "conditions": [{"field": "segment", "op": "in", "value": seg["id"]}],
+        "actions": [{"type": "add_tag", "tag": "loyal"}],
+        "enabled": True,
+    }
+    made = client.post(f"{API}/rules", json=rule, headers=h)
+    assert made.status_code == 201, made.json
+    blocked = client.delete(f"{API}/segments/{seg['id']}", headers=h)
+    assert blocked.status_code == 400 and "Loyal buyers" in blocked.json["error"]["message"]
+    assert client.delete(f"{API}/rules/{made.json['id']}", headers=h).status_code in (200, 204)
+    assert client.delete(f"{API}/segments/{seg['id']}", headers=h).status_code == 200
