@@ -36,7 +36,7 @@ def sold(session: Session, product_ids: Iterable[int]) -> dict[int, int]:
             .where(OrderLine.product_id.in_(part), Order.status.in_(COUNTED))
             .group_by(OrderLine.product_id)
         )
-        totals.update({pid: int(n or 0) for pid, n in rows})
+        totals.update({pid: int(n or 0) for pid, n in rows if pid is not None})
     return totals
 
 
