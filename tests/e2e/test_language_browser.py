@@ -53,6 +53,12 @@ def test_accept_language_zh_cn_shows_the_pages_in_chinese(
     body = page.locator("main").inner_text()
     for english in ("Timeline", "Activity score", "Customer since", "Contact", "Identities"):
         assert english not in body, f"{english!r} is still English on the customer page"
+    # identity types and sources in words, not their stored keys (22.5, 22.15)
+    identities = page.locator("[data-test=identities]")
+    expect(identities).to_contain_text("手机号")
+    expect(identities).to_contain_text("有赞 OpenID")
+    for key in ("mobile", "yz_open_id"):
+        assert key not in identities.inner_text().lower(), f"{key!r} shown as stored"
     shot(page, screenshots, "40-customer-zh")
 
     page.click("[data-test=tab-orders]")

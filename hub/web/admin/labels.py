@@ -37,6 +37,17 @@ LABELS = {
     "conflicts": N_("Conflicts"),
     "deals": N_("Deals"),
     "checkouts": N_("Checkouts"),
+    # the built-in identity types (a custom one shows its label from Custom fields)
+    "customer_id": N_("Customer id"),
+    "mobile": N_("Mobile"),
+    "email": N_("Email"),
+    "nickname": N_("Nickname"),
+    "wx_openid": N_("WeChat openid"),
+    "wx_unionid": N_("WeChat unionid"),
+    "yz_open_id": N_("Youzan open id"),
+    "sobot_id": N_("Sobot customer id"),
+    "tmall_buyer": N_("Tmall buyer name"),
+    "shopify_customer_id": N_("Shopify customer id"),
 }
 
 
