@@ -246,3 +246,52 @@ def test_y5_store_form_offers_the_interval_bounds_the_service_takes(admin, shop)
     page = admin.get(f"/stores/{shop.connection_id}").get_data(as_text=True)
     assert 'min="30" max="1440" step="1" class="short" value="60"' in page
     assert "minutes (30–1440)" in page
+
+
+ZH = {"Accept-Language": "zh-CN,zh;q=0.9"}
+
+
+def test_stored_keys_show_in_words_on_the_product_and_run_pages(admin, workspace, shop):
+    """22.15/22.16: a product's status and properties, and a run's counts, in (Chinese) words —
+    no stored key, no Python list or dict."""
+    from hub.models import Product, SyncRun
+
+    skus = [{"sku_id": "20000000000001000", "sale_price": "196.80", "stock_num": 451}]
+    properties = {"spu_status": 5, "skus": skus, "groups": ["Tea", "Gifts"],
+                  "head_img": ["https://img.example/1.jpg"], "first_seen_in_order": False,
+                  "body_html": "<p>Fine <b>tea</b></p>"}  # fmt: skip
+    product = Product(
+        workspace_id=workspace.id,
+        source="wechat_shop",
+        name="Black tea",
+        external_id="10000000000010383",
+        status="on_sale",
+        properties=properties,
+    )
+    run = SyncRun(workspace_id=workspace.id, connection_id=shop.connection_id, status="succeeded",
+                  counts={"orders": {"created": 48, "skipped": 5},
+                          "customers": {"created": 33, "possible_duplicates": 4},
+                          "events": {"purchase": 48, "first_purchase": 33}})  # fmt: skip
+    db.session.add_all([product, run])
+    db.session.commit()
+
+    listing = admin.get("/products", headers=ZH).get_data(as_text=True)
+    assert ">出售中<" in listing and "on_sale" not in listing
+    page = admin.get(f"/products/{product.id}", headers=ZH).get_data(as_text=True)
+    for shown in ("规格", "库存", "451", "196.80", "Tea, Gifts", "https://img.example/1.jpg",
+                  "Fine tea", ">否<", "小商店状态码"):  # fmt: skip
+        assert shown in page, shown
+    for stored in ("sku_id", "stock_num", "{&#39;", "[&#39;", "<b>tea", "Spu status"):
+        assert stored not in page, stored
+    counts = admin.get(f"/syncs/{run.id}", headers=ZH).get_data(as_text=True)
+    for shown in ("新建: 48", "跳过: 5", "疑似重复: 4", "购买: 48", "事件"):
+        assert shown in counts, shown
+    for stored in ("possible_duplicates", "first_purchase", "skipped", "Events"):
+        assert stored not in counts, stored
+
+
+def test_the_rule_editor_names_its_condition_fields_in_words(admin):
+    """The editor keeps the API's field keys as values and offers them in (Chinese) words."""
+    page = admin.get("/rules/new", headers=ZH).get_data(as_text=True)
+    assert '<option value="amount" label="订单金额">' in page
+    assert '<option value="line.sku" label="商品行的 SKU">' in page

@@ -48,7 +48,97 @@ LABELS = {
     "sobot_id": N_("Sobot customer id"),
     "tmall_buyer": N_("Tmall buyer name"),
     "shopify_customer_id": N_("Shopify customer id"),
+    # a sync run's counts (orders: created 3, possible duplicates 1 ...)
+    "identities": N_("Identities"),
+    "lines": N_("Lines"),
+    "events": N_("Events"),
+    "migration": N_("Migration"),
+    "created": N_("created"),
+    "updated": N_("updated"),
+    "unchanged": N_("unchanged"),
+    "skipped": N_("skipped"),
+    "deleted": N_("deleted"),
+    "delete_missing": N_("deleted on the store"),
+    "closed": N_("closed"),
+    "possible_duplicates": N_("possible duplicates"),
+    "orders_detached": N_("orders detached"),
+    "events_detached": N_("events detached"),
+    "events_deleted": N_("events deleted"),
+    "purchase": N_("purchase"),
+    "return": N_("return"),
+    "cancel": N_("cancel"),
+    "first_purchase": N_("first_purchase"),
+    "checkout_abandoned": N_("checkout_abandoned"),
+    # products' properties as the shops name them
+    "spu_status": N_("Mini shop status code"),
+    "head_img": N_("Images"),
+    "images": N_("Images"),
+    "skus": N_("SKUs"),
+    "sku_id": N_("SKU id"),
+    "sku_code": N_("SKU code"),
+    "sale_price": N_("Price"),
+    "stock_num": N_("Stock"),
+    "groups": N_("Groups"),
+    "freight": N_("Freight"),
+    "third_party_sales": N_("Mini shop sales"),
+    "show_third_party_sales": N_("Show the mini shop's sales"),
+    "first_seen_in_order": N_("First seen in an order"),
+    "body_html": N_("Description"),
+    "handle": N_("Handle"),
+    "product_type": N_("Product type"),
+    "published_at": N_("Published"),
+    "published_scope": N_("Published to"),
+    "created_at": N_("Created on the shop"),
+    "tags": N_("Tags"),
+    "vendor": N_("Vendor"),
 }
+
+# The rule editor's condition fields in words (the field keys are the API's vocabulary).
+CONDITION_FIELDS = {
+    "amount": N_("Order amount"),
+    "source": N_("Source"),
+    "store": N_("Store"),
+    "order_status": N_("Order status"),
+    "line.product_id": N_("A line's product id"),
+    "line.sku": N_("A line's SKU"),
+    "line.name": N_("A line's product name"),
+    "line.quantity": N_("A line's quantity"),
+    "stage": N_("Stage"),
+    "score": N_("Activity score"),
+    "tags": N_("Tags"),
+    "groups": N_("Groups"),
+    "identity": N_("Has an identity"),
+    "orders_count": N_("Number of orders"),
+    "total_spent": N_("Total spent"),
+    "created_at": N_("Customer since"),
+    "segment": N_("In a segment"),
+    "bought": N_("Bought (times within days)"),
+    "did_event": N_("Did an event (times within days)"),
+    "rfm": N_("RFM segment"),
+}
+
+
+def condition_field(key: str) -> str:
+    """A condition field in words, translated (a key it does not know as written)."""
+    return _(CONDITION_FIELDS[key]) if key in CONDITION_FIELDS else key
+
+
+# A product's status in words (the API keeps the key).
+PRODUCT_STATUSES = {
+    "on_sale": N_("On sale"),
+    "warehouse": N_("In warehouse"),
+    "off_shelf": N_("Off shelf"),
+    "active": N_("On sale"),
+    "draft": N_("Draft"),
+    "archived": N_("Archived"),
+}
+
+
+def product_status(value: str | None) -> str:
+    """A product's status in words, translated; "—" for none."""
+    if not value:
+        return "—"
+    return _(PRODUCT_STATUSES[value]) if value in PRODUCT_STATUSES else value
 
 
 def field_label(key: str) -> str:
