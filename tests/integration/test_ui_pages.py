@@ -295,3 +295,4 @@ def test_the_rule_editor_names_its_condition_fields_in_words(admin):
     page = admin.get("/rules/new", headers=ZH).get_data(as_text=True)
     assert '<option value="amount" label="订单金额">' in page
     assert '<option value="line.sku" label="商品行的 SKU">' in page
+    assert '<option value="gte" >大于等于</option>' in page  # operators in words too

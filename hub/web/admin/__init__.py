@@ -63,6 +63,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(product_status, "product_status")
     app.add_template_global(_field_label, "field_label")  # for macros, which see no context
     app.add_template_global(_condition_field, "condition_field")
+    app.add_template_global(_operator, "operator")
     app.context_processor(_template_globals)
     for code in (400, 403, 404, 405, 413, 429, 500):
         app.register_error_handler(code, _error_page)
@@ -78,6 +79,12 @@ def _condition_field(key: str) -> str:
     from hub.web.admin.labels import condition_field
 
     return condition_field(key)
+
+
+def _operator(key: str) -> str:
+    from hub.web.admin.labels import operator
+
+    return operator(key)
 
 
 def product_status(value: str | None) -> str:

@@ -118,6 +118,27 @@ CONDITION_FIELDS = {
 }
 
 
+OPERATORS = {
+    "eq": N_("is"),
+    "ne": N_("is not"),
+    "gt": N_("is more than"),
+    "gte": N_("is at least"),
+    "lt": N_("is less than"),
+    "lte": N_("is at most"),
+    "in": N_("is one of"),
+    "not_in": N_("is none of"),
+    "contains": N_("contains"),
+    "not_contains": N_("does not contain"),
+    "exists": N_("is present"),
+    "not_exists": N_("is absent"),
+}
+
+
+def operator(key: str) -> str:
+    """A condition's operator in words, translated."""
+    return _(OPERATORS[key]) if key in OPERATORS else key
+
+
 def condition_field(key: str) -> str:
     """A condition field in words, translated (a key it does not know as written)."""
     return _(CONDITION_FIELDS[key]) if key in CONDITION_FIELDS else key
