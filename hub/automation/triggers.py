@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
 from hub.automation.firing import condition_clause, fire
+from hub.automation.sqlsets import among
 from hub.core.plan.stages import ABANDONED
 from hub.models import Deal, Event, Rule, RuleRun
 from hub.models.types import UTCDateTime
@@ -104,22 +105,28 @@ def due_after(rule: Rule) -> timedelta:
 def dry_run(session: Session, rule: Rule, now: datetime, last: int) -> list[dict[str, Any]]:
     """The ``last`` latest lapses (``no_purchase``: a customer's last purchase ``days`` old)
     or abandoned checkouts left ``after_hours`` that satisfy the rule's conditions at ``now``,
-    newest first, in one statement: ``would_fire`` when the scheduler's source holds it (the
-    next tick fires it unless ``fired`` already: once per lapse), else it was due before the
-    rule existed (``backfill_only``). Writes nothing."""
+    newest first: ``would_fire`` when the scheduler's source holds it (the next tick fires it
+    unless ``fired`` already: once per lapse), else it was due before the rule existed
+    (``backfill_only``). Two set-based statements (the second over the first's events only,
+    never a join of the two sets); writes nothing."""
     due = time_source(rule, now, since=None).subquery("due")
-    tick = scheduled_source(rule, now).subquery("tick")
     ev, runs = Event.__table__.alias("ev"), RuleRun.__table__
     fired = exists().where(runs.c.rule_id == rule.id, runs.c.event_key == due.c.event_key)
     stmt = (
-        select(ev.c.id, ev.c.type, ev.c.occurred_at, ev.c.amount, ev.c.source, ev.c.order_id,
-               due.c.customer_id, tick.c.event_key.is_not(None).label("would"),
-               fired.label("fired"))
-        .select_from(due.join(ev, ev.c.id == due.c.event_id)
-                     .outerjoin(tick, tick.c.event_key == due.c.event_key))
+        select(due.c.event_key, ev.c.id, ev.c.type, ev.c.occurred_at, ev.c.amount, ev.c.source,
+               ev.c.order_id, due.c.customer_id, fired.label("fired"))
+        .select_from(due.join(ev, ev.c.id == due.c.event_id))
         .order_by(ev.c.occurred_at.desc(), ev.c.id.desc())
         .limit(last)
     )  # fmt: skip
+    rows = session.execute(stmt).all()
+    if not rows:
+        return []
+    tick = scheduled_source(rule, now).subquery("tick")
+    ids = sorted({r.id for r in rows})
+    scheduled = set(
+        session.scalars(select(tick.c.event_key).where(among(session, tick.c.event_id, ids)))
+    )
     after = due_after(rule)
     return [
         {
@@ -133,11 +140,11 @@ def dry_run(session: Session, rule: Rule, now: datetime, last: int) -> list[dict
             },
             "customer_id": r.customer_id,
             "due_at": (r.occurred_at + after).isoformat(),
-            "would_fire": bool(r.would),
+            "would_fire": r.event_key in scheduled,
             "fired": bool(r.fired),
-            "backfill_only": not r.would and not r.fired,
+            "backfill_only": r.event_key not in scheduled and not r.fired,
         }
-        for r in session.execute(stmt)
+        for r in rows
     ]
 
 
