@@ -411,6 +411,8 @@ def _wait_for_run(run_id: int, timeout: float) -> Any:
                 message = f"sync run {run_id} still {run.status} after {timeout:g}s"
                 raise CommandFailed(message, "timeout")
             if time.monotonic() >= next_check:
+                if _failed_by_its_job(run):  # the maintenance pass would fail it too
+                    continue
                 now = time.monotonic()
                 if _worker_listening():
                     absent_since = None
@@ -424,6 +426,18 @@ def _wait_for_run(run_id: int, timeout: float) -> Any:
 
 WORKER_CHECK_SECONDS = 2.0
 NO_WORKER_GRACE = 8.0  # seconds without a listed worker before `--wait` gives up
+
+
+def _failed_by_its_job(run: Any) -> bool:
+    """Whether the run's job raised before the run ended, the run now failed for it
+    (``hub.sync.service.fail_if_orphaned``); Redis down counts as no."""
+    from hub.jobs.queues import REDIS_DOWN
+    from hub.sync.service import fail_if_orphaned
+
+    try:
+        return fail_if_orphaned(run)
+    except REDIS_DOWN:
+        return False
 
 
 def _worker_listening() -> bool:

@@ -185,10 +185,13 @@ def backfill(session: Session, rule: Rule, now: datetime, *, confirm: bool) -> i
 
 def dry_run(session: Session, rule: Rule, now: datetime, last: int) -> list[dict[str, Any]]:
     """The last ``last`` events of the rule's trigger type (newest first), each with whether it
-    would fire the rule and whether it did. Writes nothing."""
+    would fire the rule and whether it did; for a time rule, what the scheduler would fire
+    it on now (``triggers.dry_run``). Writes nothing."""
+    if rule.trigger in TIME_TRIGGERS:
+        return triggers.dry_run(session, rule, now, last)
     e = Event.__table__.alias("e")
     runs = RuleRun.__table__
-    kind = "purchase" if rule.trigger == "no_purchase" else rule.trigger
+    kind = rule.trigger
     clause = condition_clause(rule, e, now)
     would = literal(True) if clause is None else case((clause, True), else_=False)
     fired = exists().where(runs.c.rule_id == rule.id, runs.c.event_id == e.c.id)

@@ -5,7 +5,8 @@ runs and which dies with a Redis outage.
 A pass runs when the worker starts and every ``HUB_MAINTENANCE_SECONDS`` after. It
 - moves RQ's scheduled jobs (retries waiting for their time) onto their queues, under RQ's
   per-queue scheduler locks (one worker at a time; a dead holder's lock expires in a minute);
-- under a lease in Redis that lives one pass (one worker per pass): resumes stale sync runs
+- under a lease in Redis that lives one pass (one worker per pass): fails the sync runs whose
+  job raised before the run ended (``service.fail_orphaned_runs``), resumes stale sync runs
   and hands queued runs whose job Redis lacks to the queue (``service.resume_stale_runs``),
   import runs too (``hub.imports.jobs.requeue_waiting``); moves checkouts left pending an
   hour to abandoned (``hub.core.store.deals.age_all_pending``, H6);
@@ -179,6 +180,7 @@ class Maintenance:
             return
         if redis.exists(SWEEP_KEY):
             self._sweep(redis)
+        service.fail_orphaned_runs()  # first: a job that raised would raise again if resumed
         service.resume_stale_runs()
         import_jobs.requeue_waiting()
         outbound.dispatch_due()  # outbound webhooks due, or claimed by a worker that died

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, select
 
+from hub.automation.erasure import erase_outbox
 from hub.core import forget
 from hub.core.errors import N_, NotFound, Refused
 from hub.extensions import db
@@ -184,7 +185,8 @@ def remove_from_group(workspace_id: int, customer_id: int, group_id: int) -> Gro
 
 def delete_customer(workspace_id: int, customer_id: int) -> dict[str, int]:
     """Delete the customer for good (``hub.core.forget.delete_customer``): a later record from
-    any source never brings it back. A customer merged into another is refused."""
+    any source never brings it back; the outbound webhooks about it lose its personal data
+    (``hub.automation.erasure``). A customer merged into another is refused."""
     customer = db.session.get(Customer, customer_id)
     if customer is None or customer.workspace_id != workspace_id:
         raise NotFound(f"customer {customer_id} not found")
@@ -193,6 +195,9 @@ def delete_customer(workspace_id: int, customer_id: int) -> dict[str, int]:
             N_("This customer was merged into #%(id)s; delete that customer or undo the merge."),
             id=customer.merged_into_id,
         )
+    family = forget.customer_family(db.session, workspace_id, customer_id)
+    values = forget.values_of(db.session, family)
     removed = forget.delete_customer(db.session, workspace_id, customer_id)
+    removed["outbox_deliveries"] = erase_outbox(db.session, workspace_id, family, values)
     db.session.commit()
     return removed

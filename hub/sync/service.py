@@ -4,7 +4,11 @@
 The run's row is the request: it is committed before its job is put on the queue. When Redis
 cannot be reached the row stays ``queued`` and QueueUnavailable says so; a queued run whose
 job Redis does not hold is handed to the queue again by the next request or maintenance pass
-(``resume_stale_runs``), as is a running one whose worker stopped beating."""
+(``resume_stale_runs``), as is a running one whose worker stopped beating. A run whose job
+ended failed by an error of its own before the run recorded its end (it raised before marking
+the run, or while recording its failure) is failed by that pass (``fail_orphaned_runs``): it
+would fail again at every resume; a job that died with its work horse or worker is X2's and is
+resumed."""
 
 from __future__ import annotations
 
@@ -180,6 +184,67 @@ def resume(run: SyncRun) -> bool:
         log.warning("sync run %s %s; queued as %s", run.id, why, new_job)
         _hand_over(run)
     return won == 1
+
+
+# How RQ words the failure of a job that did not raise: its work horse was killed, its worker
+# vanished (the started registry's cleanup), it was stopped, or it never left RQ's queue.
+# A job that raised has the traceback of its error instead.
+RAISED = "Traceback (most recent call last)"
+ORPHAN_MESSAGE = "the sync job stopped with an error before the run finished: %s"
+
+
+def job_error(job_id: str | None) -> str | None:
+    """The error (its last line) the job raised when it ended failed by an error of its own;
+    None when it is alive, finished, not in Redis, or died with its work horse or worker."""
+    if not job_id:
+        return None
+    try:
+        job = Job.fetch(job_id, connection=redis_connection())
+    except NoSuchJobError:
+        return None
+    if job.get_status(refresh=False) != JobStatus.FAILED:
+        return None
+    result = job.latest_result()
+    text = (result.exc_string if result is not None else None) or ""
+    if not text.startswith(RAISED):
+        return None
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1].strip() if lines else "an unknown error"
+
+
+def fail_if_orphaned(run: SyncRun) -> bool:
+    """Fail the active run when its job ended failed by an error of its own (``job_error``),
+    with a plain message, and free its store; True if it did. A CAS on the job id: a run
+    resumed or retried meanwhile (a new job) is left alone."""
+    if run.status not in SyncRun.ACTIVE:
+        return False
+    job_id = run.job_id
+    error = job_error(job_id)
+    if error is None:
+        return False
+    now = utcnow()
+    message = ORPHAN_MESSAGE % error
+    won = db.session.execute(
+        update(SyncRun)
+        .where(SyncRun.id == run.id, SyncRun.status.in_(SyncRun.ACTIVE), SyncRun.job_id == job_id)
+        .values(status="failed", finished_at=now, error_class="system", error_message=message)
+    ).rowcount
+    if won == 1:
+        db.session.execute(
+            update(Connection).where(Connection.id == run.connection_id).values(last_sync_at=now)
+        )
+        release(run.connection_id, run.id, commit=False)
+        log.error("sync run %s failed: %s (job %s)", run.id, message, job_id)
+    db.session.commit()
+    db.session.refresh(run)
+    return won == 1
+
+
+def fail_orphaned_runs() -> list[int]:
+    """Fail every active run whose job raised before the run ended (each worker's
+    maintenance, before ``resume_stale_runs``)."""
+    runs = db.session.scalars(select(SyncRun).where(SyncRun.status.in_(SyncRun.ACTIVE))).all()
+    return [run.id for run in runs if fail_if_orphaned(run)]
 
 
 def resume_stale_runs() -> list[int]:

@@ -4,9 +4,12 @@ original source detail, first value kept. Through the API, the UI and the core's
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import func, select
 
+from hub.automation import outbox
 from hub.core import ingest, merge
 from hub.core.errors import NotFound
 from hub.core.records import CustomerRecord
@@ -22,8 +25,10 @@ from hub.models import (
     MergeLedger,
     Order,
     OrderLine,
+    OutboxDelivery,
     Tag,
 )
+from hub.services import rules as rule_service
 from hub.services import tokens
 from tests.support.orders import order
 from tests.support.ui import browser, csrf_token, login, make_user
@@ -92,6 +97,34 @@ def test_h3_api_delete_removes_the_customer_and_keeps_its_orders_anonymous(clien
     assert client.get(f"{API}/customers/{ann}", headers=bearer(workspace.id)).status_code == 404
     orders = client.get(f"{API}/orders", headers=bearer(workspace.id)).json
     assert orders["total"] == 2
+
+
+def test_h3_delete_erases_the_customer_from_the_outbound_webhooks(app, client, workspace):
+    """The rules' webhooks about the customer, pending or logged, keep anonymous facts only."""
+    app.config.update(WEBHOOK_ALLOW_PRIVATE=True)
+    url = "http://127.0.0.1:9/hook"
+    rule_service.create(workspace.id, {
+        "name": "every purchase", "trigger": {"type": "purchase"},
+        "actions": [{"type": "webhook", "url": url, "secret": "s" * 16}],
+    })  # fmt: skip
+    ingest.apply(db.session, workspace.id, [buyer("E1", name="Ann Lee")])
+    cid = customer_of(workspace.id, "E1")
+    # another payload that carries her e-mail in a text, and one about someone else
+    for text in (f"write to {ANN.upper()}", "zed@shop.example"):
+        payload = {"customer": {"id": cid + 1, "name": "Zed"}, "note": text}
+        outbox.enqueue(db.session, workspace.id, url=url, secret="s" * 16, event_type="note",
+                       payload=payload)  # fmt: skip
+    db.session.commit()
+    assert "Ann Lee" in str(db.session.scalars(select(OutboxDelivery.body)).all())
+    resp = client.delete(f"{API}/customers/{cid}", headers=bearer(workspace.id))
+    assert resp.status_code == 200 and resp.json["removed"]["outbox_deliveries"] == 2
+    db.session.expire_all()
+    rows = db.session.scalars(select(OutboxDelivery.body).order_by(OutboxDelivery.id)).all()
+    hook, note, other = (json.loads(b) for b in rows)
+    assert hook["customer"] == {"id": cid, "stage": None, "score": 0, "tags": []}
+    assert hook["event"]["amount"] == "100.00" and hook["event"]["type"] == "purchase"
+    assert note == {"customer": {"id": cid + 1, "name": "Zed"}, "note": None}
+    assert other["note"] == "zed@shop.example"
 
 
 def test_h3_api_delete_is_admin_only_and_scoped_to_the_workspace(

@@ -5,6 +5,7 @@ data_request keeps a report the admin reads from the API and the Settings page."
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 import pytest
@@ -20,9 +21,12 @@ from hub.models import (
     Identity,
     Order,
     OrderLine,
+    OutboxAttempt,
+    OutboxDelivery,
     PrivacyRequest,
     WebhookDelivery,
 )
+from hub.services import rules as rule_service
 from hub.services import tokens
 from tests.support.fake_platform import add_connection
 from tests.support.orders import order
@@ -68,6 +72,30 @@ def delivery(workspace, store, delivery_id: str, body: str, status: str = "proce
     db.session.commit()  # fmt: skip
 
 
+@pytest.fixture
+def hook(app, workspace):
+    """A rule that calls a webhook on every purchase: the outbox holds a body per order."""
+    app.config.update(WEBHOOK_ALLOW_PRIVATE=True)
+    return rule_service.create(workspace.id, {
+        "name": "every purchase", "trigger": {"type": "purchase"},
+        "actions": [{"type": "webhook", "url": "http://127.0.0.1:9/hook", "secret": "s" * 16}],
+    })  # fmt: skip
+
+
+def outbox_bodies() -> list[dict]:
+    db.session.expire_all()
+    return [json.loads(b) for b in db.session.scalars(select(OutboxDelivery.body).order_by(
+        OutboxDelivery.id))]  # fmt: skip
+
+
+def delivered_with_echo(delivery_id: int, echo: str) -> None:
+    """The delivery as the log keeps it once sent: a 200 whose answer echoed the body."""
+    row = db.session.get(OutboxDelivery, delivery_id)
+    row.status, row.attempts, row.last_status_code = "delivered", 1, 200
+    db.session.add(OutboxAttempt(delivery_id=delivery_id, status_code=200, response_excerpt=echo))
+    db.session.commit()
+
+
 def apply(workspace, store, *records):
     return ingest.apply(db.session, workspace.id, list(records), connection_id=store.id)
 
@@ -89,9 +117,11 @@ def order_facts() -> list[tuple]:
 
 
 def test_customer_redact_erases_personal_data_from_every_table_and_keeps_order_facts(
-    workspace, store
+    workspace, store, hook
 ):
     apply(workspace, store, shopify_order("S1"), shopify_order("S2"))
+    first, second = db.session.scalars(select(OutboxDelivery.id).order_by(OutboxDelivery.id))
+    delivered_with_echo(first, '{"got": "Ann Lee"}')
     apply(workspace, store, PrivacyRecord("shopify", "data_request", "dr-1", SHOPIFY_ID))
     delivery(workspace, store, "w1", '{"id": 1, "email": "Ann@Shop.example", "note": "ring me"}')
     delivery(workspace, store, "w2", '{"id": 2, "email": "zed@shop.example"}', status="received")
@@ -124,6 +154,17 @@ def test_customer_redact_erases_personal_data_from_every_table_and_keeps_order_f
     rows = db.session.execute(select(WebhookDelivery.delivery_id, WebhookDelivery.body))
     bodies = {key: bytes(body) for key, body in rows}
     assert bodies == {"w1": b"", "w2": b'{"id": 2, "email": "zed@shop.example"}'}
+    # The outbound webhooks about her, delivered and pending, keep anonymous facts only: the
+    # pending one is sent without her name, the logged answer that echoed it is gone.
+    assert audit.erased["outbox_deliveries"] == 2
+    hooks = outbox_bodies()
+    assert [h["customer"] for h in hooks] == [{"id": cust.id, "stage": cust.stage,
+        "score": cust.activity_score, "tags": []}] * 2  # fmt: skip
+    assert [h["event"]["amount"] for h in hooks] == ["100.00", "100.00"]
+    statuses = db.session.execute(select(OutboxDelivery.status).order_by(OutboxDelivery.id))
+    assert [s for (s,) in statuses] == ["delivered", "pending"]
+    assert db.session.scalars(select(OutboxAttempt.status_code)).all() == [200]
+    assert db.session.scalars(select(OutboxAttempt.response_excerpt)).all() == [None]
 
 
 def test_customer_redact_by_email_and_of_orders_without_a_contact(workspace, store):
@@ -138,7 +179,7 @@ def test_customer_redact_by_email_and_of_orders_without_a_contact(workspace, sto
     assert len(order_facts()) == 2
 
 
-def test_shop_redact_erases_the_stores_customers_that_no_other_source_holds(workspace, store):
+def test_shop_redact_erases_the_stores_customers_that_no_other_source_holds(workspace, store, hook):
     other = order("Y1", source="youzan", identities=[("yz_open_id", "yz-bo")], name="Bo Chen")
     other.buyer.mobile = "13700001111"
     other.consignee = Consignee(name="Bo Chen", phone="13700001111", address="9 Hill Rd")
@@ -167,6 +208,10 @@ def test_shop_redact_erases_the_stores_customers_that_no_other_source_holds(work
     assert audit.erased["customers"] == 1 and audit.erased["shared_customers_unlinked"] == 1
     bodies = [bytes(body) for body in db.session.scalars(select(WebhookDelivery.body))]
     assert audit.erased["webhook_deliveries"] == 1 and bodies == [b""]
+    # Ann's outbound webhook loses her name; Bo's keeps his (the Youzan shop holds him too).
+    assert audit.erased["outbox_deliveries"] == 1
+    names = sorted(str(h["customer"].get("name")) for h in outbox_bodies())
+    assert names == ["Bo Chen", "Bo Chen", "None"]
 
 
 def test_data_request_report_through_the_api_admin_only_and_scoped(

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from hub.automation.erasure import erase_outbox
 from hub.core.forget import erase_customers, erase_deliveries, erase_orders, values_of, written
 from hub.core.normalise import InvalidValue, normalise_identity
 from hub.core.records import PrivacyRecord
@@ -57,6 +58,7 @@ def apply_privacy(
         entry.erased = {**erase_customers(session, ids), **erase_orders(session, owned + orders)}
         entry.erased["earlier_reports"] = _drop_reports(session, workspace_id, ids)
         entry.erased["webhook_deliveries"] = erase_deliveries(session, workspace_id, None, carried)
+        entry.erased["outbox_deliveries"] = erase_outbox(session, workspace_id, ids, carried)
     else:  # shop_redact
         entry.erased = shop_redact(session, workspace_id, connection_id, rec.source)
         if connection_id is not None:
@@ -184,7 +186,9 @@ def shop_redact(
         )
     alone = sorted(candidates - elsewhere)
     shared = sorted(candidates & elsewhere)
+    outbound = erase_outbox(session, workspace_id, alone, values_of(session, alone))
     erased = {**erase_customers(session, alone), **erase_orders(session, store_orders)}
+    erased["outbox_deliveries"] = outbound
     if shared:
         erased["shared_customers_unlinked"] = len(shared)
         session.execute(

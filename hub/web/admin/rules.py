@@ -1,10 +1,13 @@
 """Automation rules (A1) in the admin UI: the list with its enabled toggle, a form-built editor
 with the API's vocabulary (trigger, condition rows with all/any, action rows), the run history
-per rule, and the backfill with its count shown before anything fires."""
+per rule, the backfill with its count shown before anything fires, and the dry run ("Test
+this rule": what it would fire on, as the API's POST /rules/<id>/test)."""
 
 from __future__ import annotations
 
 import json
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -13,6 +16,7 @@ from sqlalchemy import func, select
 
 from hub.automation import actions as acts
 from hub.automation import conditions
+from hub.automation.triggers import TIME_TRIGGERS
 from hub.core.errors import HubError, Refused
 from hub.core.plan.settings import STAGES
 from hub.extensions import db
@@ -44,6 +48,7 @@ ACTION_LABELS = {
     "webhook": N_("Call webhook (URL)"),
 }
 ROWS = 5  # blank condition and action rows offered by the editor
+TEST_EVENTS = 20  # the dry run's default number of events
 _VALUE_KEY = {"add_tag": "tag", "remove_tag": "tag", "add_to_group": "group",
               "remove_from_group": "group", "advance_stage": "stage", "change_score": "delta",
               "webhook": "url"}  # fmt: skip
@@ -261,3 +266,27 @@ def backfill(rule_id: int) -> Any:
     done = service.backfill(workspace_id(), rule_id, True)
     flash(_("The rule fired on %(n)s past events.", n=done), "success")
     return redirect(url_for("rules.runs", rule_id=rule_id))
+
+
+@bp.get("/<int:rule_id>/test")
+@login_required
+def test(rule_id: int) -> Any:
+    """The dry run: which of the last N events would fire the rule (a time rule: what the
+    scheduler would fire it on now); nothing is written."""
+    rule = service.get(workspace_id(), rule_id)
+    last = request.args.get("last", TEST_EVENTS, type=int)
+    try:
+        found = service.dry_run(workspace_id(), rule_id, last)
+    except Refused as exc:
+        flash(_error(exc), "error")
+        found = []
+    rule = service.get(workspace_id(), rule_id)
+    items = [
+        {**item, "at": datetime.fromisoformat(item["event"]["occurred_at"]),
+         "amount": None if item["event"]["amount"] is None else Decimal(item["event"]["amount"]),
+         "due": datetime.fromisoformat(item["due_at"]) if item.get("due_at") else None}
+        for item in found
+    ]  # fmt: skip
+    timed = rule.trigger in TIME_TRIGGERS
+    return render_template("admin/rule_test.html", rule=rule, items=items, last=last,
+                           timed=timed, triggers=TRIGGER_LABELS)  # fmt: skip

@@ -181,6 +181,60 @@ def test_a1_no_purchase_fires_once_per_lapse(workspace):
     assert all(k.startswith(f"no_purchase:{rule.id}:") for k in keys)
 
 
+def test_a1_dry_run_of_no_purchase_lists_the_lapses_the_scheduler_would_fire(workspace):
+    """Not the last purchases: the customers whose lapse is due, flagged by the scheduler's own
+    source, so the dry run and the next tick agree."""
+    rule = make_rule(workspace.id, "no_purchase", t={"days": 30},
+                     actions=[{"type": "add_tag", "tag": "Lapsed"}])  # fmt: skip
+    buy(workspace.id, "R1", "hal", at=NOW - timedelta(days=5))
+    buy(workspace.id, "R2", "ivy", at=NOW - timedelta(days=20))
+    buy(workspace.id, "R3", "jay", at=NOW - timedelta(days=90))  # lapsed before the rule
+    buy(workspace.id, "R4", "kit", at=NOW - timedelta(days=40))
+    buy(workspace.id, "R5", "kit", at=NOW - timedelta(days=2))  # bought again: not lapsed
+    ids = dict(db.session.execute(select(Customer.name, Customer.id)).all())
+    later = NOW + timedelta(days=26)  # hal's last purchase 31 days old, ivy's 46: both lapsed
+
+    def dry() -> list[tuple]:
+        got = engine.dry_run(db.session, rule, later, last=10)
+        db.session.rollback()
+        return [(r["customer_id"], r["event"]["type"], r["would_fire"], r["fired"],
+                 r["backfill_only"]) for r in got]  # fmt: skip
+
+    assert dry() == [(ids["hal"], "purchase", True, False, False),
+                     (ids["ivy"], "purchase", True, False, False),
+                     (ids["jay"], "purchase", False, False, True)]  # fmt: skip
+    first = engine.dry_run(db.session, rule, later, last=1)
+    db.session.rollback()
+    lapse = datetime.fromisoformat(first[0]["event"]["occurred_at"]) + timedelta(days=30)
+    assert first[0]["due_at"] == lapse.isoformat() and runs(rule.id) == 0
+    assert triggers.schedule_tick(db.session, later) == 2  # what the dry run said would fire
+    db.session.commit()
+    fired = set(db.session.scalars(select(RuleRun.customer_id).where(RuleRun.rule_id == rule.id)))
+    assert fired == {ids["hal"], ids["ivy"]}
+    assert [(r[0], r[3]) for r in dry()] == [(ids["hal"], True), (ids["ivy"], True),
+                                             (ids["jay"], False)]  # fmt: skip
+
+
+def test_a1_dry_run_of_checkout_abandoned_lists_the_checkouts_that_would_fire(workspace):
+    rule = make_rule(workspace.id, "checkout_abandoned", t={"after_hours": 24},
+                     actions=[{"type": "add_tag", "tag": "Cart"}])  # fmt: skip
+    at = NOW - timedelta(hours=3)
+    ingest.apply(db.session, workspace.id, [checkout("C1", "kim@tea.cn", at=at),
+                                            checkout("C2", "lee@tea.cn", at=at)])  # fmt: skip
+    rec = order("O-C2", identities=[("email", "lee@tea.cn")], name="lee", source="shopify")
+    rec.properties = {"checkout_token": "tok-C2"}
+    ingest.apply(db.session, workspace.id, [rec])  # lee's order takes C2 over: cancelled
+    kim = db.session.scalar(select(Customer.id).where(Customer.name == "kim"))
+    assert engine.dry_run(db.session, rule, NOW, last=5) == []  # not 24 h yet
+    due = at + timedelta(hours=25)
+    got = engine.dry_run(db.session, rule, due, last=5)
+    db.session.rollback()
+    assert [(r["customer_id"], r["event"]["type"], r["would_fire"], r["fired"]) for r in got] == [
+        (kim, "checkout_abandoned", True, False)
+    ]
+    assert triggers.schedule_tick(db.session, due) == 1
+
+
 def test_a1_no_purchase_lapsed_before_the_rule_is_the_backfills(workspace):
     buy(workspace.id, "L1", "jay", at=NOW - timedelta(days=90))
     rule = make_rule(workspace.id, "no_purchase", t={"days": 30})
