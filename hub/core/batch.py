@@ -42,14 +42,11 @@ from hub.core.store.orders import OrderWriter, stored_orders
 from hub.core.store.privacy import apply_privacy
 from hub.core.store.products import delete, upsert_products
 from hub.core.store.settings import apply_event_settings
-from hub.core.store.sql import chunks, is_postgres, write_behind
+from hub.core.store.sql import chunks, write_behind
 from hub.models import Customer, Order
 
 # Orders planned and handed to the writer at a time (see ``Batch._take_orders``).
 ORDERS_PER_CHUNK = 1024
-# On PostgreSQL the first chunk is a quarter of that: the server idles from the batch's start
-# until its first write, and writing a chunk takes it longer than planning the next one.
-FIRST_CHUNK_POSTGRES = ORDERS_PER_CHUNK // 4
 
 
 class Batch:
@@ -244,8 +241,7 @@ class Batch:
         """Read what the whole batch needs first, then plan and write it chunk by chunk: the
         writes of one chunk run on a second thread while the next is planned
         (``hub.core.store.sql.write_behind``); the chunks are one transaction all the same."""
-        first = FIRST_CHUNK_POSTGRES if is_postgres(self.session) else ORDERS_PER_CHUNK
-        parts = [batch[:first], *chunks(batch[first:], ORDERS_PER_CHUNK)]
+        parts = list(chunks(batch, ORDERS_PER_CHUNK))
         # The buyers of each chunk are looked up while the previous chunk is planned: on
         # SQLite by the snapshot reader, the first chunk's while the stored orders are read.
         buyers = [[rec.buyer for _, rec in part if rec.buyer] for part in parts]
