@@ -18,7 +18,7 @@ the hub, two ceilings and dlt through its postgres destination. The ceilings COP
 temporary tables and upsert them by one ``INSERT ... SELECT ... ON CONFLICT`` per table:
 ``psycopg`` the bare rows (orders, lines and identities into tables with only their keys),
 ``psycopg-same`` the same rows as the hub writes (customers, identities, orders, lines,
-refunds, events) into the hub's own schema, with its keys, foreign keys and indexes. The
+refunds, events, deals) into the hub's own schema, with its keys, foreign keys and indexes. The
 server's settings that weigh on writing are printed: every system meets the same ones. dlt
 runs twice: ``dlt`` loads the orders as nested records (orders, their lines and buyer
 identities as child tables), ``dlt-same`` the same rows as the hub writes, one table each,
@@ -259,6 +259,11 @@ _SAME_UPSERTS = (
      "order_id, external_id", "DO NOTHING"),
     ("events", "workspace_id, customer_id, order_id, type, occurred_at, amount, source, "
      "properties, dedupe_key, created_at", "workspace_id, dedupe_key", "DO NOTHING"),
+    ("deals", "workspace_id, source, kind, external_id, order_id, customer_id, name, stage, "
+     "amount, currency, properties, stage_at, version, created_at, updated_at",
+     "workspace_id, source, kind, external_id",
+     "DO UPDATE SET stage = excluded.stage, amount = excluded.amount, "
+     "version = excluded.version, updated_at = excluded.updated_at"),
 )  # fmt: skip
 _PURCHASED = {"paid", "shipped", "completed"}
 
@@ -269,7 +274,9 @@ def _cents(value: Any) -> int | None:
 
 def run_psycopg_same(n: int, buyers: int, size: int, workdir: str, url: str | None = None) -> float:
     """The PostgreSQL ceiling for the same rows the hub writes: customers, identities,
-    orders, lines, refunds and purchase / return events, into the hub's own schema (its keys,
+    orders, lines, refunds, purchase / return / first-purchase events and the orders' deals
+    (a first purchase per new buyer, at its first order: the batches come in time order),
+    into the hub's own schema (its keys,
     foreign keys and indexes), each table's rows COPYed into a temporary table and upserted by
     one ``INSERT ... SELECT ... ON CONFLICT``, one commit per batch. No resolution, planning or
     validation: a buyer is its first identity, known in memory, and ids are drawn in one
@@ -278,6 +285,7 @@ def run_psycopg_same(n: int, buyers: int, size: int, workdir: str, url: str | No
     from sqlalchemy import create_engine
     from sqlalchemy.engine import make_url
 
+    from hub.core.plan.stages import STATUS_STAGES
     from hub.extensions import db
     from hub.models import Workspace  # noqa: F401  (the models fill the metadata)
 
@@ -324,6 +332,7 @@ def run_psycopg_same(n: int, buyers: int, size: int, workdir: str, url: str | No
         order_ids.update(zip(((o.source, o.external_id) for o in fresh),
                              ids("orders", len(fresh)), strict=True))  # fmt: skip
         rows: dict[str, list[tuple]] = {table: [] for table, *_ in _SAME_UPSERTS}
+        first_pending = {k for k, _ in new_buyers}  # a new buyer's first purchase (Y10)
         for key, b in new_buyers:
             rows["customers"].append(
                 (customers[key], ws, b.name, b.mobile, json.dumps(b.properties), 0, now, now)
@@ -350,6 +359,15 @@ def run_psycopg_same(n: int, buyers: int, size: int, workdir: str, url: str | No
                 rows["events"].append((ws, cid, oid, "purchase", o.ordered_at,
                                        _cents(o.amount_paid), o.source, "{}",
                                        f"{o.source}:{o.external_id}:purchase", now))  # fmt: skip
+                if o.buyer.identities[0] in first_pending:
+                    first_pending.discard(o.buyer.identities[0])
+                    rows["events"].append((ws, cid, oid, "first_purchase", o.ordered_at,
+                                           _cents(o.amount_paid), o.source, "{}",
+                                           f"first_purchase:{cid}", now))  # fmt: skip
+            rows["deals"].append((ws, o.source, "order", o.external_id, oid, cid, o.order_no,
+                                  STATUS_STAGES[o.status], _cents(o.amount_total), o.currency,
+                                  "{}", o.updated_at or o.ordered_at, o.effective_version(),
+                                  now, now))  # fmt: skip
             for r in o.refunds:
                 rows["order_refunds"].append((ws, oid, r.external_id, _cents(r.amount),
                                               r.refunded_at))  # fmt: skip
@@ -454,13 +472,16 @@ def run_dlt(n: int, buyers: int, size: int, workdir: str, url: str | None = None
     return time.perf_counter() - t - generating
 
 
-def _same_records(batch: list) -> dict[str, list[dict]]:
+def _same_records(batch: list, bought: set[str]) -> dict[str, list[dict]]:
     """The rows the hub writes for a batch (customers, identities, orders, lines, refunds,
-    purchase / return events) as dicts keyed by their natural keys, for dlt; a buyer is its
-    first identity."""
+    purchase / return / first-purchase events, the orders' deals) as dicts keyed by their
+    natural keys, for dlt; a buyer is its first identity. ``bought``: the buyers whose first
+    purchase was made already (the batches come in time order), added to here."""
+    from hub.core.plan.stages import STATUS_STAGES
+
     out: dict[str, list[dict]] = {t: [] for t in
                                   ("customers", "identities", "orders", "order_lines",
-                                   "order_refunds", "events")}  # fmt: skip
+                                   "order_refunds", "events", "deals")}  # fmt: skip
     for o in batch:
         b = o.buyer
         buyer = ":".join(b.identities[0])
@@ -493,6 +514,18 @@ def _same_records(batch: list) -> dict[str, list[dict]]:
                                   "order_external_id": o.external_id, "type": "purchase",
                                   "occurred_at": o.ordered_at, "amount": o.amount_paid,
                                   "source": o.source})  # fmt: skip
+            if buyer not in bought:
+                bought.add(buyer)
+                out["events"].append({"dedupe_key": f"first_purchase:{buyer}", "buyer": buyer,
+                                      "order_external_id": o.external_id,
+                                      "type": "first_purchase", "occurred_at": o.ordered_at,
+                                      "amount": o.amount_paid, "source": o.source})  # fmt: skip
+        out["deals"].append({"source": o.source, "kind": "order", "external_id": o.external_id,
+                             "order_external_id": o.external_id, "buyer": buyer,
+                             "name": o.order_no, "stage": STATUS_STAGES[o.status],
+                             "amount": o.amount_total, "currency": o.currency,
+                             "stage_at": o.updated_at or o.ordered_at,
+                             "version": o.effective_version()})  # fmt: skip
         for r in o.refunds:
             out["order_refunds"].append({"order_external_id": o.external_id,
                                          "external_id": r.external_id, "amount": r.amount,
@@ -511,12 +544,13 @@ _SAME_KEYS = {
     "order_lines": ("order_external_id", "external_id"),
     "order_refunds": ("order_external_id", "external_id"),
     "events": ("dedupe_key",),
+    "deals": ("source", "kind", "external_id"),
 }
 
 
 def run_dlt_same(n: int, buyers: int, size: int, workdir: str, url: str | None = None) -> float:
     """dlt loading the same rows as the hub writes (``_same_records``: customers, identities,
-    orders, lines, refunds, events), one resource per table, each merged on its natural key
+    orders, lines, refunds, events, deals), one resource per table, each merged on its natural key
     (``write_disposition="merge"``). Making the rows is off the clock, as for ``run_dlt``."""
     os.environ["DLT_DATA_DIR"] = f"{workdir}/dlt"
     os.environ["RUNTIME__LOG_LEVEL"] = "WARNING"
@@ -527,12 +561,13 @@ def run_dlt_same(n: int, buyers: int, size: int, workdir: str, url: str | None =
     def rows(table: str) -> Iterator[dict]:
         nonlocal generating
         source = batches(n, buyers, size)
+        bought: set[str] = set()
         while True:
             t = time.perf_counter()
             batch = next(source, None)
             if batch is None:
                 return
-            made = _same_records(batch)[table]
+            made = _same_records(batch, bought)[table]
             generating += time.perf_counter() - t
             yield from made
 

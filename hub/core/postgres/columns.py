@@ -17,6 +17,15 @@ DIALECT = postgresql.dialect()
 
 Convert = Callable[[Sequence[Any]], Sequence[Any]]
 
+# ``n`` new ids of a table, as its id column's default would draw them (parameters: the quoted
+# table name, n). The sequence is looked up once per statement (``OFFSET 0`` keeps the lookup
+# in its own one-row subquery): written inside ``nextval(...)`` it ran once per id, a scan of
+# pg_depend each time, 10 us an id where nextval itself costs 0.4 us.
+NEW_IDS_SQL = (
+    "SELECT nextval(s.seq) FROM (SELECT pg_get_serial_sequence(%s, 'id')::regclass AS seq "
+    "OFFSET 0) AS s, generate_series(1, %s)"
+)
+
 
 def cursor(session: Session) -> Any:
     """The driver's cursor on the session's connection, inside its transaction."""

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from hub.core.plan.identity import Lookups, Pending
-from hub.core.postgres.columns import cursor
+from hub.core.postgres.columns import NEW_IDS_SQL, cursor
 
 _side: ContextVar[SideReader | None] = ContextVar("hub_pg_side_reader", default=None)
 
@@ -39,7 +39,6 @@ _COUNTS_SQL = (
     "SELECT i.customer_id, i.type, count(*) FROM unnest(%b::int[]) AS k(id) "
     "JOIN identities AS i ON i.customer_id = k.id GROUP BY i.customer_id, i.type"
 )
-_IDS_SQL = "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)"
 
 
 class SideReader:
@@ -63,7 +62,7 @@ class SideReader:
 
     def new_ids(self, table: str, n: int) -> list[int]:
         """``n`` ids from the sequence of ``table``'s id column."""
-        return [id_ for (id_,) in self.submit(_IDS_SQL, (f'"{table}"', n)).result()]
+        return [id_ for (id_,) in self.submit(NEW_IDS_SQL, (f'"{table}"', n)).result()]
 
     def lookups(self, workspace_id: int) -> Lookups:
         """The resolver's lookups (``hub.core.plan.identity.Lookups``) on this connection."""

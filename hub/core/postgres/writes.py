@@ -12,7 +12,7 @@ from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from hub.core.postgres import behind, side
-from hub.core.postgres.columns import converter, cursor, quoted, sql_type
+from hub.core.postgres.columns import NEW_IDS_SQL, converter, cursor, quoted, sql_type
 from hub.core.postgres.copy import copy_rows, copy_types
 
 
@@ -46,10 +46,7 @@ def new_ids(session: Session, table: Table, n: int) -> list[int]:
     with behind.using(None):  # a sequence is outside the transaction: no write to wait for
         cur = cursor(session)
         try:
-            cur.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                (quoted(table.name), n),
-            )
+            cur.execute(NEW_IDS_SQL, (quoted(table.name), n))
             return [id_ for (id_,) in cur.fetchall()]
         finally:
             cur.close()
