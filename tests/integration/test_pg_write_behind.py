@@ -252,24 +252,26 @@ def test_no_index_on_postgresql_repeats_a_unique_key_every_insert_already_pays_f
 
 def test_new_ids_look_their_sequence_up_once_per_statement_not_once_per_id(pg):
     """``pg_get_serial_sequence`` scans pg_depend: evaluated for every id drawn it cost 25
-    times nextval itself. The draw evaluates it once, in a one-row subquery, and costs no
-    more than a few times nextval with the sequence named (server-side times, best of 3)."""
+    times nextval itself. In the draw's plan it is computed by a one-row node, once, and the
+    per-id scan only calls nextval on its result (main's plan evaluated it in the scan)."""
     session, _, _ = pg
     ids = new_ids(session, Tag.__table__, 500)
     assert len(set(ids)) == 500
-    n = 20_000
     cur = session.connection().connection.dbapi_connection.cursor()
-
-    def server_ms(sql: str, params: tuple = ()) -> float:
-        best = float("inf")
-        for _ in range(3):
-            lines = [row[0] for row in cur.execute(f"EXPLAIN ANALYZE {sql}", params)]
-            best = min(best, float(lines[-1].split()[2]))  # "Execution Time: 1.234 ms"
-        return best
-
     try:
-        drawn = server_ms(NEW_IDS_SQL, ('"tags"', n))
-        named = server_ms(f"SELECT nextval('tags_id_seq') FROM generate_series(1, {n})")
+        plan = cur.execute(
+            f"EXPLAIN (ANALYZE, VERBOSE, COSTS OFF, TIMING OFF, FORMAT JSON) {NEW_IDS_SQL}",
+            ('"tags"', 2_000),
+        ).fetchone()[0][0]["Plan"]
     finally:
         cur.close()
-    assert drawn < 3 * named + 5, (drawn, named)
+
+    def nodes(node: dict) -> list[dict]:
+        return [node, *(n for child in node.get("Plans", []) for n in nodes(child))]
+
+    looked_up = [n for n in nodes(plan) if "pg_get_serial_sequence" in " ".join(n.get("Output", []))
+                 and "nextval" not in " ".join(n.get("Output", []))]  # fmt: skip
+    assert [(n["Actual Rows"], n["Actual Loops"]) for n in looked_up] == [(1, 1)], plan
+    scan = [n for n in nodes(plan) if n["Node Type"] == "Function Scan"]
+    assert len(scan) == 1 and scan[0]["Actual Rows"] == 2_000
+    assert "pg_get_serial_sequence" not in " ".join(scan[0].get("Output", [])), plan
