@@ -76,7 +76,7 @@ def public(actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def apply(session: Session, rule: Rule, runs: list[Any], now: datetime) -> None:
     """Apply ``rule``'s actions to its new ``runs`` (id, event_id, customer_id)."""
-    counts = Counter(r.customer_id for r in runs if r.customer_id is not None)
+    counts = Counter(cid for _id, _event, cid in runs if cid is not None)
     ids = sorted(counts)
     ws = rule.workspace_id
     tags, members = CustomerTag.__table__, GroupMember.__table__
@@ -200,18 +200,19 @@ def payloads_of(session: Session, rule: Rule, runs: list[Any]) -> dict[int, dict
               "amount": None if amount is None else str(amount), "source": source,
               "order_id": order_id}
         for id_, type_, at, amount, source, order_id in session.execute(
-            shown.where(among(session, e.c.id, event_ids)))
+            shown.where(among(session, e.c.id, event_ids))).all()
     }  # fmt: skip
     t, ct = Tag.__table__, CustomerTag.__table__
     tags: dict[int, list[str]] = {}
     pairs = select(ct.c.customer_id, t.c.name).join(t, t.c.id == ct.c.tag_id)
-    for cid, name in session.execute(pairs.where(among(session, ct.c.customer_id, cids))):
+    for cid, name in session.execute(pairs.where(among(session, ct.c.customer_id, cids))).all():
         tags.setdefault(cid, []).append(name)
     stmt = select(c.c.id, c.c.name, c.c.stage, c.c.activity_score)
     customers = {
         id_: {"id": id_, "name": name, "stage": stage, "score": score,
               "tags": sorted(tags.get(id_, []))}
-        for id_, name, stage, score in session.execute(stmt.where(among(session, c.c.id, cids)))
+        for id_, name, stage, score in session.execute(
+            stmt.where(among(session, c.c.id, cids))).all()
     }  # fmt: skip
     about = {"id": rule.id, "name": rule.name}
     return {
