@@ -41,7 +41,7 @@ from hub.core.plan.rfm import RF_SEGMENTS
 from hub.models import Order
 
 
-def _per_customer(workspace_id: int) -> Select[Any]:
+def _per_customer(workspace_id: int) -> Any:
     """customer_id, last (order time), orders (count) of every customer with orders."""
     return (
         select(
