@@ -191,9 +191,17 @@ def _member(ctx: Context, cid: Any, owner: Any, *where: Any) -> ColumnElement[bo
 
 
 def _order_ws(ctx: Context) -> ColumnElement[bool]:
-    """The workspace's orders: scanned for a segment (see ``unindexed``), by index for a rule."""
-    column = unindexed(Order.workspace_id) if ctx.population else Order.workspace_id
-    return column == ctx.workspace_id
+    """The workspace's orders, never read by the workspace's index (see ``unindexed``): a
+    segment scans the orders, a rule follows ix_orders_customer from its customer."""
+    return unindexed(Order.workspace_id) == ctx.workspace_id
+
+
+def _by_customer(ctx: Context, column: Any) -> ColumnElement[bool]:
+    """``column`` (a workspace id) is the workspace's, in a subquery correlated to a customer
+    (a rule's): not by an index led by the workspace, so SQLite follows the customer's index
+    (its few rows) rather than every row of the workspace per event (quadratic in the
+    workspace's size: bench/rules.py). A segment keeps the column as it is."""
+    return (column if ctx.population else unindexed(column)) == ctx.workspace_id
 
 
 def _source(leaf: Leaf, ctx: Context, cid: Any) -> ColumnElement[bool]:
@@ -252,7 +260,7 @@ def _identity(leaf: Leaf, ctx: Context, cid: Any) -> ColumnElement[bool]:
     def positive(op: str) -> ColumnElement[bool]:
         return _member(
             ctx, cid, Identity.customer_id,
-            Identity.workspace_id == ctx.workspace_id, Identity.type == leaf.value,
+            _by_customer(ctx, Identity.workspace_id), Identity.type == leaf.value,
         )  # fmt: skip
 
     return _signed(leaf, positive)
@@ -351,7 +359,7 @@ def _holds(op: str, number: int, value: Any) -> bool:
 def _created(leaf: Leaf, ctx: Context, cid: Any) -> ColumnElement[bool]:
     first = (
         select(func.min(Order.ordered_at))
-        .where(Order.customer_id == cid, Order.workspace_id == ctx.workspace_id)
+        .where(Order.customer_id == cid, unindexed(Order.workspace_id) == ctx.workspace_id)
         .scalar_subquery()
     )
     c = aliased(Customer)
@@ -417,7 +425,7 @@ def _bought(leaf: Leaf, ctx: Context, cid: Any) -> ColumnElement[bool]:
 
 def _did_event(leaf: Leaf, ctx: Context, cid: Any) -> ColumnElement[bool]:
     v = leaf.value
-    where = [Event.workspace_id == ctx.workspace_id, Event.type == v["target"]]
+    where = [_by_customer(ctx, Event.workspace_id), Event.type == v["target"]]
     if (since := _since(ctx, v["within_days"])) is not None:
         where.append(Event.occurred_at >= since)
     return _at_least(ctx, cid, Event.customer_id, func.count(Event.id), v["count"], where)

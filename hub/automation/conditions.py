@@ -17,7 +17,7 @@ when its positive op does not, so a blank value is "not equal" to anything.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import ColumnElement
@@ -73,10 +73,13 @@ def event_clause(
     event: Any,
     now: datetime,
     session: Session | None = None,
+    zone: tzinfo | None = None,
 ) -> ColumnElement[bool]:
     """An SQL boolean over a row of ``event`` (an aliased Event); customer leaves apply to
-    its customer_id, line leaves hold when some line of its order satisfies them."""
-    zone = clauses.workspace_zone(workspace_id, session)
+    its customer_id, line leaves hold when some line of its order satisfies them. ``zone``:
+    the workspace's time zone when the caller has read it (else read here)."""
+    if zone is None:
+        zone = clauses.workspace_zone(workspace_id, session)
     ctx = clauses.Context(workspace_id, _aware(now), session, population=False, zone=zone)
     return clauses.event(cond, ctx, event)
 

@@ -6,7 +6,7 @@ event_key), and the actions of the new runs. In the caller's transaction."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import JSON, Integer, String, literal, select
@@ -20,19 +20,25 @@ from hub.models import Event, Rule, RuleRun
 from hub.models.types import UTCDateTime
 
 
-def condition_clause(rule: Rule, event: Any, now: datetime) -> ColumnElement[bool] | None:
-    """The rule's conditions over an events row (None: no conditions)."""
+def condition_clause(
+    rule: Rule, event: Any, now: datetime, zone: tzinfo | None = None
+) -> ColumnElement[bool] | None:
+    """The rule's conditions over an events row (None: no conditions); ``zone``: the
+    workspace's time zone if the caller has read it."""
     if rule.conditions in (None, [], {}):
         return None
     from hub.automation import conditions
 
     cond = conditions.parse(rule.conditions, where="conditions", scope="event")
     return conditions.event_clause(
-        cond, workspace_id=rule.workspace_id, event=event, now=now, session=object_session(rule)
-    )
+        cond, workspace_id=rule.workspace_id, event=event, now=now,
+        session=object_session(rule), zone=zone,
+    )  # fmt: skip
 
 
-def event_source(rule: Rule, now: datetime, *, ids: Sequence[int] | None = None) -> Select:
+def event_source(
+    rule: Rule, now: datetime, *, ids: Sequence[int] | None = None, zone: tzinfo | None = None
+) -> Select:
     """(event_key, event_id, customer_id) of the events of the rule's trigger that satisfy its
     conditions: among ``ids`` (a batch's events of the rule's trigger, with a customer, in its
     workspace: the primary key alone drives the query), or all of the workspace's."""
@@ -47,7 +53,7 @@ def event_source(rule: Rule, now: datetime, *, ids: Sequence[int] | None = None)
     else:
         stmt = stmt.where(e.c.workspace_id == rule.workspace_id, e.c.type == rule.trigger,
                           e.c.customer_id.is_not(None))  # fmt: skip
-    clause = condition_clause(rule, e, now)
+    clause = condition_clause(rule, e, now, zone)
     return stmt if clause is None else stmt.where(clause)
 
 

@@ -145,11 +145,16 @@ def fire_for_batch(
     found = select(e.c.id, e.c.type, e.c.customer_id).where(
         e.c.workspace_id == workspace_id, among(session, e.c.dedupe_key, event_keys)
     )
-    for id_, type_, customer_id in session.execute(found):
+    for id_, type_, customer_id in session.execute(found).all():
         if type_ in kinds and customer_id is not None:
             ids.setdefault(type_, []).append(id_)
+    zone = None  # the workspace's time zone, read once for the batch's rules
+    if any(rule.conditions not in (None, [], {}) for rule in rules if rule.trigger in ids):
+        from hub.automation.clauses import workspace_zone
+
+        zone = workspace_zone(workspace_id, session)
     return sum(
-        fire(session, rule, event_source(rule, now, ids=ids[rule.trigger]), now)
+        fire(session, rule, event_source(rule, now, ids=ids[rule.trigger], zone=zone), now)
         for rule in rules
         if rule.trigger in ids
     )

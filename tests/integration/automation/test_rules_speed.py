@@ -1,0 +1,67 @@
+"""The cost of the rules inside ingest (issue 25: at most 30% of its throughput): a rule's
+conditions over a customer (orders count, total spent, first order, did event, identity, source)
+are correlated subqueries that must read the customer's few rows by the customer's index,
+never every order / event / identity of the workspace for each event of the batch (the
+quadratic plan SQLite picked for an index led by the workspace: 200,000 orders took minutes)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from hub.automation import rules as engine
+from hub.automation.firing import event_source, fire
+from hub.extensions import db
+from hub.models import Event, Rule, RuleRun
+from tests.integration.automation.builders import NOW, customer, event, identity, order
+
+CONDITIONS = {
+    "all": [
+        {"field": "orders_count", "op": "gte", "value": 2},
+        {"field": "total_spent", "op": "gte", "value": "150"},
+        {"field": "created_at", "op": "lt", "value": "2026-12-01"},
+        {"field": "did_event", "op": "gte",
+         "value": {"type": "page_view", "count": 1, "within_days": 30}},
+        {"field": "identity", "op": "exists", "value": "mobile"},
+        {"field": "source", "op": "eq", "value": "youzan"},
+    ]
+}  # fmt: skip
+WORKSPACE_LED = ("ix_orders_ws_ordered", "ix_events_ws_type_time", "ix_identities_owner")
+
+
+def _rule(ws: int) -> Rule:
+    data = {"name": "loyal", "trigger": {"type": "purchase"}, "conditions": CONDITIONS,
+            "actions": [{"type": "add_tag", "tag": "Loyal"}]}  # fmt: skip
+    rule = Rule(workspace_id=ws, **engine.validate(data, allow_private=True))
+    db.session.add(rule)
+    db.session.flush()
+    return rule
+
+
+def test_a1_rule_conditions_read_the_customers_rows_by_its_index(workspace):
+    ws = workspace.id
+    ann, bob = customer(ws, "ann"), customer(ws, "bob")
+    for c in (ann, bob):
+        identity(ws, c, "mobile", f"1380000000{c.id}")
+        event(ws, c, "page_view", days_ago=2)
+    order(ws, ann, days_ago=10, paid="100.00")
+    order(ws, ann, days_ago=1, paid="80.00")
+    order(ws, bob, days_ago=1, paid="90.00")  # one order: fails orders_count
+    rule = _rule(ws)
+    ids = list(db.session.scalars(select(Event.id).where(Event.type == "purchase")))
+    source = event_source(rule, NOW + timedelta(hours=1), ids=ids)
+
+    if db.engine.dialect.name == "sqlite":
+        sql = str(source.compile(dialect=db.engine.dialect, compile_kwargs={"literal_binds": True}))
+        plan = [
+            row[3] for row in db.session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}")
+        ]
+        assert not [step for step in plan if any(ix in step for ix in WORKSPACE_LED)], plan
+        assert any("ix_orders_customer" in step for step in plan), plan
+        assert any("ix_events_customer" in step for step in plan), plan
+        assert any("ix_identities_customer" in step for step in plan), plan
+
+    assert fire(db.session, rule, source, NOW) == 2  # ann's two purchases, none of bob's
+    fired = set(db.session.scalars(select(RuleRun.customer_id).where(RuleRun.rule_id == rule.id)))
+    assert fired == {ann.id}
