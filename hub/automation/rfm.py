@@ -42,7 +42,8 @@ from hub.models import Order
 
 
 def _per_customer(workspace_id: int) -> Any:
-    """customer_id, last (order time), orders (count) of every customer with orders."""
+    """customer_id, last (order time), orders (count) of every customer with orders: grouped
+    on ix_orders_customer (customer, workspace, order time), read from that index alone."""
     return (
         select(
             Order.customer_id.label("customer_id"),
@@ -53,7 +54,7 @@ def _per_customer(workspace_id: int) -> Any:
             unindexed(Order.workspace_id) == workspace_id,
             unindexed(Order.customer_id).is_not(None),
         )
-        .group_by(unindexed(Order.customer_id))
+        .group_by(Order.customer_id)
     )
 
 

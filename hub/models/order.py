@@ -22,7 +22,7 @@ class Order(Model):
         UniqueConstraint("workspace_id", "source", "external_id"),
         Index("ix_orders_ws_ordered", "workspace_id", "ordered_at"),
         Index("ix_orders_ws_order_no", "workspace_id", "order_no"),
-        Index("ix_orders_customer", "customer_id"),
+        Index("ix_orders_customer", "customer_id", "workspace_id", "ordered_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -63,3 +63,18 @@ def test_a2_rfm_twice_in_a_filter_and_in_a_rule(workspace: Any) -> None:
     assert fire(db.session, rule, event_source(rule, b.NOW, ids=ids), b.NOW) > 0
     fired = set(db.session.scalars(select(RuleRun.customer_id).where(RuleRun.rule_id == rule.id)))
     assert fired == got
+
+
+def test_a2_rfm_figures_are_read_from_the_customer_index_alone(workspace: Any) -> None:
+    """SQLite reads each customer's last order and count from ix_orders_customer (customer,
+    workspace, order time) in customer order: no table lookup, no sort for the grouping."""
+    ws = workspace.id
+    _shop(ws)
+    if db.engine.dialect.name != "sqlite":
+        assert set(db.session.scalars(rfm.members(ws, ["champions"])))  # same SQL, any plan
+        return
+    sql = str(rfm.members(ws, ["champions"]).compile(
+        dialect=db.engine.dialect, compile_kwargs={"literal_binds": True}))  # fmt: skip
+    plan = [row[3] for row in db.session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + sql)]
+    assert any("COVERING INDEX ix_orders_customer" in step for step in plan), plan
+    assert not any("FOR GROUP BY" in step for step in plan), plan
