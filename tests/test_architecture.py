@@ -153,6 +153,8 @@ if sys.argv[2] == "together":
         importlib.import_module(name)
     print(json.dumps(found()))
 else:  # each module in a child forked from this bare interpreter: nothing imported before it
+    import sqlalchemy.orm  # but SQLAlchemy (most of each child's import time), if it loads none
+    assert not found(), found()  # of the unwanted
     report = {}
     for name in names:
         read, write = os.pipe()
