@@ -71,7 +71,8 @@ start_pytest() {  # start_pytest NAME [ENV=VALUE...] -- [pytest args...]: in the
   (
     start=$SECONDS
     set +e
-    env ${envs[@]+"${envs[@]}"} .venv/bin/python -m pytest -q --basetemp "$WORK/tmp-$name" "$@" \
+    env ${envs[@]+"${envs[@]}"} .venv/bin/python -m pytest -q --durations=25 \
+      --basetemp "$WORK/tmp-$name" "$@" \
       </dev/null >"$WORK/pytest-$name.log" 2>&1 &
     echo "$!" >"$WORK/pytest-$name.pid"
     wait "$!"

@@ -90,9 +90,11 @@ def screenshots() -> Path:
     return SHOTS
 
 
-@pytest.fixture
-def page(tmp_path: Path) -> Iterator[object]:
-    """A fresh headless Chromium profile; no network beyond 127.0.0.1 is needed."""
+@pytest.fixture(scope="package")
+def chromium() -> Iterator[object]:
+    """One headless Chromium for the browser tests (launching it costs seconds); each test gets
+    a context of its own (``page``), as fresh as a new profile. Package-scoped: it stops after
+    the last browser test, before the rest of the suite runs."""
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
@@ -100,13 +102,16 @@ def page(tmp_path: Path) -> Iterator[object]:
             f"{CHROMIUM} is missing: apt-get install -y chromium (never playwright install)"
         )
     with sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"),
-            executable_path=CHROMIUM,
-            headless=True,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 1360, "height": 860},
-        )
-        context.set_default_timeout(15000)
-        yield context.pages[0] if context.pages else context.new_page()
-        context.close()
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium) -> Iterator[object]:
+    """A page in a new browser context: no cookies, storage or cache of any other test; no
+    network beyond 127.0.0.1 is needed."""
+    context = chromium.new_context(viewport={"width": 1360, "height": 860})
+    context.set_default_timeout(15000)
+    yield context.new_page()
+    context.close()
