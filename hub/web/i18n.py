@@ -14,7 +14,7 @@ ones; ``scripts/check_translations.py`` fails CI on any of them. Module-level te
 
 from __future__ import annotations
 
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +38,20 @@ SESSION_LOCALE = "hub_locale"  # the language picked before sign-in
 
 def languages() -> list[str]:
     """English, then every language with a compiled catalog (``zh_CN``)."""
+    return list(_languages())
+
+
+@cache
+def _languages() -> tuple[str, ...]:
+    """The catalogs ship with the code: looked for once per process, not once per string."""
     found = (p.parent.parent.name for p in LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.mo"))
-    return [DEFAULT, *sorted(found)]
+    return (DEFAULT, *sorted(found))
+
+
+@cache
+def _folders() -> dict[str, str]:
+    """Babel's name of each catalog's locale (``zh_Hans_CN``) -> its folder (``zh_CN``)."""
+    return {str(Locale.parse(code)): code for code in _languages()}
 
 
 def gettext_(message: str, **variables: Any) -> str:
@@ -101,10 +113,7 @@ def catalog_name(locale: Locale | None) -> str:
     """The folder of ``locale``'s catalog: ``zh_CN`` for the locale Babel calls zh_Hans_CN."""
     if locale is None:
         return DEFAULT
-    for code in languages():
-        if Locale.parse(code) == locale:
-            return code
-    return str(locale)
+    return _folders().get(str(locale), str(locale))
 
 
 class _Catalogs(Domain):
