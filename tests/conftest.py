@@ -72,15 +72,18 @@ def _share_url_builders() -> None:
     tests compile each distinct one once and share it between their apps."""
     from werkzeug.routing.rules import Rule
 
-    if getattr(Rule._compile_builder, "hub_shared", False):
-        return
+    if not hasattr(Rule, "_compile_builder") or getattr(Rule._compile_builder, "hub_shared", False):
+        return  # another werkzeug than the one this was written for: compile as it does
     compile_builder = Rule._compile_builder
     builders: dict[tuple[Any, ...], Any] = {}
 
     def shared(self: Rule, append_unknown: bool = True) -> Any:
-        defaults = tuple(sorted((k, repr(v)) for k, v in (self.defaults or {}).items()))
-        kinds = tuple((name, type(conv), conv.regex) for name, conv in self._converters.items())
-        key = (self.rule, tuple(self._trace), defaults, kinds, append_unknown)
+        try:
+            defaults = tuple(sorted((k, repr(v)) for k, v in (self.defaults or {}).items()))
+            kinds = tuple((name, type(conv), conv.regex) for name, conv in self._converters.items())
+            key = (self.rule, tuple(self._trace), defaults, kinds, append_unknown)
+        except AttributeError:  # werkzeug's internals moved: no sharing, its own compile
+            return compile_builder(self, append_unknown)
         if key not in builders:
             builders[key] = compile_builder(self, append_unknown)
         return builders[key]
