@@ -19,12 +19,13 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hub.core.records import OrderRecord, ProductRecord
 from hub.core.results import IngestOptions
-from hub.core.store.sql import chunks, update_many
+from hub.core.sqlite.sql import sqlite_counted
+from hub.core.store.sql import chunks, fetch_by, is_sqlite, update_many
 from hub.models import Order, OrderLine, Product
 
 COUNTED = ("paid", "shipped", "completed")
@@ -74,23 +75,28 @@ def refresh_sources(session: Session, sources: Iterable[str]) -> int:
 
 
 def counted(session: Session, workspace_id: int, orders: list[OrderRecord]) -> Counter[int]:
-    """Units per product id that these orders, as stored now, count (their keys looked up in
-    chunks; orders not stored count nothing)."""
-    keys = sorted({(rec.source, rec.external_id) for rec in orders})
+    """Units per product id that these orders, as stored now, count (looked up by source and
+    external id in chunks, on the orders' unique key; orders not stored count nothing)."""
     units: Counter[int] = Counter()
-    for part in chunks(keys):
-        rows = session.execute(
-            select(OrderLine.product_id, func.sum(OrderLine.qty))
-            .join(Order, Order.id == OrderLine.order_id)
-            .where(
-                Order.workspace_id == workspace_id,
-                tuple_(Order.source, Order.external_id).in_(part),
-                Order.status.in_(COUNTED),
-                OrderLine.product_id.is_not(None),
+    for source in sorted({rec.source for rec in orders}):
+        exts = sorted({rec.external_id for rec in orders if rec.source == source})
+        if is_sqlite(session):  # on the driver: SQLAlchemy's IN expansion costs more
+            units.update(sqlite_counted(session, workspace_id, source, exts, COUNTED))
+            continue
+        for part in chunks(exts):
+            rows = session.execute(
+                select(OrderLine.product_id, func.sum(OrderLine.qty))
+                .join(Order, Order.id == OrderLine.order_id)
+                .where(
+                    Order.workspace_id == workspace_id,
+                    Order.source == source,
+                    Order.external_id.in_(part),
+                    Order.status.in_(COUNTED),
+                    OrderLine.product_id.is_not(None),
+                )
+                .group_by(OrderLine.product_id)
             )
-            .group_by(OrderLine.product_id)
-        )
-        units.update({pid: int(n or 0) for pid, n in rows if pid is not None})
+            units.update({pid: int(n or 0) for pid, n in rows if pid is not None})
     return units
 
 
@@ -139,17 +145,14 @@ def apply_batch(
         return 0
     figures: dict[int, tuple[dict[str, Any], int]] = {}
     full = set(own)
-    for part in chunks(ids):
-        for pid, properties in session.execute(
-            select(Product.id, Product.properties).where(Product.id.in_(part))
-        ):
-            props = dict(properties or {})
-            figure = props.get(KEY)
-            if pid in full or not isinstance(figure, int):
-                full.add(pid)
-                figures[pid] = (props, 0)
-            else:
-                figures[pid] = (props, figure + after[pid] - before[pid])
+    for pid, properties in fetch_by(session, Product.__table__, ("id", "properties"), "id", ids):
+        props = dict(properties or {})
+        figure = props.get(KEY)
+        if pid in full or not isinstance(figure, int):
+            full.add(pid)
+            figures[pid] = (props, 0)
+        else:
+            figures[pid] = (props, figure + after[pid] - before[pid])
     totals = sold(session, full)
     updates: list[dict[str, Any]] = []
     for pid, (props, figure) in figures.items():
@@ -164,14 +167,10 @@ def apply_batch(
 def touched_products(session: Session, workspace_id: int, keys: set[tuple[str, str]]) -> list[int]:
     """The ids of the products named (source, external id) by a batch's order lines."""
     ids: list[int] = []
-    for source in {s for s, _ in keys}:
-        exts = sorted(e for s, e in keys if s == source)
-        for part in chunks(exts):
-            ids += session.scalars(
-                select(Product.id).where(
-                    Product.workspace_id == workspace_id,
-                    Product.source == source,
-                    Product.external_id.in_(part),
-                )
-            ).all()
+    table = Product.__table__
+    for source in sorted({s for s, _ in keys}):
+        exts = [e for s, e in keys if s == source]
+        rows = fetch_by(session, table, ("id",), "external_id", exts, named=False,
+                        workspace_id=workspace_id, source=source)  # fmt: skip
+        ids += [row[0] for row in rows]
     return ids
