@@ -135,10 +135,10 @@ class Batch:
         buyers = self._take_checkout_buyers(list(checkouts.values())) if checkouts else []
         if products:  # before the orders: a product their lines name is then found (W7)
             upsert_products(self.session, self.ws, products, self.result)
-        if orders:
-            self._take_orders(list(orders.values()))
-        if self.options.sales_volume and not self.options.dry_run:  # W5, at once
-            sales.refresh_batch(self.session, self.ws, products, [r for _, r in orders.values()])
+        taken = [r for _, r in orders.values()]
+        with sales.counting(self.session, self.ws, self.options, products, taken):  # W5, at once
+            if orders:
+                self._take_orders(list(orders.values()))
         write_customers(self.session, self.customers, self.result)
         if checkouts:
             self._write_checkouts(buyers)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
 from hub.core.errors import N_
@@ -68,6 +69,12 @@ def key(value: str | None) -> str | None:
     """The canonical key of ``value``; a text naming no known source, stripped, as it is."""
     if value is None:
         return None
+    return _text_key(value)
+
+
+@lru_cache(maxsize=4096)
+def _text_key(value: str) -> str | None:
+    """``key`` of a text, remembered: a batch names a handful of sources, thousands of times."""
     text = value.strip()
     if not text:
         return None
@@ -83,14 +90,18 @@ def name(value: str | None) -> str:
 
 def canonical_records(records: Iterable[Any]) -> None:
     """Store keys: rewrite each record's source, sales channel and original source in place."""
+    canonical = _text_key
     for record in records:
-        for attr in ("source", "sales_channel", "original_source"):
+        for attr in _SOURCE_FIELDS:
             value = getattr(record, attr, None)
-            if isinstance(value, str):
-                setattr(record, attr, key(value))
+            if isinstance(value, str) and (found := canonical(value)) is not value:
+                setattr(record, attr, found)
         buyer = getattr(record, "buyer", None)
         if buyer is not None and isinstance(buyer.original_source, str):
-            buyer.original_source = key(buyer.original_source)
+            buyer.original_source = canonical(buyer.original_source)
+
+
+_SOURCE_FIELDS = ("source", "sales_channel", "original_source")
 
 
 def unique_keys(values: Iterable[str | None]) -> list[str]:

@@ -69,17 +69,25 @@ class PageBatch:
         self.keys: set[tuple[str, Any]] = set()
         self.last: ReadPage | None = None
         self.started = time.monotonic()
+        self._page_keys: tuple[ReadPage, list[tuple[str, Any]]] | None = None
 
     def repeats(self, page: ReadPage) -> bool:
         """Whether ``page`` holds a record already in the batch."""
-        return bool(self.keys) and not self.keys.isdisjoint(record_keys(page.records))
+        return bool(self.keys) and not self.keys.isdisjoint(self._keys_of(page))
 
     def add(self, page: ReadPage) -> None:
         if self.last is None:
             self.started = time.monotonic()
         self.records.extend(page.records)
-        self.keys.update(record_keys(page.records))
+        self.keys.update(self._keys_of(page))
         self.last = page
+        self._page_keys = None
+
+    def _keys_of(self, page: ReadPage) -> list[tuple[str, Any]]:
+        """``record_keys`` of the page, once for ``repeats`` and ``add`` together."""
+        if self._page_keys is None or self._page_keys[0] is not page:
+            self._page_keys = (page, record_keys(page.records))
+        return self._page_keys[1]
 
     def full(self) -> bool:
         """Enough records, or held long enough: time to apply it."""

@@ -150,6 +150,37 @@ def test_y10_an_older_order_arriving_later_becomes_the_first_purchase(workspace)
     assert db.session.get(Customer, cid).activity_score == 2 * 10 + 5  # counted once
 
 
+def test_y10_a_customer_met_before_its_orders_gets_the_batchs_earliest(workspace):
+    # a shop's customers read before its orders: no first purchase yet, only this batch's
+    settings(workspace.id)
+    ids = [("yz_open_id", "a")]
+    ingest.apply(db.session, workspace.id, [CustomerRecord(identities=ids, name="a")])
+    batch = [order("B2", identities=ids, at=T0 + timedelta(2)), order("B1", identities=ids, at=T0)]
+    ingest.apply(db.session, workspace.id, batch)
+    cid = owner("yz_open_id", "a")
+    assert firsts() == [(cid, "B1")]
+    first = db.session.scalar(select(Event).where(Event.type == "first_purchase"))
+    assert (first.occurred_at, first.amount) == (T0, order("B1", identities=ids).amount_paid)
+
+
+def test_y10_a_purchase_stored_before_first_purchases_existed_stays_the_first(workspace):
+    # bought before first purchases were recorded: the stored purchase, older than the batch's,
+    # is copied (order, time, amount, source, properties), not the batch's own
+    settings(workspace.id)
+    ids = [("yz_open_id", "a")]
+    ingest.apply(db.session, workspace.id, [order("OLD", identities=ids, at=T0, paid="70.00")])
+    db.session.execute(Event.__table__.delete().where(Event.type == "first_purchase"))
+    db.session.commit()
+    old = db.session.scalar(select(Event).where(Event.type == "purchase"))
+    later = [order("NEW", identities=ids, at=T0 + timedelta(5), paid="30.00")]
+    ingest.apply(db.session, workspace.id, later)
+    cid = owner("yz_open_id", "a")
+    assert firsts() == [(cid, "OLD")]
+    first = db.session.scalar(select(Event).where(Event.type == "first_purchase"))
+    copied = ("order_id", "occurred_at", "amount", "source", "properties")
+    assert [getattr(first, k) for k in copied] == [getattr(old, k) for k in copied]
+
+
 def test_y10_a_closed_or_unpaid_order_is_no_first_purchase(workspace):
     settings(workspace.id)
     ids = [("yz_open_id", "a")]

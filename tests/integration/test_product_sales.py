@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
@@ -13,7 +14,7 @@ from hub.extensions import db
 from hub.models import Product
 from hub.services import tokens
 from hub.sync import engine, service
-from tests.support.fake_migrate import add_store, write_shop
+from tests.support.fake_migrate import FakeOrders, add_store, write_shop
 from tests.support.ui import browser, csrf_token, login, make_user
 
 API = "/api/v1"
@@ -103,6 +104,79 @@ def test_w5_paid_shipped_completed_count_at_once_refunds_and_cancels_never(store
     write_shop(shop_file, shop)
     run(store)
     assert figures() == {"tea": 3, "cup": 4, "pot": 3}
+
+
+def test_w5_a_line_removed_from_a_paid_order_leaves_its_products_figure_at_once(store, shop_file):
+    # an order edit (H7) drops o1's cup line: the cup's figure falls with the next sync, though
+    # no line of that sync names the cup any more
+    run(store, migration=True)
+    assert figures() == {"tea": 5, "cup": 5, "pot": 0}
+    change(shop_file, "o1", lines=[["tea", 2]], updated="2026-11-02T08:00:00+00:00")
+    run(store)
+    assert figures() == {"tea": 5, "cup": 4, "pot": 0}
+
+
+def test_w5_each_sync_adds_its_own_orders_to_the_figures(store, shop_file):
+    # many syncs, each bringing orders (new, paid, refunded, edited): the figures always equal
+    # what the stored orders count (what the daily job would set), sync after sync
+    from hub.jobs import schedule
+
+    run(store, migration=True)
+    steps = [
+        ("o7", {"status": "paid", "lines": [["tea", 1], ["pot", 2]]}),
+        ("o7", {"status": "shipped", "updated": "2026-11-02T08:00:00+00:00"}),
+        ("o8", {"status": "pending", "lines": [["cup", 9]]}),
+        ("o8", {"status": "paid", "updated": "2026-11-02T08:00:00+00:00"}),
+        ("o7", {"status": "closed", "code": "200", "updated": "2026-11-03T08:00:00+00:00"}),
+        ("o8", {"lines": [["cup", 3], ["tea", 1]], "updated": "2026-11-04T08:00:00+00:00"}),
+    ]
+    expected = [
+        {"tea": 6, "cup": 5, "pot": 2},
+        {"tea": 6, "cup": 5, "pot": 2},
+        {"tea": 6, "cup": 5, "pot": 2},
+        {"tea": 6, "cup": 14, "pot": 2},
+        {"tea": 5, "cup": 14, "pot": 0},
+        {"tea": 6, "cup": 8, "pot": 0},
+    ]
+    for (order_id, values), want in zip(steps, expected, strict=True):
+        shop = json.loads(shop_file.read_text())
+        if not any(row["id"] == order_id for row in shop["orders"]):
+            shop["orders"].append({"id": order_id, **values})
+            write_shop(shop_file, shop)
+        else:
+            change(shop_file, order_id, **values)
+        run(store)
+        assert figures() == want
+    assert schedule.reconcile_sales() == 0
+
+
+def test_w5_a_batch_moves_the_figures_by_its_own_orders_never_resumming_history(store, shop_file):
+    # a batch of orders costs what its orders hold: it adds their delta to each figure (so a
+    # figure corrupted in the database stays off by as much until the daily job), and counts
+    # in full only a product that has no figure yet
+    from hub.core import ingest
+    from hub.jobs import schedule
+
+    run(store, migration=True)
+    by_id = {p.external_id: p for p in db.session.scalars(select(Product))}
+    by_id["tea"].properties = {**by_id["tea"].properties, "third_party_sales": 100}
+    by_id["pot"].properties = {
+        k: v for k, v in by_id["pot"].properties.items() if k != "third_party_sales"
+    }
+    db.session.commit()
+    shop = json.loads(shop_file.read_text())
+    shop["orders"] = [
+        {"id": "o9", "status": "paid", "lines": [["tea", 2], ["pot", 1]]},
+        {"id": "o2", "status": "closed", "code": "200", "lines": [["tea", 3]]},
+    ]
+    orders = FakeOrders(SimpleNamespace(config=store.settings))  # the connector's records
+    records = [orders.record(row) for row in shop["orders"]]
+    options = ingest.IngestOptions(sales_volume=True)
+    result = ingest.apply(db.session, store.workspace_id, records, options=options)
+    assert not result.failures
+    assert figures() == {"tea": 99, "cup": 5, "pot": 1}  # 100 + 2 - 3; pot counted in full
+    assert schedule.reconcile_sales() == 1
+    assert figures() == {"tea": 4, "cup": 5, "pot": 1}
 
 
 def test_w5_the_daily_job_repairs_a_corrupted_figure(store):

@@ -89,6 +89,34 @@ def _result_shape(table: Table, columns: tuple[str, ...], dialect: Any) -> tuple
     return row_type, [(i, p) for i, p in enumerate(procs) if p is not None]
 
 
+def sqlite_counted(
+    session: Session,
+    workspace_id: int,
+    source: str,
+    external_ids: list[str],
+    statuses: Sequence[str],
+) -> dict[int, int]:
+    """W5 (``hub.core.store.sales.counted``): units per product id on the lines of the orders
+    of one source whose status is in ``statuses``, looked up on the orders' unique key."""
+    marks = ",".join("?" * len(statuses))
+    head = (
+        "SELECT l.product_id, SUM(l.qty) FROM order_lines l JOIN orders o ON o.id = l.order_id "
+        f"WHERE o.workspace_id = ? AND o.source = ? AND o.status IN ({marks}) "
+        "AND l.product_id IS NOT NULL AND o.external_id IN "
+    )
+    fixed = (workspace_id, source, *statuses)
+    units: dict[int, int] = {}
+    cursor = raw_cursor(session)
+    try:
+        for part in _chunks(external_ids):
+            sql = head + "(" + ",".join("?" * len(part)) + ") GROUP BY l.product_id"
+            for pid, n in cursor.execute(sql, (*fixed, *part)):
+                units[pid] = units.get(pid, 0) + int(n or 0)
+    finally:
+        cursor.close()
+    return units
+
+
 def _binder(table: Table, column: str, dialect: Any) -> Any:
     proc = sqlite_processor(table.c[column].type, dialect)
     return proc or (lambda value: value)

@@ -89,18 +89,31 @@ class FirstPurchases:
     ) -> dict[int, tuple[Any, ...]]:
         """Read the events of customers without a first purchase of their own key: a first
         purchase a merge brought goes into ``have``; else (order id, time, amount, source,
-        properties) of their earliest stored purchase."""
-        out: dict[int, tuple[Any, ...]] = {}
-        columns = ["customer_id", "id", "type", *_COPIED]
-        for cid, id_, type_, *values in fetch_by(
-            session, Event.__table__, columns, "customer_id", cids,
-            named=False, workspace_id=self.ws,
+        properties) of their earliest stored purchase, for those whose earliest stored purchase
+        is older than the batch's (the others take the batch's own). The events' ids and times
+        are read first, the copied columns only for those older purchases: a customer met
+        before its first order (a shop's customers read before its orders) has only the
+        purchases this batch just wrote."""
+        earliest: dict[int, tuple[int, datetime]] = {}
+        for cid, id_, type_, when in fetch_by(
+            session, Event.__table__, ["customer_id", "id", "type", "occurred_at"], "customer_id",
+            cids, named=False, workspace_id=self.ws,
         ):  # fmt: skip
             if type_ == FIRST_PURCHASE:
-                if cid not in have or values[1] < have[cid][1]:
-                    have[cid] = (id_, values[1])
-            elif type_ == "purchase" and (cid not in out or values[1] < out[cid][1]):
-                out[cid] = tuple(values)
+                if cid not in have or when < have[cid][1]:
+                    have[cid] = (id_, when)
+            elif type_ == "purchase" and (cid not in earliest or when < earliest[cid][1]):
+                earliest[cid] = (id_, when)
+        older = {
+            id_: cid
+            for cid, (id_, when) in earliest.items()
+            if cid not in have and when < self.earliest[cid][4]
+        }
+        out: dict[int, tuple[Any, ...]] = {}
+        for id_, *values in fetch_by(
+            session, Event.__table__, ["id", *_COPIED], "id", older, named=False
+        ):
+            out[older[id_]] = tuple(values)
         return out
 
 
