@@ -188,6 +188,19 @@ def _webhooks(session: Session, rule: Rule, runs: list[Any], hooks: list[dict]) 
     outbox.enqueue_many(session, rule.workspace_id, rows)
 
 
+def event_part(row: Any) -> dict[str, Any]:
+    """An event as webhook payloads and dry runs show it (``row`` has its id, type,
+    occurred_at, amount, source and order_id)."""
+    return {
+        "id": row.id,
+        "type": row.type,
+        "occurred_at": row.occurred_at.isoformat(),
+        "amount": None if row.amount is None else str(row.amount),
+        "source": row.source,
+        "order_id": row.order_id,
+    }
+
+
 def payloads_of(session: Session, rule: Rule, runs: list[Any]) -> dict[int, dict[str, Any]]:
     """The webhook payload of each run (by run id), read in a few set-based statements: the
     columns the payload shows, each event's and customer's part built once."""
@@ -196,12 +209,9 @@ def payloads_of(session: Session, rule: Rule, runs: list[Any]) -> dict[int, dict
     cids = sorted({r.customer_id for r in runs if r.customer_id is not None})
     shown = select(e.c.id, e.c.type, e.c.occurred_at, e.c.amount, e.c.source, e.c.order_id)
     events = {
-        id_: {"id": id_, "type": type_, "occurred_at": at.isoformat(),
-              "amount": None if amount is None else str(amount), "source": source,
-              "order_id": order_id}
-        for id_, type_, at, amount, source, order_id in session.execute(
-            shown.where(among(session, e.c.id, event_ids))).all()
-    }  # fmt: skip
+        row.id: event_part(row)
+        for row in session.execute(shown.where(among(session, e.c.id, event_ids))).all()
+    }
     t, ct = Tag.__table__, CustomerTag.__table__
     tags: dict[int, list[str]] = {}
     pairs = select(ct.c.customer_id, t.c.name).join(t, t.c.id == ct.c.tag_id)

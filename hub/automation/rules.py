@@ -209,14 +209,7 @@ def dry_run(session: Session, rule: Rule, now: datetime, last: int) -> list[dict
     )  # fmt: skip
     return [
         {
-            "event": {
-                "id": r.id,
-                "type": r.type,
-                "occurred_at": r.occurred_at.isoformat(),
-                "amount": None if r.amount is None else str(r.amount),
-                "source": r.source,
-                "order_id": r.order_id,
-            },
+            "event": acts.event_part(r),
             "customer_id": r.customer_id,
             "would_fire": bool(r.would) and r.customer_id is not None,
             "fired": bool(r.fired),

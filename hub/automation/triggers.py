@@ -26,6 +26,7 @@ from sqlalchemy import String, and_, cast, exists, literal, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
+from hub.automation.actions import event_part
 from hub.automation.firing import condition_clause, fire
 from hub.automation.sqlsets import among
 from hub.core.plan.stages import ABANDONED
@@ -130,14 +131,7 @@ def dry_run(session: Session, rule: Rule, now: datetime, last: int) -> list[dict
     after = due_after(rule)
     return [
         {
-            "event": {
-                "id": r.id,
-                "type": r.type,
-                "occurred_at": r.occurred_at.isoformat(),
-                "amount": None if r.amount is None else str(r.amount),
-                "source": r.source,
-                "order_id": r.order_id,
-            },
+            "event": event_part(r),
             "customer_id": r.customer_id,
             "due_at": (r.occurred_at + after).isoformat(),
             "would_fire": r.event_key in scheduled,
