@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from hub.automation.outbox import body_text
 from hub.models import OutboxAttempt, OutboxDelivery
 
 # Keys of a payload's customer object that name or reach the person.
@@ -83,7 +84,7 @@ def scrub_body(body: str, ids: set[int], needles: list[str]) -> str | None:
             del customer[key]
     if carries:
         payload = _without(payload, needles)
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    return body_text(payload)
 
 
 def _without(value: Any, needles: list[str]) -> Any:

@@ -111,8 +111,9 @@ class FirstPurchases:
         }
         out: dict[int, tuple[Any, ...]] = {}
         for id_, *values in fetch_by(
-            session, Event.__table__, ["id", *_COPIED], "id", older, named=False
-        ):
+            session, Event.__table__, ["id", *_COPIED], "id", older, named=False,
+            workspace_id=self.ws,
+        ):  # fmt: skip
             out[older[id_]] = tuple(values)
         return out
 

@@ -29,6 +29,7 @@ def register(app: Flask) -> None:
         deals,
         imports,
         inbox,
+        labels,
         orders,
         privacy,
         rules,
@@ -60,37 +61,12 @@ def register(app: Flask) -> None:
     app.add_url_rule("/", "home", _home)
     app.add_template_filter(source_name, "source_name")
     app.add_template_filter(source_detail, "source_detail")
-    app.add_template_filter(product_status, "product_status")
-    app.add_template_global(_field_label, "field_label")  # for macros, which see no context
-    app.add_template_global(_condition_field, "condition_field")
-    app.add_template_global(_operator, "operator")
+    app.add_template_filter(labels.product_status, "product_status")
+    for words in (labels.field_label, labels.condition_field, labels.operator):
+        app.add_template_global(words)  # globals: macros see no context
     app.context_processor(_template_globals)
     for code in (400, 403, 404, 405, 413, 429, 500):
         app.register_error_handler(code, _error_page)
-
-
-def _field_label(key: str) -> str:
-    from hub.web.admin.labels import field_label
-
-    return field_label(key)
-
-
-def _condition_field(key: str) -> str:
-    from hub.web.admin.labels import condition_field
-
-    return condition_field(key)
-
-
-def _operator(key: str) -> str:
-    from hub.web.admin.labels import operator
-
-    return operator(key)
-
-
-def product_status(value: str | None) -> str:
-    from hub.web.admin.labels import product_status as words
-
-    return words(value)
 
 
 def source_name(value: str | None) -> str:
@@ -132,11 +108,9 @@ def _home() -> Any:
 
 
 def _template_globals() -> dict[str, Any]:
-    from hub.web.admin.labels import field_label
     from hub.web.auth import is_admin
 
-    return {"is_admin": is_admin, "nav_items": NAV + ADMIN_NAV if is_admin() else NAV,
-            "field_label": field_label}  # fmt: skip
+    return {"is_admin": is_admin, "nav_items": NAV + ADMIN_NAV if is_admin() else NAV}
 
 
 NAV = [
