@@ -47,7 +47,7 @@ def time_source(rule: Rule, now: datetime, *, since: datetime | None) -> Select:
 
 def _abandoned(rule: Rule, now: datetime, since: datetime | None) -> Select:
     e, d = Event.__table__.alias("e"), Deal.__table__
-    due = now - timedelta(hours=rule.after_hours or DEFAULT_AFTER_HOURS)
+    due = now - due_after(rule)
     key = d.c.source + literal(":checkout:") + d.c.external_id + literal(":abandoned")
     deal = (
         exists()
@@ -68,7 +68,7 @@ def _abandoned(rule: Rule, now: datetime, since: datetime | None) -> Select:
 
 def _lapsed(rule: Rule, now: datetime, since: datetime | None) -> Select:
     e, later = Event.__table__.alias("e"), Event.__table__.alias("later")
-    days = timedelta(days=rule.days or 1)
+    days = due_after(rule)
     newer = exists().where(
         later.c.customer_id == e.c.customer_id,
         later.c.type == "purchase",
