@@ -16,6 +16,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ZH = {"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"}
 EN = {"Accept-Language": "en-US,en;q=0.9"}
+# The switch submits a form and the page comes back: on a machine running both suite passes
+# that round trip has taken longer than Playwright's default 5 s.
+SUBMIT_MS = 20_000
 
 
 def sign_in(page, base: str, email: str) -> None:
@@ -87,7 +90,7 @@ def test_the_switch_changes_the_language_of_that_user_only(
     sign_in(page, live_server, "li@example.com")
     expect(page.locator("nav.sidenav")).to_contain_text("Customers")
     page.select_option("[data-test=language]", "zh_CN")  # auto-submits (hub.js)
-    expect(page.locator("nav.sidenav")).to_contain_text("客户")
+    expect(page.locator("nav.sidenav")).to_contain_text("客户", timeout=SUBMIT_MS)
     expect(page).to_have_url(re.compile(r"/stores$"))  # back on the page it was picked on
     expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
     shot(page, screenshots, "42-language-switched")
@@ -105,7 +108,7 @@ def test_the_switch_changes_the_language_of_that_user_only(
     expect(page.locator("nav.sidenav")).to_contain_text("客户")
     expect(page.locator("[data-test=language]")).to_have_value("zh_CN")
     page.select_option("[data-test=language]", "")  # back to the browser's language
-    expect(page.locator("nav.sidenav")).to_contain_text("Customers")
+    expect(page.locator("nav.sidenav")).to_contain_text("Customers", timeout=SUBMIT_MS)
 
 
 def test_the_sign_in_page_has_its_own_switch(live_server, page, workspace) -> None:
@@ -115,7 +118,7 @@ def test_the_sign_in_page_has_its_own_switch(live_server, page, workspace) -> No
     expect(page).to_have_url(re.compile(r"/login\?next="))
     expect(page.locator(".login")).to_contain_text("Sign in to your workspace.")
     page.select_option("[data-test=language]", "zh_CN")
-    expect(page.locator(".login")).to_contain_text("登录您的工作区。")
+    expect(page.locator(".login")).to_contain_text("登录您的工作区。", timeout=SUBMIT_MS)
     expect(page).to_have_url(re.compile(r"/login\?next=%2Fstores$|/login\?next=/stores$"))
     page.reload()  # kept in the session
     expect(page.locator(".login")).to_contain_text("登录您的工作区。")
