@@ -5,13 +5,14 @@ order of ``hub.core.plan.settings.STAGES``), activity score, and webhooks (to th
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import case, delete, exists, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
-from hub.automation.sqlsets import among
+from hub.automation.sqlsets import among, int_pairs
 from hub.core.errors import N_, Refused
 from hub.core.plan.settings import STAGES
 from hub.models import Customer, CustomerTag, Event, Group, GroupMember, Rule, Tag
@@ -74,6 +75,14 @@ def public(actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{**a, "secret": MASK} if "secret" in a else a for a in actions]
 
 
+class Run(NamedTuple):
+    """A new run as the actions read it."""
+
+    id: int
+    event_id: int | None
+    customer_id: int | None
+
+
 def apply(session: Session, rule: Rule, runs: list[Any], now: datetime) -> None:
     """Apply ``rule``'s actions to its new ``runs`` (id, event_id, customer_id)."""
     counts = Counter(cid for _id, _event, cid in runs if cid is not None)
@@ -99,7 +108,115 @@ def apply(session: Session, rule: Rule, runs: list[Any], now: datetime) -> None:
             _score(session, action["delta"], counts, now)
     hooks = [a for a in rule.actions if a["type"] == "webhook"]
     if hooks:
-        _webhooks(session, rule, runs, hooks)
+        _webhooks(session, ws, [(rule, runs, hooks)])
+
+
+def apply_many(session: Session, fired: Sequence[tuple[Rule, list[Any]]], now: datetime) -> None:
+    """Apply the actions of several rules (of one workspace) to their new runs, as ``apply``
+    of each rule in turn would, in a few statements for them all: a tag or group once for
+    every customer any rule adds to it, each customer's stage advanced once to the furthest
+    stage, the scores' deltas summed per customer, the webhook payloads read once. Those
+    actions commute, so the result is the same; when one tag or group is both added and
+    removed by the rules, order matters and each rule is applied in turn."""
+    fired = [(rule, runs) for rule, runs in fired if runs]
+    if not fired:
+        return
+    adds: dict[tuple[str, str], set[int]] = {}
+    removes: dict[tuple[str, str], set[int]] = {}
+    furthest: dict[int, int] = {}  # customer id → the rank of the furthest stage
+    scores: Counter[int] = Counter()
+    hooks: list[tuple[Rule, list[Any], list[dict]]] = []
+    for rule, runs in fired:
+        counts = Counter(cid for _id, _event, cid in runs if cid is not None)
+        for action in rule.actions:
+            type_ = action["type"]
+            if type_ in _NAMED:
+                kind = "tag" if "tag" in type_ else "group"
+                into = adds if type_.startswith("add") else removes
+                into.setdefault((kind, action[kind]), set()).update(counts)
+            elif type_ == "advance_stage":
+                rank = STAGES.index(action["stage"]) + 1
+                for cid in counts:
+                    furthest[cid] = max(furthest.get(cid, 0), rank)
+            elif type_ == "change_score":
+                for cid, n in counts.items():
+                    scores[cid] += action["delta"] * n
+        webhooks = [a for a in rule.actions if a["type"] == "webhook"]
+        if webhooks:
+            hooks.append((rule, runs, webhooks))
+    if _folded(adds) & _folded(removes):
+        for rule, runs in fired:
+            apply(session, rule, runs, now)
+        return
+    ws = fired[0][0].workspace_id
+    owners = _owners(session, ws, {*adds, *removes}, now, create=set(adds))
+    for kind, table, key in (("tag", CustomerTag.__table__, "tag_id"),
+                             ("group", GroupMember.__table__, "group_id")):  # fmt: skip
+        added = [(cid, owners[named]) for named, cids in adds.items() if named[0] == kind
+                 for cid in cids]  # fmt: skip
+        if added:
+            _add_pairs(session, table, key, added)
+        for named, cids in removes.items():
+            if named[0] == kind:
+                _remove_members(session, table, key, owners.get(named), sorted(cids))
+    by_stage: dict[int, list[int]] = {}
+    for cid, rank in furthest.items():
+        by_stage.setdefault(rank, []).append(cid)
+    for rank, cids in sorted(by_stage.items()):
+        _advance(session, STAGES[rank - 1], sorted(cids), now)
+    by_delta: dict[int, list[int]] = {}
+    for cid, delta in scores.items():
+        by_delta.setdefault(delta, []).append(cid)
+    for delta, cids in by_delta.items():
+        _add_score(session, delta, cids, now)
+    if hooks:
+        _webhooks(session, ws, hooks)
+
+
+def _folded(named: dict[tuple[str, str], set[int]]) -> set[tuple[str, str]]:
+    """Tag names compare without case (as ``_tag_id`` finds them), group names exactly."""
+    return {(kind, name.lower() if kind == "tag" else name) for kind, name in named}
+
+
+def _owners(
+    session: Session, ws: int, named: set[tuple[str, str]], now: datetime, create: set
+) -> dict[tuple[str, str], int]:
+    """The ids of these ("tag" | "group", name)s, read in one statement per kind, as
+    ``_tag_id`` / ``_group_id`` find them; those in ``create`` made when missing."""
+    out: dict[tuple[str, str], int] = {}
+    t, g = Tag.__table__, Group.__table__
+    tags = {name for kind, name in named if kind == "tag"}
+    if tags:
+        folded = {name.lower() for name in tags}
+        found: dict[str, int] = {}
+        rows = select(t.c.id, t.c.name).where(t.c.workspace_id == ws,
+                                             func.lower(t.c.name).in_(sorted(folded)))  # fmt: skip
+        for id_, name in session.execute(rows.order_by(t.c.id)).all():
+            found.setdefault(name.lower(), id_)
+        out.update({("tag", n): found[n.lower()] for n in tags if n.lower() in found})
+    groups = {name for kind, name in named if kind == "group"}
+    if groups:
+        rows = select(g.c.id, g.c.name).where(g.c.workspace_id == ws, g.c.name.in_(sorted(groups)))
+        for id_, name in session.execute(rows.order_by(g.c.id)).all():
+            out.setdefault(("group", name), id_)
+    for kind, name in sorted(create - set(out)):
+        out[(kind, name)] = (
+            _tag_id(session, ws, name) if kind == "tag" else _group_id(session, ws, name, now)
+        )  # type: ignore[assignment]
+    return out
+
+
+def _add_pairs(session: Session, table: Any, key: str, pairs: list[tuple[int, int]]) -> None:
+    """INSERT … SELECT the (customer, owner) pairs not yet there, in one statement for every
+    tag (or group) of a batch; customers that no longer exist are left out."""
+    c = Customer.__table__
+    j = int_pairs(session, sorted(set(pairs)))
+    rows = (
+        select(c.c.id, j.c.b)
+        .select_from(j.join(c, c.c.id == j.c.a))
+        .where(~exists().where(table.c.customer_id == j.c.a, table.c[key] == j.c.b))
+    )
+    session.execute(insert(table).from_select(["customer_id", key], rows))
 
 
 def _tag_id(session: Session, ws: int, name: str, *, create: bool = True) -> int | None:
@@ -162,30 +279,36 @@ def _advance(session: Session, stage: str, ids: list[int], now: datetime) -> Non
 
 def _score(session: Session, delta: int, counts: Counter[int], now: datetime) -> None:
     """Add ``delta`` once per run: customers grouped by how many runs they have."""
-    c = Customer.__table__
     by_times: dict[int, list[int]] = {}
     for cid, n in counts.items():
         by_times.setdefault(n, []).append(cid)
     for n, cids in by_times.items():
-        session.execute(
-            update(c)
-            .where(among(session, c.c.id, sorted(cids)))
-            .values(activity_score=c.c.activity_score + delta * n, updated_at=now)
-        )
+        _add_score(session, delta * n, cids, now)
 
 
-def _webhooks(session: Session, rule: Rule, runs: list[Any], hooks: list[dict]) -> None:
-    """One outbox row per run and webhook action, with the payload of the contract."""
+def _add_score(session: Session, delta: int, cids: list[int], now: datetime) -> None:
+    c = Customer.__table__
+    session.execute(
+        update(c)
+        .where(among(session, c.c.id, sorted(cids)))
+        .values(activity_score=c.c.activity_score + delta, updated_at=now)
+    )
+
+
+def _webhooks(session: Session, ws: int, hooks: list[tuple[Rule, list[Any], list[dict]]]) -> None:
+    """One outbox row per run and webhook action of each (rule, runs, webhook actions), with
+    the payload of the contract."""
     from hub.automation import outbox
 
-    payloads = payloads_of(session, rule, runs)
+    payloads = payloads_of(session, [(rule, runs) for rule, runs, _actions in hooks])
     rows = [
         {"url": hook["url"], "secret": hook["secret"], "event_type": rule.trigger,
          "payload": payloads[run.id], "rule_id": rule.id, "rule_run_id": run.id}
+        for rule, runs, webhooks in hooks
         for run in runs
-        for hook in hooks
+        for hook in webhooks
     ]  # fmt: skip
-    outbox.enqueue_many(session, rule.workspace_id, rows)
+    outbox.enqueue_many(session, ws, rows)
 
 
 def event_part(row: Any) -> dict[str, Any]:
@@ -201,12 +324,15 @@ def event_part(row: Any) -> dict[str, Any]:
     }
 
 
-def payloads_of(session: Session, rule: Rule, runs: list[Any]) -> dict[int, dict[str, Any]]:
-    """The webhook payload of each run (by run id), read in a few set-based statements: the
-    columns the payload shows, each event's and customer's part built once."""
+def payloads_of(
+    session: Session, fired: Sequence[tuple[Rule, list[Any]]]
+) -> dict[int, dict[str, Any]]:
+    """The webhook payload of each run of these rules (by run id), read in a few set-based
+    statements: the columns the payload shows, each event's and customer's part built once."""
     e, c = Event.__table__, Customer.__table__
-    event_ids = sorted({r.event_id for r in runs if r.event_id is not None})
-    cids = sorted({r.customer_id for r in runs if r.customer_id is not None})
+    every = [run for _rule, runs in fired for run in runs]
+    event_ids = sorted({r.event_id for r in every if r.event_id is not None})
+    cids = sorted({r.customer_id for r in every if r.customer_id is not None})
     shown = select(e.c.id, e.c.type, e.c.occurred_at, e.c.amount, e.c.source, e.c.order_id)
     events = {
         row.id: event_part(row)
@@ -224,9 +350,9 @@ def payloads_of(session: Session, rule: Rule, runs: list[Any]) -> dict[int, dict
         for id_, name, stage, score in session.execute(
             stmt.where(among(session, c.c.id, cids))).all()
     }  # fmt: skip
-    about = {"id": rule.id, "name": rule.name}
     return {
-        run.id: {"type": rule.trigger, "rule": about, "event": events.get(run.event_id),
-                 "customer": customers.get(run.customer_id)}
+        run.id: {"type": rule.trigger, "rule": {"id": rule.id, "name": rule.name},
+                 "event": events.get(run.event_id), "customer": customers.get(run.customer_id)}
+        for rule, runs in fired
         for run in runs
     }  # fmt: skip

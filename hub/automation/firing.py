@@ -1,7 +1,8 @@
-"""The firing of a rule, shared by the batch (``rules.fire_for_batch``), the scheduler
-(``triggers``) and the backfill: the rule's conditions compiled over an events row, one
+"""The firing of rules, shared by the batch (``rules.fire_for_batch``), the scheduler
+(``triggers``) and the backfill: a rule's conditions compiled over an events row, one
 INSERT … SELECT … ON CONFLICT DO NOTHING of the runs a source gives under UNIQUE (rule_id,
-event_key), and the actions of the new runs. In the caller's transaction."""
+event_key), and the actions of the new runs. A batch fires all the rules of one trigger in one
+such statement (``insert_batch_runs``). In the caller's transaction."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime, tzinfo
 from typing import Any
 
-from sqlalchemy import JSON, Integer, String, literal, select
+from sqlalchemy import JSON, Integer, String, case, false, literal, select, true, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, object_session
 from sqlalchemy.sql import ColumnElement, Select
@@ -18,6 +19,9 @@ from hub.automation import actions as acts
 from hub.automation.sqlsets import among
 from hub.models import Event, Rule, RuleRun
 from hub.models.types import UTCDateTime
+
+_RUN_COLUMNS = ["rule_id", "workspace_id", "event_key", "event_id", "customer_id", "actions",
+                "outcome", "created_at"]  # fmt: skip
 
 
 def condition_clause(
@@ -69,16 +73,57 @@ def insert_runs(
         src.c.event_id, src.c.customer_id, literal(acts.taken(rule.actions), JSON()),
         literal(outcome, String()), literal(now, UTCDateTime()),
     ).where(literal(True))  # fmt: skip
-    columns = ["rule_id", "workspace_id", "event_key", "event_id", "customer_id", "actions",
-               "outcome", "created_at"]  # fmt: skip
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     stmt = (
         dialect.insert(runs)
-        .from_select(columns, rows)
+        .from_select(_RUN_COLUMNS, rows)
         .on_conflict_do_nothing(index_elements=["rule_id", "event_key"])
         .returning(runs.c.id, runs.c.event_id, runs.c.customer_id)
     )
     return list(session.execute(stmt).all())
+
+
+def insert_batch_runs(
+    session: Session,
+    rules: Sequence[Rule],
+    ids: Sequence[int],
+    now: datetime,
+    zone: tzinfo | None = None,
+) -> dict[int, list[Any]]:
+    """The runs of ``rules`` (all of one trigger, one workspace) on a batch's events ``ids``
+    (of that trigger, with a customer), in ONE INSERT … SELECT … ON CONFLICT DO NOTHING: the
+    events joined with one row per rule, each rule's conditions picked by a CASE on its id, so
+    the batch's events are listed and read once for all the rules, not once per rule. The new
+    runs (id, event_id, customer_id) by rule id."""
+    e = Event.__table__.alias("e")
+    one = [
+        select(literal(rule.id, Integer()).label("rule_id"),
+               literal(acts.taken(rule.actions), JSON()).label("actions"))
+        for rule in rules
+    ]  # fmt: skip
+    r = (union_all(*one) if len(one) > 1 else one[0]).subquery("r")
+    picked = [(rule, condition_clause(rule, e, now, zone)) for rule in rules]
+    stmt = select(
+        r.c.rule_id, literal(rules[0].workspace_id, Integer()), e.c.dedupe_key, e.c.id,
+        e.c.customer_id, r.c.actions, literal("done", String()), literal(now, UTCDateTime()),
+    ).select_from(e.join(r, true()))  # fmt: skip
+    # no workspace/type terms: the batch's ids alone drive the query (see ``event_source``)
+    stmt = stmt.where(among(session, e.c.id, ids))
+    if any(clause is not None for _rule, clause in picked):
+        whens = [(r.c.rule_id == rule.id, true() if c is None else c) for rule, c in picked]
+        stmt = stmt.where(case(*whens, else_=false()))
+    runs = RuleRun.__table__
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    insert = (
+        dialect.insert(runs)
+        .from_select(_RUN_COLUMNS, stmt)
+        .on_conflict_do_nothing(index_elements=["rule_id", "event_key"])
+        .returning(runs.c.rule_id, runs.c.id, runs.c.event_id, runs.c.customer_id)
+    )
+    new: dict[int, list[Any]] = {}
+    for rule_id, *run in session.execute(insert).all():
+        new.setdefault(rule_id, []).append(acts.Run(*run))
+    return new
 
 
 def fire(session: Session, rule: Rule, source: Select, now: datetime, outcome: str = "done") -> int:

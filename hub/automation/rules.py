@@ -19,7 +19,7 @@ from sqlalchemy.sql import Select
 
 from hub.automation import actions as acts
 from hub.automation import triggers
-from hub.automation.firing import condition_clause, event_source, fire
+from hub.automation.firing import condition_clause, event_source, fire, insert_batch_runs
 from hub.automation.sqlsets import among
 from hub.core.errors import N_, Refused
 from hub.core.plan.settings import STAGES
@@ -153,11 +153,15 @@ def fire_for_batch(
         from hub.automation.clauses import workspace_zone
 
         zone = workspace_zone(workspace_id, session)
-    return sum(
-        fire(session, rule, event_source(rule, now, ids=ids[rule.trigger], zone=zone), now)
-        for rule in rules
-        if rule.trigger in ids
-    )
+    fired: list[tuple[Rule, list[Any]]] = []
+    for kind in ids:  # all the rules of a trigger in one statement
+        mine = [rule for rule in rules if rule.trigger == kind]
+        if mine:
+            new = insert_batch_runs(session, mine, ids[kind], now, zone)
+            fired += [(rule, new[rule.id]) for rule in mine if rule.id in new]
+    fired.sort(key=lambda pair: pair[0].id)  # rule order, as when each rule fired in turn
+    acts.apply_many(session, fired, now)
+    return sum(len(runs) for _rule, runs in fired)
 
 
 # ---------------------------------------------------------------- backfill and dry run

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.visitors import InternalTraversal
 
 
 class unindexed(ColumnElement[Any]):  # noqa: N801 (reads as a function in the SQL it builds)
@@ -15,6 +16,9 @@ class unindexed(ColumnElement[Any]):  # noqa: N801 (reads as a function in the S
     of the time over 333,000 orders, bench/segments.py). Other databases plan with their
     statistics and get the column as it is."""
 
+    # the column is the element's whole state: its cache key, so a statement using it is
+    # compiled once and reused (rules compile one per batch otherwise)
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]
     inherit_cache = True
 
     def __init__(self, column: Any) -> None:

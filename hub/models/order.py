@@ -22,7 +22,12 @@ class Order(Model):
         UniqueConstraint("workspace_id", "source", "external_id"),
         Index("ix_orders_ws_ordered", "workspace_id", "ordered_at"),
         Index("ix_orders_ws_order_no", "workspace_id", "order_no"),
-        Index("ix_orders_customer", "customer_id", "workspace_id", "ordered_at"),
+        # covering: RF figures (last order, count) and a rule's aggregates (count, total spent
+        # over the purchased statuses) are read from the index alone
+        Index(
+            "ix_orders_customer", "customer_id", "workspace_id", "ordered_at", "status",
+            "amount_paid",
+        ),  # fmt: skip
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -90,6 +90,41 @@ def test_a1_replay_fires_nothing(workspace):
     assert engine.fire_for_batch(db.session, workspace.id, keys, NOW) == 0
 
 
+def test_a1_a_batch_fires_many_rules_of_a_trigger_as_each_in_turn(workspace):
+    """The rules of one trigger fire in one statement and their actions are applied together:
+    the result is what each rule in turn gives (scores summed, the furthest stage, every tag
+    and group), and a tag one rule removes and a later rule adds stays (rule order kept)."""
+    ws = workspace.id
+    big = [{"field": "amount", "op": "gte", "value": "100"}]
+    small = [{"field": "amount", "op": "lt", "value": "100"}]
+    a = make_rule(ws, "purchase", [{"type": "add_tag", "tag": "Big"},
+                                   {"type": "change_score", "delta": 5}],
+                  name="big", conditions=big)  # fmt: skip
+    b = make_rule(ws, "purchase", [{"type": "change_score", "delta": 1},
+                                   {"type": "advance_stage", "stage": "customer"}], name="all")  # fmt: skip
+    c = make_rule(ws, "purchase", [{"type": "add_to_group", "group": "Small"}], name="small",
+                  conditions=small)  # fmt: skip
+    d = make_rule(ws, "purchase", [{"type": "advance_stage", "stage": "repeat"}], name="again",
+                  conditions=[{"field": "orders_count", "op": "gte", "value": 2}])  # fmt: skip
+    ingest.apply(db.session, ws, [
+        order("M1", identities=[("yz_open_id", "ann")], name="ann", paid="150.00"),
+        order("M2", identities=[("yz_open_id", "ann")], name="ann", paid="20.00"),
+        order("M3", identities=[("yz_open_id", "bob")], name="bob", paid="30.00"),
+    ])  # fmt: skip
+    assert [runs(r.id) for r in (a, b, c, d)] == [1, 3, 2, 2]
+    people = {x.name: x for x in db.session.scalars(select(Customer))}
+    assert (people["ann"].activity_score, people["ann"].stage) == (5 + 2, "repeat")
+    assert (people["bob"].activity_score, people["bob"].stage) == (1, "customer")
+    assert tagged("Big") == {"ann"}
+    members = select(Customer.name).join(GroupMember, GroupMember.customer_id == Customer.id)
+    assert set(db.session.scalars(members)) == {"ann", "bob"}
+
+    make_rule(ws, "purchase", [{"type": "remove_tag", "tag": "Big"}], name="unbig")
+    make_rule(ws, "purchase", [{"type": "add_tag", "tag": "big"}], name="rebig")  # same tag
+    buy(ws, "M4", "ann", paid="10.00")
+    assert tagged("Big") == {"ann"}  # removed by the earlier rule, added by the later one
+
+
 def test_a1_stage_advances_forward_only(workspace):
     make_rule(workspace.id, "purchase", [{"type": "advance_stage", "stage": "lead"}])
     buy(workspace.id, "S1", "cat")

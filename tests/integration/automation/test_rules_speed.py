@@ -65,3 +65,17 @@ def test_a1_rule_conditions_read_the_customers_rows_by_its_index(workspace):
     assert fire(db.session, rule, source, NOW) == 2  # ann's two purchases, none of bob's
     fired = set(db.session.scalars(select(RuleRun.customer_id).where(RuleRun.rule_id == rule.id)))
     assert fired == {ann.id}
+
+
+def test_a1_rule_statements_are_compiled_once(workspace):
+    """A rule's SQL has a cache key (compiled once, not at every batch), and ``unindexed``
+    keys on its column: the same statement over another column is another statement."""
+    from hub.automation.scan import unindexed
+    from hub.models import Customer, Order
+
+    first, again = unindexed(Order.workspace_id), unindexed(Order.workspace_id)
+    other = unindexed(Customer.workspace_id)
+    assert first._generate_cache_key() is not None
+    assert first._generate_cache_key() == again._generate_cache_key()
+    assert first._generate_cache_key() != other._generate_cache_key()
+    assert event_source(_rule(workspace.id), NOW, ids=[1, 2])._generate_cache_key() is not None
