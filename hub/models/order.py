@@ -16,6 +16,9 @@ from hub.models.types import Money, UTCDateTime, utcnow
 __all__ = ["STATUSES", "Order", "OrderLine", "OrderRefund"]
 
 
+CUSTOMER_INDEX = ("customer_id", "workspace_id", "ordered_at", "status", "amount_paid")
+
+
 class Order(Model):
     __tablename__ = "orders"
     __table_args__ = (
@@ -24,10 +27,7 @@ class Order(Model):
         Index("ix_orders_ws_order_no", "workspace_id", "order_no"),
         # covering: RF figures (last order, count) and a rule's aggregates (count, total spent
         # over the purchased statuses) are read from the index alone
-        Index(
-            "ix_orders_customer", "customer_id", "workspace_id", "ordered_at", "status",
-            "amount_paid",
-        ),  # fmt: skip
+        Index("ix_orders_customer", *CUSTOMER_INDEX),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -101,7 +101,8 @@ def test_a1_a_batch_fires_many_rules_of_a_trigger_as_each_in_turn(workspace):
                                    {"type": "change_score", "delta": 5}],
                   name="big", conditions=big)  # fmt: skip
     b = make_rule(ws, "purchase", [{"type": "change_score", "delta": 1},
-                                   {"type": "advance_stage", "stage": "customer"}], name="all")  # fmt: skip
+                                   {"type": "advance_stage", "stage": "customer"}],
+                  name="all")  # fmt: skip
     c = make_rule(ws, "purchase", [{"type": "add_to_group", "group": "Small"}], name="small",
                   conditions=small)  # fmt: skip
     d = make_rule(ws, "purchase", [{"type": "advance_stage", "stage": "repeat"}], name="again",
