@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import case, delete, exists, func, insert, literal, select, update
+from sqlalchemy import case, delete, exists, func, insert, literal, select, true, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from hub.automation.sqlsets import among, int_pairs
@@ -207,16 +208,16 @@ def _owners(
 
 
 def _add_pairs(session: Session, table: Any, key: str, pairs: list[tuple[int, int]]) -> None:
-    """INSERT … SELECT the (customer, owner) pairs not yet there, in one statement for every
-    tag (or group) of a batch; customers that no longer exist are left out."""
+    """INSERT … SELECT the (customer, owner) pairs not yet there (the primary key's conflict
+    skips the others), in one statement for every tag (or group) of a batch; customers that
+    no longer exist are left out."""
     c = Customer.__table__
     j = int_pairs(session, sorted(set(pairs)))
-    rows = (
-        select(c.c.id, j.c.b)
-        .select_from(j.join(c, c.c.id == j.c.a))
-        .where(~exists().where(table.c.customer_id == j.c.a, table.c[key] == j.c.b))
-    )
-    session.execute(insert(table).from_select(["customer_id", key], rows))
+    # a WHERE: SQLite would read "ON CONFLICT" as the join's ON otherwise
+    rows = select(c.c.id, j.c.b).select_from(j.join(c, c.c.id == j.c.a)).where(true())
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(table).from_select(["customer_id", key], rows)
+    session.execute(stmt.on_conflict_do_nothing())
 
 
 def _tag_id(session: Session, ws: int, name: str, *, create: bool = True) -> int | None:
