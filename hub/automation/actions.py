@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import case, delete, exists, func, insert, literal, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -76,17 +76,9 @@ def public(actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{**a, "secret": MASK} if "secret" in a else a for a in actions]
 
 
-class Run(NamedTuple):
-    """A new run as the actions read it."""
-
-    id: int
-    event_id: int | None
-    customer_id: int | None
-
-
 def apply(session: Session, rule: Rule, runs: list[Any], now: datetime) -> None:
     """Apply ``rule``'s actions to its new ``runs`` (id, event_id, customer_id)."""
-    counts = Counter(cid for _id, _event, cid in runs if cid is not None)
+    counts = Counter(run.customer_id for run in runs if run.customer_id is not None)
     ids = sorted(counts)
     ws = rule.workspace_id
     tags, members = CustomerTag.__table__, GroupMember.__table__
@@ -128,7 +120,7 @@ def apply_many(session: Session, fired: Sequence[tuple[Rule, list[Any]]], now: d
     scores: Counter[int] = Counter()
     hooks: list[tuple[Rule, list[Any], list[dict]]] = []
     for rule, runs in fired:
-        counts = Counter(cid for _id, _event, cid in runs if cid is not None)
+        counts = Counter(run.customer_id for run in runs if run.customer_id is not None)
         for action in rule.actions:
             type_ = action["type"]
             if type_ in _NAMED:

@@ -121,8 +121,8 @@ def insert_batch_runs(
         .returning(runs.c.rule_id, runs.c.id, runs.c.event_id, runs.c.customer_id)
     )
     new: dict[int, list[Any]] = {}
-    for rule_id, *run in session.execute(insert).all():
-        new.setdefault(rule_id, []).append(acts.Run(*run))
+    for run in session.execute(insert).all():  # rows: .rule_id, .id, .event_id, .customer_id
+        new.setdefault(run[0], []).append(run)
     return new
 
 
