@@ -152,16 +152,12 @@ def apply_many(session: Session, fired: Sequence[tuple[Rule, list[Any]]], now: d
         for named, cids in removes.items():
             if named[0] == kind:
                 _remove_members(session, table, key, owners.get(named), sorted(cids))
-    by_stage: dict[int, list[int]] = {}
-    for cid, rank in furthest.items():
-        by_stage.setdefault(rank, []).append(cid)
-    for rank, cids in sorted(by_stage.items()):
-        _advance(session, STAGES[rank - 1], sorted(cids), now)
-    by_delta: dict[int, list[int]] = {}
-    for cid, delta in scores.items():
-        by_delta.setdefault(delta, []).append(cid)
-    for delta, cids in by_delta.items():
-        _add_score(session, delta, cids, now)
+    # each customer's score and stage in one UPDATE, customers grouped by what they get
+    changes: dict[tuple[int, int], list[int]] = {}
+    for cid in furthest.keys() | scores.keys():
+        changes.setdefault((scores.get(cid, 0), furthest.get(cid, 0)), []).append(cid)
+    for (delta, rank), cids in changes.items():
+        _change(session, delta, rank, sorted(cids), now)
     if hooks:
         _webhooks(session, ws, hooks)
 
@@ -267,6 +263,25 @@ def _advance(session: Session, stage: str, ids: list[int], now: datetime) -> Non
         update(c)
         .where(among(session, c.c.id, ids), _rank(c.c.stage) < rank)
         .values(stage=stage, updated_at=now)
+    )
+
+
+def _change(session: Session, delta: int, rank: int, ids: list[int], now: datetime) -> None:
+    """Add ``delta`` to the customers' scores and move them forward to the stage of ``rank``
+    (0: none), never back, in one statement."""
+    c = Customer.__table__
+    if not rank:
+        if delta:
+            _add_score(session, delta, ids, now)
+        return
+    if not delta:
+        _advance(session, STAGES[rank - 1], ids, now)
+        return
+    stage = case((_rank(c.c.stage) < rank, STAGES[rank - 1]), else_=c.c.stage)
+    session.execute(
+        update(c)
+        .where(among(session, c.c.id, ids))
+        .values(activity_score=c.c.activity_score + delta, stage=stage, updated_at=now)
     )
 
 
