@@ -40,8 +40,10 @@ class RuleRun(Model):
     __table_args__ = (UniqueConstraint("rule_id", "event_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    rule_id: Mapped[int] = mapped_column(ForeignKey("rules.id", ondelete="CASCADE"))
-    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
+    # no foreign keys (migration d2f4a6c8e013): PostgreSQL would lock the rule and workspace
+    # rows for every run written; deleting a rule deletes its runs (hub.services.rules.remove)
+    rule_id: Mapped[int] = mapped_column()
+    workspace_id: Mapped[int] = mapped_column()
     event_key: Mapped[str] = mapped_column(String(300))
     # no foreign keys: a run outlives the event and customer it names (deletion, H3)
     event_id: Mapped[int | None] = mapped_column()
