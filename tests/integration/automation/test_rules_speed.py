@@ -79,3 +79,36 @@ def test_a1_rule_statements_are_compiled_once(workspace):
     assert first._generate_cache_key() == again._generate_cache_key()
     assert first._generate_cache_key() != other._generate_cache_key()
     assert event_source(_rule(workspace.id), NOW, ids=[1, 2])._generate_cache_key() is not None
+
+
+def test_a1_line_conditions_probe_each_events_order(workspace):
+    """A condition on the order's lines stays a probe of that order's lines per event: on
+    PostgreSQL never a semi-join, which, with a first sync's lagging statistics, hashed every
+    order line of the workspace for each batch and rule."""
+    ws = workspace.id
+    ann = customer(ws, "ann")
+    order(ws, ann, days_ago=1, paid="100.00")
+    data = {"name": "sku", "trigger": {"type": "purchase"},
+            "conditions": [{"field": "line.sku", "op": "in", "value": ["S0", "S1"]}],
+            "actions": [{"type": "add_tag", "tag": "S"}]}  # fmt: skip
+    rule = Rule(workspace_id=ws, **engine.validate(data, allow_private=True))
+    db.session.add(rule)
+    db.session.flush()
+    ids = list(db.session.scalars(select(Event.id).where(Event.type == "purchase")))
+    source = event_source(rule, NOW, ids=ids)
+    postgres = db.engine.dialect.name == "postgresql"
+    compiled = source.compile(
+        dialect=db.engine.dialect, compile_kwargs={"render_postcompile": True}
+    )
+    params = (
+        compiled.params if postgres else tuple(compiled.params[k] for k in compiled.positiontup)
+    )
+    explain = "EXPLAIN" if postgres else "EXPLAIN QUERY PLAN"
+    rows = db.session.connection().exec_driver_sql(f"{explain} {compiled}", params)
+    plan = "\n".join(str(row[-1]) for row in rows)
+    if postgres:
+        assert "SubPlan" in plan and "Semi Join" not in plan, plan
+    else:
+        assert "CORRELATED" in plan and "SEARCH order_lines USING" in plan, plan
+
+    assert fire(db.session, rule, source, NOW) == 0  # ann's lines have no SKU S0/S1
