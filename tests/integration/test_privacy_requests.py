@@ -167,6 +167,29 @@ def test_customer_redact_erases_personal_data_from_every_table_and_keeps_order_f
     assert db.session.scalars(select(OutboxAttempt.response_excerpt)).all() == [None]
 
 
+def test_customer_redact_covers_the_customers_merged_into_hers(workspace, store, hook):
+    """Bob was merged into Ann (the same person): redacting Ann erases what the hub held as
+    Bob too: his row and the outbound webhooks about him."""
+    from hub.core import merge
+
+    apply(workspace, store, shopify_order("S1"))
+    apply(workspace, store, shopify_order("S2", shopify_id="77", email="bob.lee@shop.example",
+                                          name="Bob Lee"))  # fmt: skip
+    ann, bob = (db.session.scalar(select(Identity.customer_id).where(Identity.value == v))
+                for v in (SHOPIFY_ID, "77"))  # fmt: skip
+    merge.merge(db.session, workspace.id, ann, bob, reason="same person")
+    db.session.commit()
+    assert "Bob Lee" in everything()
+    apply(workspace, store, PrivacyRecord("shopify", "customer_redact", "r-m", SHOPIFY_ID))
+    dump = everything()
+    assert "Bob Lee" not in dump and "bob.lee@shop.example" not in dump
+    assert [value for value in PERSONAL if value in dump] == []
+    audit = db.session.scalar(select(PrivacyRequest).where(PrivacyRequest.request_id == "r-m"))
+    assert audit.erased["outbox_deliveries"] == 2
+    assert {h["customer"]["id"] for h in outbox_bodies()} == {ann, bob}
+    assert all("name" not in h["customer"] for h in outbox_bodies())
+
+
 def test_customer_redact_by_email_and_of_orders_without_a_contact(workspace, store):
     apply(workspace, store, shopify_order("S1"))
     anonymous = shopify_order("S9")

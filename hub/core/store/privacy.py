@@ -12,7 +12,14 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from hub.automation.erasure import erase_outbox
-from hub.core.forget import erase_customers, erase_deliveries, erase_orders, values_of, written
+from hub.core.forget import (
+    customer_family,
+    erase_customers,
+    erase_deliveries,
+    erase_orders,
+    values_of,
+    written,
+)
 from hub.core.normalise import InvalidValue, normalise_identity
 from hub.core.records import PrivacyRecord
 from hub.core.results import IngestResult
@@ -51,7 +58,8 @@ def apply_privacy(
     if rec.action == "data_request":
         entry.report = report(session, workspace_id, customer, orders)
     elif rec.action == "customer_redact":
-        ids = [customer] if customer is not None else []
+        # the customer and every customer merged into it: the same person's data
+        ids = customer_family(session, workspace_id, customer) if customer is not None else []
         owned = _orders_of(session, ids)
         named = {v for v in (rec.customer_external_id, rec.email, rec.phone) if v}
         carried = values_of(session, ids) | {v.strip() for v in named if len(v.strip()) >= 5}
