@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import case, delete, exists, func, insert, literal, select, true, update
@@ -78,7 +79,7 @@ def public(actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def apply(session: Session, rule: Rule, runs: list[Any], now: datetime) -> None:
     """Apply ``rule``'s actions to its new ``runs`` (id, event_id, customer_id)."""
-    counts = Counter(run.customer_id for run in runs if run.customer_id is not None)
+    counts = _customers(runs)
     ids = sorted(counts)
     ws = rule.workspace_id
     tags, members = CustomerTag.__table__, GroupMember.__table__
@@ -120,7 +121,7 @@ def apply_many(session: Session, fired: Sequence[tuple[Rule, list[Any]]], now: d
     scores: Counter[int] = Counter()
     hooks: list[tuple[Rule, list[Any], list[dict]]] = []
     for rule, runs in fired:
-        counts = Counter(run.customer_id for run in runs if run.customer_id is not None)
+        counts = _customers(runs)
         for action in rule.actions:
             type_ = action["type"]
             if type_ in _NAMED:
@@ -160,6 +161,13 @@ def apply_many(session: Session, fired: Sequence[tuple[Rule, list[Any]]], now: d
         _change(session, delta, rank, sorted(cids), now)
     if hooks:
         _webhooks(session, ws, hooks)
+
+
+def _customers(runs: list[Any]) -> Counter[int]:
+    """How many of ``runs`` each customer has (a run's customer id is its last column)."""
+    counts = Counter(map(itemgetter(-1), runs))
+    counts.pop(None, None)
+    return counts
 
 
 def _folded(named: dict[tuple[str, str], set[int]]) -> set[tuple[str, str]]:
