@@ -24,6 +24,11 @@ _RUN_COLUMNS = ["rule_id", "workspace_id", "event_key", "event_id", "customer_id
                 "outcome", "created_at"]  # fmt: skip
 
 
+# the events' columns a batch's statement reads: the run's own and every column a condition
+# reads (``clauses._col``); a condition reading another fails loudly (no such column of "b")
+_BATCH_COLUMNS = ("id", "dedupe_key", "customer_id", "order_id", "amount", "source")
+
+
 def condition_clause(
     rule: Rule, event: Any, now: datetime, zone: tzinfo | None = None
 ) -> ColumnElement[bool] | None:
@@ -99,7 +104,8 @@ def insert_batch_runs(
     events = Event.__table__
     # the batch's events read once (a CTE read by every branch: materialized), each rule's
     # conditions evaluated over them in its own branch
-    b = select(*events.c).where(among(session, events.c.id, ids)).cte("b")
+    read = [events.c[name] for name in _BATCH_COLUMNS]
+    b = select(*read).where(among(session, events.c.id, ids)).cte("b")
     ws = rules[0].workspace_id
     branches = []
     for rule in rules:
