@@ -45,24 +45,14 @@ def condition_clause(
     )  # fmt: skip
 
 
-def event_source(
-    rule: Rule, now: datetime, *, ids: Sequence[int] | None = None, zone: tzinfo | None = None
-) -> Select:
-    """(event_key, event_id, customer_id) of the events of the rule's trigger that satisfy its
-    conditions: among ``ids`` (a batch's events of the rule's trigger, with a customer, in its
-    workspace: the primary key alone drives the query), or all of the workspace's."""
+def event_source(rule: Rule, now: datetime) -> Select:
+    """(event_key, event_id, customer_id) of the workspace's events of the rule's trigger
+    that satisfy its conditions (a backfill; a batch reads its own: ``batch_select``)."""
     e = Event.__table__.alias("e")
     stmt = select(e.c.dedupe_key.label("event_key"), e.c.id.label("event_id"), e.c.customer_id)
-    if ids is not None:
-        session = object_session(rule)
-        assert session is not None
-        # no workspace/type terms: SQLite would read them through ix_events_ws_type_time,
-        # every event of the type in the workspace, rather than the batch's ids
-        stmt = stmt.where(among(session, e.c.id, ids))
-    else:
-        stmt = stmt.where(e.c.workspace_id == rule.workspace_id, e.c.type == rule.trigger,
-                          e.c.customer_id.is_not(None))  # fmt: skip
-    clause = condition_clause(rule, e, now, zone)
+    stmt = stmt.where(e.c.workspace_id == rule.workspace_id, e.c.type == rule.trigger,
+                      e.c.customer_id.is_not(None))  # fmt: skip
+    clause = condition_clause(rule, e, now)
     return stmt if clause is None else stmt.where(clause)
 
 
@@ -88,22 +78,20 @@ def insert_runs(
     return list(session.execute(stmt).all())
 
 
-def insert_batch_runs(
+def batch_select(
     session: Session,
     rules: Sequence[Rule],
     ids: Sequence[int],
     now: datetime,
     zone: tzinfo | None = None,
-) -> dict[int, list[Any]]:
-    """The runs of ``rules`` (all of one trigger, one workspace) on a batch's events ``ids``
-    (of that trigger, with a customer), in ONE INSERT … SELECT … ON CONFLICT DO NOTHING: the
-    batch's events are listed and read once for all the rules (not once per rule), and each
-    rule's conditions are evaluated over them in a branch of its own (one CASE over all the
-    rules cost a third more: every event was tested against every rule's id). The new runs
-    (id, event_id, customer_id) by rule id."""
+) -> Any:
+    """The runs (``_RUN_COLUMNS``) of ``rules`` (all of one trigger, one workspace) on a
+    batch's events ``ids`` (of that trigger, with a customer): the batch's events listed and
+    read once, in a CTE every branch reads (the primary key alone drives it: a workspace or
+    type term would have SQLite read every event of the type through ix_events_ws_type_time),
+    and each rule's conditions evaluated over them in a branch of its own (one CASE over all
+    the rules cost a third more: every event was tested against every rule's id)."""
     events = Event.__table__
-    # the batch's events read once (a CTE read by every branch: materialized), each rule's
-    # conditions evaluated over them in its own branch
     read = [events.c[name] for name in _BATCH_COLUMNS]
     b = select(*read).where(among(session, events.c.id, ids)).cte("b")
     ws = rules[0].workspace_id
@@ -117,17 +105,28 @@ def insert_batch_runs(
         clause = condition_clause(rule, b, now, zone)
         # a WHERE in every branch: SQLite would read "ON CONFLICT" as a join's ON otherwise
         branches.append(branch.where(true() if clause is None else clause))
-    stmt = union_all(*branches) if len(branches) > 1 else branches[0]
+    return union_all(*branches) if len(branches) > 1 else branches[0]
+
+
+def insert_batch_runs(
+    session: Session,
+    rules: Sequence[Rule],
+    ids: Sequence[int],
+    now: datetime,
+    zone: tzinfo | None = None,
+) -> dict[int, list[Any]]:
+    """``batch_select``'s runs in ONE INSERT … SELECT … ON CONFLICT DO NOTHING; the new runs
+    (rows: rule_id, id, event_id, customer_id) by rule id."""
     runs = RuleRun.__table__
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     insert = (
         dialect.insert(runs)
-        .from_select(_RUN_COLUMNS, stmt)
+        .from_select(_RUN_COLUMNS, batch_select(session, rules, ids, now, zone))
         .on_conflict_do_nothing(index_elements=["rule_id", "event_key"])
         .returning(runs.c.rule_id, runs.c.id, runs.c.event_id, runs.c.customer_id)
     )
     new: dict[int, list[Any]] = {}
-    for run in session.execute(insert).all():  # rows: .rule_id, .id, .event_id, .customer_id
+    for run in session.execute(insert).all():
         new.setdefault(run[0], []).append(run)
     return new
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import event as sa_event
 from sqlalchemy import select
 
 from hub.automation import rules as engine
-from hub.automation.firing import event_source, fire
+from hub.automation.firing import batch_select, insert_batch_runs
 from hub.extensions import db
 from hub.models import Event, Rule, RuleRun
 from tests.integration.automation.builders import NOW, customer, event, identity, order
@@ -50,21 +51,38 @@ def test_a1_rule_conditions_read_the_customers_rows_by_its_index(workspace):
     order(ws, bob, days_ago=1, paid="90.00")  # one order: fails orders_count
     rule = _rule(ws)
     ids = list(db.session.scalars(select(Event.id).where(Event.type == "purchase")))
-    source = event_source(rule, NOW + timedelta(hours=1), ids=ids)
+    now = NOW + timedelta(hours=1)
 
+    new, plan = _fire_and_plan(rule, ids, now)
     if db.engine.dialect.name == "sqlite":
-        sql = str(source.compile(dialect=db.engine.dialect, compile_kwargs={"literal_binds": True}))
-        plan = [
-            row[3] for row in db.session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}")
-        ]
-        assert not [step for step in plan if any(ix in step for ix in WORKSPACE_LED)], plan
-        assert any("ix_orders_customer" in step for step in plan), plan
-        assert any("ix_events_customer" in step for step in plan), plan
-        assert any("ix_identities_customer" in step for step in plan), plan
-
-    assert fire(db.session, rule, source, NOW) == 2  # ann's two purchases, none of bob's
+        assert not [step for step in plan.splitlines() if any(ix in step for ix in WORKSPACE_LED)]
+        assert "ix_orders_customer" in plan, plan
+        assert "ix_events_customer" in plan, plan
+        assert "ix_identities_customer" in plan, plan
+    assert len(new[rule.id]) == 2  # ann's two purchases, none of bob's
     fired = set(db.session.scalars(select(RuleRun.customer_id).where(RuleRun.rule_id == rule.id)))
     assert fired == {ann.id}
+
+
+def _fire_and_plan(rule: Rule, ids: list[int], now) -> tuple[dict, str]:
+    """``insert_batch_runs`` of the rule on ``ids``, and the database's plan of the very
+    statement it ran (EXPLAIN: planned, not run again)."""
+    seen: list[tuple[str, object]] = []
+
+    def grab(_conn, _cursor, statement, parameters, _context, _many) -> None:
+        if "rule_runs" in statement:
+            seen.append((statement, parameters))
+
+    engine = db.session.get_bind()
+    sa_event.listen(engine, "before_cursor_execute", grab)
+    try:
+        new = insert_batch_runs(db.session, [rule], ids, now)
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", grab)
+    statement, params = seen[0]
+    explain = "EXPLAIN" if db.engine.dialect.name == "postgresql" else "EXPLAIN QUERY PLAN"
+    rows = db.session.connection().exec_driver_sql(f"{explain} {statement}", params)
+    return new, "\n".join(str(row[-1]) for row in rows)
 
 
 def test_a1_rule_statements_are_compiled_once(workspace):
@@ -78,7 +96,8 @@ def test_a1_rule_statements_are_compiled_once(workspace):
     assert first._generate_cache_key() is not None
     assert first._generate_cache_key() == again._generate_cache_key()
     assert first._generate_cache_key() != other._generate_cache_key()
-    assert event_source(_rule(workspace.id), NOW, ids=[1, 2])._generate_cache_key() is not None
+    statement = batch_select(db.session, [_rule(workspace.id)], [1, 2], NOW)
+    assert statement._generate_cache_key() is not None
 
 
 def test_a1_line_conditions_probe_each_events_order(workspace):
@@ -95,20 +114,9 @@ def test_a1_line_conditions_probe_each_events_order(workspace):
     db.session.add(rule)
     db.session.flush()
     ids = list(db.session.scalars(select(Event.id).where(Event.type == "purchase")))
-    source = event_source(rule, NOW, ids=ids)
-    postgres = db.engine.dialect.name == "postgresql"
-    compiled = source.compile(
-        dialect=db.engine.dialect, compile_kwargs={"render_postcompile": True}
-    )
-    params = (
-        compiled.params if postgres else tuple(compiled.params[k] for k in compiled.positiontup)
-    )
-    explain = "EXPLAIN" if postgres else "EXPLAIN QUERY PLAN"
-    rows = db.session.connection().exec_driver_sql(f"{explain} {compiled}", params)
-    plan = "\n".join(str(row[-1]) for row in rows)
-    if postgres:
+    new, plan = _fire_and_plan(rule, ids, NOW)
+    if db.engine.dialect.name == "postgresql":
         assert "SubPlan" in plan and "Semi Join" not in plan, plan
     else:
         assert "CORRELATED" in plan and "SEARCH order_lines USING" in plan, plan
-
-    assert fire(db.session, rule, source, NOW) == 0  # ann's lines have no SKU S0/S1
+    assert new == {}  # no line of SKU S0/S1

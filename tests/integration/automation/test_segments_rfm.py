@@ -51,7 +51,7 @@ def test_a2_rfm_twice_in_a_filter_and_in_a_rule(workspace: Any) -> None:
     assert got == {cid for cid, name in expected.items() if name in wanted}
     assert segments.count(db.session, ws, tree, now=b.NOW) == len(got)
     from hub.automation import rules as engine
-    from hub.automation.firing import event_source, fire
+    from hub.automation.firing import insert_batch_runs
     from hub.models import Event, Rule, RuleRun
 
     data = {"name": "champ", "trigger": {"type": "purchase"}, "conditions": tree,
@@ -60,7 +60,7 @@ def test_a2_rfm_twice_in_a_filter_and_in_a_rule(workspace: Any) -> None:
     db.session.add(rule)
     db.session.flush()
     ids = list(db.session.scalars(select(Event.id).where(Event.customer_id.is_not(None))))
-    assert fire(db.session, rule, event_source(rule, b.NOW, ids=ids), b.NOW) > 0
+    assert insert_batch_runs(db.session, [rule], ids, b.NOW)
     fired = set(db.session.scalars(select(RuleRun.customer_id).where(RuleRun.rule_id == rule.id)))
     assert fired == got
 
