@@ -24,11 +24,8 @@ from connectors.wechat_shop.products import SPU_STATUSES, map_spu, products_in_o
 from hub.connectors import Page, Stream, SyncWindow
 from hub.core.errors import HubError
 from hub.core.records import Record
-from hub.sync.readahead import ReadAhead
 
 PAGE_SIZE = 100
-# Pages of orders asked for ahead of the one being mapped (see OrdersStream.read).
-FETCH_AHEAD = 2
 
 
 class ProductsStream(Stream):
@@ -114,21 +111,6 @@ class OrdersStream(Stream):
     def read(self, window: SyncWindow, state: dict[str, Any]) -> Iterator[Page]:
         if state.get("end"):
             return
-        # The next page is asked for on a thread of its own as soon as this one is decoded
-        # (its position is the last create time read), while this one is mapped: the wait
-        # for the shop overlaps the mapping. Calls stay one at a time, in order.
-        answers = ReadAhead(self._answers(window, state), FETCH_AHEAD, "wechat-orders-fetch")
-        try:
-            for fresh, page_state, total in answers:
-                yield Page(self._records(fresh), page_state, total=total)
-        finally:
-            answers.close()
-
-    def _answers(
-        self, window: SyncWindow, state: dict[str, Any]
-    ) -> Iterator[tuple[list[dict[str, Any]], dict[str, Any], int]]:
-        """Each page's orders not read before, unmapped, with the stream's state after the
-        page and the total known then."""
         since, skip = state.get("since"), set(state.get("skip") or ())
         page, done = int(state.get("page") or 1), int(state.get("done") or 0)
         while True:
@@ -139,6 +121,7 @@ class OrdersStream(Stream):
             created = create_times(rows, since)
             fresh = [o for o, at in zip(rows, created, strict=True)
                      if not (at == since and str(o.get("order_id")) in skip)]  # fmt: skip
+            records = self._records(fresh)
             done += len(fresh)
             end = len(rows) < self.page_size or page * self.page_size >= total
             left = max(0, total - (page - 1) * self.page_size - len(rows))
@@ -154,7 +137,7 @@ class OrdersStream(Stream):
                 else:
                     since, skip, page = last, at_last, 1
             state = {"since": since, "skip": sorted(skip), "page": page, "done": done, "end": end}
-            yield fresh, state, done + left
+            yield Page(records, state, total=done + left)
             if end:
                 return
 
