@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import orjson
 import requests
 
+from connectors.shopify.pages import decode_rows
 from hub.core.errors import ConfigError, NotPlatformApi, PermissionDenied
 from hub.sync.http import platform_text, response_host
 
@@ -78,23 +79,37 @@ class ShopifyClient:
         self, resource: str, params: dict[str, Any], page_info: str | None = None
     ) -> tuple[list[dict[str, Any]], str | None]:
         """One page of ``resource`` (``orders``, ``events``...): its rows and the next page's
-        ``page_info`` (None at the end). With ``page_info`` only it, ``limit`` and ``fields``
-        are sent: Shopify refuses any other filter beside a cursor."""
+        ``page_info`` (None at the end); ``fetch`` then ``rows``."""
+        response = self.fetch(resource, params, page_info)
+        return self.rows(resource, response), next_page_info(response)
+
+    def fetch(
+        self, resource: str, params: dict[str, Any], page_info: str | None = None
+    ) -> requests.Response:
+        """GET one page of ``resource``, undecoded (its ``Link`` header names the next). With
+        ``page_info`` only it, ``limit`` and ``fields`` are sent: Shopify refuses any other
+        filter beside a cursor."""
         query = params
         if page_info:  # only limit and fields may stand beside a cursor
             query = {k: v for k, v in params.items() if k in ("limit", "fields")}
             query["page_info"] = page_info
+        return self._get(self.url(f"{resource}.json"), query)
+
+    def rows(self, resource: str, response: requests.Response) -> list[dict[str, Any]]:
+        """The rows of a fetched page of ``resource``. Orders, customers and checkouts are
+        decoded to the fields the mapping reads (``connectors.shopify.pages``)."""
         path = f"{resource}.json"
-        response = self._get(self.url(path), query)
-        body = self._body(response, path)
-        rows = body.get(resource) if isinstance(body, dict) else None
+        rows = decode_rows(resource, response.content) if response.status_code < 300 else None
+        if rows is None:  # no schema for it, or not the expected shape: decoded whole
+            body = self._body(response, path)
+            rows = body.get(resource) if isinstance(body, dict) else None
         if not isinstance(rows, list):
             raise NotPlatformApi(
                 f"{response_host(response)} answered {path} without a {resource!r} list: "
                 "is api_base a Shopify shop?",
                 host=response_host(response),
             )
-        return rows, next_page_info(response)
+        return rows
 
     def count(self, resource: str, params: dict[str, Any]) -> int | None:
         body = self.get(f"{resource}/count.json", params)

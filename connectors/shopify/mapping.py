@@ -92,6 +92,14 @@ def sid(value: Any) -> str | None:
 
 def parse_time(value: Any, *, what: str = "", field: str = "") -> datetime | None:
     """ISO 8601 with an offset (Shopify's form) to an aware UTC datetime; "" is None."""
+    if value.__class__ is str and value:  # the common case: Python reads "Z" and offsets
+        try:
+            when = datetime.fromisoformat(value)
+        except ValueError:
+            raise MappingError(f"{what}: {field} {value!r} is not an ISO 8601 time") from None
+        if when.tzinfo is None:
+            raise MappingError(f"{what}: {field} {value!r} has no UTC offset")
+        return when.astimezone(UTC)
     if value in (None, ""):
         return None
     try:
@@ -119,6 +127,8 @@ def money(value: Any, *, what: str = "", field: str = "") -> Decimal | None:
 
 
 def _text(value: Any) -> str | None:
+    if value.__class__ is str:  # most values: strip() gives the same string back, no copy
+        return value.strip() or None
     if value is None:
         return None
     text = str(value).strip()

@@ -17,11 +17,13 @@ import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import orjson
 import requests
 
+from connectors.wechat_shop.pages import decode_answer
 from hub.core.errors import (
     ConfigError,
     HubError,
@@ -63,13 +65,17 @@ def loads(content: bytes) -> Any:
     return orjson.loads(content)
 
 
-def _envelope(response: requests.Response) -> dict[str, Any] | None:
+def _envelope(response: requests.Response, path: str = "") -> dict[str, Any] | None:
+    """The answer's JSON object, parsed once; a listing of orders decoded to the fields the
+    hub reads (``connectors.wechat_shop.pages``), anything else whole."""
     body = getattr(response, "_wx_body", None)
     if body is None:
-        try:
-            body = loads(response.content)
-        except ValueError:
-            return None
+        body = decode_answer(path, response.content) if path else None
+        if body is None:
+            try:
+                body = loads(response.content)
+            except ValueError:
+                return None
         response._wx_body = body  # type: ignore[attr-defined]  # parsed once
     return body if isinstance(body, dict) else None
 
@@ -199,7 +205,7 @@ class WechatShopClient:
             params={"access_token": token},
             data=orjson.dumps(body),
             headers={"Content-Type": "application/json"},
-            classify=self._classify,
+            classify=partial(self._classify, path=path),
         )
         answer = self._body(response, path)
         code = answer.get("errcode") or 0
@@ -213,11 +219,11 @@ class WechatShopClient:
             raise WechatApiError(path, code, answer.get("errmsg") or "error")
         return answer
 
-    def _classify(self, response: requests.Response) -> Exception | None:
+    def _classify(self, response: requests.Response, path: str = "") -> Exception | None:
         """HttpClient hook: -1 and 45011 are retried by the HttpClient, a stale token raised."""
         if response.status_code != 200:
             return None
-        body = _envelope(response)
+        body = _envelope(response, path)
         code = (body or {}).get("errcode") or 0
         if code == BUSY:
             self.throttled += 1
@@ -233,7 +239,7 @@ class WechatShopClient:
         return None
 
     def _body(self, response: requests.Response, path: str) -> dict[str, Any]:
-        body = _envelope(response)
+        body = _envelope(response, path)
         if body is None:
             raise NotPlatformApi(
                 f"{response_host(response)} answered {path} with HTTP {response.status_code} "

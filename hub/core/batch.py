@@ -40,7 +40,7 @@ from hub.core.store.deals import write_checkouts
 from hub.core.store.lookups import session_lookups
 from hub.core.store.orders import OrderWriter, stored_orders
 from hub.core.store.privacy import apply_privacy
-from hub.core.store.products import delete, upsert_products
+from hub.core.store.products import delete_all, upsert_products
 from hub.core.store.settings import apply_event_settings
 from hub.core.store.sql import chunks, write_behind
 from hub.models import Customer, Order
@@ -142,8 +142,8 @@ class Batch:
         write_customers(self.session, self.customers, self.result)
         if checkouts:
             self._write_checkouts(buyers)
-        for deletion in deletions:
-            delete(self.session, self.ws, deletion, self.result)
+        if deletions:
+            delete_all(self.session, self.ws, deletions, self.result)
         for request in privacy:  # after the batch's own writes: they are erased too
             apply_privacy(self.session, self.ws, self.connection_id, request, self.result)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import gc
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 
@@ -24,6 +24,37 @@ def cycle_collector_paused() -> Iterator[None]:
     gc.disable()
     try:
         yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@contextmanager
+def cycle_collector_deferred(every: int) -> Iterator[Callable[[], None]]:
+    """Python's cycle collector paused for a whole loop of batches (a sync's stream), run by
+    hand on the young generations at every ``every``-th call of the function yielded.
+
+    Pausing it batch by batch (``cycle_collector_paused``) leaves it on between batches, where
+    its first allocation sets off a collection of everything allocated meanwhile: the pages the
+    read-ahead thread decoded and mapped, alive in its queue, are scanned and promoted at every
+    batch, and the full collections that follow rescan the whole heap. A stream's pages and
+    batches make next to no cyclic garbage (about 12,000 objects over a 36,000-order sync), so
+    collecting the young generations by hand every few batches keeps what little there is
+    from piling up over a long run at a sliver of the cost; the collector resumes afterwards
+    as it was (objects that reached the oldest generation meanwhile wait for its next full
+    collection)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    ticks = 0
+
+    def tick() -> None:
+        nonlocal ticks
+        ticks += 1
+        if ticks % every == 0:
+            gc.collect(1)
+
+    try:
+        yield tick
     finally:
         if enabled:
             gc.enable()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -15,6 +16,7 @@ from sqlalchemy import select, update
 from hub.connectors import Connector, Stream, SyncWindow
 from hub.core import ingest
 from hub.core.errors import classify
+from hub.core.scope import cycle_collector_deferred
 from hub.extensions import db
 from hub.jobs.heartbeat import Heartbeat
 from hub.models import Connection, Cursor, SyncRun, utcnow
@@ -26,6 +28,10 @@ from hub.sync.runtime import connector_for, record_api_calls
 from hub.sync.service import enqueue_run, next_job_id, release
 
 log = logging.getLogger(__name__)
+
+# Batches between two collections of the young generations while a stream is read (see
+# hub.core.scope.cycle_collector_deferred): some 40,000 records at the default batch size.
+COLLECT_EVERY_BATCHES = 8
 
 
 class Superseded(Exception):
@@ -96,28 +102,30 @@ def _sync_stream(
     )
     ahead = int(config.get("SYNC_READ_AHEAD", 0))
     source = frozen(stream.name, stream.read(window, page_state))
-    pages = ReadAhead(source, ahead, f"read-ahead-{run.id}") if ahead > 0 else iter(source)
-    try:
-        while True:
-            try:
-                page = next(pages, None)
-            except Superseded:
-                raise
-            except Exception:
-                progress.apply(batch.take())  # pages read before the error stay committed
-                raise
-            if beat.lost:
-                raise Superseded
-            if page is None:
-                break
-            if batch.repeats(page):
-                progress.apply(batch.take())
-            batch.add(page)
-            if batch.full():
-                progress.apply(batch.take())
-    finally:
-        if isinstance(pages, ReadAhead):
-            pages.close()
+    # the collector paused over the stream, the young generations collected every few batches
+    with cycle_collector_deferred(COLLECT_EVERY_BATCHES) as progress.collect:
+        pages = ReadAhead(source, ahead, f"read-ahead-{run.id}") if ahead > 0 else iter(source)
+        try:
+            while True:
+                try:
+                    page = next(pages, None)
+                except Superseded:
+                    raise
+                except Exception:
+                    progress.apply(batch.take())  # pages read before the error stay committed
+                    raise
+                if beat.lost:
+                    raise Superseded
+                if page is None:
+                    break
+                if batch.repeats(page):
+                    progress.apply(batch.take())
+                batch.add(page)
+                if batch.full():
+                    progress.apply(batch.take())
+        finally:
+            if isinstance(pages, ReadAhead):
+                pages.close()
     progress.apply(batch.take())
     _save_state(conn, stream.name, windows.finished(window, progress.max_seen, run.id))
     _own(run)
@@ -140,6 +148,7 @@ class _Progress:
         self.run, self.conn, self.connector, self.stream = run, conn, connector, stream
         self.state, self.window, self.done = state, window, done
         self.max_seen = state.get("max_seen")
+        self.collect: Callable[[], None] = lambda: None  # after each batch (the engine's)
 
     def apply(self, page: ReadPage | None) -> None:
         if page is None:
@@ -166,6 +175,8 @@ class _Progress:
         if migration.is_migration(self.run):
             migration.tally(result, self.stream.name)
         _commit_page(self.run, self.connector, page, self.done, result)
+        del page, result  # the batch's records freed before the collector's turn
+        self.collect()
 
 
 def counts_sales(connector: Connector) -> bool:

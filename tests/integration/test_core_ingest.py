@@ -276,6 +276,37 @@ def test_h7_deletions_and_product_upserts(workspace):
     assert count(Product) == 1  # P1 stays
 
 
+def test_h7_many_deletions_in_one_batch_are_counted_one_by_one(workspace):
+    """Deletions are applied set-based: several orders and products in one batch, a
+    deletion repeated and one of something never stored are counted as one after the other
+    would be, and only the named orders' lines, events and deals go."""
+    orders = [order(f"O{i}") for i in range(5)]
+    products = [ProductRecord("fake", f"Q{i}", "Tea", D("1.00")) for i in range(3)]
+    ingest.apply(db.session, workspace.id, [*orders, *products])
+    kept_lines = count(OrderLine) // 5
+    result = ingest.apply(
+        db.session,
+        workspace.id,
+        [
+            *(DeletionRecord("fake", "order", f"O{i}") for i in (0, 1, 3)),
+            DeletionRecord("fake", "order", "O1"),  # again: nothing left to delete
+            DeletionRecord("fake", "order", "never"),
+            DeletionRecord("other", "order", "O2"),  # another source's O2: not this one
+            DeletionRecord("fake", "product", "Q1"),
+        ],
+    )
+    assert result.counts["orders"] == {"deleted": 3, "delete_missing": 3}
+    assert result.counts["products"] == {"deleted": 1}
+    remaining = set(db.session.scalars(select(Order.external_id)))
+    assert remaining == {"O2", "O4"}
+    assert count(OrderLine) == 2 * kept_lines
+    assert {e.order_id for e in db.session.scalars(select(Event))} <= set(
+        db.session.scalars(select(Order.id))
+    )
+    assert set(db.session.scalars(select(Product.external_id))) >= {"Q0", "Q2"}
+    assert "Q1" not in set(db.session.scalars(select(Product.external_id)))
+
+
 def test_line_removed_from_snapshot_is_removed(workspace):
     ingest.apply(db.session, workspace.id, [order("A", lines=3)])
     ingest.apply(db.session, workspace.id, [order("A", lines=2, version=2)])

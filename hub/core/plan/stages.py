@@ -107,5 +107,16 @@ def forward(stored: str | None, new: str) -> str:
 
 
 def deal_properties(properties: dict[str, Any]) -> dict[str, Any]:
-    """The H8 keys among a record's properties."""
-    return {k: v for k, v in properties.items() if k in H8_KEYS}
+    """The H8 keys among a record's properties (a copy, in the record's order). The keys to
+    leave out are found by one set difference and the rest copied at C speed: a Shopify order
+    has its 25 H8 keys and at most one other, so a comprehension testing each key cost twice
+    as much."""
+    extra = properties.keys() - H8_KEYS
+    if not extra:
+        return dict(properties)
+    if len(extra) * 2 > len(properties):
+        return {k: v for k, v in properties.items() if k in H8_KEYS}
+    kept = dict(properties)
+    for key in extra:
+        del kept[key]
+    return kept

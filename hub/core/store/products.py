@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete as sql_delete
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from hub.core.records import DeletionRecord, ProductRecord
-from hub.core.store.sql import fetch_by, insert_rows, update_many
+from hub.core.store.sql import chunks, fetch_by, insert_rows, update_many
 from hub.models import Deal, Event, Order, OrderLine, OrderRefund, Product, utcnow
 
 if TYPE_CHECKING:
@@ -85,26 +85,55 @@ def merged_properties(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[s
 
 def delete(session: Session, workspace_id: int, rec: DeletionRecord, result: IngestResult) -> None:
     """An order or product deleted at the source is deleted here (H7)."""
-    kinds: dict[str, type[Order] | type[Product]] = {"order": Order, "product": Product}
-    model = kinds.get(rec.object)
-    if model is None:
-        raise ValueError(f"cannot delete objects of kind {rec.object!r}")
-    target = session.scalar(
-        select(model.id).where(
-            model.workspace_id == workspace_id,
-            model.source == rec.source,
-            model.external_id == rec.external_id,
+    delete_all(session, workspace_id, [rec], result)
+
+
+def delete_all(
+    session: Session, workspace_id: int, records: list[DeletionRecord], result: IngestResult
+) -> None:
+    """The orders and products ``records`` name, deleted here (H7), set-based: their ids read
+    by (source, external id) a chunk at a time, then each child table cleared with one
+    statement per chunk (an order's deal, events, refunds and lines go with it; a deleted
+    product's lines keep their text without it). Counted as one deletion after the other
+    would be: a record naming nothing stored (or named before in the batch) is
+    ``delete_missing``."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for rec in records:
+        if rec.object not in _DELETABLE:
+            raise ValueError(f"cannot delete objects of kind {rec.object!r}")
+        groups.setdefault((rec.object, rec.source), []).append(rec.external_id)
+    for (kind, source), exts in groups.items():
+        model = _DELETABLE[kind]
+        found = dict(
+            fetch_by(
+                session,
+                model.__table__,
+                ["external_id", "id"],
+                "external_id",
+                exts,
+                named=False,
+                workspace_id=workspace_id,
+                source=source,
+            )
         )
-    )
-    if target is None:
-        result.add(f"{rec.object}s", "delete_missing")
-        return
-    if model is Order:  # its deal goes with it (H7)
-        for child in (Deal, Event, OrderRefund, OrderLine):
-            session.execute(sql_delete(child).where(child.order_id == target))
-    else:
-        session.execute(
-            update(OrderLine).where(OrderLine.product_id == target).values(product_id=None)
-        )
-    session.execute(sql_delete(model).where(model.id == target))
-    result.add(f"{rec.object}s", "deleted")
+        targets: list[int] = []
+        for ext in exts:
+            target = found.pop(ext, None)  # popped: a second deletion of it finds nothing
+            if target is None:
+                result.add(f"{kind}s", "delete_missing")
+            else:
+                targets.append(target)
+        for part in chunks(targets):
+            ids = list(part)
+            if model is Order:  # its deal goes with it (H7)
+                for child in (Deal, Event, OrderRefund, OrderLine):
+                    session.execute(sql_delete(child).where(child.order_id.in_(ids)))
+            else:
+                session.execute(
+                    update(OrderLine).where(OrderLine.product_id.in_(ids)).values(product_id=None)
+                )
+            session.execute(sql_delete(model).where(model.id.in_(ids)))
+        result.add(f"{kind}s", "deleted", len(targets))
+
+
+_DELETABLE: dict[str, type[Order] | type[Product]] = {"order": Order, "product": Product}
