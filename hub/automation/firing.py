@@ -61,19 +61,32 @@ def insert_runs(
 ) -> list[Any]:
     """One INSERT … SELECT … ON CONFLICT DO NOTHING of the runs ``source`` gives (columns
     event_key, event_id, customer_id); the new runs (id, event_id, customer_id)."""
-    runs = RuleRun.__table__
     src = source.subquery("src")
-    rows = select(
-        literal(rule.id, Integer()), literal(rule.workspace_id, Integer()), src.c.event_key,
-        src.c.event_id, src.c.customer_id, literal(acts.taken(rule.actions), JSON()),
-        literal(outcome, String()), literal(now, UTCDateTime()),
-    ).where(literal(True))  # fmt: skip
+    rows = _run_rows(rule, src.c.event_key, src.c.event_id, src.c.customer_id, now, outcome)
+    return _insert_new(session, rows.where(literal(True)), "id", "event_id", "customer_id")
+
+
+def _run_rows(
+    rule: Rule, event_key: Any, event_id: Any, customer_id: Any, now: datetime, outcome: str
+) -> Select:
+    """A SELECT of ``_RUN_COLUMNS``: the rule's own values beside the event's columns."""
+    return select(
+        literal(rule.id, Integer()), literal(rule.workspace_id, Integer()), event_key, event_id,
+        customer_id, literal(acts.taken(rule.actions), JSON()), literal(outcome, String()),
+        literal(now, UTCDateTime()),
+    )  # fmt: skip
+
+
+def _insert_new(session: Session, rows: Any, *returning: str) -> list[Any]:
+    """INSERT the runs ``rows`` gives, those already recorded (UNIQUE rule_id, event_key) left
+    out; the new ones' ``returning`` columns."""
+    runs = RuleRun.__table__
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     stmt = (
         dialect.insert(runs)
         .from_select(_RUN_COLUMNS, rows)
         .on_conflict_do_nothing(index_elements=["rule_id", "event_key"])
-        .returning(runs.c.id, runs.c.event_id, runs.c.customer_id)
+        .returning(*(runs.c[name] for name in returning))
     )
     return list(session.execute(stmt).all())
 
@@ -94,14 +107,9 @@ def batch_select(
     events = Event.__table__
     read = [events.c[name] for name in _BATCH_COLUMNS]
     b = select(*read).where(among(session, events.c.id, ids)).cte("b")
-    ws = rules[0].workspace_id
     branches = []
     for rule in rules:
-        branch = select(
-            literal(rule.id, Integer()), literal(ws, Integer()), b.c.dedupe_key, b.c.id,
-            b.c.customer_id, literal(acts.taken(rule.actions), JSON()), literal("done", String()),
-            literal(now, UTCDateTime()),
-        )  # fmt: skip
+        branch = _run_rows(rule, b.c.dedupe_key, b.c.id, b.c.customer_id, now, "done")
         clause = condition_clause(rule, b, now, zone)
         # a WHERE in every branch: SQLite would read "ON CONFLICT" as a join's ON otherwise
         branches.append(branch.where(true() if clause is None else clause))
@@ -117,16 +125,9 @@ def insert_batch_runs(
 ) -> dict[int, list[Any]]:
     """``batch_select``'s runs in ONE INSERT … SELECT … ON CONFLICT DO NOTHING; the new runs
     (rows: rule_id, id, event_id, customer_id) by rule id."""
-    runs = RuleRun.__table__
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    insert = (
-        dialect.insert(runs)
-        .from_select(_RUN_COLUMNS, batch_select(session, rules, ids, now, zone))
-        .on_conflict_do_nothing(index_elements=["rule_id", "event_key"])
-        .returning(runs.c.rule_id, runs.c.id, runs.c.event_id, runs.c.customer_id)
-    )
+    rows = batch_select(session, rules, ids, now, zone)
     new: dict[int, list[Any]] = {}
-    for run in session.execute(insert).all():
+    for run in _insert_new(session, rows, "rule_id", "id", "event_id", "customer_id"):
         new.setdefault(run[0], []).append(run)
     return new
 
