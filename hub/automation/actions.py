@@ -10,7 +10,7 @@ from datetime import datetime
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import case, delete, exists, func, insert, literal, select, true, update
+from sqlalchemy import case, delete, func, insert, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -86,13 +86,14 @@ def apply(session: Session, rule: Rule, runs: list[Any], now: datetime) -> None:
     for action in rule.actions:
         type_ = action["type"]
         if type_ == "add_tag":
-            _add_members(session, tags, "tag_id", _tag_id(session, ws, action["tag"]), ids)
+            tag = _tag_id(session, ws, action["tag"])
+            _add_pairs(session, tags, "tag_id", [(cid, tag) for cid in ids])
         elif type_ == "remove_tag":
             tag = _tag_id(session, ws, action["tag"], create=False)
             _remove_members(session, tags, "tag_id", tag, ids)
         elif type_ == "add_to_group":
             group = _group_id(session, ws, action["group"], now)
-            _add_members(session, members, "group_id", group, ids)
+            _add_pairs(session, members, "group_id", [(cid, group) for cid in ids])
         elif type_ == "remove_from_group":
             group = _group_id(session, ws, action["group"], now, create=False)
             _remove_members(session, members, "group_id", group, ids)
@@ -238,16 +239,6 @@ def _group_id(
         )
         return row.scalar_one()
     return found
-
-
-def _add_members(session: Session, table: Any, key: str, owner: int | None, ids: list[int]) -> None:
-    """INSERT … SELECT the customers not yet members of ``owner`` (a tag or a group)."""
-    c = Customer.__table__
-    rows = select(c.c.id, literal(owner)).where(
-        among(session, c.c.id, ids),
-        ~exists().where(table.c.customer_id == c.c.id, table.c[key] == owner),
-    )
-    session.execute(insert(table).from_select(["customer_id", key], rows))
 
 
 def _remove_members(
