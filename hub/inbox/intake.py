@@ -150,7 +150,10 @@ _CREATE = threading.Lock()
 
 
 @atexit.register
-def _flush_at_exit() -> None:
+def flush_every_announcer() -> None:
+    """Wait (up to 2 s each) until every announcer of this process has handed its ids over:
+    at exit, and before a test starts afresh (one still lingering on an earlier application's
+    ids would queue a drain job into the next test's Redis)."""
     for announcer in list(Announcer._live):
         if announcer.pid == os.getpid():
             announcer.flush(2.0)
